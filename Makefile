@@ -1,0 +1,43 @@
+# The two commands: `make demo` and `make test`. Everything else: `python -m wangge <command>`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+VENDOR := wangge/static/vendor/.copied
+export DJANGO_SETTINGS_MODULE ?= wangge.settings
+
+.PHONY: demo test install vendor serve bench clean
+
+demo: install vendor
+	$(BIN)/python -m wangge migrate --noinput -v0
+	$(BIN)/python -m wangge load_demo
+	$(BIN)/python -m wangge collectstatic --noinput -v0
+	$(BIN)/python -m wangge serve
+
+test: install vendor
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $@
+
+vendor: $(VENDOR)
+
+# Front-end packages come from npm and are copied into static files; none are committed.
+$(VENDOR): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p wangge/static/vendor
+	cp node_modules/echarts/dist/echarts.min.js node_modules/htmx.org/dist/htmx.min.js wangge/static/vendor/
+	touch $@
+
+serve: install vendor
+	$(BIN)/python -m wangge serve
+
+bench: install
+	$(BIN)/python bench/locate.py
+
+clean:
+	rm -rf $(VENV) node_modules wangge/static/vendor staticfiles

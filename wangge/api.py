@@ -1,0 +1,29 @@
+"""The JSON API, versioned under /api/v1/. Each app contributes a router from its api.py."""
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import ValidationError as NinjaValidationError
+
+from wangge.core.api_auth import API_AUTH
+
+api = NinjaAPI(
+    title="Wangge API 网格化服务管理平台接口",
+    version="1",
+    urls_namespace="api-v1",
+    auth=API_AUTH,
+)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return api.create_response(request, {"detail": "Not Found"}, status=404)
+
+
+def _register_routers():
+    from wangge.areas.api import router as areas_router
+    from wangge.core.api import router as core_router
+
+    api.add_router("/", areas_router)
+    api.add_router("/", core_router)
+
+
+_register_routers()

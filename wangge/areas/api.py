@@ -1,0 +1,4 @@
+"""API for regions, grids and locate."""
+from ninja import Router
+
+router = Router(tags=["areas"])

@@ -1,0 +1,14 @@
+"""Keep the in-process spatial index in step with boundary edits."""
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from wangge.areas.models import Region
+
+
+@receiver(post_save, sender=Region)
+@receiver(post_delete, sender=Region)
+def _region_changed(sender, instance, **kwargs):
+    if instance.level == "grid":
+        from wangge.areas import locate
+
+        locate.invalidate()

@@ -1,0 +1,4 @@
+"""API for the signed-in user and the audit log."""
+from ninja import Router
+
+router = Router(tags=["core"])

@@ -1,0 +1,154 @@
+"""Users, departments, API tokens and the audit log."""
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from wangge.core.roles import ROLE_LEVEL, Role
+from wangge.core.scoping import ScopedQuerySet
+
+
+class Department(models.Model):
+    """职能部门: a government department that handles dispatched work in a region."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    region = models.ForeignKey("areas.Region", verbose_name=_("region served"), on_delete=models.PROTECT,
+                               related_name="departments")
+
+    scope_path_field = "region__path"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class UserQuerySet(ScopedQuerySet):
+    def scope_q(self, prefix):
+        # A user is inside an area when the node they are bound to is.
+        return models.Q(region__path__startswith=prefix) | models.Q(department__region__path__startswith=prefix)
+
+
+class User(AbstractUser):
+    """A staff member, bound to one region node or to one department."""
+
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, blank=True)
+    region = models.ForeignKey("areas.Region", verbose_name=_("region"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="staff")
+    department = models.ForeignKey(Department, verbose_name=_("department"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="staff")
+    full_name = models.CharField(_("full name"), max_length=50, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    objects = UserQuerySet.as_manager()
+    scope_path_field = "region__path"
+
+    class Meta:
+        verbose_name = _("staff user")
+        verbose_name_plural = _("staff users")
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    def clean(self):
+        super().clean()
+        if self.region_id and self.department_id:
+            raise ValidationError(_("A user is bound to a region or a department, not both."))
+        if self.role == Role.DEPARTMENT_HANDLER and not self.department_id:
+            raise ValidationError({"department": _("A department handler needs a department.")})
+        level = ROLE_LEVEL.get(self.role)
+        if level and (not self.region_id or self.region.level != level):
+            raise ValidationError({"region": _("This role must be bound to a region at level %(level)s.")
+                                   % {"level": level}})
+
+    @property
+    def scope_node(self):
+        """The region whose subtree this user may see, or None."""
+        if self.region_id:
+            return self.region
+        if self.department_id:
+            return self.department.region
+        return None
+
+
+def hash_token(raw: str) -> str:
+    # Tokens carry 256 bits of randomness, so a plain SHA-256 is enough to store them.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    prefix = models.CharField(max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.user})"
+
+    @staticmethod
+    def new_raw_key() -> str:
+        return "wg_" + secrets.token_urlsafe(32)
+
+
+class AuditQuerySet(models.QuerySet):
+    """The audit log is append-only: bulk updates and deletes are refused."""
+
+    def update(self, **kwargs):
+        raise PermissionError("The audit log is append-only.")
+
+    def delete(self):
+        raise PermissionError("The audit log is append-only.")
+
+    def visible_to(self, user):
+        from wangge.core.roles import can
+
+        return self if can(user, "audit.view") else self.none()
+
+
+class AuditEntry(models.Model):
+    """One row per operation: who did what to which object, when."""
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(User, verbose_name=_("actor"), null=True, blank=True,
+                              on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    actor_name = models.CharField(_("actor"), max_length=150, blank=True)
+    operation = models.CharField(_("operation"), max_length=64, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True, db_index=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.operation} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit log is append-only.")

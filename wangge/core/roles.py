@@ -1,0 +1,45 @@
+"""Roles and what each may do.
+
+A role says *what* a user may do; the node the user is bound to (a region or a
+department) says *where*. Permission names are checked with `can(user, perm)`.
+"""
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    DISTRICT_OPERATOR = "district_operator", _("District operator")
+    STREET_OPERATOR = "street_operator", _("Street operator")
+    COMMUNITY_OPERATOR = "community_operator", _("Community operator")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    DEPARTMENT_HANDLER = "department_handler", _("Department handler")
+    MEDIATOR = "mediator", _("Mediator")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+# The region level each region-bound role is expected to sit at.
+ROLE_LEVEL = {
+    Role.DISTRICT_OPERATOR: "district",
+    Role.STREET_OPERATOR: "street",
+    Role.COMMUNITY_OPERATOR: "community",
+    Role.GRID_WORKER: "grid",
+}
+
+OPERATORS = {Role.DISTRICT_OPERATOR, Role.STREET_OPERATOR, Role.COMMUNITY_OPERATOR}
+
+PERMISSIONS: dict[str, set[str]] = {
+    "areas.view": set(Role),
+    "areas.edit": {Role.ADMINISTRATOR, Role.DISTRICT_OPERATOR},
+    "areas.export": {Role.ADMINISTRATOR, *OPERATORS},
+    "team.edit": {Role.ADMINISTRATOR, *OPERATORS},
+    "audit.view": {Role.ADMINISTRATOR},
+    "staff.view": {Role.ADMINISTRATOR, *OPERATORS},
+}
+
+
+def can(user, permission: str) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return user.role in PERMISSIONS.get(permission, ())

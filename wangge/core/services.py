@@ -1,0 +1,34 @@
+"""Operations on accounts. Each takes the acting user, runs atomically and writes an audit row."""
+from django.db import transaction
+
+from wangge.core import audit
+from wangge.core.models import ApiToken, User, hash_token
+
+
+class OperationError(Exception):
+    """A rule refused the operation; `field` names the input at fault, if any."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@transaction.atomic
+def do_create_token(actor: User | None, user: User, name: str = "") -> tuple[ApiToken, str]:
+    """Issue an API token for `user`. The raw key is returned once and never stored."""
+    if not user.is_active:
+        raise OperationError("用户已停用 / user is inactive", field="username")
+    raw = ApiToken.new_raw_key()
+    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:10], key_hash=hash_token(raw))
+    audit.record(actor, "core.create_token", token, user=user.username, name=name)
+    return token, raw
+
+
+@transaction.atomic
+def do_revoke_token(actor: User | None, token: ApiToken) -> None:
+    from django.utils import timezone
+
+    updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if updated:
+        audit.record(actor, "core.revoke_token", token, user=token.user.username)
