@@ -1,0 +1,4 @@
+"""GET/POST /api/v1/locate."""
+from ninja import Router
+
+router = Router(tags=["locate"])
