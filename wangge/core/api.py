@@ -1,4 +1,51 @@
 """API for the signed-in user and the audit log."""
-from ninja import Router
+from datetime import datetime
+
+from ninja import Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from wangge.core.models import AuditEntry
 
 router = Router(tags=["core"])
+
+
+class MeOut(Schema):
+    username: str
+    full_name: str
+    role: str
+    region_code: str | None
+    department: str | None
+
+    @staticmethod
+    def resolve_region_code(user):
+        return user.region.code if user.region_id else None
+
+    @staticmethod
+    def resolve_department(user):
+        return user.department.name if user.department_id else None
+
+
+class AuditOut(Schema):
+    id: int
+    at: datetime
+    actor_name: str
+    operation: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    details: dict
+
+
+@router.get("/me", response=MeOut, summary="Who am I 当前用户")
+def me(request):
+    return request.user
+
+
+@router.get("/audit", response=list[AuditOut], summary="The audit log (administrators) 审计日志")
+@paginate(LimitOffsetPagination)
+def audit_log(request, operation: str | None = None, actor: str | None = None, object_type: str | None = None,
+              object_id: str | None = None, since: datetime | None = None, until: datetime | None = None):
+    entries = AuditEntry.objects.visible_to(request.user)
+    filters = {"operation": operation, "actor_name": actor, "object_type": object_type, "object_id": object_id,
+               "at__gte": since, "at__lt": until}
+    return entries.filter(**{k: v for k, v in filters.items() if v is not None})

@@ -1,0 +1,206 @@
+"""Operations on the region tree. Each takes the acting user, runs in one
+transaction, writes all or nothing, and leaves an audit row."""
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from wangge.areas import locate
+from wangge.areas.geometry import GeometryError, center_of, find_overlaps, parse_boundary
+from wangge.areas.importing import (
+    DIVISION_LEVELS,
+    ImportRejected,
+    RowError,
+    read_divisions_csv,
+    read_grids_geojson,
+)
+from wangge.areas.models import PARENT_LEVEL, Level, Region, make_path
+from wangge.core import audit
+from wangge.core.roles import can
+from wangge.core.services import OperationError
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def do_import_divisions(actor, text: str) -> ImportResult:
+    """Import 统计用区划代码 rows (code,name,level,parent_code). All or nothing."""
+    rows, errors = read_divisions_csv(text)
+    errors += _check_division_tree(rows)
+    if errors:
+        raise ImportRejected(sorted(errors, key=lambda e: e.line))
+    result = ImportResult()
+    with transaction.atomic():
+        existing = {r.code: r for r in Region.objects.filter(code__in=[row.code for row in rows])}
+        for level in DIVISION_LEVELS:  # parents before children, so paths can be built
+            new, renamed = [], []
+            for row in (r for r in rows if r.level == level):
+                region = existing.get(row.code)
+                if region is None:
+                    parent = existing.get(row.parent_code) or Region.objects.filter(code=row.parent_code).first()
+                    new.append(Region(code=row.code, name=row.name, level=level, parent=parent,
+                                      path=make_path(parent.path if parent else None, row.code)))
+                elif region.name != row.name:
+                    region.name = row.name
+                    renamed.append(region)
+                else:
+                    result.unchanged += 1
+            for region in Region.objects.bulk_create(new):
+                existing[region.code] = region
+            Region.objects.bulk_update(renamed, ["name"])
+            result.created += len(new)
+            result.updated += len(renamed)
+        audit.record(actor, "areas.import_divisions", None, created=result.created,
+                     updated=result.updated, unchanged=result.unchanged)
+    return result
+
+
+def _check_division_tree(rows) -> list[RowError]:
+    """Cross-row checks: duplicates, parents that exist at the right level, no moves."""
+    errors, seen = [], {}
+    for row in rows:
+        if row.code in seen:
+            errors.append(RowError(row.line, f"duplicate code {row.code} (first on line {seen[row.code].line}) / 代码重复", "code"))
+        else:
+            seen[row.code] = row
+    codes = set(seen) | {r.parent_code for r in rows if r.parent_code}
+    in_db = {r.code: r for r in Region.objects.filter(code__in=codes)}
+    for row in rows:
+        if seen.get(row.code) is not row:
+            continue
+        stored = in_db.get(row.code)
+        if stored and (stored.level != row.level or (stored.parent.code if stored.parent else "") != row.parent_code):
+            errors.append(RowError(row.line, f"{row.code} already exists with another level or parent / 代码已存在且层级或上级不同", "code"))
+        if row.level == Level.PROVINCE:
+            continue
+        parent = seen.get(row.parent_code) or in_db.get(row.parent_code)
+        if parent is None:
+            errors.append(RowError(row.line, f"unknown parent {row.parent_code} / 上级代码不存在", "parent_code"))
+        elif parent.level != PARENT_LEVEL[row.level]:
+            errors.append(RowError(row.line, f"parent {row.parent_code} is a {parent.level}, a {row.level} needs a {PARENT_LEVEL[row.level]} / 上级层级不符", "parent_code"))
+    return errors
+
+
+def do_import_grids(actor, text: str) -> ImportResult:
+    """Import grid boundaries from a GeoJSON FeatureCollection. All or nothing."""
+    features, errors = read_grids_geojson(text)
+    errors += _check_grid_tree(features)
+    if errors:
+        raise ImportRejected(sorted(errors, key=lambda e: e.line))
+    result = ImportResult()
+    with transaction.atomic():
+        parents = {r.code: r for r in Region.objects.filter(code__in={f.parent_code for f in features})}
+        existing = {r.code: r for r in Region.objects.filter(code__in=[f.code for f in features])}
+        new, changed = [], []
+        for f in features:
+            lng, lat = center_of(f.shape)
+            grid = existing.get(f.code)
+            if grid is None:
+                parent = parents[f.parent_code]
+                new.append(Region(code=f.code, name=f.name, level=Level.GRID, parent=parent,
+                                  path=make_path(parent.path, f.code), polygon=f.geometry,
+                                  households=f.households, center_lng=lng, center_lat=lat))
+            elif (grid.name, grid.polygon, grid.households) != (f.name, f.geometry, f.households):
+                grid.name, grid.polygon, grid.households = f.name, f.geometry, f.households
+                grid.center_lng, grid.center_lat = lng, lat
+                changed.append(grid)
+            else:
+                result.unchanged += 1
+        Region.objects.bulk_create(new)
+        for grid in changed:
+            grid.save()  # save() so updated_at moves and other processes rebuild their index
+        result.created, result.updated = len(new), len(changed)
+        audit.record(actor, "areas.import_grids", None, created=result.created,
+                     updated=result.updated, unchanged=result.unchanged)
+        transaction.on_commit(locate.invalidate)
+    return result
+
+
+def _check_grid_tree(features) -> list[RowError]:
+    errors, seen = [], {}
+    for f in features:
+        if f.code in seen:
+            errors.append(RowError(f.line, f"duplicate code {f.code} (first in feature {seen[f.code].line}) / 代码重复", "code"))
+        else:
+            seen[f.code] = f
+    parents = {r.code: r for r in Region.objects.filter(code__in={f.parent_code for f in features})}
+    stored = {r.code: r for r in Region.objects.filter(code__in=list(seen))}
+    for f in seen.values():
+        parent = parents.get(f.parent_code)
+        if parent is None:
+            errors.append(RowError(f.line, f"unknown parent {f.parent_code} / 上级社区不存在", "parent_code"))
+        elif parent.level != Level.COMMUNITY:
+            errors.append(RowError(f.line, f"parent {f.parent_code} is not a community / 上级须为社区", "parent_code"))
+        if f.code in stored and (stored[f.code].level != Level.GRID or stored[f.code].parent_id != getattr(parent, "id", None)):
+            errors.append(RowError(f.line, f"{f.code} already exists under another parent / 代码已存在且上级不同", "code"))
+    errors += _sibling_overlaps(list(seen.values()))
+    return errors
+
+
+def _sibling_overlaps(features) -> list[RowError]:
+    """Overlaps among the grids of each community, as they would be after the import."""
+    errors = []
+    line_of = {f.code: f.line for f in features}
+    by_parent: dict[str, dict] = {}
+    for f in features:
+        by_parent.setdefault(f.parent_code, {})[f.code] = f.shape
+    for parent_code, incoming in by_parent.items():
+        siblings = dict(incoming)
+        for grid in Region.objects.filter(parent__code=parent_code, level=Level.GRID, polygon__isnull=False):
+            if grid.code not in siblings:
+                try:
+                    siblings[grid.code] = parse_boundary(grid.polygon)
+                except GeometryError:
+                    continue
+        for a, b in find_overlaps(sorted(siblings.items())):
+            line = min(line_of.get(a, 10**9), line_of.get(b, 10**9))
+            errors.append(RowError(line, f"grids {a} and {b} overlap / 同一社区内网格 {a} 与 {b} 重叠", "geometry"))
+    return errors
+
+
+def do_set_boundary(actor, region: Region, geometry: dict | None) -> Region:
+    """Set or clear a region's boundary; refused if it overlaps a sibling grid."""
+    if not can(actor, "areas.edit"):
+        raise OperationError("not allowed / 无权修改边界")
+    with transaction.atomic():
+        region = Region.objects.select_for_update().get(pk=region.pk)
+        if geometry is None:
+            region.polygon = None
+            region.center_lng = region.center_lat = None
+        else:
+            try:
+                geom = parse_boundary(geometry)
+            except GeometryError as exc:
+                raise OperationError(str(exc), field="geometry")
+            if region.level == Level.GRID:
+                siblings = [(region.code, geom)] + [
+                    (g.code, parse_boundary(g.polygon))
+                    for g in Region.objects.filter(parent_id=region.parent_id, level=Level.GRID, polygon__isnull=False)
+                    .exclude(pk=region.pk)
+                ]
+                overlaps = [pair for pair in find_overlaps(siblings) if region.code in pair]
+                if overlaps:
+                    other = next(c for c in overlaps[0] if c != region.code)
+                    raise OperationError(f"overlaps sibling grid {other} / 与相邻网格 {other} 重叠", field="geometry")
+            region.polygon = geometry
+            region.center_lng, region.center_lat = center_of(geom)
+        region.save()
+        audit.record(actor, "areas.set_boundary", region, cleared=geometry is None)
+    return region
+
+
+def grids_feature_collection(grids) -> dict:
+    """A FeatureCollection of the given grids (the caller scopes the queryset)."""
+    features = [
+        {
+            "type": "Feature",
+            "geometry": g.polygon,
+            "properties": {"code": g.code, "name": g.name, "parent_code": g.parent.code if g.parent else "",
+                           "households": g.households},
+        }
+        for g in grids.filter(level=Level.GRID).select_related("parent").order_by("code")
+    ]
+    return {"type": "FeatureCollection", "features": features}
