@@ -20,9 +20,10 @@ class RowError:
     line: int  # CSV line number, or GeoJSON feature number (1-based)
     reason: str
     field: str = ""
+    unit: str = "line"  # "feature" for GeoJSON
 
     def __str__(self):
-        where = f"line {self.line}" + (f", {self.field}" if self.field else "")
+        where = f"{self.unit} {self.line}" + (f", {self.field}" if self.field else "")
         return f"{where}: {self.reason}"
 
 
@@ -111,6 +112,8 @@ def read_grids_geojson(text: str) -> tuple[list[GridFeature], list[RowError]]:
     features, errors = [], []
     for number, feature in enumerate(data["features"], start=1):
         feature_errors, parsed = _check_grid_feature(number, feature)
+        for error in feature_errors:
+            error.unit = "feature"
         errors.extend(feature_errors)
         if parsed:
             features.append(parsed)

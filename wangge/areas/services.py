@@ -123,7 +123,7 @@ def _check_grid_tree(features) -> list[RowError]:
     errors, seen = [], {}
     for f in features:
         if f.code in seen:
-            errors.append(RowError(f.line, f"duplicate code {f.code} (first in feature {seen[f.code].line}) / 代码重复", "code"))
+            errors.append(RowError(f.line, f"duplicate code {f.code} (first in feature {seen[f.code].line}) / 代码重复", "code", "feature"))
         else:
             seen[f.code] = f
     parents = {r.code: r for r in Region.objects.filter(code__in={f.parent_code for f in features})}
@@ -131,11 +131,11 @@ def _check_grid_tree(features) -> list[RowError]:
     for f in seen.values():
         parent = parents.get(f.parent_code)
         if parent is None:
-            errors.append(RowError(f.line, f"unknown parent {f.parent_code} / 上级社区不存在", "parent_code"))
+            errors.append(RowError(f.line, f"unknown parent {f.parent_code} / 上级社区不存在", "parent_code", "feature"))
         elif parent.level != Level.COMMUNITY:
-            errors.append(RowError(f.line, f"parent {f.parent_code} is not a community / 上级须为社区", "parent_code"))
+            errors.append(RowError(f.line, f"parent {f.parent_code} is not a community / 上级须为社区", "parent_code", "feature"))
         if f.code in stored and (stored[f.code].level != Level.GRID or stored[f.code].parent_id != getattr(parent, "id", None)):
-            errors.append(RowError(f.line, f"{f.code} already exists under another parent / 代码已存在且上级不同", "code"))
+            errors.append(RowError(f.line, f"{f.code} already exists under another parent / 代码已存在且上级不同", "code", "feature"))
     errors += _sibling_overlaps(list(seen.values()))
     return errors
 
@@ -157,7 +157,7 @@ def _sibling_overlaps(features) -> list[RowError]:
                     continue
         for a, b in find_overlaps(sorted(siblings.items())):
             line = min(line_of.get(a, 10**9), line_of.get(b, 10**9))
-            errors.append(RowError(line, f"grids {a} and {b} overlap / 同一社区内网格 {a} 与 {b} 重叠", "geometry"))
+            errors.append(RowError(line, f"grids {a} and {b} overlap / 同一社区内网格 {a} 与 {b} 重叠", "geometry", "feature"))
     return errors
 
 
