@@ -112,7 +112,8 @@ def export_grids(request, under: str | None = None):
         raise HttpError(403, "not allowed / 无权导出")
     grids = Region.objects.visible_to(request.user)
     if under:
-        grids = grids.filter(path__contains=f"/{under}/")
+        root = get_visible_or_404(Region, request.user, code=under)
+        grids = grids.filter(path__startswith=root.path)
     return grids_feature_collection(grids)
 
 

@@ -20,7 +20,8 @@ def scope_prefix(user):
     """The path prefix a user may see: a string, ALL, or None for nothing."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    if user.is_superuser:
+    if user.is_superuser or user.role == "administrator":
+        # Administrators keep the whole platform's configuration, catalogue and audit log.
         return ALL
     node = user.scope_node
     return node.path if node is not None else None

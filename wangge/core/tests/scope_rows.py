@@ -1,0 +1,7 @@
+from wangge.core.roles import Role
+from wangge.core.tests.scope_matrix import Row
+
+ROWS = [
+    Row("api: me", "/api/v1/me"),
+    Row("api: audit log", "/api/v1/audit?limit=1000", roles=(Role.ADMINISTRATOR,), refused="empty"),
+]

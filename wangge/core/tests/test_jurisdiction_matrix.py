@@ -1,0 +1,141 @@
+"""Walks every row of the jurisdiction matrix (see scope_matrix.py) for every role."""
+import importlib
+import pkgutil
+import re
+from dataclasses import dataclass
+
+import pytest
+
+import wangge
+from wangge.areas.models import Level, Region
+from wangge.core import audit
+from wangge.core.roles import Role
+from wangge.core.scoping import ALL, scope_prefix
+from wangge.testing import ORIGIN_LAT, ORIGIN_LNG, make_region, make_user, square
+
+
+def _collect_rows():
+    rows = []
+    for app in pkgutil.iter_modules(wangge.__path__):
+        try:
+            module = importlib.import_module(f"wangge.{app.name}.tests.scope_rows")
+        except ModuleNotFoundError:
+            continue
+        rows.extend(module.ROWS)
+    return rows
+
+
+ROWS = _collect_rows()
+USERS = [f"home:{r}" for r in Role] + [f"outsider:{r}" for r in
+                                        (Role.STREET_OPERATOR, Role.COMMUNITY_OPERATOR, Role.GRID_WORKER, Role.MEDIATOR)]
+
+
+@dataclass
+class Context:
+    user: object
+    region: Region | None
+    visible_regions: list
+
+
+@pytest.fixture
+def matrix_world(world):
+    """The shared world plus a second district, so even district-wide roles have an outside."""
+    district = make_region("510108", "成华区", Level.DISTRICT, world.city)
+    street = make_region("510108002", "猛追湾街道", Level.STREET, district)
+    community = make_region("510108002001", "望平社区", Level.COMMUNITY, street)
+    grid = make_region("510108002001001", "望平社区第1网格", Level.GRID, community,
+                       polygon=square(ORIGIN_LNG, ORIGIN_LAT + 0.5), households=350)
+    grid.team.create(role="grid_worker", name="外区网格员", phone="19900009999")
+    for g in world.grids:
+        g.team.create(role="grid_leader", name=f"组长{g.code[-3:]}", phone="19900001234")
+    make_user("other_district_op", Role.DISTRICT_OPERATOR, region=district)
+    audit.record(None, "test.matrix", grid)
+    return world
+
+
+def _user(world, key):
+    kind, role = key.split(":")
+    return (world.users if kind == "home" else world.outsiders)[Role(role)]
+
+
+def _forbidden(user):
+    """Regions whose code must never appear in what this user is shown."""
+    if scope_prefix(user) is ALL:
+        return []
+    node = user.scope_node
+    ancestors = set(node.path.strip("/").split("/"))
+    return [r for r in Region.objects.exclude(path__startswith=node.path) if r.code not in ancestors]
+
+
+def _targets(row, user):
+    """(inside, outside) regions to ask about, at the row's levels."""
+    visible = Region.objects.visible_to(user).filter(level__in=row.levels)
+    inside = [r for r in visible.order_by("path")[:1]] + [r for r in visible.filter(level=Level.GRID)[:1]]
+    outside = [r for r in Region.objects.filter(level__in=row.levels).exclude(pk__in=visible.values("pk"))
+               .order_by("-code")[:2]]
+    if scope_prefix(user) is ALL:
+        return inside, []
+    ancestors = set(user.scope_node.path.strip("/").split("/"))
+    outside = [r for r in outside if r.code not in ancestors]
+    return inside, outside
+
+
+def _assert_nothing_outside(body: str, forbidden, where: str):
+    for region in forbidden:
+        assert not re.search(rf"(?<!\d){region.code}(?!\d)", body), f"{where}: shows outside code {region.code}"
+        assert region.name not in body, f"{where}: shows outside name {region.name}"
+
+
+@pytest.mark.parametrize("who", USERS)
+@pytest.mark.parametrize("row", ROWS, ids=lambda r: r.name)
+def test_matrix(matrix_world, client, row, who):
+    user = _user(matrix_world, who)
+    client.force_login(user)
+    allowed = row.roles is None or user.role in row.roles
+    forbidden = _forbidden(user)
+    visible = list(Region.objects.visible_to(user))
+    if row.about_a_region:
+        inside, outside = _targets(row, user)
+        assert outside or scope_prefix(user) is ALL, "every scoped user must have something outside to ask about"
+        for region in outside:
+            response = client.get(row.url.format(code=region.code))
+            refusals = (404, 403) if not allowed and row.refused == "403" else (404,)
+            assert response.status_code in refusals, f"{row.name} {region.code}: {response.status_code}"
+            _assert_nothing_outside(response.content.decode(), forbidden, row.name)
+        asks = inside
+    else:
+        asks = [None]
+    for region in asks:
+        url = row.url.format(code=region.code) if region else row.url
+        response = client.get(url)
+        if not allowed and row.refused == "403":
+            assert response.status_code == 403, f"{row.name}: {response.status_code}"
+            continue
+        assert response.status_code == 200, f"{row.name} {url}: {response.status_code}"
+        body = response.content.decode()
+        _assert_nothing_outside(body, forbidden, row.name)
+        if not allowed and row.refused == "empty":
+            data = response.json()
+            assert data.get("count", len(data.get("items", []))) == 0
+        elif row.check:
+            row.check(response, Context(user, region, visible))
+
+
+def test_matrix_covers_every_api_route():
+    """A new GET route under /api/v1/ must get a matrix row (or be listed here as unscoped, with a reason)."""
+    from wangge.api import api
+
+    unscoped = {
+        "/api/v1/locate": "public geography, see docs/decisions/0002",
+        "/api/v1/ping": "liveness probe",
+        "/api/v1/openapi.json": "schema",
+        "/api/v1/docs": "schema browser",
+    }
+    covered = {row.url.split("?")[0] for row in ROWS}
+    missing = []
+    for path, ops in api.get_openapi_schema()["paths"].items():
+        if "get" not in ops or path in unscoped:
+            continue
+        if path not in covered:
+            missing.append(path)
+    assert not missing, f"GET routes without a jurisdiction matrix row: {missing}"
