@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+TEST_INSTALLED := $(VENV)/.installed-test
 VENDOR := wangge/static/vendor/.copied
 export DJANGO_SETTINGS_MODULE ?= wangge.settings
 
@@ -14,13 +15,17 @@ demo: install vendor
 	$(BIN)/python -m wangge collectstatic --noinput -v0
 	$(BIN)/python -m wangge serve
 
-test: install vendor
+test: $(TEST_INSTALLED) vendor
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: $(INSTALLED)
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
+	touch $@
+
+$(TEST_INSTALLED): $(INSTALLED)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
 	touch $@
 
@@ -38,6 +43,7 @@ serve: install vendor
 
 bench: install
 	$(BIN)/python bench/locate.py
+	$(BIN)/python bench/http_locate.py
 
 clean:
 	rm -rf $(VENV) node_modules wangge/static/vendor staticfiles

@@ -1,4 +1,9 @@
+import os
+import shutil
+
 import pytest
+
+CHROMIUM = os.environ.get("WANGGE_CHROMIUM", "/usr/bin/chromium")
 
 
 @pytest.fixture
@@ -12,3 +17,29 @@ def world(db):
 def _fast_hashing(settings):
     # Argon2 is deliberately slow; tests hash hundreds of passwords.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def chromium_available() -> bool:
+    return os.access(CHROMIUM, os.X_OK) or bool(shutil.which(CHROMIUM))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests need Debian's chromium. CI sets WANGGE_REQUIRE_BROWSER=1 so a
+    missing browser fails the run; elsewhere they are left out, and the summary says so."""
+    if chromium_available():
+        return
+    browser = [item for item in items if item.get_closest_marker("browser")]
+    if not browser:
+        return
+    if os.environ.get("WANGGE_REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError(f"browser tests required but {CHROMIUM} is missing (apt-get install chromium)")
+    items[:] = [item for item in items if not item.get_closest_marker("browser")]
+    config.hook.pytest_deselected(items=browser)
+    config._wangge_browser_left_out = len(browser)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    left_out = getattr(config, "_wangge_browser_left_out", 0)
+    if left_out:
+        terminalreporter.write_line(
+            f"NOTE: {left_out} browser test(s) not run: {CHROMIUM} not found (apt-get install chromium)", yellow=True)
