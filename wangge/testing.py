@@ -78,9 +78,9 @@ def build_world() -> World:
         Role.DISTRICT_OPERATOR: make_user("district_op", Role.DISTRICT_OPERATOR, region=district),
         Role.STREET_OPERATOR: make_user("street_op", Role.STREET_OPERATOR, region=s0),
         Role.COMMUNITY_OPERATOR: make_user("community_op", Role.COMMUNITY_OPERATOR, region=c0),
-        Role.GRID_WORKER: make_user("grid_worker", Role.GRID_WORKER, region=g0),
+        Role.GRID_WORKER: make_user("gridder", Role.GRID_WORKER, region=g0),
         Role.DEPARTMENT_HANDLER: make_user("dept_handler", Role.DEPARTMENT_HANDLER, department=world.department),
-        Role.MEDIATOR: make_user("mediator", Role.MEDIATOR, region=c0),
+        Role.MEDIATOR: make_user("mediator_1", Role.MEDIATOR, region=c0),
     }
     s1, c1, g1 = world.streets[1], world.communities[2], world.grids[4]
     world.outsiders = {

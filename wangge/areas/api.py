@@ -1,16 +1,22 @@
 """API for regions, grids, boundaries and locate. Every read goes through visible_to()."""
 from django.db.models import Count, Q, Sum
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from wangge.areas.api_locate import router as locate_router
 from wangge.areas.models import Level, Region
-from wangge.areas.services import do_set_boundary, grids_feature_collection
+from wangge.areas.models import GridTeamMember
+from wangge.areas.services import (
+    do_add_team_member,
+    do_remove_team_member,
+    do_set_boundary,
+    grids_feature_collection,
+)
 from wangge.core.api_errors import field_error
 from wangge.core.personal import mask_phone
 from wangge.core.roles import can
-from wangge.core.scoping import get_visible_or_404
+from wangge.core.scoping import ALL, get_visible_or_404, scope_prefix
 from wangge.core.services import OperationError
 
 router = Router(tags=["areas"])
@@ -39,6 +45,14 @@ class RegionDetail(RegionOut):
     children: int
     polygon: dict | None
 
+    @staticmethod
+    def resolve_path(obj):
+        return obj.visible_path
+
+    @staticmethod
+    def resolve_children(obj):
+        return obj.children_count
+
 
 class TeamMemberOut(Schema):
     role: str
@@ -53,6 +67,16 @@ class TeamMemberOut(Schema):
     @staticmethod
     def resolve_phone(obj):
         return mask_phone(obj.phone)
+
+
+class TeamMemberIn(Schema):
+    role: str
+    name: str
+    phone: str = ""
+
+
+class TeamMemberCreated(TeamMemberOut):
+    id: int
 
 
 class BoundaryIn(Schema):
@@ -76,21 +100,15 @@ def list_regions(request, level: Level | None = None, parent: str | None = None,
 def region_detail(request, code: str):
     region = get_visible_or_404(Region.objects.select_related("parent"), request.user, code=code)
     region.children_count = region.children.visible_to(request.user).count()
-    return {
-        **RegionOut.from_orm(region).dict(),
-        "path": [RegionOut.from_orm(r).dict() for r in region.ancestors_and_self()
-                 if r.path.startswith(_visible_root(request.user, region))],
-        "children": region.children_count,
-        "polygon": region.polygon,
-    }
+    root = _visible_root(request.user)
+    region.visible_path = [r for r in region.ancestors_and_self() if r.path.startswith(root)]
+    return region
 
 
-def _visible_root(user, region) -> str:
+def _visible_root(user) -> str:
     """Ancestors above the user's node are not theirs to see: cut the path there."""
-    node = user.scope_node
-    if user.is_superuser or node is None:
-        return "/"
-    return node.path
+    prefix = scope_prefix(user)
+    return "/" if prefix is ALL or prefix is None else prefix
 
 
 @router.get("/regions/{code}/children", response=list[RegionOut], summary="Child regions 下级区划")
@@ -104,6 +122,26 @@ def region_children(request, code: str):
 def grid_team(request, code: str):
     grid = get_visible_or_404(Region.objects.filter(level=Level.GRID), request.user, code=code)
     return grid.team.visible_to(request.user).order_by("role", "id")
+
+
+@router.post("/grids/{code}/team", response={201: TeamMemberCreated}, summary="Add a team member 添加团队成员")
+def add_team_member(request, code: str, payload: TeamMemberIn):
+    grid = get_visible_or_404(Region.objects.filter(level=Level.GRID), request.user, code=code)
+    if not can(request.user, "team.edit"):
+        raise HttpError(403, "not allowed / 无权编辑网格团队")
+    try:
+        return Status(201, do_add_team_member(request.user, grid, payload.role, payload.name, payload.phone))
+    except OperationError as exc:
+        raise field_error("body", exc.field or "role", exc.message)
+
+
+@router.delete("/grids/{code}/team/{member_id}", response={204: None}, summary="Remove a team member 移除团队成员")
+def remove_team_member(request, code: str, member_id: int):
+    member = get_visible_or_404(GridTeamMember.objects.filter(grid__code=code), request.user, pk=member_id)
+    if not can(request.user, "team.edit"):
+        raise HttpError(403, "not allowed / 无权编辑网格团队")
+    do_remove_team_member(request.user, member)
+    return Status(204, None)
 
 
 @router.get("/grids/export", summary="Grids in my area as GeoJSON 导出网格")

@@ -204,3 +204,33 @@ def grids_feature_collection(grids) -> dict:
         for g in grids.filter(level=Level.GRID).select_related("parent").order_by("code")
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+def do_add_team_member(actor, grid: Region, role: str, name: str, phone: str = "", user=None):
+    """Add someone to a grid's team (网格长, 网格员, 五长, 志愿者)."""
+    from wangge.areas.models import GridTeamMember, TeamRole
+
+    if not can(actor, "team.edit"):
+        raise OperationError("not allowed / 无权编辑网格团队")
+    if grid.level != Level.GRID:
+        raise OperationError("not a grid / 不是网格", field="grid")
+    if role not in TeamRole.values:
+        raise OperationError(f"unknown team role {role!r} / 未知团队角色", field="role")
+    name = (name or "").strip()
+    if not name:
+        raise OperationError("name is empty / 姓名为空", field="name")
+    phone = (phone or "").strip()
+    if phone and (not phone.isdigit() or not 7 <= len(phone) <= 15):
+        raise OperationError("phone must be 7-15 digits / 电话须为 7-15 位数字", field="phone")
+    with transaction.atomic():
+        member = GridTeamMember.objects.create(grid=grid, role=role, name=name, phone=phone, user=user)
+        audit.record(actor, "areas.add_team_member", member, grid=grid.code, role=role)
+    return member
+
+
+def do_remove_team_member(actor, member) -> None:
+    if not can(actor, "team.edit"):
+        raise OperationError("not allowed / 无权编辑网格团队")
+    with transaction.atomic():
+        audit.record(actor, "areas.remove_team_member", member, grid=member.grid.code, role=member.role)
+        member.delete()

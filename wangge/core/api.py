@@ -4,7 +4,11 @@ from datetime import datetime
 from ninja import Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from wangge.core.models import AuditEntry
+from ninja.errors import HttpError
+
+from wangge.core.models import AuditEntry, User
+from wangge.core.personal import mask_phone
+from wangge.core.roles import can
 
 router = Router(tags=["core"])
 
@@ -39,6 +43,40 @@ class AuditOut(Schema):
 @router.get("/me", response=MeOut, summary="Who am I 当前用户")
 def me(request):
     return request.user
+
+
+class StaffOut(Schema):
+    username: str
+    full_name: str
+    role: str
+    region_code: str | None
+    department: str | None
+    phone: str  # masked
+
+    @staticmethod
+    def resolve_region_code(user):
+        return user.region.code if user.region_id else None
+
+    @staticmethod
+    def resolve_department(user):
+        return user.department.name if user.department_id else None
+
+    @staticmethod
+    def resolve_phone(user):
+        return mask_phone(user.phone)
+
+
+@router.get("/staff", response=list[StaffOut], summary="Staff in my area 辖区工作人员")
+@paginate(LimitOffsetPagination)
+def staff(request, role: str | None = None, region: str | None = None):
+    if not can(request.user, "staff.view"):
+        raise HttpError(403, "not allowed / 无权查看")
+    users = User.objects.visible_to(request.user).select_related("region", "department").filter(is_active=True)
+    if role:
+        users = users.filter(role=role)
+    if region:
+        users = users.filter(region__code=region)
+    return users.order_by("username")
 
 
 @router.get("/audit", response=list[AuditOut], summary="The audit log (administrators) 审计日志")

@@ -9,6 +9,7 @@ import pytest
 import wangge
 from wangge.areas.models import Level, Region
 from wangge.core import audit
+from wangge.core.models import User
 from wangge.core.roles import Role
 from wangge.core.scoping import ALL, scope_prefix
 from wangge.testing import ORIGIN_LAT, ORIGIN_LNG, make_region, make_user, square
@@ -59,12 +60,15 @@ def _user(world, key):
 
 
 def _forbidden(user):
-    """Regions whose code must never appear in what this user is shown."""
+    """Regions and staff that must never appear in what this user is shown."""
     if scope_prefix(user) is ALL:
-        return []
+        return [], []
     node = user.scope_node
     ancestors = set(node.path.strip("/").split("/"))
-    return [r for r in Region.objects.exclude(path__startswith=node.path) if r.code not in ancestors]
+    regions = [r for r in Region.objects.exclude(path__startswith=node.path) if r.code not in ancestors]
+    staff = list(User.objects.exclude(pk__in=User.objects.visible_to(user).values("pk"))
+                 .values_list("username", flat=True))
+    return regions, staff
 
 
 def _targets(row, user):
@@ -81,7 +85,10 @@ def _targets(row, user):
 
 
 def _assert_nothing_outside(body: str, forbidden, where: str):
-    for region in forbidden:
+    regions, staff = forbidden
+    for username in staff:
+        assert not re.search(rf"(?<![\w]){re.escape(username)}(?![\w])", body), f"{where}: shows outside user {username}"
+    for region in regions:
         assert not re.search(rf"(?<!\d){region.code}(?!\d)", body), f"{where}: shows outside code {region.code}"
         assert region.name not in body, f"{where}: shows outside name {region.name}"
 
