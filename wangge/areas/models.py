@@ -2,6 +2,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from wangge.core.fields import EncryptedCharField
 from wangge.core.scoping import ScopedQuerySet
 
 
@@ -113,7 +114,7 @@ class GridTeamMember(models.Model):
                              limit_choices_to={"level": Level.GRID})
     role = models.CharField(_("team role"), max_length=32, choices=TeamRole.choices)
     name = models.CharField(_("name"), max_length=50)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone = EncryptedCharField(_("phone"), blank=True)
     user = models.ForeignKey("core.User", verbose_name=_("staff user"), null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="team_memberships")
 

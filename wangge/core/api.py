@@ -8,7 +8,10 @@ from ninja.errors import HttpError
 
 from wangge.core.models import AuditEntry, User
 from wangge.core.personal import mask_phone
+from wangge.core.api_errors import field_error
 from wangge.core.roles import can
+from wangge.core.scoping import get_visible_or_404
+from wangge.core.services import OperationError, do_reveal, revealable_model
 
 router = Router(tags=["core"])
 
@@ -77,6 +80,23 @@ def staff(request, role: str | None = None, region: str | None = None):
     if region:
         users = users.filter(region__code=region)
     return users.order_by("username")
+
+
+class RevealIn(Schema):
+    object: str  # "app_label.model", e.g. "areas.gridteammember"
+    id: int
+    field: str
+    reason: str
+
+
+@router.post("/reveal", summary="Reveal one personal value, with a reason (logged) 查看完整个人信息")
+def reveal(request, payload: RevealIn):
+    try:
+        model = revealable_model(payload.object)
+        obj = get_visible_or_404(model, request.user, pk=payload.id)
+        return {"value": do_reveal(request.user, obj, payload.field, payload.reason)}
+    except OperationError as exc:
+        raise field_error("body", exc.field or "object", exc.message)
 
 
 @router.get("/audit", response=list[AuditOut], summary="The audit log (administrators) 审计日志")

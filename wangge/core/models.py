@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from wangge.core.fields import EncryptedCharField
 from wangge.core.roles import ROLE_LEVEL, Role
 from wangge.core.scoping import ScopedQuerySet
 
@@ -47,7 +48,7 @@ class User(AbstractUser):
     department = models.ForeignKey(Department, verbose_name=_("department"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="staff")
     full_name = models.CharField(_("full name"), max_length=50, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone = EncryptedCharField(_("phone"), blank=True)
 
     objects = UserQuerySet.as_manager()
     scope_path_field = "region__path"

@@ -32,3 +32,31 @@ def do_revoke_token(actor: User | None, token: ApiToken) -> None:
     updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     if updated:
         audit.record(actor, "core.revoke_token", token, user=token.user.username)
+
+
+# Which encrypted fields of which models may be revealed, by "app_label.model".
+REVEALABLE = {
+    "areas.gridteammember": {"phone"},
+    "core.user": {"phone"},
+}
+
+
+def revealable_model(label: str):
+    from django.apps import apps
+
+    if label not in REVEALABLE:
+        raise OperationError(f"nothing to reveal on {label!r} / 该对象没有可查看的个人信息", field="object")
+    return apps.get_model(label)
+
+
+@transaction.atomic
+def do_reveal(actor: User, obj, field: str, reason: str) -> str:
+    """Show one personal value unmasked. Needs a reason; always logged with who and why."""
+    label = obj._meta.label_lower
+    if field not in REVEALABLE.get(label, ()):
+        raise OperationError(f"{field!r} cannot be revealed / 该字段不可查看", field="field")
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise OperationError("give a reason for viewing / 请填写查看事由", field="reason")
+    audit.record(actor, "core.reveal", obj, field=field, reason=reason)
+    return getattr(obj, field)
