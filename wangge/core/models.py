@@ -2,7 +2,7 @@
 import hashlib
 import secrets
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -39,6 +39,10 @@ class UserQuerySet(ScopedQuerySet):
         return models.Q(region__path__startswith=prefix) | models.Q(department__region__path__startswith=prefix)
 
 
+class ScopedUserManager(UserManager.from_queryset(UserQuerySet)):
+    """Django's UserManager (log-in, create_user) with visible_to() from the scoped queryset."""
+
+
 class User(AbstractUser):
     """A staff member, bound to one region node or to one department."""
 
@@ -50,7 +54,7 @@ class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=50, blank=True)
     phone = EncryptedCharField(_("phone"), blank=True)
 
-    objects = UserQuerySet.as_manager()
+    objects = ScopedUserManager()
     scope_path_field = "region__path"
 
     class Meta:

@@ -58,3 +58,14 @@ def test_session_auth_works_for_reads_and_needs_csrf_for_writes(world):
     assert response.status_code in (401, 403)
     grid.refresh_from_db()
     assert grid.polygon is not None
+
+
+def test_password_login_works_through_the_user_manager(world):
+    from django.contrib.auth import authenticate
+    from django.test import RequestFactory
+
+    from wangge.testing import PASSWORD
+
+    request = RequestFactory().post("/login/")
+    assert authenticate(request, username="street_op", password=PASSWORD) == world.users[Role.STREET_OPERATOR]
+    assert authenticate(request, username="street_op", password="wrong") is None
