@@ -1,3 +1,8 @@
 from django.urls import path
 
-urlpatterns = []
+from wangge.core import views
+
+urlpatterns = [
+    path("login/", views.WanggeLoginView.as_view(), name="login"),
+    path("logout/", views.WanggeLogoutView.as_view(), name="logout"),
+]
