@@ -1,0 +1,317 @@
+/* Region maps drawn by ECharts from our own GeoJSON (GET /map/<code>.json); no tile server.
+ *
+ * <div data-region-map="explore" ...>  the map page: click a region to drill down, a grid to open it;
+ *                                      the side panel follows through HTMX, the URL through history.
+ * <div data-region-map="single" ...>   one region's own boundary (the grid page).
+ *
+ * The instance is exposed as window.wanggeMap (tests and the console use it).
+ */
+(function () {
+  "use strict";
+
+  // Muted, clearly distinct fills; the server colours neighbours differently (properties.colour).
+  var PALETTE = ["#9cc0e6", "#a9d8b8", "#f3cd95", "#c9b9e4", "#f1aeae", "#9fd6d5",
+                 "#dccb9f", "#b9d38f", "#e6b6d3", "#b0bfd4", "#f5b88a", "#8fcfb0"];
+  var OUTLINE_FILL = "#eef1f5";
+  var SINGLE_FILL = "#cfe0f4";
+
+  function fill(template, code) { return template.replace("{code}", encodeURIComponent(code)); }
+
+  function labels() {
+    var el = document.getElementById("map-labels");
+    try { return el ? JSON.parse(el.textContent) : {}; } catch (e) { return {}; }
+  }
+
+  function shade(hex, amount) {
+    var n = parseInt(hex.slice(1), 16);
+    var r = (n >> 16) & 255, g = (n >> 8) & 255, b = n & 255;
+    var f = function (c) { return Math.max(0, Math.min(255, Math.round(c * (1 - amount)))); };
+    return "#" + ((1 << 24) + (f(r) << 16) + (f(g) << 8) + f(b)).toString(16).slice(1);
+  }
+
+  function escapeHtml(s) {
+    return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function formatNumber(n) {
+    return n == null ? "—" : Number(n).toLocaleString();
+  }
+
+  function RegionMap(el, options) {
+    this.el = el;
+    this.options = options;
+    this.labels = labels();
+    this.chart = echarts.init(el, null, { renderer: "canvas" });
+    this.code = null;
+    this.data = null;
+    this.byCode = {};
+    var self = this;
+    this.chart.on("click", function (params) { self.onClick(params); });
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () { self.chart.resize(); }).observe(el);
+    } else {
+      window.addEventListener("resize", function () { self.chart.resize(); });
+    }
+  }
+
+  RegionMap.prototype.load = function (code) {
+    var self = this;
+    this.clearMessage();
+    this.chart.showLoading({ text: this.labels.loading || "", color: "#1d4f91", textColor: "#4a5668",
+                             maskColor: "rgba(255,255,255,0.6)" });
+    this.pending = code;
+    return fetch(fill(this.options.mapUrl, code), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      })
+      .then(function (data) {
+        if (self.pending !== code) { return; } // a later click won
+        self.chart.hideLoading();
+        self.draw(code, data);
+      })
+      .catch(function () {
+        self.chart.hideLoading();
+        self.showMessage(self.labels.error || "Error");
+      });
+  };
+
+  RegionMap.prototype.draw = function (code, data) {
+    var single = this.options.mode === "single";
+    var features = [], items = [], byCode = {};
+    var outline = data.outline;
+    if (outline && outline.geometry) {
+      features.push(outline);
+      byCode[outline.properties.code] = outline;
+      items.push({
+        name: outline.properties.code,
+        isOutline: !single,
+        label: { show: single },
+        itemStyle: single
+          ? { areaColor: SINGLE_FILL, borderColor: "#1d4f91", borderWidth: 2 }
+          : { areaColor: OUTLINE_FILL, borderColor: "#8796aa", borderWidth: 1.5 },
+        emphasis: { disabled: !single, itemStyle: { areaColor: SINGLE_FILL }, label: { show: single } },
+        tooltip: { show: single },
+        regionName: outline.properties.name,
+        props: outline.properties
+      });
+    }
+    if (!single) {
+      (data.features || []).forEach(function (f) {
+        if (!f.geometry) { return; }
+        var colour = PALETTE[(f.properties.colour || 0) % PALETTE.length];
+        features.push(f);
+        byCode[f.properties.code] = f;
+        items.push({
+          name: f.properties.code,
+          value: f.properties.households,
+          itemStyle: { areaColor: colour },
+          emphasis: { itemStyle: { areaColor: shade(colour, 0.16) } },
+          regionName: f.properties.name,
+          props: f.properties
+        });
+      });
+    }
+    this.code = code;
+    this.data = data;
+    this.byCode = byCode;
+    this.items = items;
+    if (!features.length) {
+      this.chart.clear();
+      this.showMessage(this.labels.no_boundary || "");
+      return;
+    }
+    var mapName = "wangge-" + code + (single ? "-single" : "");
+    echarts.registerMap(mapName, { type: "FeatureCollection", features: features });
+    var centre = outline && outline.properties.cp;
+    var lat = centre ? centre[1] : 30.6;
+    var self = this;
+    this.chart.setOption({
+      animationDurationUpdate: 250,
+      tooltip: {
+        trigger: "item",
+        confine: true,
+        borderColor: "#dfe4ea",
+        textStyle: { color: "#1c2633", fontSize: 13 },
+        formatter: function (p) { return self.tooltip(p); }
+      },
+      series: [{
+        type: "map",
+        map: mapName,
+        nameProperty: "code",
+        roam: true,
+        scaleLimit: { min: 0.8, max: 12 },
+        selectedMode: false,
+        aspectScale: Math.cos(lat * Math.PI / 180),
+        left: 10, right: 10, top: 10, bottom: 10,
+        label: {
+          show: true,
+          color: "#1c2633",
+          fontSize: 12,
+          textBorderColor: "rgba(255,255,255,0.85)",
+          textBorderWidth: 2,
+          formatter: function (p) { return (p.data && p.data.regionName) || ""; }
+        },
+        labelLayout: { hideOverlap: true },
+        itemStyle: { borderColor: "#ffffff", borderWidth: 1.2, areaColor: OUTLINE_FILL },
+        emphasis: { label: { show: true, fontWeight: "bold", color: "#0f1a28" } },
+        data: items
+      }]
+    }, { notMerge: true });
+    if (this.options.onDraw) { this.options.onDraw(this); }
+  };
+
+  RegionMap.prototype.tooltip = function (p) {
+    var d = p.data;
+    if (!d || d.isOutline) { return ""; }
+    var props = d.props || {}, L = this.labels;
+    var lines = ["<strong>" + escapeHtml(d.regionName) + "</strong>",
+                 escapeHtml(L.code || "Code") + "：" + escapeHtml(props.code),
+                 escapeHtml(L.households || "Households") + "：" + formatNumber(props.households)];
+    if (props.level !== "grid" && props.grid_count != null) {
+      lines.push(escapeHtml(L.grids || "Grids") + "：" + formatNumber(props.grid_count));
+    }
+    if (this.options.mode !== "single") {
+      var hint = props.level === "grid" ? L.open_grid : (props.has_children ? L.drill : "");
+      if (hint) { lines.push('<span style="color:#7a8596">' + escapeHtml(hint) + "</span>"); }
+    }
+    return lines.join("<br>");
+  };
+
+  RegionMap.prototype.onClick = function (params) {
+    if (this.options.mode === "single" || params.componentType !== "series") { return; }
+    var feature = this.byCode[params.name];
+    if (!feature || params.name === this.code) { return; }
+    var props = feature.properties;
+    if (props.level === "grid") {
+      window.location.href = fill(this.options.regionUrl, props.code);
+    } else if (props.has_children && this.options.onDrill) {
+      this.options.onDrill(props.code);
+    }
+  };
+
+  // Pixel position (page coordinates) of a region's label point: tests click there.
+  RegionMap.prototype.pointOf = function (code) {
+    var f = this.byCode[code];
+    if (!f) { return null; }
+    var xy = this.chart.convertToPixel({ seriesIndex: 0 }, f.properties.cp);
+    var box = this.el.getBoundingClientRect();
+    return xy ? [box.left + xy[0], box.top + xy[1]] : null;
+  };
+
+  RegionMap.prototype.highlight = function (code, on) {
+    if (!this.byCode[code]) { return; }
+    this.chart.dispatchAction({ type: on ? "highlight" : "downplay", seriesIndex: 0, name: code });
+  };
+
+  RegionMap.prototype.colourOf = function (code) {
+    var item = (this.items || []).filter(function (i) { return i.name === code; })[0];
+    return item && !item.isOutline ? item.itemStyle.areaColor : null;
+  };
+
+  RegionMap.prototype.showMessage = function (text) {
+    this.clearMessage();
+    var div = document.createElement("div");
+    div.className = "map-message";
+    div.textContent = text;
+    this.el.appendChild(div);
+    this.message = div;
+  };
+
+  RegionMap.prototype.clearMessage = function () {
+    if (this.message) { this.message.remove(); this.message = null; }
+  };
+
+  /* The map page: map + side panel + URL, kept on the same region. */
+  function Explorer(el) {
+    var self = this;
+    this.el = el;
+    this.panel = document.querySelector(el.dataset.panel || "#region-panel");
+    this.urls = { map: el.dataset.mapUrl, region: el.dataset.regionUrl, panel: el.dataset.panelUrl };
+    this.map = new RegionMap(el, {
+      mode: "explore",
+      mapUrl: this.urls.map,
+      regionUrl: this.urls.region,
+      onDrill: function (code) { self.go(code, true); },
+      onDraw: function (map) {
+        self.paintSwatches();
+        if (map.data && map.data.region && map.data.region.code === self.code && map.labels.suffix) {
+          document.title = map.data.region.name + " · " + map.labels.suffix;
+        }
+      }
+    });
+    this.code = el.dataset.code;
+    history.replaceState({ regionCode: this.code }, "");
+    window.addEventListener("popstate", function (e) {
+      if (e.state && e.state.regionCode) { self.go(e.state.regionCode, false); }
+    });
+    document.addEventListener("click", function (e) {
+      var link = e.target.closest && e.target.closest("[data-drill]");
+      if (!link || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) { return; }
+      e.preventDefault();
+      self.go(link.dataset.drill, true);
+    });
+    if (this.panel) {
+      this.panel.addEventListener("mouseover", function (e) { self.hover(e, true); });
+      this.panel.addEventListener("mouseout", function (e) { self.hover(e, false); });
+    }
+    document.body.addEventListener("htmx:afterSwap", function () { self.paintSwatches(); });
+    this.map.load(this.code);
+  }
+
+  Explorer.prototype.go = function (code, push) {
+    if (!code) { return; }
+    this.code = code;
+    this.el.dataset.code = code;
+    this.map.load(code);
+    if (this.panel && window.htmx) {
+      htmx.ajax("GET", fill(this.urls.panel, code), { target: this.panel, swap: "innerHTML" });
+    } else {
+      window.location.href = fill(this.urls.region, code);
+      return;
+    }
+    if (push) { history.pushState({ regionCode: code }, "", fill(this.urls.region, code)); }
+    var box = this.el.getBoundingClientRect();
+    if (box.top < 0 || box.top > window.innerHeight * 0.6) { this.el.scrollIntoView({ behavior: "smooth", block: "start" }); }
+  };
+
+  Explorer.prototype.hover = function (e, on) {
+    var row = e.target.closest && e.target.closest("tr[data-code]");
+    if (!row) { return; }
+    if (!on && row.contains(e.relatedTarget)) { return; }
+    row.classList.toggle("is-hot", on);
+    this.map.highlight(row.dataset.code, on);
+  };
+
+  // The list's colour chips match the map's fills.
+  Explorer.prototype.paintSwatches = function () {
+    var map = this.map;
+    document.querySelectorAll("[data-swatch]").forEach(function (s) {
+      var colour = map.colourOf(s.dataset.swatch);
+      if (colour) { s.style.background = colour; }
+    });
+  };
+
+  function start() {
+    if (!window.echarts) { return; }
+    var el = document.querySelector("[data-region-map]");
+    if (!el) { return; }
+    if (el.dataset.regionMap === "explore") {
+      var explorer = new Explorer(el);
+      window.wanggeExplorer = explorer;
+      window.wanggeMap = explorer.map;
+    } else {
+      var map = new RegionMap(el, { mode: "single", mapUrl: el.dataset.mapUrl });
+      window.wanggeMap = map;
+      map.load(el.dataset.code);
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
