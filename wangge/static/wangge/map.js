@@ -35,8 +35,30 @@
     });
   }
 
+  // Map labels drop the administrative suffix (居委会, 村委会, 办事处): 玉林社区居委会 -> 玉林社区.
+  function shortName(name) {
+    return String(name || "").replace(/(居民委员会|村民委员会|居委会|村委会|办事处)$/, "");
+  }
+
   function formatNumber(n) {
     return n == null ? "—" : Number(n).toLocaleString();
+  }
+
+  // Bounding box [minLng, minLat, maxLng, maxLat] of GeoJSON features.
+  function bbox(features) {
+    var box = [Infinity, Infinity, -Infinity, -Infinity];
+    function walk(c) {
+      if (typeof c[0] === "number") {
+        if (c[0] < box[0]) { box[0] = c[0]; }
+        if (c[1] < box[1]) { box[1] = c[1]; }
+        if (c[0] > box[2]) { box[2] = c[0]; }
+        if (c[1] > box[3]) { box[3] = c[1]; }
+        return;
+      }
+      for (var i = 0; i < c.length; i++) { walk(c[i]); }
+    }
+    features.forEach(function (f) { if (f.geometry) { walk(f.geometry.coordinates); } });
+    return box;
   }
 
   function RegionMap(el, options) {
@@ -49,16 +71,18 @@
     this.byCode = {};
     var self = this;
     this.chart.on("click", function (params) { self.onClick(params); });
+    var resize = function () { self.chart.resize(); self.relayout(); };
     if (window.ResizeObserver) {
-      new ResizeObserver(function () { self.chart.resize(); }).observe(el);
+      new ResizeObserver(resize).observe(el);
     } else {
-      window.addEventListener("resize", function () { self.chart.resize(); });
+      window.addEventListener("resize", resize);
     }
   }
 
   RegionMap.prototype.load = function (code) {
     var self = this;
     this.clearMessage();
+    this.chart.dispatchAction({ type: "hideTip" });
     this.chart.showLoading({ text: this.labels.loading || "", color: "#1d4f91", textColor: "#4a5668",
                              maskColor: "rgba(255,255,255,0.6)" });
     this.pending = code;
@@ -125,8 +149,12 @@
     }
     var mapName = "wangge-" + code + (single ? "-single" : "");
     echarts.registerMap(mapName, { type: "FeatureCollection", features: features });
-    var centre = outline && outline.properties.cp;
-    var lat = centre ? centre[1] : 30.6;
+    var box = bbox(features);
+    var lat = (box[1] + box[3]) / 2;
+    // Equirectangular with the right width at this latitude, so shapes are not stretched.
+    this.aspectScale = Math.cos(lat * Math.PI / 180);
+    this.aspect = ((box[2] - box[0]) / Math.max(box[3] - box[1], 1e-9)) * this.aspectScale;
+    this.fitHeight();
     var self = this;
     this.chart.setOption({
       animationDurationUpdate: 250,
@@ -144,23 +172,49 @@
         roam: true,
         scaleLimit: { min: 0.8, max: 12 },
         selectedMode: false,
-        aspectScale: Math.cos(lat * Math.PI / 180),
-        left: 10, right: 10, top: 10, bottom: 10,
+        aspectScale: this.aspectScale,
+        left: "center", top: "center", width: this.fit().width, height: this.fit().height,
         label: {
           show: true,
           color: "#1c2633",
-          fontSize: 12,
+          fontSize: this.el.clientWidth < 500 ? 11 : 12,
           textBorderColor: "rgba(255,255,255,0.85)",
           textBorderWidth: 2,
-          formatter: function (p) { return (p.data && p.data.regionName) || ""; }
+          formatter: function (p) { return shortName(p.data && p.data.regionName); }
         },
         labelLayout: { hideOverlap: true },
         itemStyle: { borderColor: "#ffffff", borderWidth: 1.2, areaColor: OUTLINE_FILL },
         emphasis: { label: { show: true, fontWeight: "bold", color: "#0f1a28" } },
         data: items
       }]
-    }, { notMerge: true });
+    }, { replaceMerge: ["series"] }); // keep the tooltip component: a pending tip must not outlive its DOM
     if (this.options.onDraw) { this.options.onDraw(this); }
+  };
+
+  // The largest box of the map's aspect that fits the container with a small margin.
+  RegionMap.prototype.fit = function () {
+    var w = Math.max(this.el.clientWidth - 24, 10), h = Math.max(this.el.clientHeight - 24, 10);
+    if (!this.aspect || !isFinite(this.aspect)) { return { width: w, height: h }; }
+    return this.aspect > w / h ? { width: w, height: w / this.aspect } : { width: h * this.aspect, height: h };
+  };
+
+  // On narrow screens the map box takes the map's own proportions instead of a fixed height,
+  // so a wide district does not leave half the phone screen empty.
+  RegionMap.prototype.fitHeight = function () {
+    if (this.options.mode !== "explore" || window.innerWidth > 1000 || !this.aspect) { return; }
+    var wanted = (this.el.clientWidth - 24) / this.aspect + 24;
+    var height = Math.round(Math.min(Math.max(wanted, 260), window.innerHeight * 0.7));
+    if (Math.abs(this.el.clientHeight - height) > 2) {
+      this.el.style.height = height + "px";
+      this.el.style.minHeight = "0";
+      this.chart.resize();
+    }
+  };
+
+  RegionMap.prototype.relayout = function () {
+    if (!this.items || !this.aspect) { return; }
+    var fit = this.fit();
+    this.chart.setOption({ series: [{ width: fit.width, height: fit.height }] });
   };
 
   RegionMap.prototype.tooltip = function (p) {
