@@ -1,0 +1,170 @@
+"""Headless chromium through Playwright: log in, see the map, drill down by clicking the map, land on a grid.
+
+Runs Debian's /usr/bin/chromium (never `playwright install`); the live server serves the static
+files, so ECharts and htmx come from wangge/static/vendor like everywhere else.
+Screenshots go to /tmp/wangge-browser-*.png for a person to look at.
+"""
+import os
+
+import pytest
+
+from wangge.areas.models import GridTeamMember
+from wangge.core.roles import Role
+from wangge.testing import PASSWORD, build_world
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = os.environ.get("WANGGE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = os.environ.get("WANGGE_SCREENSHOTS", "/tmp")
+DESK = {"width": 1440, "height": 900}
+PHONE = {"width": 375, "height": 760}
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the test makes
+    # around it are ordinary synchronous calls.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def shown_world(transactional_db):
+    world = build_world()
+    grid = world.grids[0]
+    GridTeamMember.objects.create(grid=grid, role="grid_leader", name="张组长", phone="13987654321")
+    GridTeamMember.objects.create(grid=grid, role="grid_worker", name="李网格", phone="13812345678",
+                                  user=world.users[Role.GRID_WORKER])
+    GridTeamMember.objects.create(grid=grid, role="volunteer", name="赵志愿", phone="13700001111")
+    return world
+
+
+def _page(browser, viewport):
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    # Nothing may come from outside the server under test.
+    page.outside = []
+    page.on("request", lambda req: page.outside.append(req.url)
+            if not req.url.startswith(("http://localhost", "http://127.0.0.1", "data:", "blob:")) else None)
+    return page
+
+
+def _log_in(page, base, username):
+    page.goto(base + "/")
+    assert "/login/" in page.url
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(base + "/")
+
+
+def _map_ready(page, code):
+    page.wait_for_function("c => window.wanggeMap && window.wanggeMap.data && window.wanggeMap.data.region.code === c",
+                           arg=code)
+    page.wait_for_selector("[data-region-map] canvas")
+    page.wait_for_timeout(400)  # let the draw animation settle before clicking or shooting
+
+
+def _click_on_map(page, code):
+    """A real mouse click at the label point of a region, where a person would click."""
+    xy = page.evaluate("c => window.wanggeMap.pointOf(c)", code)
+    assert xy, f"{code} is not drawn"
+    page.mouse.click(xy[0], xy[1])
+
+
+def _listed(page):
+    return page.eval_on_selector_all("#child-list tbody tr", "rows => rows.map(r => r.dataset.code)")
+
+
+def test_log_in_see_the_map_and_drill_into_a_grid(shown_world, live_server, browser):
+    base = live_server.url
+    street, community, grid = "510107001", "510107001001", shown_world.grids[0].code
+    page = _page(browser, DESK)
+    _log_in(page, base, "district_op")
+
+    # The district map, drawn by ECharts from /map/510107.json, and the list of its streets.
+    assert page.evaluate("typeof window.echarts") == "object"
+    _map_ready(page, "510107")
+    assert page.locator("#region-map canvas").count() >= 1
+    assert page.inner_text("#region-head h1") == "武侯区"
+    assert _listed(page) == ["510107001", "510107002"]
+    assert page.evaluate("Object.keys(window.wanggeMap.byCode).sort()") == ["510107", "510107001", "510107002"]
+    page.screenshot(path=f"{SHOTS}/wangge-browser-home-desk.png")
+
+    # Street: a click on the map drills down; the panel (HTMX) and the address follow.
+    _click_on_map(page, street)
+    _map_ready(page, street)
+    page.wait_for_selector(f"#region-head[data-code='{street}']")
+    assert page.url == f"{base}/regions/{street}/"
+    assert _listed(page) == ["510107001001", "510107001002"]
+
+    # Community, again on the map.
+    _click_on_map(page, community)
+    _map_ready(page, community)
+    page.wait_for_selector(f"#region-head[data-code='{community}']")
+    assert _listed(page) == [grid, shown_world.grids[1].code]
+    assert page.inner_text("#region-head .crumbs [aria-current=page]") == "测试社区1-1"
+
+    # Up again through the breadcrumb, then down again through the list.
+    page.click(f"#region-head .crumbs a[data-drill='{street}']")
+    _map_ready(page, street)
+    page.wait_for_selector(f"#region-head[data-code='{street}']")
+    page.click(f"#child-list a[data-drill='{community}']")
+    _map_ready(page, community)
+
+    # The browser's back button returns to the street.
+    page.go_back()
+    _map_ready(page, street)
+    page.go_forward()
+    _map_ready(page, community)
+
+    # A grid on the map opens the grid page.
+    _click_on_map(page, grid)
+    page.wait_for_url(f"{base}/regions/{grid}/")
+    _map_ready(page, grid)
+    assert page.inner_text("#grid-code") == grid
+    phones = page.eval_on_selector_all("#team-list td.phone", "cells => cells.map(c => c.textContent.trim())")
+    assert phones == ["139****4321", "138****5678", "137****1111"]
+    html = page.content()
+    assert "13812345678" not in html and "13987654321" not in html
+    page.screenshot(path=f"{SHOTS}/wangge-browser-grid-desk.png", full_page=True)
+
+    assert not page.errors, page.errors
+    assert not page.outside, page.outside
+
+
+def test_phone_width_and_language_switch(shown_world, live_server, browser):
+    base = live_server.url
+    page = _page(browser, PHONE)
+    page.goto(base + "/login/")
+    page.screenshot(path=f"{SHOTS}/wangge-browser-login-phone.png", full_page=True)
+    _log_in(page, base, "street_op")
+    _map_ready(page, "510107001")
+    # Nothing overflows sideways at 375px.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    box = page.locator("#region-map").bounding_box()
+    assert box["width"] >= 330 and box["height"] >= 250
+    page.screenshot(path=f"{SHOTS}/wangge-browser-home-phone.png", full_page=True)
+
+    page.click(".lang-switch button[value=en]")
+    page.wait_for_load_state()
+    _map_ready(page, "510107001")
+    assert "Log out" in page.inner_text("header")
+    assert page.inner_text("#child-list thead").startswith("Name / code")
+
+    # A drill-down on the phone goes through the map too.
+    _click_on_map(page, "510107001002")
+    _map_ready(page, "510107001002")
+    assert page.url == f"{base}/regions/510107001002/"
+    assert not page.errors, page.errors
+    assert not page.outside, page.outside
