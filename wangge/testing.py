@@ -90,3 +90,31 @@ def build_world() -> World:
         Role.MEDIATOR: make_user("mediator_2", Role.MEDIATOR, region=c1),
     }
     return world
+
+
+def make_id_number(birth: str = "19900101", seq: int = 1, region: str = "510107") -> str:
+    """A synthetic 公民身份号码 with a correct check digit (stdnum computes it)."""
+    from stdnum.cn import ric
+
+    body = f"{region}{birth}{seq:03d}"
+    return body + ric.calc_check_digit(body + "0")  # stdnum expects a placeholder check digit
+
+
+def build_registry(world: World) -> dict:
+    """A building, a house, a household and two people in the first grid; one person in the other street."""
+    from wangge.registry import services
+
+    admin = world.users[Role.ADMINISTRATOR]
+    out = {}
+    for key, grid in (("home", world.grids[0]), ("away", world.grids[4])):
+        lng, lat = world.grid_center(grid)
+        building = services.do_create_building(admin, name="1栋", address=f"{grid.name}幸福路1号", lng=lng, lat=lat)
+        house = services.do_create_house(admin, building, unit="1", number="101", use="rented")
+        seq = 1 if key == "home" else 50
+        head = services.do_register_person(admin, {"name": f"{key}户主", "id_number": make_id_number(seq=seq),
+                                                   "phone": "13800001111"}, house=house)
+        member = services.do_register_person(admin, {"name": f"{key}家人", "id_number": make_id_number("19950505", seq + 1)},
+                                             house=house)
+        household = services.do_create_household(admin, house, head, [(member, "spouse")])
+        out[key] = {"building": building, "house": house, "head": head, "member": member, "household": household}
+    return out

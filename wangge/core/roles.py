@@ -34,6 +34,13 @@ PERMISSIONS: dict[str, set[str]] = {
     "team.edit": {Role.ADMINISTRATOR, *OPERATORS},
     "audit.view": {Role.ADMINISTRATOR},
     "staff.view": {Role.ADMINISTRATOR, *OPERATORS},
+    # Special groups (社区矫正、吸毒、严重精神障碍…) only for those who manage or visit them.
+    "registry.view_special": {Role.ADMINISTRATOR, *OPERATORS, Role.GRID_WORKER},
+    "registry.edit": {Role.ADMINISTRATOR, *OPERATORS, Role.GRID_WORKER},
+    "registry.import": {Role.ADMINISTRATOR, *OPERATORS},
+    "registry.export": {Role.ADMINISTRATOR, *OPERATORS},
+    "registry.export_unmasked": {Role.ADMINISTRATOR},
+    "registry.visit": {Role.GRID_WORKER, Role.COMMUNITY_OPERATOR},
 }
 
 

@@ -1,0 +1,404 @@
+"""Operations on base data. Each takes the acting user, checks the rule and the
+actor's area, runs in one transaction and writes an audit row.
+
+`clean_person` is the one place a person's fields are checked; forms, the API
+and imports all use it, so a row is refused for the same reasons everywhere.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from wangge.areas import locate as locating
+from wangge.areas.crs import to_wgs84
+from wangge.areas.models import Level, Region
+from wangge.core import audit
+from wangge.core.crypto import lookup_hash
+from wangge.core.roles import can
+from wangge.core.services import OperationError
+from wangge.registry.models import (
+    Building,
+    House,
+    HouseUse,
+    Household,
+    Organisation,
+    OrganisationKind,
+    Person,
+    PersonKind,
+    PersonTag,
+    Place,
+    PlaceKind,
+    Relation,
+    Residence,
+    Tag,
+    Vehicle,
+    Visit,
+    VisitPhoto,
+)
+from wangge.registry.validation import (
+    InvalidValue,
+    clean_ethnicity,
+    clean_id_number,
+    clean_phone,
+    clean_plate,
+    clean_uscc,
+    facts_from_id_number,
+)
+
+
+class FieldErrors(OperationError):
+    """Several fields refused at once: {field: message}."""
+
+    def __init__(self, errors: dict[str, str]):
+        first = next(iter(errors))
+        super().__init__(errors[first], field=first)
+        self.errors = errors
+
+
+@dataclass
+class CleanPerson:
+    name: str
+    id_number: str
+    sex: str
+    birth_date: date
+    ethnicity: str = "01"
+    phone: str = ""
+    kind: str = PersonKind.REGISTERED
+    errors: dict = field(default_factory=dict)
+
+
+def clean_person(data: dict) -> CleanPerson:
+    """Check a person's fields; raises FieldErrors naming every bad field."""
+    errors = {}
+    name = str(data.get("name") or "").strip()
+    if not name or len(name) > 50:
+        errors["name"] = "姓名为空或过长 / name is empty or too long"
+    id_number, sex, birth = "", "", None
+    try:
+        id_number = clean_id_number(str(data.get("id_number") or ""))
+        sex, birth = facts_from_id_number(id_number)
+    except InvalidValue as exc:
+        errors["id_number"] = str(exc)
+    ethnicity = "01"
+    if data.get("ethnicity") not in (None, ""):
+        try:
+            ethnicity = clean_ethnicity(str(data["ethnicity"]))
+        except InvalidValue as exc:
+            errors["ethnicity"] = str(exc)
+    try:
+        phone = clean_phone(str(data.get("phone") or ""))
+    except InvalidValue as exc:
+        errors["phone"], phone = str(exc), ""
+    kind = data.get("kind") or PersonKind.REGISTERED
+    if kind not in PersonKind.values:
+        kind = {label.split("(")[-1].rstrip(")"): value for value, label in PersonKind.choices}.get(kind, kind)
+        if kind not in PersonKind.values:
+            errors["kind"] = "人口类型应为 户籍/流动/境外/人户分离 / unknown kind"
+    if errors:
+        raise FieldErrors(errors)
+    return CleanPerson(name, id_number, sex, birth, ethnicity, phone, kind)
+
+
+def _require(actor, permission: str):
+    if not can(actor, permission):
+        raise OperationError("not allowed / 无权操作")
+
+
+def _in_area(actor, region_or_obj, what="grid"):
+    """Refuse a target outside the actor's area exactly as if it did not exist."""
+    model = type(region_or_obj)
+    if not model.objects.visible_to(actor).filter(pk=region_or_obj.pk).exists():
+        raise OperationError(f"{what} not found in your area / 不在辖区内", field=what)
+
+
+def locate_grid(actor, lng, lat, crs="wgs84", grid: Region | None = None) -> tuple[Region, float, float]:
+    """The grid a point falls in (converted to WGS-84), which must lie in the actor's area."""
+    if lng is None or lat is None:
+        if grid is None:
+            raise OperationError("give a location or a grid / 请提供位置或网格", field="location")
+        _in_area(actor, grid)
+        return grid, None, None
+    try:
+        wgs_lng, wgs_lat = to_wgs84(float(lng), float(lat), crs)
+        found = locating.locate(wgs_lng, wgs_lat)
+    except (ValueError, TypeError) as exc:
+        raise OperationError(str(exc), field="location")
+    if found is None:
+        raise OperationError("位置不在任何网格内 / the location is outside every grid", field="location")
+    located = Region.objects.get(code=found["code"])
+    _in_area(actor, located, "location")
+    return located, round(wgs_lng, 7), round(wgs_lat, 7)
+
+
+# --- buildings, houses, households -------------------------------------------------------------
+
+@transaction.atomic
+def do_create_building(actor, *, name, address, lng=None, lat=None, crs="wgs84", grid=None, floors=1, units=1,
+                       has_electronic_door=False) -> Building:
+    _require(actor, "registry.edit")
+    if not (name or "").strip() or not (address or "").strip():
+        raise FieldErrors({k: "必填 / required" for k, v in (("name", name), ("address", address)) if not (v or "").strip()})
+    grid, lng, lat = locate_grid(actor, lng, lat, crs, grid)
+    building = Building.objects.create(grid=grid, name=name.strip(), address=address.strip(), lng=lng, lat=lat,
+                                       floors=floors, units=units, has_electronic_door=has_electronic_door)
+    audit.record(actor, "registry.create_building", building, grid=grid.code)
+    return building
+
+
+@transaction.atomic
+def do_create_house(actor, building: Building, *, number, unit="", area=None, use=HouseUse.OWNER_OCCUPIED,
+                    owner: Person | None = None) -> House:
+    _require(actor, "registry.edit")
+    _in_area(actor, building, "building")
+    if use not in HouseUse.values:
+        raise FieldErrors({"use": "房屋用途应为 自住/出租/空置/经营/其他 / unknown use"})
+    if not str(number or "").strip():
+        raise FieldErrors({"number": "必填 / required"})
+    if House.objects.filter(building=building, unit=unit or "", number=str(number).strip()).exists():
+        raise FieldErrors({"number": "该房屋已存在 / this house already exists"})
+    house = House.objects.create(building=building, grid_id=building.grid_id, unit=unit or "",
+                                 number=str(number).strip(), area=area, use=use, owner=owner)
+    audit.record(actor, "registry.create_house", house, grid=building.grid.code)
+    return house
+
+
+@transaction.atomic
+def do_create_household(actor, house: House, head: Person, members: list[tuple[Person, str]] = ()) -> Household:
+    """Open a household in a house; the head and members move in (keeping their history)."""
+    _require(actor, "registry.edit")
+    _in_area(actor, house, "house")
+    household = Household.objects.create(house=house, grid_id=house.grid_id, head=head)
+    for person, relation in [(head, Relation.HEAD), *members]:
+        if relation not in Relation.values:
+            raise FieldErrors({"relation": f"未知关系 {relation!r} / unknown relation"})
+        _settle(person, house, household, relation, timezone.localdate())
+    audit.record(actor, "registry.create_household", household, head=head.pk, members=len(members) + 1)
+    return household
+
+
+# --- people ------------------------------------------------------------------------------------
+
+def _settle(person: Person, house: House | None, household: Household | None, relation: str, when: date):
+    """Close the open residence and open the new one; the person row follows."""
+    if person.house_id == getattr(house, "pk", None) and person.household_id == getattr(household, "pk", None):
+        if relation and person.relation != relation:
+            person.relation = relation
+            person.save(update_fields=["relation", "updated_at"])
+        return
+    if person.house_id and person.house_id != getattr(house, "pk", None):
+        Residence.objects.filter(person=person, moved_out__isnull=True).update(moved_out=when)
+    if house is not None and person.house_id != house.pk:
+        Residence.objects.create(person=person, house=house, grid_id=house.grid_id, moved_in=when)
+        person.moved_in, person.moved_out = when, None
+    person.house = house
+    person.household = household
+    person.relation = relation if household else ""
+    person.grid_id = house.grid_id if house else None
+    if house is None:
+        person.moved_out = when
+    person.save()
+
+
+@transaction.atomic
+def do_register_person(actor, data: dict, house: House | None = None, household: Household | None = None,
+                       relation: str = "", moved_in: date | None = None) -> Person:
+    _require(actor, "registry.edit")
+    clean = clean_person(data)
+    if house is not None:
+        _in_area(actor, house, "house")
+    elif not can(actor, "registry.import"):
+        raise FieldErrors({"house": "请选择居住房屋 / choose the house they live in"})
+    if Person.objects.filter(id_hash=lookup_hash(clean.id_number)).exists():
+        raise FieldErrors({"id_number": "该身份证号已登记 / this ID number is already registered"})
+    person = Person.objects.create(
+        name=clean.name, id_number=clean.id_number, id_hash=lookup_hash(clean.id_number),
+        id_tail=clean.id_number[-4:], sex=clean.sex, birth_date=clean.birth_date, ethnicity=clean.ethnicity,
+        phone=clean.phone, phone_hash=lookup_hash(clean.phone) if clean.phone else "", kind=clean.kind,
+    )
+    if house is not None:
+        _settle(person, house, household, relation, moved_in or timezone.localdate())
+    audit.record(actor, "registry.register_person", person)
+    return person
+
+
+UPDATABLE = {"name", "ethnicity", "phone", "kind"}
+
+
+@transaction.atomic
+def do_update_person(actor, person: Person, changes: dict) -> Person:
+    _require(actor, "registry.edit")
+    _in_area(actor, person, "person")
+    unknown = set(changes) - UPDATABLE
+    if unknown:
+        raise FieldErrors({f: "不可修改 / cannot be changed here" for f in sorted(unknown)})
+    merged = {"name": person.name, "id_number": person.id_number, "ethnicity": person.ethnicity,
+              "phone": person.phone, "kind": person.kind, **changes}
+    clean = clean_person(merged)
+    changed = []
+    for name in sorted(changes):
+        value = getattr(clean, name)
+        if getattr(person, name) != value:
+            setattr(person, name, value)
+            changed.append(name)
+    if "phone" in changed:
+        person.phone_hash = lookup_hash(person.phone) if person.phone else ""
+    if changed:
+        person.save()
+        audit.record(actor, "registry.update_person", person, fields=changed)
+    return person
+
+
+@transaction.atomic
+def do_move_person(actor, person: Person, house: House | None, household: Household | None = None,
+                   relation: str = "", when: date | None = None) -> Person:
+    """Move someone to another house (or out of the district with house=None); history is kept."""
+    _require(actor, "registry.edit")
+    _in_area(actor, person, "person")
+    if house is not None:
+        _in_area(actor, house, "house")
+    if household is not None and household.house_id != getattr(house, "pk", None):
+        raise FieldErrors({"household": "户不在该房屋 / the household is not in that house"})
+    when = when or timezone.localdate()
+    if person.moved_in and when < person.moved_in:
+        raise FieldErrors({"when": "迁出日期早于迁入日期 / before they moved in"})
+    before = person.house_id
+    _settle(person, house, household, relation, when)
+    audit.record(actor, "registry.move_person", person, from_house=before, to_house=getattr(house, "pk", None),
+                 when=when.isoformat())
+    return person
+
+
+# --- tags and visits ---------------------------------------------------------------------------
+
+@transaction.atomic
+def do_tag_person(actor, person: Person, tag: Tag, since: date | None = None, note: str = "") -> PersonTag:
+    _require(actor, "registry.edit")
+    _in_area(actor, person, "person")
+    if tag.is_special and not can(actor, "registry.view_special"):
+        raise OperationError("not allowed / 无权标注特殊人群", field="tag")
+    person_tag, created = PersonTag.objects.get_or_create(person=person, tag=tag,
+                                                          defaults={"since": since, "note": note})
+    if created:
+        audit.record(actor, "registry.tag_person", person, tag=tag.code)
+    return person_tag
+
+
+@transaction.atomic
+def do_untag_person(actor, person_tag: PersonTag) -> None:
+    _require(actor, "registry.edit")
+    if not PersonTag.objects.visible_to(actor).filter(pk=person_tag.pk).exists():
+        raise OperationError("not found / 不存在", field="tag")
+    audit.record(actor, "registry.untag_person", person_tag.person, tag=person_tag.tag.code)
+    person_tag.delete()
+
+
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+MAX_PHOTOS = 9
+
+
+def check_photo(upload) -> None:
+    """A photo must be a real image (JPEG, PNG or WebP) under 5 MB."""
+    from PIL import Image, UnidentifiedImageError
+
+    if upload.size > MAX_PHOTO_BYTES:
+        raise OperationError(f"照片超过 5 MB / photo larger than 5 MB: {upload.name}", field="photos")
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image.verify()
+            if image.format not in ("JPEG", "PNG", "WEBP"):
+                raise OperationError(f"照片须为 JPEG/PNG/WebP / unsupported image type: {upload.name}", field="photos")
+    except (UnidentifiedImageError, OSError, SyntaxError):
+        raise OperationError(f"不是图片 / not an image: {upload.name}", field="photos")
+    finally:
+        upload.seek(0)
+
+
+@transaction.atomic
+def do_record_visit(actor, person: Person, *, visited_at: datetime | None = None, lng=None, lat=None,
+                    crs="wgs84", notes: str = "", photos=()) -> Visit:
+    """Record a visit; where a position is given it is checked against the person's grid."""
+    _require(actor, "registry.visit")
+    _in_area(actor, person, "person")
+    if person.grid_id is None:
+        raise OperationError("此人已迁出 / the person has moved out", field="person")
+    visited_at = visited_at or timezone.now()
+    if visited_at > timezone.now() + timezone.timedelta(minutes=5):
+        raise FieldErrors({"visited_at": "走访时间在未来 / the visit time is in the future"})
+    if len(photos) > MAX_PHOTOS:
+        raise FieldErrors({"photos": f"最多 {MAX_PHOTOS} 张照片 / at most {MAX_PHOTOS} photos"})
+    for photo in photos:
+        check_photo(photo)
+    in_grid, wgs_lng, wgs_lat = None, None, None
+    if lng is not None and lat is not None:
+        try:
+            wgs_lng, wgs_lat = to_wgs84(float(lng), float(lat), crs)
+            found = locating.locate(wgs_lng, wgs_lat)
+        except (ValueError, TypeError) as exc:
+            raise OperationError(str(exc), field="location")
+        in_grid = found is not None and found["code"] == person.grid.code
+    visit = Visit.objects.create(person=person, grid_id=person.grid_id, worker=actor, visited_at=visited_at,
+                                 lng=wgs_lng, lat=wgs_lat, in_grid=in_grid, notes=notes.strip())
+    for photo in photos:
+        VisitPhoto.objects.create(visit=visit, image=photo)
+    audit.record(actor, "registry.record_visit", visit, person=person.pk, in_grid=in_grid)
+    return visit
+
+
+# --- organisations, places, vehicles -----------------------------------------------------------
+
+@transaction.atomic
+def do_create_organisation(actor, *, name, uscc, kind, address, lng=None, lat=None, crs="wgs84", grid=None,
+                           legal_person="", staff_count=None) -> Organisation:
+    _require(actor, "registry.edit")
+    errors = {}
+    try:
+        uscc = clean_uscc(uscc)
+    except InvalidValue as exc:
+        errors["uscc"] = str(exc)
+    if kind not in OrganisationKind.values:
+        errors["kind"] = "未知组织类型 / unknown kind"
+    if not (name or "").strip():
+        errors["name"] = "必填 / required"
+    if errors:
+        raise FieldErrors(errors)
+    if Organisation.objects.filter(uscc=uscc).exists():
+        raise FieldErrors({"uscc": "该信用代码已登记 / already registered"})
+    grid, lng, lat = locate_grid(actor, lng, lat, crs, grid)
+    org = Organisation.objects.create(name=name.strip(), uscc=uscc, kind=kind, address=address, lng=lng, lat=lat,
+                                      grid=grid, legal_person=legal_person, staff_count=staff_count)
+    audit.record(actor, "registry.create_organisation", org, grid=grid.code)
+    return org
+
+
+@transaction.atomic
+def do_create_place(actor, *, name, kind, address, lng=None, lat=None, crs="wgs84", grid=None,
+                    contact_name="") -> Place:
+    _require(actor, "registry.edit")
+    if kind not in PlaceKind.values:
+        raise FieldErrors({"kind": "未知场所类型 / unknown kind"})
+    if not (name or "").strip():
+        raise FieldErrors({"name": "必填 / required"})
+    grid, lng, lat = locate_grid(actor, lng, lat, crs, grid)
+    place = Place.objects.create(name=name.strip(), kind=kind, address=address, lng=lng, lat=lat, grid=grid,
+                                 contact_name=contact_name)
+    audit.record(actor, "registry.create_place", place, grid=grid.code)
+    return place
+
+
+@transaction.atomic
+def do_register_vehicle(actor, owner: Person, plate: str) -> Vehicle:
+    _require(actor, "registry.edit")
+    _in_area(actor, owner, "owner")
+    try:
+        plate = clean_plate(plate)
+    except InvalidValue as exc:
+        raise FieldErrors({"plate": str(exc)})
+    if Vehicle.objects.filter(plate=plate).exists():
+        raise FieldErrors({"plate": "该车牌已登记 / already registered"})
+    if owner.grid_id is None:
+        raise FieldErrors({"owner": "车主已迁出 / the owner has moved out"})
+    vehicle = Vehicle.objects.create(plate=plate, owner=owner, grid_id=owner.grid_id)
+    audit.record(actor, "registry.register_vehicle", vehicle)
+    return vehicle

@@ -1,0 +1,85 @@
+"""Checking national numbers with python-stdnum, with reasons a person can act on."""
+import re
+from datetime import date
+
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import ric, uscc
+
+from wangge.registry.codes import ETHNICITIES, ETHNICITY_BY_NAME
+
+
+class InvalidValue(ValueError):
+    pass
+
+
+def clean_id_number(value: str) -> str:
+    """公民身份号码 (GB 11643): 18 characters, valid region, birth date and check digit."""
+    number = (value or "").strip().upper()
+    try:
+        number = ric.compact(number)
+        if len(number) != 18:
+            raise InvalidValue("身份证号须为 18 位 / an ID number has 18 characters")
+        ric.get_birth_date(number)
+    except stdnum_errors.InvalidComponent:
+        raise InvalidValue("出生日期不存在 / the birth date in the ID number is impossible")
+    except stdnum_errors.ValidationError as exc:
+        raise InvalidValue(f"身份证号格式错误 / malformed ID number ({exc.message})")
+    if ric.get_birth_date(number) > date.today():
+        raise InvalidValue("出生日期在未来 / the birth date in the ID number is in the future")
+    try:
+        ric.validate(number)
+    except stdnum_errors.InvalidChecksum:
+        raise InvalidValue("校验位错误 / wrong check digit")
+    except stdnum_errors.ValidationError as exc:
+        raise InvalidValue(f"身份证号无效 / invalid ID number ({exc.message})")
+    return number
+
+
+def facts_from_id_number(number: str) -> tuple[str, date]:
+    """Sex (M/F, from the 17th digit) and birth date, derived rather than typed."""
+    return ("M" if int(number[16]) % 2 else "F"), ric.get_birth_date(number)
+
+
+def clean_uscc(value: str) -> str:
+    """统一社会信用代码 (GB 32100)."""
+    try:
+        return uscc.validate((value or "").strip().upper())
+    except stdnum_errors.InvalidChecksum:
+        raise InvalidValue("统一社会信用代码校验位错误 / wrong check digit")
+    except stdnum_errors.ValidationError as exc:
+        raise InvalidValue(f"统一社会信用代码无效 / invalid credit code ({exc.message})")
+
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+
+
+def clean_phone(value: str) -> str:
+    """A mainland mobile (11 digits, 13x–19x) or a landline with area code; blank allowed."""
+    phone = re.sub(r"[\s()]", "", value or "")
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    if phone and not (MOBILE.match(phone) or LANDLINE.match(phone)):
+        raise InvalidValue("不是有效的电话号码 / not a phone number")
+    return phone
+
+
+def clean_ethnicity(value: str) -> str:
+    """A GB 3304 code ('01') or name ('汉族'); returns the code."""
+    value = (value or "").strip()
+    if value.isdigit() and value.zfill(2) in ETHNICITIES:
+        return value.zfill(2)
+    if value in ETHNICITY_BY_NAME:
+        return ETHNICITY_BY_NAME[value]
+    raise InvalidValue(f"未知民族代码 {value!r} (GB 3304) / unknown ethnicity code")
+
+
+PLATE = re.compile(r"^[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][A-HJ-NP-Z0-9]{4,5}[A-HJ-NP-Z0-9挂学警港澳]$")
+
+
+def clean_plate(value: str) -> str:
+    """A mainland number plate (including 6-character new-energy plates)."""
+    plate = (value or "").strip().upper().replace(" ", "").replace("·", "")
+    if not PLATE.match(plate):
+        raise InvalidValue("车牌号格式错误 / not a number plate")
+    return plate
