@@ -38,6 +38,7 @@ def do_revoke_token(actor: User | None, token: ApiToken) -> None:
 REVEALABLE = {
     "areas.gridteammember": {"phone"},
     "core.user": {"phone"},
+    "registry.person": {"id_number", "phone"},
 }
 
 
