@@ -9,11 +9,10 @@ import hashlib
 import shapely
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Max
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
-from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_GET
 from shapely.geometry import mapping, shape
 
@@ -36,11 +35,11 @@ def demo_loaded() -> bool:
 def start_region(user):
     """Where a user's map starts: the node they are bound to (a department's region for a
     handler); a superuser without a node starts at the first district."""
+    visible = Region.objects.visible_to(user)
     node = user.scope_node
     if node is not None:
-        return node
+        return visible.filter(pk=node.pk).first()
     if scope_prefix(user) is ALL:
-        visible = Region.objects.visible_to(user)
         return (visible.filter(code=DEMO_DISTRICT_CODE).first()
                 or visible.filter(level=Level.DISTRICT).order_by("code").first()
                 or visible.filter(parent__isnull=True).order_by("code").first())
@@ -127,6 +126,8 @@ def home(request):
     region = start_region(request.user)
     if region is None:
         return render(request, "areas/no_area.html", {"demo_loaded": demo_loaded()})
+    if region.level == Level.GRID:
+        return _grid_page(request, region)  # a grid worker starts at their grid: its page
     context = _page_context(request, region)
     context.update(children=child_rows(request.user, region), is_home=True)
     return render(request, "areas/region.html", context)

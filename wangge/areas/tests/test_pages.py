@@ -49,16 +49,18 @@ def test_home_starts_at_the_users_node(world, client, role, expected):
     assert response.status_code == 200
     assert response.context["region"].code == expected
     html = response.content.decode()
-    assert re.search(rf'data-region-map="explore"\s+data-code="{expected}"', html)
+    mode = "single" if role == Role.GRID_WORKER else "explore"
+    assert re.search(rf'data-region-map="{mode}"\s+data-code="{expected}"', html)
     assert "vendor/echarts.min.js" in html and "wangge/map.js" in html
 
 
 def test_home_for_a_grid_worker_is_their_grid_page(world, client):
+    world.grids[0].team.create(role="grid_worker", name="李网格", phone="13812345678")
     client.force_login(world.users[Role.GRID_WORKER])
     response = client.get("/")
-    # A grid has no children to drill into: the home shows the grid's own map and its list is empty.
-    assert response.context["children"] == []
-    assert "测试网格1-1-1" in response.content.decode()
+    assert "areas/grid.html" in [t.name for t in response.templates]
+    html = response.content.decode()
+    assert "测试网格1-1-1" in html and "138****5678" in html and "13812345678" not in html
 
 
 def test_home_lists_children_with_code_households_and_grid_count(world, client):
