@@ -28,4 +28,10 @@ ROWS = [
     Row("api: grid export", "/api/v1/grids/export", roles=(Role.ADMINISTRATOR, *OPERATORS)),
     Row("api: grid export under", "/api/v1/grids/export?under={code}", roles=(Role.ADMINISTRATOR, *OPERATORS),
         levels=("street", "community")),
+    # Pages
+    Row("page: home", "/"),
+    Row("page: region", "/regions/{code}/"),
+    Row("page: region panel", "/regions/{code}/panel/", levels=("district", "street", "community")),
+    Row("page: grid", "/grids/{code}/", levels=("grid",)),
+    Row("page: map data", "/map/{code}.json"),
 ]

@@ -10,26 +10,7 @@ import pytest
 from wangge.areas.models import GridTeamMember, Region
 from wangge.core.models import User
 from wangge.core.roles import Role
-from wangge.core.tests.scope_matrix import Row
-from wangge.core.tests.test_jurisdiction_matrix import USERS, matrix_world  # noqa: F401 (fixture)
-from wangge.core.tests.test_jurisdiction_matrix import test_matrix as run_matrix_row
 from wangge.testing import PASSWORD
-
-# The pages, walked by the jurisdiction matrix exactly like the API rows.
-PAGE_ROWS = [
-    Row("page: home", "/"),
-    Row("page: region", "/regions/{code}/"),
-    Row("page: region panel", "/regions/{code}/panel/", levels=("district", "street", "community")),
-    Row("page: grid", "/grids/{code}/", levels=("grid",)),
-    Row("page: map data", "/map/{code}.json"),
-]
-
-
-@pytest.mark.parametrize("who", USERS)
-@pytest.mark.parametrize("row", PAGE_ROWS, ids=lambda r: r.name)
-def test_pages_in_jurisdiction_matrix(matrix_world, client, row, who):  # noqa: F811
-    run_matrix_row(matrix_world, client, row, who)
-
 
 # ------------------------------------------------------------------ home
 
