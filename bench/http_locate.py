@@ -1,6 +1,6 @@
 """Single-point HTTP locate under 16 concurrent keep-alive clients, against /api/v1/ping in the same run.
 
-    .venv/bin/python bench/http_locate.py [--workers 2] [--threads 1] [--clients 16] [--requests 20000]
+    .venv/bin/python bench/http_locate.py [--workers 3] [--threads 1] [--clients 16] [--requests 20000]
 
 Makes a throwaway SQLite database in a temporary folder, migrates it, loads a
 synthetic district of --grids grids (52-vertex polygons from bench/locate.py),
@@ -160,7 +160,9 @@ def drive(port, clients, paths_for, headers, warmup, time_cap) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", default="2", help="gunicorn workers; a list like 2,3,4 compares them")
+    # On a 2-core machine 3 sync workers did best of 2-4; threads made locate slower (GIL, one SQLite
+    # connection per thread) though they let ping keep its connections alive.
+    parser.add_argument("--workers", default="3", help="gunicorn workers; a list like 2,3,4 compares them")
     parser.add_argument("--threads", default="1", help="threads per worker; a list compares them")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=20_000, help="timed requests per phase, all clients")
