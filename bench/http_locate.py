@@ -10,7 +10,7 @@ keep-alive connection (http.client; it reconnects by itself when a sync worker
 closes the connection), sending the next request as soon as the last answered:
 
   locate  GET /api/v1/locate?lng=&lat=  with `Authorization: Bearer`, random
-          points over the district (about 2% fall outside every grid);
+          points over the district (a few fall outside every grid);
   ping    GET /api/v1/ping, the same stack minus auth and locate: the reference.
 
 Prints p50/p99 latency and throughput for both and their ratio. --workers and
