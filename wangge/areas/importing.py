@@ -10,21 +10,10 @@ from dataclasses import dataclass, field
 
 from wangge.areas.geometry import GeometryError, parse_boundary
 from wangge.areas.models import CODE_LENGTH, PARENT_LEVEL, Level
+from wangge.core.importing import ImportRejected, RowError  # noqa: F401 (shared by every import; re-exported)
 
 DIVISION_LEVELS = [Level.PROVINCE, Level.CITY, Level.DISTRICT, Level.STREET, Level.COMMUNITY]
 DIVISION_COLUMNS = ["code", "name", "level", "parent_code"]
-
-
-@dataclass
-class RowError:
-    line: int  # CSV line number, or GeoJSON feature number (1-based)
-    reason: str
-    field: str = ""
-    unit: str = "line"  # "feature" for GeoJSON
-
-    def __str__(self):
-        where = f"{self.unit} {self.line}" + (f", {self.field}" if self.field else "")
-        return f"{where}: {self.reason}"
 
 
 @dataclass
@@ -45,12 +34,6 @@ class GridFeature:
     households: int | None
     geometry: dict
     shape: object = field(repr=False, default=None)
-
-
-class ImportRejected(Exception):
-    def __init__(self, errors: list[RowError]):
-        super().__init__(f"{len(errors)} error(s)")
-        self.errors = errors
 
 
 def read_divisions_csv(text: str) -> tuple[list[DivisionRow], list[RowError]]:
