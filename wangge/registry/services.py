@@ -402,3 +402,25 @@ def do_register_vehicle(actor, owner: Person, plate: str) -> Vehicle:
     vehicle = Vehicle.objects.create(plate=plate, owner=owner, grid_id=owner.grid_id)
     audit.record(actor, "registry.register_vehicle", vehicle)
     return vehicle
+
+
+# --- import ------------------------------------------------------------------------------------
+
+def do_import_people(actor, rows):
+    """导入实有人口: upsert people by ID number, all or nothing, one audit row with the counts.
+
+    `rows` comes from importing.read_people_file (or the streaming iter_people_file,
+    whose row errors count too). Raises ImportRejected with every row error, and
+    then nothing is written. actor None is the system (the command line without --as).
+    """
+    from wangge.core.importing import ImportRejected
+    from wangge.registry.importing import run_import
+
+    if actor is not None:
+        _require(actor, "registry.import")
+    with transaction.atomic():
+        result = run_import(actor, rows, write=True)
+        if result.errors:
+            raise ImportRejected(result.errors)
+        audit.record(actor, "registry.import_people", None, **result.counts())
+    return result

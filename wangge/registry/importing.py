@@ -1,0 +1,863 @@
+"""Importing people (实有人口) from .xlsx and .csv files with Chinese headers.
+
+Three steps, each usable on its own by the command line, the pages and the API:
+
+1. `read_people_file(data, filename) -> (rows, errors)` (or the streaming
+   `iter_people_file`) reads the file and checks every row on its own, with
+   `clean_person` — the same rules as every other way a person is registered.
+   An error names the line, the column (its Chinese header) and the reason.
+2. `preview_import(actor, rows)` (dry run) adds the checks that need the
+   database — the building must be in the importer's area, an ID number may
+   appear once per file — and counts what would be created, updated and left
+   unchanged. It writes nothing.
+3. `services.do_import_people(actor, rows)` does the same and writes, all or
+   nothing, in one transaction: upsert keyed by the ID number's keyed hash,
+   moves that keep the residence history, one audit row for the whole import.
+
+How rows find their house: a row names an existing building by 楼栋地址 +
+楼栋名称, which must be in the importer's area ("房屋不在您的辖区" otherwise);
+the house (单元 + 房号) is created in it when missing. A building not yet
+registered is created only when the row gives its coordinates (经度/纬度), and
+only if they locate into the importer's area.
+
+For an already registered person, optional cells left blank keep what is
+stored; a different house is a move (the open residence is closed, a new one
+opened, as `do_move_person` does).
+
+Speed (bench/import_people.py): the per-row work is Python (validation,
+AES-GCM, HMAC); everything else is done per chunk of rows — people are
+fetched by hash in batches, buildings and houses are cached, coordinates are
+located in one call, and rows (with their simple-history rows) are written in
+bulk: COPY on PostgreSQL, executemany on SQLite, with primary keys reserved
+up front so rows can point at each other without a read-back.
+"""
+import csv
+import io
+import itertools
+import operator
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from django.db import connection
+from django.db.models import TextField
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from wangge.areas import locate as locating
+from wangge.areas.crs import BD09, GCJ02, WGS84
+from wangge.areas.models import Region
+from wangge.core.crypto import encrypt, lookup_hash
+from wangge.core.importing import ImportRejected, RowError, error_report_xlsx  # noqa: F401 (part of this API)
+from wangge.core.roles import can
+from wangge.core.scoping import ALL, scope_prefix
+from wangge.core.services import OperationError
+from wangge.registry.codes import ETHNICITIES
+from wangge.registry.models import Building, House, Household, Person, PersonKind, Relation, Residence
+
+# --- the columns -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    key: str
+    required: bool
+    help: str
+    example: str = ""
+
+
+KIND_LABELS = {PersonKind.REGISTERED: "户籍", PersonKind.FLOATING: "流动", PersonKind.OVERSEAS: "境外",
+               PersonKind.SEPARATED: "人户分离"}
+RELATION_LABELS = {Relation.HEAD: "户主", Relation.SPOUSE: "配偶", Relation.CHILD: "子女", Relation.PARENT: "父母",
+                   Relation.GRANDCHILD: "孙子女", Relation.GRANDPARENT: "祖父母", Relation.SIBLING: "兄弟姐妹",
+                   Relation.TENANT: "租户", Relation.OTHER: "其他"}
+CRS_LABELS = {WGS84: "WGS-84", GCJ02: "GCJ-02", BD09: "BD-09"}
+
+KIND_BY_TEXT = {**{v: v for v in PersonKind.values}, **{label: v for v, label in KIND_LABELS.items()},
+                "户籍人口": PersonKind.REGISTERED, "流动人口": PersonKind.FLOATING, "境外人员": PersonKind.OVERSEAS}
+RELATION_BY_TEXT = {**{v: v for v in Relation.values}, **{label: v for v, label in RELATION_LABELS.items()},
+                    "本人": Relation.HEAD, "妻": Relation.SPOUSE, "夫": Relation.SPOUSE, "子": Relation.CHILD,
+                    "女": Relation.CHILD, "儿子": Relation.CHILD, "女儿": Relation.CHILD, "父亲": Relation.PARENT,
+                    "母亲": Relation.PARENT, "孙子": Relation.GRANDCHILD, "孙女": Relation.GRANDCHILD,
+                    "祖父": Relation.GRANDPARENT, "祖母": Relation.GRANDPARENT, "兄弟": Relation.SIBLING,
+                    "姐妹": Relation.SIBLING, "租客": Relation.TENANT, "租住": Relation.TENANT}
+CRS_BY_TEXT = {"": WGS84, "WGS-84": WGS84, "WGS84": WGS84, "GCJ-02": GCJ02, "GCJ02": GCJ02, "高德": GCJ02,
+               "BD-09": BD09, "BD09": BD09, "百度": BD09}
+
+EXAMPLE_ID = "510107199001010014"  # synthetic, with a correct check digit
+
+COLUMNS = (
+    Column("姓名", "name", True, "不超过 50 个字", "张三"),
+    Column("公民身份号码", "id_number", True,
+           "18 位，末位可为 X；性别与出生日期由号码得出。请把此列设为“文本”格式，否则 Excel 会丢掉末几位",
+           EXAMPLE_ID),
+    Column("民族", "ethnicity", False, "GB 3304 民族名称或两位代码，如 汉族 或 01；新登记人员留空为汉族", "汉族"),
+    Column("联系电话", "phone", False, "11 位手机号，或带区号的固定电话如 028-85551234", "13800001111"),
+    Column("人口类型", "kind", False, "户籍 / 流动 / 境外 / 人户分离；新登记人员留空为户籍", "户籍"),
+    Column("楼栋地址", "address", True, "与系统中已登记楼栋的地址完全一致", "武侯区幸福路1号"),
+    Column("楼栋名称", "building", True, "与系统中已登记楼栋的名称完全一致，如 1栋", "1栋"),
+    Column("单元", "unit", False, "如 1；没有单元留空", "1"),
+    Column("房号", "number", True, "如 101；楼栋里还没有这套房屋时自动新建", "101"),
+    Column("与户主关系", "relation", False,
+           "户主 / 配偶 / 子女 / 父母 / 孙子女 / 祖父母 / 兄弟姐妹 / 租户 / 其他。户主所在行须排在家庭成员之前；"
+           "留空则不编入户", "户主"),
+    Column("迁入日期", "moved_in", False, "如 2020-05-01；留空为导入当天", "2020-05-01"),
+    Column("经度", "lng", False, "仅在楼栋尚未登记时填写：用于新建楼栋并定位到网格", ""),
+    Column("纬度", "lat", False, "同上", ""),
+    Column("坐标系", "crs", False, "WGS-84（默认）/ GCJ-02（高德、腾讯、微信）/ BD-09（百度）", ""),
+)
+HEADERS = tuple(c.header for c in COLUMNS)
+HEADER_OF = {c.key: c.header for c in COLUMNS}
+REQUIRED = tuple(c.header for c in COLUMNS if c.required)
+NOTES = (
+    "每行一人；第一行为表头，列的顺序可以不同，未列出的列会被忽略。",
+    "先预览（不写入），再确认导入；任何一行有错误，整个文件都不会写入，请按错误报告改正后重新导入。",
+    "以公民身份号码识别人员：已登记的人员会被更新（姓名、民族、电话、人口类型），房屋不同即视为迁居，原居住记录保留；"
+    "已登记人员的选填列留空表示不修改。",
+    "同一文件中同一身份证号只能出现一次。",
+    "楼栋须在您的辖区内；同一文件重复导入不会产生任何变化。",
+)
+
+
+def template_csv() -> bytes:
+    """An empty CSV template (UTF-8 with BOM, so Excel shows the Chinese headers)."""
+    return ("\ufeff" + ",".join(HEADERS) + "\r\n").encode("utf-8")
+
+
+def template_xlsx() -> bytes:
+    """The template workbook: sheet 人口信息 (headers, text format, drop-down lists) and sheet 说明."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "人口信息"
+    sheet.append(list(HEADERS))
+    for position, column in enumerate(COLUMNS, start=1):
+        letter = get_column_letter(position)
+        sheet[f"{letter}1"].font = Font(bold=True, color="C00000" if column.required else "000000")
+        sheet.column_dimensions[letter].width = max(10, 2 * len(column.header) + 4)
+        if column.key in ("id_number", "phone", "unit", "number"):
+            sheet.column_dimensions[letter].number_format = "@"  # keep leading zeros and all 18 digits
+        choices = {"kind": KIND_LABELS.values(), "relation": RELATION_LABELS.values(),
+                   "crs": CRS_LABELS.values()}.get(column.key)
+        if choices:
+            check = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True)
+            check.add(f"{letter}2:{letter}100000")
+            sheet.add_data_validation(check)
+    sheet.freeze_panes = "A2"
+    notes = book.create_sheet("说明")
+    notes.append(["列名", "必填", "填写说明", "示例"])
+    for column in COLUMNS:
+        notes.append([column.header, "是" if column.required else "", column.help, column.example])
+    notes.append([])
+    for line in NOTES:
+        notes.append([line])
+    notes.append([])
+    notes.append(["民族代码（GB 3304）"])
+    for code, name in ETHNICITIES.items():
+        notes.append([code, name])
+    for letter, width in zip("ABCD", (14, 6, 90, 22)):
+        notes.column_dimensions[letter].width = width
+    for cell in notes[1]:
+        cell.font = Font(bold=True)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class PersonRow:
+    """One checked row. Optional values are None when the cell was blank (meaning: keep what is stored)."""
+
+    line: int
+    name: str
+    id_number: str
+    sex: str
+    birth_date: date
+    ethnicity: str | None
+    phone: str | None
+    kind: str | None
+    address: str
+    building: str
+    unit: str
+    number: str
+    relation: str | None
+    moved_in: date | None
+    lng: float | None
+    lat: float | None
+    crs: str
+    id_hash: str
+    phone_hash: str
+
+
+class _FileProblem(Exception):
+    def __init__(self, line: int, reason: str):
+        super().__init__(reason)
+        self.line, self.reason = line, reason
+
+
+def read_people_file(data: bytes, filename: str) -> tuple[list[PersonRow], list[RowError]]:
+    """Read an uploaded .xlsx or .csv; every row checked on its own. Nothing touches the database."""
+    rows, errors = [], []
+    for item in iter_people_file(io.BytesIO(data), filename):
+        (errors if isinstance(item, RowError) else rows).append(item)
+    return rows, errors
+
+
+def iter_people_file(stream, filename: str) -> Iterator[PersonRow | RowError]:
+    """The streaming form of read_people_file, for files too big to hold: a binary file object in,
+    checked rows and row errors out, in file order."""
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".csv":
+        records = _csv_records(stream)
+    elif suffix in (".xlsx", ".xlsm"):
+        records = _xlsx_records(stream)
+    else:
+        yield RowError(1, f"只能导入 .xlsx 或 .csv 文件，收到 {suffix or '无扩展名'} / only .xlsx or .csv files")
+        return
+    try:
+        header_line, header = next(records, (1, None))
+        if header is None:
+            yield RowError(1, "文件为空 / the file is empty")
+            return
+        positions, problems = _read_header(header_line, header)
+        if problems:
+            yield from problems
+            return
+        any_rows = False
+        for line, cells in records:
+            values = {key: cells[i] if i < len(cells) else None for key, i in positions.items()}
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values.values()):
+                continue
+            any_rows = True
+            checked = check_row(line, values)
+            if isinstance(checked, PersonRow):
+                yield checked
+            else:
+                yield from checked
+        if not any_rows:
+            yield RowError(header_line, "文件中没有数据行 / no data rows under the header")
+    except _FileProblem as problem:
+        yield RowError(problem.line, problem.reason)
+
+
+def _csv_records(stream) -> Iterator[tuple[int, list]]:
+    reader = csv.reader(_utf8_lines(stream))
+    try:
+        for cells in reader:
+            yield reader.line_num, cells
+    except csv.Error as exc:
+        raise _FileProblem(reader.line_num, f"CSV 格式错误 / malformed CSV: {exc}")
+
+
+def _utf8_lines(stream) -> Iterator[str]:
+    """Decode line by line, so a bad byte is reported on its own line."""
+    for number, raw in enumerate(stream, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _FileProblem(number, "文件不是 UTF-8 编码：请在 Excel 中“另存为 CSV UTF-8（逗号分隔）”，"
+                                       "或直接上传 .xlsx / the CSV is not UTF-8")
+        yield text.lstrip("\ufeff") if number == 1 else text
+
+
+def _xlsx_records(stream) -> Iterator[tuple[int, tuple]]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(stream, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        raise _FileProblem(1, "不是有效的 .xlsx 文件（旧版 .xls 请另存为 .xlsx）/ not an .xlsx workbook")
+    try:
+        sheet = book["人口信息"] if "人口信息" in book.sheetnames else book.worksheets[0]
+        yield from enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
+    finally:
+        book.close()
+
+
+def _read_header(line: int, header) -> tuple[dict, list[RowError]]:
+    known = {c.header: c.key for c in COLUMNS}
+    positions, problems = {}, []
+    for i, cell in enumerate(header):
+        title = str(cell or "").strip().strip("*＊").strip()
+        if title in known:
+            if known[title] in positions:
+                problems.append(RowError(line, "表头重复 / duplicate column", title))
+            positions[known[title]] = i
+    for title in REQUIRED:
+        if known[title] not in positions:
+            problems.append(RowError(line, "缺少必填列 / required column missing", title))
+    return positions, problems
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return str(value).strip()
+
+
+def check_row(line: int, cells: dict) -> PersonRow | list[RowError]:
+    """One row's own checks (no database): clean_person, then house, relation, date, position."""
+    from wangge.registry.services import FieldErrors, clean_person
+
+    errors = []
+
+    def refuse(key, reason):
+        errors.append(RowError(line, reason, HEADER_OF[key]))
+
+    raw_id = cells.get("id_number")
+    if isinstance(raw_id, float):
+        refuse("id_number", "身份证号被 Excel 存成了数字，末几位已丢失：请把该列设为文本后重新填写 / "
+                            "the ID number was stored as a number")
+        raw_id = ""
+    text = {key: _text(value) for key, value in cells.items()}
+    kind_text = text.get("kind", "")
+    data = {"name": text.get("name", ""), "id_number": _text(raw_id), "ethnicity": text.get("ethnicity", ""),
+            "phone": text.get("phone", ""), "kind": KIND_BY_TEXT.get(kind_text, kind_text)}
+    clean = None
+    try:
+        clean = clean_person(data)
+    except FieldErrors as exc:
+        for key, reason in exc.errors.items():
+            if not (key == "id_number" and errors):  # the float case already said why
+                refuse(key, reason)
+    except ValueError:  # stdnum's birth-date parse of e.g. a masked number ("510107********0018")
+        refuse("id_number", "身份证号格式错误（脱敏的号码不能导入）/ malformed ID number")
+    address, building = text.get("address", ""), text.get("building", "")
+    unit, number = text.get("unit", ""), text.get("number", "")
+    for key, value, limit in (("address", address, 200), ("building", building, 60), ("number", number, 16)):
+        if not value:
+            refuse(key, "必填 / required")
+        elif len(value) > limit:
+            refuse(key, f"不超过 {limit} 个字 / at most {limit} characters")
+    if len(unit) > 8:
+        refuse("unit", "不超过 8 个字 / at most 8 characters")
+    relation = None
+    if text.get("relation"):
+        relation = RELATION_BY_TEXT.get(text["relation"])
+        if relation is None:
+            refuse("relation", "与户主关系应为 " + "/".join(RELATION_LABELS.values()) + " / unknown relation")
+    moved_in = None
+    if text.get("moved_in"):
+        moved_in = _parse_date(cells.get("moved_in"))
+        if moved_in is None:
+            refuse("moved_in", "日期格式应为 2020-05-01 / not a date")
+        elif moved_in > timezone.localdate():
+            refuse("moved_in", "迁入日期在未来 / in the future")
+        elif clean is not None and moved_in < clean.birth_date:
+            refuse("moved_in", "迁入日期早于出生日期 / before the birth date")
+    lng = lat = None
+    crs = CRS_BY_TEXT.get(text.get("crs", "").upper().replace(" ", ""))
+    if crs is None:
+        refuse("crs", "坐标系应为 WGS-84 / GCJ-02 / BD-09 / unknown coordinate system")
+    if text.get("lng") or text.get("lat"):
+        try:
+            lng, lat = float(text.get("lng", "")), float(text.get("lat", ""))
+            if not (-180 <= lng <= 180 and -90 <= lat <= 90):
+                raise ValueError
+        except ValueError:
+            refuse("lng", "经度、纬度须同时填写且为有效数字 / give both longitude and latitude as numbers")
+            lng = lat = None
+    if errors:
+        return errors
+    phone = clean.phone if text.get("phone") else None
+    return PersonRow(
+        line=line, name=clean.name, id_number=clean.id_number, sex=clean.sex, birth_date=clean.birth_date,
+        ethnicity=clean.ethnicity if text.get("ethnicity") else None, phone=phone,
+        kind=clean.kind if kind_text else None, address=address, building=building, unit=unit, number=number,
+        relation=relation, moved_in=moved_in, lng=lng, lat=lat, crs=crs,
+        id_hash=lookup_hash(clean.id_number), phone_hash=lookup_hash(phone) if phone else "",
+    )
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日")
+
+
+def _parse_date(value) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+# --- previewing and importing ------------------------------------------------------------------
+
+
+@dataclass
+class PeopleImportResult:
+    created: int = 0
+    updated: int = 0  # includes the moves
+    unchanged: int = 0
+    moved: int = 0
+    buildings_created: int = 0
+    houses_created: int = 0
+    households_created: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    def counts(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "errors"}
+
+
+def preview_import(actor, rows: Iterable[PersonRow | RowError]) -> PeopleImportResult:
+    """The dry run: what an import of these rows would do, and every error. Writes nothing."""
+    if actor is not None and not can(actor, "registry.import"):
+        raise OperationError("not allowed / 无权导入")
+    return run_import(actor, rows, write=False)
+
+
+def run_import(actor, rows: Iterable[PersonRow | RowError], *, write: bool) -> PeopleImportResult:
+    """Plan (and with write=True, write) the import; the caller owns the transaction and the audit row.
+
+    Once an error is seen nothing more is written, but the rest of the rows are
+    still checked so that the report is complete; the caller then rolls back.
+    """
+    importer = _PeopleImport(actor, write)
+    for chunk in _chunks(rows, CHUNK_ROWS):
+        importer.take(chunk)
+    importer.result.errors.sort(key=lambda e: (e.line, HEADERS.index(e.field) if e.field in HEADERS else -1))
+    return importer.result
+
+
+CHUNK_ROWS = 10_000
+IN_BATCH = 900  # values per IN (...) query: under SQLite's old bound-parameter limit
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+@dataclass(slots=True)
+class _Known:
+    """A registered person as stored (ciphertexts kept as they are: copying them needs no decryption)."""
+
+    id: int
+    name: str
+    id_cipher: str
+    id_tail: str
+    sex: str
+    birth_date: date
+    ethnicity: str
+    phone_cipher: str
+    phone_hash: str
+    kind: str
+    house_id: int | None
+    household_id: int | None
+    relation: str
+    grid_id: int | None
+    moved_in: date | None
+    moved_out: date | None
+    grid_path: str | None
+
+
+KNOWN_FIELDS = ("id", "name", "id_cipher", "id_tail", "sex", "birth_date", "ethnicity", "phone_cipher", "phone_hash",
+                "kind", "house_id", "household_id", "relation", "grid_id", "moved_in", "moved_out", "grid__path")
+
+
+class _RowProblem(Exception):
+    def __init__(self, key: str, reason: str):
+        super().__init__(reason)
+        self.key, self.reason = key, reason
+
+
+@dataclass
+class _Batch:
+    """What one chunk writes."""
+
+    buildings: list = field(default_factory=list)
+    houses: list = field(default_factory=list)
+    households: list = field(default_factory=list)
+    people: list = field(default_factory=list)  # new people, as column dicts
+    residences: list = field(default_factory=list)
+    changed: list = field(default_factory=list)  # existing people, as column dicts (full rows)
+    closes: list = field(default_factory=list)  # (moved_out, person_id) of residences to close
+
+
+class _PeopleImport:
+    def __init__(self, actor, write: bool):
+        self.actor = actor
+        self.prefix = ALL if actor is None else scope_prefix(actor)  # no actor: the system (command line)
+        self.write = write
+        self.today = timezone.localdate()
+        self.result = PeopleImportResult()
+        self.ids = _Ids(real=write)
+        self.writer = _Writer(actor) if write else None
+        self.first_line: dict[int, int] = {}  # ID number (as a number) -> the line it was first seen on
+        self.buildings: dict[tuple, tuple | str] = {}  # (address, name) -> (id, grid_id) or the reason it is refused
+        self.houses: dict[tuple, int] = {}  # (building_id, unit, number) -> house id
+        self.house_grid: dict[int, int] = {}
+        self.households: dict[int, list] = {}  # house id -> [(household id, head id)]
+        self.file_heads: dict[int, int] = {}  # house id -> household of the 户主 listed earlier in the file
+        self.houses_loaded: set[int] = set()  # buildings whose houses are in self.houses
+
+    # -- one chunk --
+
+    def take(self, items: list):
+        rows = []
+        for item in items:
+            if isinstance(item, RowError):
+                self.result.errors.append(item)
+            elif self._first_time(item):
+                rows.append(item)
+        batch = _Batch()
+        self._resolve_buildings(rows, batch)
+        self._load_houses({b[0] for b in self.buildings.values() if isinstance(b, tuple)} - self.houses_loaded)
+        known = self._known_people([row.id_hash for row in rows])
+        for row in rows:
+            try:
+                self._plan(row, known.get(row.id_hash), batch)
+            except _RowProblem as problem:
+                self.result.errors.append(RowError(row.line, problem.reason, HEADER_OF[problem.key]))
+        if self.write and not self.result.errors:
+            self.writer.write(batch)
+
+    def _first_time(self, row: PersonRow) -> bool:
+        key = int(row.id_number[:17])  # the 18th character is the check digit of the first 17
+        first = self.first_line.setdefault(key, row.line)
+        if first != row.line:
+            self.result.errors.append(RowError(row.line, f"与第 {first} 行的身份证号重复 / duplicate of line {first}",
+                                               HEADER_OF["id_number"]))
+            return False
+        return True
+
+    # -- where rows live --
+
+    def _resolve_buildings(self, rows: list[PersonRow], batch: _Batch):
+        wanted = {}
+        for row in rows:
+            key = (row.address, row.building)
+            if key not in self.buildings:
+                wanted.setdefault(key, row)
+        if not wanted:
+            return
+        addresses = sorted({address for address, _ in wanted})
+        found: dict[tuple, list] = {}
+        visible = Building.objects.all() if self.prefix is ALL else Building.objects.visible_to(self.actor)
+        for part in _chunks(addresses, IN_BATCH):
+            for pk, address, name, grid_id in visible.filter(address__in=part).values_list(
+                    "id", "address", "name", "grid_id"):
+                found.setdefault((address, name), []).append((pk, grid_id))
+        to_locate = []
+        for key, row in wanted.items():
+            matches = found.get(key, [])
+            if len(matches) == 1:
+                self.buildings[key] = matches[0]
+            elif len(matches) > 1:
+                self.buildings[key] = "辖区内有多个同地址同名称的楼栋，请先在系统中合并 / more than one such building"
+            elif row.lng is not None:
+                to_locate.append((key, row))
+            else:
+                self.buildings[key] = ("房屋不在您的辖区：未找到该楼栋（地址与名称须与系统一致；新楼栋请填写经纬度）"
+                                       " / no such building in your area")
+        self._create_located_buildings(to_locate, batch)
+
+    def _create_located_buildings(self, wanted: list, batch: _Batch):
+        """New buildings from the rows' coordinates: located in one call per coordinate system."""
+        by_crs: dict[str, list] = {}
+        for key, row in wanted:
+            by_crs.setdefault(row.crs, []).append((key, row))
+        for crs, items in by_crs.items():
+            from wangge.areas.crs import to_wgs84_many
+
+            lngs, lats = to_wgs84_many([row.lng for _, row in items], [row.lat for _, row in items], crs)
+            answers = locating.locate_points(list(zip(lngs.tolist(), lats.tolist())))
+            codes = {a["code"] for a in answers if a}
+            grids = {code: (pk, path) for pk, code, path in
+                     Region.objects.filter(code__in=codes).values_list("id", "code", "path")}
+            for (key, row), answer, lng, lat in zip(items, answers, lngs.tolist(), lats.tolist()):
+                if answer is None:
+                    self.buildings[key] = "房屋不在您的辖区：坐标不在任何网格内 / the position is outside every grid"
+                    continue
+                grid_id, path = grids[answer["code"]]
+                if not self._in_area(path):
+                    self.buildings[key] = "房屋不在您的辖区 / the position is outside your area"
+                    continue
+                pk = self.ids.next(Building)
+                self.buildings[key] = (pk, grid_id)
+                self.houses_loaded.add(pk)  # new: no houses yet
+                batch.buildings.append({"id": pk, "grid_id": grid_id, "address": key[0], "name": key[1],
+                                                "lng": round(lng, 7), "lat": round(lat, 7)})
+                self.result.buildings_created += 1
+
+    def _in_area(self, path: str | None) -> bool:
+        return self.prefix is ALL or (self.prefix is not None and path is not None and path.startswith(self.prefix))
+
+    def _load_houses(self, building_ids: set[int]):
+        for part in _chunks(sorted(building_ids), IN_BATCH):
+            for pk, building_id, unit, number, grid_id in House.objects.filter(building_id__in=part).values_list(
+                    "id", "building_id", "unit", "number", "grid_id"):
+                self.houses[(building_id, unit, number)] = pk
+                self.house_grid[pk] = grid_id
+            for pk, house_id, head_id in Household.objects.filter(house__building_id__in=part).values_list(
+                    "id", "house_id", "head_id").order_by("id"):
+                self.households.setdefault(house_id, []).append((pk, head_id))
+        self.houses_loaded |= building_ids
+
+    def _known_people(self, hashes: list[str]) -> dict[str, _Known]:
+        known = {}
+        quote = connection.ops.quote_name
+        table = quote(Person._meta.db_table)
+        ciphers = {"id_cipher": RawSQL(f"{table}.{quote('id_number')}", (), output_field=TextField()),
+                   "phone_cipher": RawSQL(f"{table}.{quote('phone')}", (), output_field=TextField())}
+        for part in _chunks(hashes, IN_BATCH):
+            query = Person.objects.filter(id_hash__in=part).annotate(**ciphers)
+            for values in query.values_list("id_hash", *KNOWN_FIELDS):
+                known[values[0]] = _Known(*values[1:])
+        return known
+
+    # -- one row --
+
+    def _plan(self, row: PersonRow, known: _Known | None, batch: _Batch):
+        place = self.buildings[(row.address, row.building)]
+        if isinstance(place, str):
+            raise _RowProblem("address", place)
+        if known is not None and known.grid_id is not None and not self._in_area(known.grid_path):
+            raise _RowProblem("id_number", "此人登记在您的辖区以外，请联系其现居地辖区办理迁出 / "
+                                           "registered outside your area")
+        building_id, grid_id = place
+        house_id = self.houses.get((building_id, row.unit, row.number))
+        moving = known is None or known.house_id is None or known.house_id != house_id
+        when = row.moved_in or self.today
+        if known is not None and moving:
+            last = known.moved_in if known.house_id is not None else known.moved_out
+            if last and when < last:
+                raise _RowProblem("moved_in", f"早于此人上次迁入或迁出的日期 {last} / before their last move")
+        if house_id is None:
+            house_id = self._new_house(batch, building_id, grid_id, row)
+        grid_id = self.house_grid[house_id]
+        person_id = known.id if known is not None else self.ids.next(Person)
+        if row.relation is not None:
+            household_id, relation = self._household(row, person_id, known, house_id, grid_id, batch)
+        elif known is not None and not moving:
+            household_id, relation = known.household_id, known.relation
+        else:
+            household_id, relation = None, ""
+        if known is None:
+            self._create(row, person_id, house_id, household_id, relation, grid_id, when, batch)
+        else:
+            self._update(row, known, house_id, household_id, relation, grid_id, moving, when, batch)
+
+    def _new_house(self, batch, building_id, grid_id, row) -> int:
+        pk = self.ids.next(House)
+        self.houses[(building_id, row.unit, row.number)] = pk
+        self.house_grid[pk] = grid_id
+        batch.houses.append({"id": pk, "grid_id": grid_id, "building_id": building_id, "unit": row.unit,
+                             "number": row.number})
+        self.result.houses_created += 1
+        return pk
+
+    def _household(self, row, person_id, known, house_id, grid_id, batch) -> tuple[int, str]:
+        present = self.households.setdefault(house_id, [])
+        if row.relation == Relation.HEAD:
+            household_id = next((pk for pk, head in present if head == person_id), None)
+            if household_id is None:
+                household_id = self.ids.next(Household)
+                present.append((household_id, person_id))
+                batch.households.append({"id": household_id, "grid_id": grid_id, "house_id": house_id,
+                                         "head_id": person_id})
+                self.result.households_created += 1
+            self.file_heads[house_id] = household_id
+            return household_id, Relation.HEAD
+        household_id = self.file_heads.get(house_id)
+        if household_id is None:
+            if known is not None and any(pk == known.household_id for pk, _ in present):
+                household_id = known.household_id
+            elif len(present) == 1:
+                household_id = present[0][0]
+            else:
+                raise _RowProblem("relation", "该房屋没有可加入的户：请把户主所在行排在家庭成员之前 / "
+                                              "list the head of household first")
+        return household_id, row.relation
+
+    def _create(self, row, person_id, house_id, household_id, relation, grid_id, when, batch):
+        moved_in = when.isoformat()
+        batch.people.append({
+            "id": person_id, "name": row.name, "id_number": encrypt(row.id_number), "id_hash": row.id_hash,
+            "id_tail": row.id_number[-4:], "sex": row.sex, "birth_date": row.birth_date.isoformat(),
+            "ethnicity": row.ethnicity or "01", "phone": encrypt(row.phone) if row.phone else "",
+            "phone_hash": row.phone_hash, "kind": row.kind or PersonKind.REGISTERED, "house_id": house_id,
+            "household_id": household_id, "relation": relation, "grid_id": grid_id, "moved_in": moved_in,
+            "moved_out": None,
+        })
+        batch.residences.append({"person_id": person_id, "house_id": house_id, "grid_id": grid_id,
+                                 "moved_in": moved_in, "moved_out": None})
+        self.result.created += 1
+
+    def _update(self, row, known: _Known, house_id, household_id, relation, grid_id, moving, when, batch):
+        name = row.name
+        ethnicity = row.ethnicity if row.ethnicity is not None else known.ethnicity
+        kind = row.kind if row.kind is not None else known.kind
+        phone_changed = row.phone is not None and row.phone_hash != known.phone_hash
+        same = (name == known.name and ethnicity == known.ethnicity and kind == known.kind and not phone_changed
+                and not moving and household_id == known.household_id and relation == known.relation)
+        if same:
+            self.result.unchanged += 1
+            return
+        moved_in, moved_out = known.moved_in, known.moved_out
+        if moving:
+            if known.house_id is not None:
+                batch.closes.append((when.isoformat(), known.id))
+            batch.residences.append({"person_id": known.id, "house_id": house_id, "grid_id": grid_id,
+                                     "moved_in": when.isoformat(), "moved_out": None})
+            moved_in, moved_out = when, None
+            self.result.moved += 1
+        batch.changed.append({
+            "id": known.id, "name": name, "id_number": known.id_cipher, "id_tail": known.id_tail, "sex": known.sex,
+            "birth_date": known.birth_date.isoformat(), "ethnicity": ethnicity,
+            "phone": (encrypt(row.phone) if row.phone else "") if phone_changed else known.phone_cipher,
+            "phone_hash": row.phone_hash if phone_changed else known.phone_hash, "kind": kind,
+            "house_id": house_id, "household_id": household_id, "relation": relation, "grid_id": grid_id,
+            "moved_in": moved_in.isoformat() if moved_in else None,
+            "moved_out": moved_out.isoformat() if moved_out else None,
+        })
+        self.result.updated += 1
+
+
+# --- writing in bulk ---------------------------------------------------------------------------
+
+
+class _Ids:
+    """Primary keys handed out before the rows are written, so that new people, houses and
+    households can point at each other in one pass. A dry run hands out negative stand-ins."""
+
+    BLOCK = 10_000
+
+    def __init__(self, real: bool):
+        self.real = real
+        self.free: dict[type, Iterator[int]] = {}
+
+    def next(self, model) -> int:
+        while True:
+            try:
+                return next(self.free[model])
+            except (KeyError, StopIteration):
+                self.free[model] = self._reserve(model)
+
+    def _reserve(self, model) -> Iterator[int]:
+        if not self.real:
+            return itertools.count(-1, -1)
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                               [table, self.BLOCK])
+                return iter([pk for (pk,) in cursor.fetchall()])
+            # SQLite: the transaction holds the write lock (BEGIN IMMEDIATE), so nobody else takes these ids.
+            quote = connection.ops.quote_name
+            cursor.execute(f"SELECT MAX(id) FROM {quote(table)}")
+            highest = cursor.fetchone()[0] or 0
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            sequence = cursor.fetchone()
+            return itertools.count(max(highest, sequence[0] if sequence else 0) + 1)
+
+
+class _Table:
+    """A model's table as columns, with its defaults, for inserting rows given as {attname: value}."""
+
+    def __init__(self, model, with_pk: bool = True, **fixed):
+        fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
+        self.name = model._meta.db_table
+        self.columns = [f.column for f in fields]
+        self.defaults = {f.attname: _db_default(f) for f in fields if not f.primary_key}
+        self.defaults.update(fixed)
+        self.values = operator.itemgetter(*[f.attname for f in fields])
+
+    def rows(self, items: list[dict]) -> list[tuple]:
+        defaults, values = self.defaults, self.values
+        return [values({**defaults, **item}) for item in items]
+
+
+def _db_default(model_field):
+    value = model_field.get_default()
+    return connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
+
+
+# What an import may change on a registered person (the rest follows from the ID number).
+PERSON_UPDATES = ("name", "ethnicity", "phone", "phone_hash", "kind", "house", "household", "relation", "grid",
+                  "moved_in", "moved_out")
+
+
+class _Writer:
+    """Writes a chunk's rows: COPY on PostgreSQL, executemany on SQLite; history rows alongside."""
+
+    def __init__(self, actor):
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        user_id = getattr(actor, "pk", None)
+
+        def history(model):
+            return _Table(model.history.model, with_pk=False, history_date=now, history_type="+",
+                          history_user_id=user_id, history_change_reason="导入 / import")
+
+        self.tables = {
+            "buildings": (_Table(Building), history(Building)),
+            "houses": (_Table(House), history(House)),
+            "households": (_Table(Household), history(Household)),
+            "people": (_Table(Person, updated_at=now), history(Person)),
+        }
+        self.residences = _Table(Residence, with_pk=False)
+        self.now = now
+
+    def write(self, batch: _Batch):
+        with connection.cursor() as wrapper:
+            cursor = wrapper.cursor  # below Django's debug wrapper: no per-row logging of huge batches
+            for key in ("buildings", "houses", "households", "people"):
+                items = getattr(batch, key)
+                if items:
+                    table, history = self.tables[key]
+                    self._insert(cursor, table, table.rows(items))
+                    self._insert(cursor, history, history.rows(items))
+            if batch.closes:  # before the new residences are added: those stay open
+                cursor.executemany(f"UPDATE {self._q(self.residences.name)} SET moved_out = %s "
+                                   "WHERE person_id = %s AND moved_out IS NULL", batch.closes)
+            if batch.residences:
+                self._insert(cursor, self.residences, self.residences.rows(batch.residences))
+            if batch.changed:
+                self._update_people(cursor, batch.changed)
+
+    def _update_people(self, cursor, changed: list[dict]):
+        table, history = self.tables["people"]
+        fields = [Person._meta.get_field(name) for name in PERSON_UPDATES]
+        assignments = ", ".join(f"{self._q(f.column)} = %s" for f in fields)
+        values = operator.itemgetter(*[f.attname for f in fields], "id")
+        cursor.executemany(f"UPDATE {self._q(table.name)} SET {assignments}, {self._q('updated_at')} = %s "
+                           f"WHERE {self._q('id')} = %s",
+                           [(*values(item)[:-1], self.now, item["id"]) for item in changed])
+        changes = [dict(item, history_type="~") for item in changed]
+        self._insert(cursor, history, history.rows(changes))
+
+    @staticmethod
+    def _q(name):
+        return connection.ops.quote_name(name)
+
+    def _insert(self, cursor, table: _Table, rows: list[tuple]):
+        columns = ", ".join(self._q(c) for c in table.columns)
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {self._q(table.name)} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(table.columns))
+            cursor.executemany(f"INSERT INTO {self._q(table.name)} ({columns}) VALUES ({marks})", rows)
+
