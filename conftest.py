@@ -14,6 +14,15 @@ def world(db):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_token_cache():
+    from wangge.core.api_auth import forget_cached_tokens
+
+    forget_cached_tokens()
+    yield
+    forget_cached_tokens()
+
+
+@pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     # Argon2 is deliberately slow; tests hash hundreds of passwords.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

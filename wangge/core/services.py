@@ -29,7 +29,10 @@ def do_create_token(actor: User | None, user: User, name: str = "") -> tuple[Api
 def do_revoke_token(actor: User | None, token: ApiToken) -> None:
     from django.utils import timezone
 
+    from wangge.core.api_auth import forget_cached_tokens
+
     updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    forget_cached_tokens()
     if updated:
         audit.record(actor, "core.revoke_token", token, user=token.user.username)
 

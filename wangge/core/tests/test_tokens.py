@@ -69,3 +69,12 @@ def test_password_login_works_through_the_user_manager(world):
     request = RequestFactory().post("/login/")
     assert authenticate(request, username="street_op", password=PASSWORD) == world.users[Role.STREET_OPERATOR]
     assert authenticate(request, username="street_op", password="wrong") is None
+
+
+def test_a_cached_token_stops_working_when_its_user_is_deactivated(world, client):
+    user = world.users[Role.GRID_WORKER]
+    _, raw = do_create_token(None, user)
+    assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+    user.is_active = False
+    user.save()
+    assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
