@@ -12,6 +12,15 @@ regions outside it, and proves that:
   * `check(response, ctx)`, if given, holds (e.g. counts equal what the user may see).
 
 `{code}` in a URL is replaced with the region code under test.
+
+A URL about one record carries `{id}` instead, and the row says which records to
+ask about: `objects(world, user) -> (inside ids, outside ids)`; the same rules hold
+(outside 404, inside 200 or 403). `setup(world)` makes the data a row needs; it is
+called before the row is asked and must be safe to call twice.
+
+An app's `scope_rows.py` may also define `FORBIDDEN`: callables `user -> strings`
+(say, the names of people living outside the user's area) that no answer of any
+row may contain.
 """
 from dataclasses import dataclass, field
 from typing import Callable
@@ -29,7 +38,15 @@ class Row:
     refused: str = "403"
     check: Callable | None = None
     tags: set = field(default_factory=set)
+    # For URLs with {id}: (world, user) -> (ids inside the user's area, ids outside it).
+    objects: Callable | None = None
+    # world -> None: make the records this row needs (idempotent).
+    setup: Callable | None = None
 
     @property
     def about_a_region(self) -> bool:
         return "{code}" in self.url
+
+    @property
+    def about_a_record(self) -> bool:
+        return "{id}" in self.url

@@ -1,5 +1,6 @@
 """Walks every row of the jurisdiction matrix (see scope_matrix.py) for every role."""
 import importlib
+import json
 import pkgutil
 import re
 from dataclasses import dataclass
@@ -15,18 +16,19 @@ from wangge.core.scoping import ALL, scope_prefix
 from wangge.testing import ORIGIN_LAT, ORIGIN_LNG, make_region, make_user, square
 
 
-def _collect_rows():
-    rows = []
+def _collect(attribute):
+    found = []
     for app in pkgutil.iter_modules(wangge.__path__):
         try:
             module = importlib.import_module(f"wangge.{app.name}.tests.scope_rows")
         except ModuleNotFoundError:
             continue
-        rows.extend(module.ROWS)
-    return rows
+        found.extend(getattr(module, attribute, []))
+    return found
 
 
-ROWS = _collect_rows()
+ROWS = _collect("ROWS")
+FORBIDDEN_HOOKS = _collect("FORBIDDEN")
 USERS = [f"home:{r}" for r in Role] + [f"outsider:{r}" for r in
                                         (Role.STREET_OPERATOR, Role.COMMUNITY_OPERATOR, Role.GRID_WORKER, Role.MEDIATOR)]
 
@@ -36,6 +38,7 @@ class Context:
     user: object
     region: Region | None
     visible_regions: list
+    record_id: int | None = None
 
 
 @pytest.fixture
@@ -60,15 +63,16 @@ def _user(world, key):
 
 
 def _forbidden(user):
-    """Regions and staff that must never appear in what this user is shown."""
+    """Regions, staff and other strings (FORBIDDEN hooks) that must never appear in what this user is shown."""
     if scope_prefix(user) is ALL:
-        return [], []
+        return [], [], []
     node = user.scope_node
     ancestors = set(node.path.strip("/").split("/"))
     regions = [r for r in Region.objects.exclude(path__startswith=node.path) if r.code not in ancestors]
     staff = list(User.objects.exclude(pk__in=User.objects.visible_to(user).values("pk"))
                  .values_list("username", flat=True))
-    return regions, staff
+    strings = [text for hook in FORBIDDEN_HOOKS for text in hook(user) if text]
+    return regions, staff, strings
 
 
 def _targets(row, user):
@@ -84,8 +88,18 @@ def _targets(row, user):
     return inside, outside
 
 
+def _text(response) -> str:
+    """The answer as a reader sees it: JSON escapes non-ASCII (\\u6237), so names are compared unescaped."""
+    body = response.content.decode()
+    if response.get("Content-Type", "").startswith("application/json"):
+        body = json.dumps(response.json(), ensure_ascii=False)
+    return body
+
+
 def _assert_nothing_outside(body: str, forbidden, where: str):
-    regions, staff = forbidden
+    regions, staff, strings = forbidden
+    for text in strings:
+        assert text not in body, f"{where}: shows {text!r}, which is outside the area"
     for username in staff:
         assert not re.search(rf"(?<![\w]){re.escape(username)}(?![\w])", body), f"{where}: shows outside user {username}"
     for region in regions:
@@ -98,6 +112,8 @@ def _assert_nothing_outside(body: str, forbidden, where: str):
 def test_matrix(matrix_world, client, row, who):
     user = _user(matrix_world, who)
     client.force_login(user)
+    if row.setup:
+        row.setup(matrix_world)
     allowed = row.roles is None or user.role in row.roles
     forbidden = _forbidden(user)
     visible = list(Region.objects.visible_to(user))
@@ -108,24 +124,39 @@ def test_matrix(matrix_world, client, row, who):
             response = client.get(row.url.format(code=region.code))
             refusals = (404, 403) if not allowed and row.refused == "403" else (404,)
             assert response.status_code in refusals, f"{row.name} {region.code}: {response.status_code}"
-            _assert_nothing_outside(response.content.decode(), forbidden, row.name)
+            _assert_nothing_outside(_text(response), forbidden, row.name)
         asks = inside
+    elif row.about_a_record:
+        inside_ids, outside_ids = row.objects(matrix_world, user)
+        assert outside_ids or scope_prefix(user) is ALL, "every scoped user must have a record outside to ask about"
+        for pk in outside_ids:
+            response = client.get(row.url.format(id=pk))
+            refusals = (404, 403) if not allowed and row.refused == "403" else (404,)
+            assert response.status_code in refusals, f"{row.name} #{pk}: {response.status_code}"
+            _assert_nothing_outside(_text(response), forbidden, row.name)
+        asks = inside_ids
     else:
         asks = [None]
-    for region in asks:
-        url = row.url.format(code=region.code) if region else row.url
+    for target in asks:
+        region = target if row.about_a_region else None
+        if row.about_a_region:
+            url = row.url.format(code=target.code)
+        elif row.about_a_record:
+            url = row.url.format(id=target)
+        else:
+            url = row.url
         response = client.get(url)
         if not allowed and row.refused == "403":
             assert response.status_code == 403, f"{row.name}: {response.status_code}"
             continue
         assert response.status_code == 200, f"{row.name} {url}: {response.status_code}"
-        body = response.content.decode()
+        body = _text(response)
         _assert_nothing_outside(body, forbidden, row.name)
         if not allowed and row.refused == "empty":
             data = response.json()
             assert data.get("count", len(data.get("items", []))) == 0
         elif row.check:
-            row.check(response, Context(user, region, visible))
+            row.check(response, Context(user, region, visible, target if row.about_a_record else None))
 
 
 def test_matrix_covers_every_api_route():
