@@ -277,8 +277,9 @@ def do_tag_person(actor, person: Person, tag: Tag, since: date | None = None, no
     _in_area(actor, person, "person")
     if tag.is_special and not can(actor, "registry.view_special"):
         raise OperationError("not allowed / 无权标注特殊人群", field="tag")
-    person_tag, created = PersonTag.objects.get_or_create(person=person, tag=tag,
-                                                          defaults={"since": since, "note": note})
+    # The visit clock of a person never visited starts on `since`: the day of tagging unless given.
+    person_tag, created = PersonTag.objects.get_or_create(
+        person=person, tag=tag, defaults={"since": since or timezone.localdate(), "note": note})
     if created:
         audit.record(actor, "registry.tag_person", person, tag=tag.code)
     return person_tag
