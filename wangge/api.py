@@ -21,9 +21,11 @@ def _not_found(request, exc):
 def _register_routers():
     from wangge.areas.api import router as areas_router
     from wangge.core.api import router as core_router
+    from wangge.registry.api import router as registry_router
 
     api.add_router("/", areas_router)
     api.add_router("/", core_router)
+    api.add_router("/", registry_router)
 
 
 _register_routers()

@@ -1,0 +1,95 @@
+"""Counts of base data under a region (人口、房屋统计) and the values of the map's layers.
+
+Everything is counted over `visible_to(user)` querysets, so a user is only ever
+told about what they may see, and a handful of aggregate queries answer for a
+whole district (no per-grid or per-person loops).
+"""
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import Substr
+
+from wangge.areas.models import Region
+from wangge.core.roles import can
+from wangge.registry.models import (
+    Building,
+    House,
+    HouseUse,
+    Household,
+    Person,
+    PersonKind,
+    PersonTag,
+    Tag,
+    TagGroup,
+)
+
+LAYERS = ("population", "floating", "care")
+
+
+def visible_tag_groups(user) -> list[str]:
+    """Special groups (社区矫正、吸毒…) only for roles that need them."""
+    return [TagGroup.CARE, TagGroup.SPECIAL] if can(user, "registry.view_special") else [TagGroup.CARE]
+
+
+def _under(queryset, user, region: Region, path_field: str = "grid__path"):
+    return queryset.visible_to(user).filter(**{f"{path_field}__startswith": region.path})
+
+
+def population_counts(user, region: Region) -> dict:
+    """People by kind and by tag, houses by use, rented houses and who lives in them."""
+    people = _under(Person.objects, user, region)
+    kinds = people.aggregate(
+        total=Count("id"),
+        in_rented=Count("id", filter=Q(house__use=HouseUse.RENTED)),
+        **{f"kind_{kind}": Count("id", filter=Q(kind=kind)) for kind in PersonKind.values},
+    )
+    houses = _under(House.objects, user, region).aggregate(
+        total=Count("id"), **{f"use_{use}": Count("id", filter=Q(use=use)) for use in HouseUse.values})
+    tagged = dict(_under(PersonTag.objects, user, region, "person__grid__path")
+                  .values_list("tag_id").annotate(n=Count("person_id", distinct=True)).order_by())
+    tags = Tag.objects.filter(group__in=visible_tag_groups(user)).order_by("group", "code")
+    return {
+        "code": region.code,
+        "name": region.name,
+        "level": region.level,
+        "people": kinds["total"],
+        "by_kind": {kind: kinds[f"kind_{kind}"] for kind in PersonKind.values},
+        "by_tag": [{"code": t.code, "name": t.name, "group": t.group, "people": tagged.get(t.pk, 0)} for t in tags],
+        "households": _under(Household.objects, user, region).count(),
+        "buildings": _under(Building.objects, user, region).count(),
+        "houses": houses["total"],
+        "houses_by_use": {use: houses[f"use_{use}"] for use in HouseUse.values},
+        "rented_houses": houses[f"use_{HouseUse.RENTED}"],
+        "people_in_rented_houses": kinds["in_rented"],
+    }
+
+
+def _layer_people(user, region: Region, layer: str):
+    people = _under(Person.objects, user, region)
+    if layer == "population":
+        return people
+    if layer == "floating":
+        return people.filter(kind=PersonKind.FLOATING)
+    if layer == "care":
+        care = PersonTag.objects.visible_to(user).filter(person=OuterRef("pk"), tag__group=TagGroup.CARE)
+        return people.filter(Exists(care))
+    raise ValueError(f"unknown layer {layer!r}; one of {', '.join(LAYERS)}")
+
+
+def population_by_child(user, region: Region, layer: str = "population") -> dict[str, int]:
+    """{child region code: value} for the children of `region` the user may see (a grid has none).
+
+    People are grouped by the path segment that follows the region's own path,
+    which is the child's code, so one GROUP BY answers for every child.
+    """
+    people = _layer_people(user, region, layer)
+    children = list(Region.objects.visible_to(user).filter(parent=region).values_list("code", flat=True))
+    values = dict.fromkeys(children, 0)
+    start = len(region.path) + 1
+    # Sibling codes normally share one length; the trailing "/" keeps a shorter code from matching a longer one.
+    for length in sorted({len(code) for code in children}):
+        rows = (people.annotate(child=Substr("grid__path", start, length + 1))
+                .values_list("child").annotate(n=Count("id")).order_by())
+        for segment, n in rows:
+            code = segment[:-1]
+            if segment.endswith("/") and code in values:
+                values[code] += n
+    return values
