@@ -1,9 +1,10 @@
-"""Synthetic Chinese personal names and phone numbers for the demo district.
+"""Synthetic Chinese personal names, phone numbers and place names for the demo district.
 
 Every name made here is invented: a common surname drawn by rough frequency
 and a one- or two-character given name drawn from characters often used in
 names. Any resemblance to a real person is chance. Phone numbers are
-sequential in the block 199-00xx-xxxx and are synthetic too.
+sequential in the block 199-00xx-xxxx and are synthetic too, as are the road,
+shop and company names put together from ordinary words.
 
 Everything is drawn from the `random.Random` passed in, so one seed always
 gives the same people.
@@ -57,3 +58,49 @@ class PhoneBook:
         number = f"{PHONE_PREFIX}{self._next:06d}"
         self._next += 1
         return number
+
+
+# Given-name characters leaning one way or the other, for people whose sex is
+# fixed by their ID number. Both pools are invented names' usual material.
+MALE_CHARACTERS = (
+    "伟强磊军洋勇杰涛明超刚华建国志鹏飞宇浩然轩晨俊博文鸣天佑德胜家豪永庆川蜀瑞祥安康宁远"
+    "清泉亮成斌波辉峰林平东海龙江卫兵光荣中华子睿梓航宇泽皓轩铭"
+)
+FEMALE_CHARACTERS = (
+    "芳娜秀英敏静丽艳娟兰霞桂玉萍红梅欣怡涵雨萱彤佳琪晓燕丹春雪婷慧琳嘉心悦诗淑贤秋菊"
+    "冬蓉凤芝莉琴云洁倩颖玲蕾薇梦瑶晶璐思雅可馨若溪"
+)
+
+
+def surname(rng: random.Random) -> str:
+    return rng.choices(_SURNAME_CHOICES, weights=_SURNAME_WEIGHTS)[0]
+
+
+def given_name(rng: random.Random, sex: str) -> str:
+    """One or two given-name characters, mostly from the pool of the person's sex ('M' or 'F')."""
+    own = MALE_CHARACTERS if sex == "M" else FEMALE_CHARACTERS
+    pool = own if rng.random() < 0.85 else GIVEN_CHARACTERS
+    length = 1 if rng.random() < 0.25 else 2
+    return "".join(rng.choice(pool) for _ in range(length))
+
+
+# Synthetic place names: road stems and suffixes. Stems are ordinary words; a
+# road made from them is invented even where a real one happens to share it.
+ROAD_STEMS = (
+    "锦华", "蓉城", "桂溪", "芳草", "紫荆", "金竹", "红牌", "清水", "玉兰", "龙腾", "永丰", "新南",
+    "望江", "丽都", "翠柏", "棕树", "晋阳", "双楠", "盛和", "天府", "和平", "光华", "长寿", "佳苑",
+    "松林", "兴蓉", "蜀锦", "锦绣", "文昌", "青石", "石羊", "浣花", "百花", "荷花", "桐荫", "顺和",
+)
+ROAD_SUFFIXES = ("路", "街", "北路", "南路", "东路", "西路", "中路", "一街", "二街", "巷", "横街", "大道")
+WORD_STEMS = ("锦", "蓉", "华", "川", "蜀", "瑞", "祥", "天", "府", "和", "鑫", "博", "汇", "联", "盛", "恒",
+              "创", "兴", "嘉", "宏", "信", "达", "新", "安", "佳", "优", "诚", "德", "泰", "鸿", "耀", "景")
+
+
+def road_name(rng: random.Random, stem: str | None = None) -> str:
+    """A synthetic road name such as 芳草北路."""
+    return (stem or rng.choice(ROAD_STEMS)) + rng.choice(ROAD_SUFFIXES)
+
+
+def trade_name(rng: random.Random) -> str:
+    """Two characters for a shop or company name (锦盛, 瑞达, ...)."""
+    return "".join(rng.sample(WORD_STEMS, 2))
