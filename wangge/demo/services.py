@@ -8,7 +8,7 @@ password hash, computed once (Argon2 is slow on purpose).
 from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q
 
 from wangge.areas import locate
@@ -16,6 +16,7 @@ from wangge.areas.models import LEVEL_ORDER, GridTeamMember, Level, Region, make
 from wangge.core.audit import record
 from wangge.core.models import AuditEntry, Department, User
 from wangge.core.roles import Role
+from wangge.demo import people as base_data
 from wangge.demo.generator import DEMO_PASSWORD, DISTRICT_CODE, DemoPlan
 
 BATCH = 500
@@ -69,8 +70,23 @@ def loaded_seed(code: str = DISTRICT_CODE):
     return entry.details.get("seed") if entry else None
 
 
-def load(plan: DemoPlan, force: bool = False) -> LoadResult | None:
-    """Write the plan in one transaction. Returns None if the district was already loaded (and not `force`)."""
+def people_loaded(code: str = DISTRICT_CODE) -> bool:
+    district = demo_district(code)
+    return bool(district) and base_data.has_base_data(district)
+
+
+def load(plan: DemoPlan, force: bool = False, people: int = 0) -> LoadResult | None:
+    """Write the plan in one transaction, with `people` synthetic residents and their
+    buildings, houses, tags and visits (`wangge.demo.people`) when asked.
+    Returns None if the district was already loaded (and not `force`)."""
+    try:
+        return _load(plan, force, people)
+    except IntegrityError as exc:  # foreign keys are checked at commit
+        raise DemoError(f"the demo district could not be written ({exc}); other records may still refer to it "
+                        "/ 演示区写入失败，可能仍有其他数据引用演示区") from exc
+
+
+def _load(plan: DemoPlan, force: bool, people: int) -> LoadResult | None:
     with transaction.atomic():
         if is_loaded(plan.district.code):
             if not force:
@@ -91,8 +107,19 @@ def load(plan: DemoPlan, force: bool = False) -> LoadResult | None:
             "team_members": team,
         }
         record(None, "demo.load", district, seed=plan.seed, force=force, **counts)
+        if people:
+            counts.update(base_data.load_base_data(district, plan.seed, people))
     locate.invalidate()
     return LoadResult(district, counts, skipped)
+
+
+def load_people(seed: int, people: int, code: str = DISTRICT_CODE) -> dict | None:
+    """Add the base data to a district loaded without it; None if it has people already."""
+    with transaction.atomic():
+        district = demo_district(code)
+        if district is None or not is_loaded(code) or base_data.has_base_data(district):
+            return None
+        return base_data.load_base_data(district, seed, people)
 
 
 def _write_regions(plan: DemoPlan) -> dict[str, Region]:
@@ -160,13 +187,15 @@ def _write_team(plan: DemoPlan, regions, users) -> int:
 
 
 def wipe(code: str = DISTRICT_CODE) -> None:
-    """Delete the district's staff, departments, teams and regions (bottom up); keep shared ancestors in use."""
+    """Delete the district's base data, staff, departments, teams and regions (bottom up); keep shared
+    ancestors in use."""
     district = demo_district(code)
     if district is None:
         return
     prefix = district.path
     try:
         with transaction.atomic():
+            base_data.wipe_base_data(district)
             GridTeamMember.objects.filter(grid__path__startswith=prefix).delete()
             User.objects.filter(Q(region__path__startswith=prefix)
                                 | Q(department__region__path__startswith=prefix)).delete()
@@ -182,6 +211,9 @@ def wipe(code: str = DISTRICT_CODE) -> None:
         names = sorted({obj._meta.verbose_name for obj in exc.protected_objects})
         raise DemoError(f"other records still refer to the demo district ({', '.join(map(str, names))}); "
                         "remove them first / 仍有其他数据引用演示区划，无法清除") from exc
+    except IntegrityError as exc:
+        raise DemoError(f"other records still refer to the demo district ({exc}); remove them first "
+                        "/ 仍有其他数据引用演示区划，无法清除") from exc
     locate.invalidate()
 
 

@@ -228,7 +228,7 @@ def test_load_reuses_divisions_that_exist(small_plan):
 @pytest.mark.django_db
 def test_command_loads_once_then_reports_loaded():
     out = io.StringIO()
-    call_command("load_demo", stdout=out)
+    call_command("load_demo", "--people", "0", stdout=out)
     text = out.getvalue()
     assert Region.objects.filter(level=Level.GRID).count() == 550
     assert Region.objects.filter(level=Level.STREET).count() == 15
@@ -240,12 +240,12 @@ def test_command_loads_once_then_reports_loaded():
     polygons = dict(Region.objects.filter(level=Level.GRID).values_list("code", "polygon"))
 
     out = io.StringIO()
-    call_command("load_demo", stdout=out)
+    call_command("load_demo", "--people", "0", stdout=out)
     assert "already loaded" in out.getvalue() and "grid001004001" in out.getvalue()
     assert (Region.objects.count(), User.objects.count(), GridTeamMember.objects.count()) == counts
     assert AuditEntry.objects.filter(operation="demo.load").count() == 1
 
-    call_command("load_demo", "--force", stdout=io.StringIO())
+    call_command("load_demo", "--force", "--people", "0", stdout=io.StringIO())
     assert (Region.objects.count(), User.objects.count(), GridTeamMember.objects.count()) == counts
     assert dict(Region.objects.filter(level=Level.GRID).values_list("code", "polygon")) == polygons
     assert AuditEntry.objects.filter(operation="demo.load").count() == 2
@@ -253,11 +253,12 @@ def test_command_loads_once_then_reports_loaded():
 
 @pytest.mark.django_db
 def test_force_keeps_ancestors_that_other_districts_use():
-    call_command("load_demo", "--grids", "20", "--streets", "2", stdout=io.StringIO())
+    call_command("load_demo", "--grids", "20", "--streets", "2", "--people", "200", stdout=io.StringIO())
     city = Region.objects.get(code="5101")
     Region.objects.create(code="510108", name="成华区", level="district", parent=city,
                           path=make_path(city.path, "510108"))
-    call_command("load_demo", "--force", "--seed", "3", "--grids", "20", "--streets", "2", stdout=io.StringIO())
+    call_command("load_demo", "--force", "--seed", "3", "--grids", "20", "--streets", "2", "--people", "200",
+                 stdout=io.StringIO())
     assert Region.objects.filter(code__in=["51", "5101", "510108"]).count() == 3
     assert Region.objects.filter(level=Level.GRID).count() == 20
     assert Region.objects.filter(code="510107").count() == 1

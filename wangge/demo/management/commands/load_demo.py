@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from wangge.demo import services
 from wangge.demo.generator import DEFAULT_SEED, SYNTHETIC_NOTE, TARGET_GRIDS, generate
+from wangge.demo.people import DEFAULT_PEOPLE
 
 
 class Command(BaseCommand):
@@ -17,19 +18,32 @@ class Command(BaseCommand):
                             help=f"how many grids to cut (default {TARGET_GRIDS})")
         parser.add_argument("--streets", type=int, default=None,
                             help="keep only the first N streets (quick checks; default all)")
+        parser.add_argument("--people", type=int, default=DEFAULT_PEOPLE,
+                            help=f"at least this many synthetic residents, with their buildings, houses, "
+                                 f"households, tags and visits (default {DEFAULT_PEOPLE}; 0 for none)")
 
-    def handle(self, seed, force, grids, streets, **options):
+    def handle(self, seed, force, grids, streets, people, **options):
         if grids < 1 or (streets is not None and streets < 1):
             raise CommandError("--grids and --streets must be positive / 须为正整数")
+        if people < 0:
+            raise CommandError("--people must not be negative / 不能为负数")
+        started = time.monotonic()
         if services.is_loaded() and not force:
-            self.stdout.write(f"演示区已加载 / demo district already loaded (seed {services.loaded_seed()}); "
-                              "use --force to reload.")
+            loaded_seed = services.loaded_seed()
+            counts = None
+            if people and not services.people_loaded():  # loaded before it had base data
+                counts = services.load_people(loaded_seed if loaded_seed is not None else seed, people)
+            if counts:
+                self.stdout.write(f"已加载演示区基础数据 / loaded the demo district's base data "
+                                  f"in {time.monotonic() - started:.1f} s: {self._base_counts(counts)}.")
+            else:
+                self.stdout.write(f"演示区已加载 / demo district already loaded (seed {loaded_seed}); "
+                                  "use --force to reload.")
             self._print_logins()
             return
-        started = time.monotonic()
         plan = generate(seed, target_grids=grids, streets=streets)
         try:
-            result = services.load(plan, force=force)
+            result = services.load(plan, force=force, people=people)
         except services.DemoError as exc:
             raise CommandError(str(exc))
         if result is None:  # another process loaded it meanwhile
@@ -40,9 +54,18 @@ class Command(BaseCommand):
                 f"已加载演示区 / loaded {result.district.name} (seed {seed}) in {time.monotonic() - started:.1f} s: "
                 f"{c['streets']} streets, {c['communities']} communities, {c['grids']} grids, "
                 f"{c['households']} households, {c['users']} users, {c['team_members']} team members.")
+            if people:
+                self.stdout.write(f"基础数据 / base data: {self._base_counts(c)}.")
             for username in result.skipped_users:
                 self.stderr.write(f"user {username} already exists and was left unchanged / 用户已存在，未修改")
         self._print_logins()
+
+    @staticmethod
+    def _base_counts(c) -> str:
+        return (f"{c['people']} people, {c['registered_households']} households in {c['houses']} houses in "
+                f"{c['buildings']} buildings, {c['tags']} tags, {c['visits']} visits, "
+                f"{c['residences']} residence rows, {c['organisations']} organisations, {c['places']} places, "
+                f"{c['vehicles']} vehicles")
 
     def _print_logins(self):
         self.stdout.write("")
