@@ -745,7 +745,7 @@ def has_base_data(district: Region) -> bool:
 def load_base_data(district: Region, seed: int, people: int = DEFAULT_PEOPLE, now: datetime | None = None) -> dict:
     """Plan and write the district's base data in one transaction. Returns the counts."""
     tags = {code: (pk, days) for pk, code, days in Tag.objects.values_list("pk", "code", "visit_every_days")}
-    first_ids = {model: (model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1 for model in MODELS}
+    first_ids = {model: _first_free_id(model) for model in MODELS}
     taken = Taken(set(Person.objects.values_list("id_hash", flat=True)),
                   set(Vehicle.objects.values_list("plate", flat=True)),
                   set(Organisation.objects.values_list("uscc", flat=True)))
@@ -758,6 +758,25 @@ def load_base_data(district: Region, seed: int, people: int = DEFAULT_PEOPLE, no
         counts = data.counts()
         record(None, "demo.load_people", district, seed=seed, people_asked=people, **counts)
     return counts
+
+
+def _first_free_id(model) -> int:
+    """Above every key in use and every key handed out before (deleted rows' keys are not reused:
+    their history rows still carry them)."""
+    used = model.objects.aggregate(top=Max("pk"))["top"] or 0
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            row = cursor.fetchone()
+        elif connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, model._meta.pk.column])
+            sequence = cursor.fetchone()[0]
+            cursor.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {sequence}")
+            row = cursor.fetchone()
+        else:
+            row = None
+    return max(used, row[0] if row and row[0] else 0) + 1
 
 
 @contextmanager

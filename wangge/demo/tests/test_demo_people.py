@@ -10,7 +10,7 @@ import shapely
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.db.models import F, Max, OuterRef, Subquery
+from django.db.models import F, Max, Min, OuterRef, Subquery
 from django.utils import timezone
 from shapely.geometry import shape
 from stdnum.cn import ric, uscc
@@ -280,8 +280,10 @@ def test_command_is_idempotent_and_force_reloads_the_same_people():
     assert [m.objects.count() for m in base.MODELS] == counts
     assert AuditEntry.objects.filter(operation="demo.load_people").count() == 1
 
+    top = Person.objects.aggregate(top=Max("pk"))["top"]
     call_command("load_demo", *TINY, "--people", "600", "--force", stdout=io.StringIO())
     assert sorted(Person.objects.values_list("name", "id_hash")) == people
+    assert Person.objects.aggregate(low=Min("pk"))["low"] > top  # keys of deleted rows are not reused
     assert [m.objects.count() for m in base.MODELS] == counts
     assert AuditEntry.objects.filter(operation="demo.load_people").count() == 2
 

@@ -65,7 +65,7 @@ class Command(BaseCommand):
         return (f"{c['people']} people, {c['registered_households']} households in {c['houses']} houses in "
                 f"{c['buildings']} buildings, {c['tags']} tags, {c['visits']} visits, "
                 f"{c['residences']} residence rows, {c['organisations']} organisations, {c['places']} places, "
-                f"{c['vehicles']} vehicles")
+                f"{c['vehicles']} vehicles (all synthetic / 楼栋、房屋、人口、组织、场所、车辆均为合成数据)")
 
     def _print_logins(self):
         self.stdout.write("")
