@@ -42,12 +42,12 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from django.db import connection
-from django.db.models import TextField
+from django.db.models import BooleanField, TextField
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from wangge.areas import locate as locating
-from wangge.areas.crs import BD09, GCJ02, WGS84
+from wangge.areas.crs import BD09, GCJ02, WGS84, to_wgs84_many
 from wangge.areas.models import Region
 from wangge.core.crypto import encrypt, lookup_hash
 from wangge.core.importing import ImportRejected, RowError, error_report_xlsx  # noqa: F401 (part of this API)
@@ -213,9 +213,13 @@ def read_people_file(data: bytes, filename: str) -> tuple[list[PersonRow], list[
     return rows, errors
 
 
-def iter_people_file(stream, filename: str) -> Iterator[PersonRow | RowError]:
+def iter_people_file(stream, filename: str, jobs: int = 1) -> Iterator[PersonRow | RowError]:
     """The streaming form of read_people_file, for files too big to hold: a binary file object in,
-    checked rows and row errors out, in file order."""
+    checked rows and row errors out, in file order.
+
+    With jobs > 1 the rows are checked in that many worker processes (forked; they
+    touch no database) while the caller plans and writes the rows already checked.
+    """
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
         records = _csv_records(stream)
@@ -233,21 +237,69 @@ def iter_people_file(stream, filename: str) -> Iterator[PersonRow | RowError]:
         if problems:
             yield from problems
             return
+        batches = _batches(records, positions, CHECK_BATCH)
+        today = timezone.localdate()
+        checked = _check_in_processes(batches, today, jobs) if jobs > 1 else (
+            _check_batch(batch, today) for batch in batches)
         any_rows = False
-        for line, cells in records:
-            values = {key: cells[i] if i < len(cells) else None for key, i in positions.items()}
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values.values()):
-                continue
+        for results in checked:
             any_rows = True
-            checked = check_row(line, values)
-            if isinstance(checked, PersonRow):
-                yield checked
-            else:
-                yield from checked
+            yield from results
         if not any_rows:
             yield RowError(header_line, "文件中没有数据行 / no data rows under the header")
     except _FileProblem as problem:
         yield RowError(problem.line, problem.reason)
+
+
+CHECK_BATCH = 2000  # rows per task for a worker process
+
+
+def auto_jobs(size: int) -> int:
+    """Worker processes worth starting for a file of `size` bytes: one per CPU for big files."""
+    import os
+
+    return min(os.cpu_count() or 1, 8) if size > 4_000_000 else 1  # ~4 MB is some 40,000 rows
+
+
+def _batches(records, positions: dict, size: int) -> Iterator[list]:
+    """Non-blank records as (line, {key: raw cell}), in lists of `size`."""
+    batch = []
+    for line, cells in records:
+        values = {key: cells[i] if i < len(cells) else None for key, i in positions.items()}
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values.values()):
+            continue
+        batch.append((line, values))
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _check_batch(batch: list, today: date) -> list:
+    out = []
+    for line, values in batch:
+        checked = check_row(line, values, today)
+        if isinstance(checked, PersonRow):
+            out.append(checked)
+        else:
+            out.extend(checked)
+    return out
+
+
+def _check_in_processes(batches: Iterator[list], today: date, jobs: int) -> Iterator[list]:
+    """Check batches in worker processes, in order, with a bounded number in flight (memory stays flat)."""
+    import multiprocessing
+    from collections import deque
+
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        pending = deque()
+        for batch in batches:
+            pending.append(pool.apply_async(_check_batch, (batch, today)))
+            if len(pending) >= 4 * jobs:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
 
 def _csv_records(stream) -> Iterator[tuple[int, list]]:
@@ -301,6 +353,8 @@ def _read_header(line: int, header) -> tuple[dict, list[RowError]]:
 
 
 def _text(value) -> str:
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -310,7 +364,7 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def check_row(line: int, cells: dict) -> PersonRow | list[RowError]:
+def check_row(line: int, cells: dict, today: date | None = None) -> PersonRow | list[RowError]:
     """One row's own checks (no database): clean_person, then house, relation, date, position."""
     from wangge.registry.services import FieldErrors, clean_person
 
@@ -356,7 +410,7 @@ def check_row(line: int, cells: dict) -> PersonRow | list[RowError]:
         moved_in = _parse_date(cells.get("moved_in"))
         if moved_in is None:
             refuse("moved_in", "日期格式应为 2020-05-01 / not a date")
-        elif moved_in > timezone.localdate():
+        elif moved_in > (today or timezone.localdate()):
             refuse("moved_in", "迁入日期在未来 / in the future")
         elif clean is not None and moved_in < clean.birth_date:
             refuse("moved_in", "迁入日期早于出生日期 / before the birth date")
@@ -393,6 +447,11 @@ def _parse_date(value) -> date | None:
     if isinstance(value, date):
         return value
     text = _text(value)
+    if len(text) == 10 and text[4] == "-":
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
     for pattern in DATE_FORMATS:
         try:
             return datetime.strptime(text, pattern).date()
@@ -419,21 +478,25 @@ class PeopleImportResult:
         return {k: v for k, v in self.__dict__.items() if k != "errors"}
 
 
-def preview_import(actor, rows: Iterable[PersonRow | RowError]) -> PeopleImportResult:
-    """The dry run: what an import of these rows would do, and every error. Writes nothing."""
+def preview_import(actor, rows: Iterable[PersonRow | RowError], errors: Iterable[RowError] = ()
+                   ) -> PeopleImportResult:
+    """The dry run: what an import of these rows would do, and every error (the reader's `errors`
+    included, so one report shows them all). Writes nothing."""
     if actor is not None and not can(actor, "registry.import"):
         raise OperationError("not allowed / 无权导入")
-    return run_import(actor, rows, write=False)
+    return run_import(actor, rows, errors, write=False)
 
 
-def run_import(actor, rows: Iterable[PersonRow | RowError], *, write: bool) -> PeopleImportResult:
+def run_import(actor, rows: Iterable[PersonRow | RowError], errors: Iterable[RowError] = (), *, write: bool
+               ) -> PeopleImportResult:
     """Plan (and with write=True, write) the import; the caller owns the transaction and the audit row.
 
-    Once an error is seen nothing more is written, but the rest of the rows are
-    still checked so that the report is complete; the caller then rolls back.
+    `rows` may carry RowErrors among them (iter_people_file's stream does). Once
+    an error is seen nothing more is written, but the rest of the rows are still
+    checked so that the report is complete; the caller then rolls back.
     """
     importer = _PeopleImport(actor, write)
-    for chunk in _chunks(rows, CHUNK_ROWS):
+    for chunk in _chunks(itertools.chain(errors, rows), CHUNK_ROWS):
         importer.take(chunk)
     importer.result.errors.sort(key=lambda e: (e.line, HEADERS.index(e.field) if e.field in HEADERS else -1))
     return importer.result
@@ -523,7 +586,8 @@ class _PeopleImport:
                 rows.append(item)
         batch = _Batch()
         self._resolve_buildings(rows, batch)
-        self._load_houses({b[0] for b in self.buildings.values() if isinstance(b, tuple)} - self.houses_loaded)
+        places = (self.buildings[(row.address, row.building)] for row in rows)
+        self._load_houses({place[0] for place in places if isinstance(place, tuple)} - self.houses_loaded)
         known = self._known_people([row.id_hash for row in rows])
         for row in rows:
             try:
@@ -579,8 +643,6 @@ class _PeopleImport:
         for key, row in wanted:
             by_crs.setdefault(row.crs, []).append((key, row))
         for crs, items in by_crs.items():
-            from wangge.areas.crs import to_wgs84_many
-
             lngs, lats = to_wgs84_many([row.lng for _, row in items], [row.lat for _, row in items], crs)
             answers = locating.locate_points(list(zip(lngs.tolist(), lats.tolist())))
             codes = {a["code"] for a in answers if a}
@@ -598,7 +660,7 @@ class _PeopleImport:
                 self.buildings[key] = (pk, grid_id)
                 self.houses_loaded.add(pk)  # new: no houses yet
                 batch.buildings.append({"id": pk, "grid_id": grid_id, "address": key[0], "name": key[1],
-                                                "lng": round(lng, 7), "lat": round(lat, 7)})
+                                        "lng": round(lng, 7), "lat": round(lat, 7)})
                 self.result.buildings_created += 1
 
     def _in_area(self, path: str | None) -> bool:
@@ -621,8 +683,14 @@ class _PeopleImport:
         table = quote(Person._meta.db_table)
         ciphers = {"id_cipher": RawSQL(f"{table}.{quote('id_number')}", (), output_field=TextField()),
                    "phone_cipher": RawSQL(f"{table}.{quote('phone')}", (), output_field=TextField())}
-        for part in _chunks(hashes, IN_BATCH):
-            query = Person.objects.filter(id_hash__in=part).annotate(**ciphers)
+        postgres = connection.vendor == "postgresql"
+        for part in _chunks(hashes, CHUNK_ROWS if postgres else IN_BATCH):
+            if postgres:  # one array parameter: a long IN (...) list costs more to parse than to answer
+                query = Person.objects.filter(RawSQL(f"{table}.{quote('id_hash')} = ANY(%s)", (part,),
+                                                     output_field=BooleanField()))
+            else:
+                query = Person.objects.filter(id_hash__in=part)
+            query = query.annotate(**ciphers)
             for values in query.values_list("id_hash", *KNOWN_FIELDS):
                 known[values[0]] = _Known(*values[1:])
         return known

@@ -407,12 +407,13 @@ def do_register_vehicle(actor, owner: Person, plate: str) -> Vehicle:
 
 # --- import ------------------------------------------------------------------------------------
 
-def do_import_people(actor, rows):
+def do_import_people(actor, rows, errors=()):
     """导入实有人口: upsert people by ID number, all or nothing, one audit row with the counts.
 
-    `rows` comes from importing.read_people_file (or the streaming iter_people_file,
-    whose row errors count too). Raises ImportRejected with every row error, and
-    then nothing is written. actor None is the system (the command line without --as).
+    `rows, errors` come from importing.read_people_file (or `rows` from the streaming
+    iter_people_file, whose row errors count too). Raises ImportRejected with every
+    row error, and then nothing is written. actor None is the system (the command
+    line without --as).
     """
     from wangge.core.importing import ImportRejected
     from wangge.registry.importing import run_import
@@ -420,7 +421,7 @@ def do_import_people(actor, rows):
     if actor is not None:
         _require(actor, "registry.import")
     with transaction.atomic():
-        result = run_import(actor, rows, write=True)
+        result = run_import(actor, rows, errors, write=True)
         if result.errors:
             raise ImportRejected(result.errors)
         audit.record(actor, "registry.import_people", None, **result.counts())

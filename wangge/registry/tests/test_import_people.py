@@ -95,7 +95,7 @@ def rejected(actor, data: bytes, filename="people.csv"):
     """Read and import; must be refused. Returns [(line, column, reason)]."""
     rows, errors = read_people_file(data, filename)
     with pytest.raises(ImportRejected) as caught:
-        do_import_people(actor, errors + rows if errors else rows)
+        do_import_people(actor, rows, errors)
     return [(e.line, e.field, e.reason) for e in caught.value.errors]
 
 
@@ -270,6 +270,17 @@ def test_chunks_are_written_in_one_transaction(monkeypatch, reg, admin):
     assert Household.objects.get(head__name="李四").members.count() == 3
 
 
+def test_checking_in_worker_processes_gives_the_same_rows_in_the_same_order(monkeypatch, reg, admin):
+    monkeypatch.setattr(importing, "CHECK_BATCH", 2)
+    rows = family(reg) + [person_row(reg, **{"公民身份号码": make_id_number("19930303", 9), "联系电话": "12"})] + \
+        [person_row(reg, **{"公民身份号码": make_id_number("19940404", 9), "与户主关系": ""})]
+    data = csv_file(rows)
+    serial = list(importing.iter_people_file(io.BytesIO(data), "people.csv"))
+    parallel = list(importing.iter_people_file(io.BytesIO(data), "people.csv", jobs=2))
+    assert parallel == serial and len(serial) == 5 and [r.line for r in serial] == [2, 3, 4, 5, 6]
+    assert isinstance(serial[3], importing.RowError) and serial[3].field == "联系电话"
+
+
 # --- bad input: a clear message per field or row, and nothing written -------------------------
 
 def _wrong_check_digit():
@@ -400,7 +411,7 @@ def test_the_error_report_round_trips_through_openpyxl(reg, admin):
     rows[1]["联系电话"] = "12345"
     rows[2]["公民身份号码"] = ID_A
     parsed, errors = read_people_file(csv_file(rows), "people.csv")
-    result = preview_import(admin, errors + parsed)
+    result = preview_import(admin, parsed, errors)
     sheet = load_workbook(io.BytesIO(error_report_xlsx(result.errors))).worksheets[0]
     got = list(sheet.iter_rows(values_only=True))
     assert got[0] == ("行号", "列", "原因")

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -5,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from wangge.core.commands import acting_user
 from wangge.core.importing import ImportRejected, error_report_xlsx
 from wangge.core.services import OperationError
-from wangge.registry.importing import iter_people_file, preview_import
+from wangge.registry.importing import auto_jobs, iter_people_file, preview_import
 from wangge.registry.services import do_import_people
 
 SHOWN_ERRORS = 200
@@ -20,12 +21,14 @@ class Command(BaseCommand):
         parser.add_argument("--as", dest="username", help="the user to act as (their area, the audit log)")
         parser.add_argument("--dry-run", action="store_true", help="check and count only; write nothing (预览)")
         parser.add_argument("--report", metavar="ERRORS.xlsx", help="write the errors (行号, 列, 原因) to this file")
+        parser.add_argument("--jobs", type=int, help="processes checking rows (default: one per CPU for big files)")
 
-    def handle(self, file, username, dry_run, report, **options):
+    def handle(self, file, username, dry_run, report, jobs, **options):
         actor = acting_user(username)
         try:
             with open(file, "rb") as stream:
-                rows = iter_people_file(stream, file)
+                jobs = jobs or auto_jobs(os.fstat(stream.fileno()).st_size)
+                rows = iter_people_file(stream, file, jobs=jobs)
                 if dry_run:
                     result = preview_import(actor, rows)
                     if result.errors:
