@@ -9,4 +9,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("wangge.core.urls")),
     path("", include("wangge.areas.urls")),
+    path("", include("wangge.registry.urls")),
 ]
