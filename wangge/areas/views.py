@@ -113,6 +113,8 @@ def _page_context(request, region) -> dict:
         "map_url_template": reverse("map_json", args=["000000"]).replace("000000", "{code}"),
         "region_url_template": reverse("region", args=["000000"]).replace("000000", "{code}"),
         "panel_url_template": reverse("region_panel", args=["000000"]).replace("000000", "{code}"),
+        # The map's counted layers (population, floating, care): the registry's scoped counts.
+        "layer_url_template": reverse("api-v1:region_population", args=["000000"]).replace("000000", "{code}"),
     }
 
 

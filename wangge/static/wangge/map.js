@@ -4,6 +4,10 @@
  *                                      the side panel follows through HTMX, the URL through history.
  * <div data-region-map="single" ...>   one region's own boundary (the grid page).
  *
+ * A [data-layer-switch] next to the explore map colours the children by a number instead of the
+ * neighbour palette: households (from the map data) or population / floating / care, read from
+ * data-layer-url (GET /api/v1/regions/<code>/population?layer=..., scoped like everything else).
+ *
  * The instance is exposed as window.wanggeMap (tests and the console use it).
  */
 (function () {
@@ -69,6 +73,8 @@
     this.code = null;
     this.data = null;
     this.byCode = {};
+    this.layer = null;        // null: the neighbour palette; else "households", "population", "floating", "care"
+    this.layerValues = null;  // {child code: number} for the drawn region
     var self = this;
     this.chart.on("click", function (params) { self.onClick(params); });
     var resize = function () { self.chart.resize(); self.relayout(); };
@@ -86,20 +92,69 @@
     this.chart.showLoading({ text: this.labels.loading || "", color: "#1d4f91", textColor: "#4a5668",
                              maskColor: "rgba(255,255,255,0.6)" });
     this.pending = code;
-    return fetch(fill(this.options.mapUrl, code), { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        if (!response.ok) { throw new Error("HTTP " + response.status); }
-        return response.json();
-      })
-      .then(function (data) {
-        if (self.pending !== code) { return; } // a later click won
+    var layer = this.layer;
+    return Promise.all([getJson(fill(this.options.mapUrl, code)), this.fetchLayer(code, layer)])
+      .then(function (answers) {
+        if (self.pending !== code || self.layer !== layer) { return; } // a later click won
         self.chart.hideLoading();
-        self.draw(code, data);
+        self.layerValues = answers[1];
+        self.draw(code, answers[0]);
       })
       .catch(function () {
         self.chart.hideLoading();
         self.showMessage(self.labels.error || "Error");
       });
+  };
+
+  function getJson(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      });
+  }
+
+  // Values of a counted layer for the children of `code` (households come with the map data).
+  RegionMap.prototype.fetchLayer = function (code, layer) {
+    if (!layer || layer === "households" || !this.options.layerUrl) { return Promise.resolve(null); }
+    var url = fill(this.options.layerUrl, code) + "?layer=" + encodeURIComponent(layer);
+    return getJson(url).then(function (body) { return body.children || {}; });
+  };
+
+  RegionMap.prototype.setLayer = function (layer) {
+    this.layer = layer || null;
+    if (this.code) { return this.load(this.code); }
+    return Promise.resolve();
+  };
+
+  RegionMap.prototype.layerValue = function (props) {
+    if (!this.layer) { return null; }
+    if (this.layer === "households") { return props.households == null ? 0 : props.households; }
+    var v = this.layerValues ? this.layerValues[props.code] : null;
+    return v == null ? 0 : v;
+  };
+
+  // Light to dark brand blue; the square root keeps small values apart from zero.
+  var LAYER_LOW = [232, 240, 250], LAYER_HIGH = [23, 63, 117];
+  function layerColour(value, max) {
+    var t = max > 0 ? Math.sqrt(Math.max(value, 0) / max) : 0;
+    var c = LAYER_LOW.map(function (lo, i) { return Math.round(lo + (LAYER_HIGH[i] - lo) * t); });
+    return "#" + ((1 << 24) + (c[0] << 16) + (c[1] << 8) + c[2]).toString(16).slice(1);
+  }
+
+  function isDark(hex) {
+    var n = parseInt(hex.slice(1), 16);
+    return (0.299 * ((n >> 16) & 255) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255)) < 140;
+  }
+
+  RegionMap.prototype.paintLegend = function (max) {
+    var legend = this.options.legend;
+    if (!legend) { return; }
+    if (!this.layer) { legend.hidden = true; return; }
+    legend.hidden = false;
+    legend.querySelector("[data-legend-max]").textContent = formatNumber(max);
+    legend.querySelector("[data-legend-bar]").style.background =
+      "linear-gradient(90deg, " + layerColour(0, 1) + ", " + layerColour(0.25, 1) + ", " + layerColour(1, 1) + ")";
   };
 
   RegionMap.prototype.draw = function (code, data) {
@@ -122,15 +177,21 @@
         props: outline.properties
       });
     }
+    var self = this, layerMax = 0;
+    if (!single && this.layer) {
+      (data.features || []).forEach(function (f) { layerMax = Math.max(layerMax, self.layerValue(f.properties)); });
+    }
     if (!single) {
       (data.features || []).forEach(function (f) {
         if (!f.geometry) { return; }
-        var colour = PALETTE[(f.properties.colour || 0) % PALETTE.length];
+        var colour = self.layer ? layerColour(self.layerValue(f.properties), layerMax)
+                                : PALETTE[(f.properties.colour || 0) % PALETTE.length];
         features.push(f);
         byCode[f.properties.code] = f;
         items.push({
           name: f.properties.code,
           value: f.properties.households,
+          label: isDark(colour) ? { color: "#ffffff", textBorderColor: "rgba(15,26,40,0.55)" } : undefined,
           itemStyle: { areaColor: colour },
           emphasis: { itemStyle: { areaColor: shade(colour, 0.16) } },
           regionName: f.properties.name,
@@ -155,7 +216,7 @@
     this.aspectScale = Math.cos(lat * Math.PI / 180);
     this.aspect = ((box[2] - box[0]) / Math.max(box[3] - box[1], 1e-9)) * this.aspectScale;
     this.fitHeight();
-    var self = this;
+    if (!single) { this.paintLegend(layerMax); }
     this.chart.setOption({
       animationDurationUpdate: 250,
       tooltip: {
@@ -227,6 +288,9 @@
     if (props.level !== "grid" && props.grid_count != null) {
       lines.push(escapeHtml(L.grids || "Grids") + "：" + formatNumber(props.grid_count));
     }
+    if (this.layer && this.layer !== "households") {
+      lines.push(escapeHtml(L["layer_" + this.layer] || this.layer) + "：" + formatNumber(this.layerValue(props)));
+    }
     if (this.options.mode !== "single") {
       var hint = props.level === "grid" ? L.open_grid : (props.has_children ? L.drill : "");
       if (hint) { lines.push('<span style="color:#7a8596">' + escapeHtml(hint) + "</span>"); }
@@ -288,6 +352,8 @@
       mode: "explore",
       mapUrl: this.urls.map,
       regionUrl: this.urls.region,
+      layerUrl: el.dataset.layerUrl,
+      legend: document.querySelector("[data-layer-legend]"),
       onDrill: function (code) { self.go(code, true); },
       onDraw: function (map) {
         self.paintSwatches();
@@ -312,8 +378,22 @@
       this.panel.addEventListener("mouseout", function (e) { self.hover(e, false); });
     }
     document.body.addEventListener("htmx:afterSwap", function () { self.paintSwatches(); });
+    this.layerSwitch(document.querySelector("[data-layer-switch]"));
     this.map.load(this.code);
   }
+
+  // 分区 / 户数 / 人口 / 流动人口 / 关爱人群: one pressed button; the choice survives drilling down.
+  Explorer.prototype.layerSwitch = function (group) {
+    if (!group) { return; }
+    var map = this.map;
+    var buttons = group.querySelectorAll("button[data-layer]");
+    group.addEventListener("click", function (e) {
+      var button = e.target.closest("button[data-layer]");
+      if (!button) { return; }
+      buttons.forEach(function (b) { b.setAttribute("aria-pressed", b === button ? "true" : "false"); });
+      map.setLayer(button.dataset.layer || null);
+    });
+  };
 
   Explorer.prototype.go = function (code, push) {
     if (!code) { return; }
