@@ -172,3 +172,8 @@ ROWS = [
     _row("api: vehicles", "/api/v1/vehicles?limit=1000", check=_ids_are_visible(Vehicle)),
     _row("api: vehicle", "/api/v1/vehicles/{id}", objects=_records(Vehicle)),
 ]
+
+# The registry's pages (wangge/registry/tests/page_rows.py) join the matrix here.
+from wangge.registry.tests.page_rows import PAGE_ROWS  # noqa: E402
+
+ROWS += PAGE_ROWS

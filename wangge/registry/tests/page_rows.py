@@ -1,0 +1,68 @@
+"""Jurisdiction matrix rows for the registry's pages (see wangge/core/tests/scope_matrix.py).
+
+They reuse the API rows' world (`scope_rows._registry`: base data in the home grid, a grid
+of the other street and a second district) and its FORBIDDEN hooks, which hold for every
+row: no person, organisation, place or plate outside the user's area, and no special group
+for roles that may not see them. `scope_rows` appends PAGE_ROWS to its ROWS, so the matrix
+collects them with the API's; helpers are imported late because of that.
+"""
+from wangge.core.roles import OPERATORS, Role
+from wangge.core.tests.scope_matrix import Row
+
+KEEPERS = (Role.ADMINISTRATOR, *OPERATORS, Role.GRID_WORKER)  # registry.edit
+VISITORS = (Role.GRID_WORKER, Role.COMMUNITY_OPERATOR)  # registry.visit
+IMPORTERS = (Role.ADMINISTRATOR, *OPERATORS)  # registry.import
+
+
+def _setup(world):
+    from wangge.registry.tests.scope_rows import _registry
+
+    return _registry(world)
+
+
+def _records(model_name):
+    def objects(world, user):
+        from wangge.registry import models
+        from wangge.registry.tests.scope_rows import _records as records
+
+        return records(getattr(models, model_name))(world, user)
+    return objects
+
+
+def _no_plain_numbers(response, ctx):
+    from wangge.registry.tests.scope_rows import _no_plain_numbers as check
+
+    check(response, ctx)
+
+
+def _away_tail():
+    from wangge.testing import make_id_number
+
+    return make_id_number(seq=50)[-4:]
+
+
+def _row(name, url, **kwargs):
+    return Row(name, url, setup=_setup, check=kwargs.pop("check", _no_plain_numbers), **kwargs)
+
+
+PAGE_ROWS = [
+    _row("page: buildings", "/buildings/?q=栋"),
+    _row("page: grid buildings", "/grids/{code}/buildings/", levels=("grid",)),
+    _row("page: building", "/buildings/{id}/", objects=_records("Building")),
+    _row("page: house", "/houses/{id}/", objects=_records("House")),
+    _row("page: person", "/people/{id}/", objects=_records("Person")),
+    _row("page: people", "/people/"),
+    _row("page: people by kind", "/people/?kind=floating"),
+    _row("page: people by care group", "/people/?tag=elder_living_alone"),
+    _row("page: people in a grid", "/people/?grid={code}", levels=("grid",)),
+    _row("page: search by name", "/people/search/?q=户主"),
+    _row("page: search by ID tail", f"/people/search/?q={_away_tail()}"),
+    _row("page: search by address", "/people/search/?q=幸福路"),
+    _row("page: population", "/regions/{code}/population/"),
+    _row("page: visits due", "/visits/due/", roles=KEEPERS),
+    _row("page: visits due in a grid", "/visits/due/?grid={code}", roles=KEEPERS, levels=("grid",)),
+    _row("page: add household", "/buildings/{id}/households/new/", roles=KEEPERS, objects=_records("Building")),
+    _row("page: move person", "/people/{id}/move/", roles=KEEPERS, objects=_records("Person")),
+    _row("page: log a visit", "/people/{id}/visits/new/", roles=VISITORS, objects=_records("Person")),
+    _row("page: import", "/people/import/", roles=IMPORTERS),
+]
