@@ -196,7 +196,6 @@ class VisitForm(StyledForm):
     photos = MultipleFileField(label=_("Photos"), required=False)
     lng = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180)
     lat = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
-    accuracy = forms.FloatField(required=False, widget=forms.HiddenInput)
     crs = forms.ChoiceField(choices=CRS_CHOICES, initial="wgs84", required=False, widget=forms.HiddenInput)
 
 

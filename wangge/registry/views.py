@@ -314,6 +314,8 @@ def person_reveal(request, pk, field):
     if field not in REVEAL_FIELDS:
         raise Http404
     person = get_visible_or_404(_people(request.user).select_related("household"), request.user, pk=pk)
+    if not getattr(person, field):
+        raise Http404  # nothing recorded, nothing to reveal (and nothing to log)
     form = forms.RevealForm(request.POST)
     value = None
     if form.is_valid():

@@ -273,6 +273,15 @@ def test_reveal_of_another_grids_person_is_404_and_not_logged(world, reg, client
     assert client.get(f"/people/{reg['home']['head'].pk}/reveal/id_number/").status_code == 405
 
 
+def test_nothing_to_reveal_is_not_logged(world, reg, client):
+    _login(client, world, Role.GRID_WORKER)
+    member = reg["home"]["member"]  # no phone recorded
+    response = client.post(f"/people/{member.pk}/reveal/phone/", {"reason": "联系"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 404
+    assert client.post(f"/people/{member.pk}/reveal/birth_date/", {"reason": "看看"}).status_code == 404
+    assert not AuditEntry.objects.filter(operation="core.reveal").exists()
+
+
 def test_reveal_form_is_on_the_person_page_with_csrf(world, reg, client):
     _login(client, world, Role.GRID_WORKER)
     body = _body(client.get(f"/people/{reg['home']['head'].pk}/"))

@@ -1,6 +1,6 @@
 /* Registry pages: a few small helpers; every page works without them.
  *
- * [data-geolocate] form   fills the hidden lng/lat/accuracy inputs from the phone's position
+ * [data-geolocate] form   fills the hidden lng/lat inputs from the phone's position
  *                         (the browser's Geolocation API answers in WGS-84, so crs stays "wgs84").
  * #household-form         adds and removes household member rows (a Django formset), and shows
  *                         the new-house fields only when "a new house" is chosen.
@@ -21,8 +21,6 @@
     navigator.geolocation.getCurrentPosition(function (pos) {
       form.querySelector("[name=lng]").value = pos.coords.longitude.toFixed(7);
       form.querySelector("[name=lat]").value = pos.coords.latitude.toFixed(7);
-      var accuracy = form.querySelector("[name=accuracy]");
-      if (accuracy) { accuracy.value = Math.round(pos.coords.accuracy); }
       form.querySelector("[name=crs]").value = "wgs84";
       say("found", pos.coords.accuracy);
     }, function () { say("failed"); }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
