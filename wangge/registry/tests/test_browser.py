@@ -12,6 +12,7 @@ from importlib import import_module
 from datetime import timedelta
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from wangge.core.models import AuditEntry
@@ -39,6 +40,9 @@ def browser(monkeypatch):
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
         chromium.close()
+        # ORM calls made while Playwright's event loop runs get connections of their own (Django keeps
+        # them per async context); close them here, or PostgreSQL cannot drop the test database.
+        connections.close_all()
 
 
 @pytest.fixture
