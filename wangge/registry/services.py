@@ -68,6 +68,11 @@ class CleanPerson:
     errors: dict = field(default_factory=dict)
 
 
+# The interface's words for the kinds, whatever language the request is in.
+KIND_BY_CHINESE_NAME = {"户籍": PersonKind.REGISTERED, "流动": PersonKind.FLOATING, "境外": PersonKind.OVERSEAS,
+                        "人户分离": PersonKind.SEPARATED}
+
+
 def clean_person(data: dict) -> CleanPerson:
     """Check a person's fields; raises FieldErrors naming every bad field."""
     errors = {}
@@ -90,11 +95,10 @@ def clean_person(data: dict) -> CleanPerson:
         phone = clean_phone(str(data.get("phone") or ""))
     except InvalidValue as exc:
         errors["phone"], phone = str(exc), ""
-    kind = data.get("kind") or PersonKind.REGISTERED
+    kind = str(data.get("kind") or PersonKind.REGISTERED).strip()
+    kind = KIND_BY_CHINESE_NAME.get(kind, kind)
     if kind not in PersonKind.values:
-        kind = {label.split("(")[-1].rstrip(")"): value for value, label in PersonKind.choices}.get(kind, kind)
-        if kind not in PersonKind.values:
-            errors["kind"] = "人口类型应为 户籍/流动/境外/人户分离 / unknown kind"
+        errors["kind"] = "人口类型应为 户籍/流动/境外/人户分离 / unknown kind"
     if errors:
         raise FieldErrors(errors)
     return CleanPerson(name, id_number, sex, birth, ethnicity, phone, kind)

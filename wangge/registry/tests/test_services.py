@@ -127,3 +127,22 @@ def test_bad_uscc_and_plate(world, reg):
     with pytest.raises(services.FieldErrors):
         services.do_register_vehicle(admin, reg["home"]["head"], "ABC123")
     assert services.do_register_vehicle(admin, reg["home"]["head"], "川A·12345").plate == "川A12345"
+
+
+@pytest.mark.parametrize("value,fragment", [
+    ("510107********0018", "digits only"),
+    (make_id_number(region="000000"), "area code"),
+    (make_id_number(birth="20990101"), "future"),
+])
+def test_more_bad_id_numbers(value, fragment):
+    from wangge.registry.validation import InvalidValue, clean_id_number
+
+    with pytest.raises(InvalidValue, match=fragment):
+        clean_id_number(value)
+
+
+def test_kind_by_chinese_name_in_any_language():
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert services.clean_person({"name": "张三", "id_number": make_id_number(), "kind": "流动"}).kind == "floating"
