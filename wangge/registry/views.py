@@ -747,11 +747,11 @@ def _unstash(request, token):
     (_import_dir() / token).unlink(missing_ok=True)
 
 
-def _read(filename: str, data: bytes) -> list:
+def _read(filename: str, data: bytes) -> tuple[list, list]:
+    """(rows, errors) of a stashed file, as preview_import and do_import_people take them."""
     from wangge.registry.importing import read_people_file
 
-    rows, errors = read_people_file(data, filename)
-    return [*errors, *rows]
+    return read_people_file(data, filename)
 
 
 SHOWN_ERRORS = 500
@@ -774,7 +774,7 @@ def people_import(request):
             upload = form.cleaned_data["file"]
             token = _stash(request, upload)
             filename, data = _stashed(request, token)
-            result = preview_import(request.user, _read(filename, data))
+            result = preview_import(request.user, *_read(filename, data))
             if result.errors:
                 status = 400
             else:
@@ -796,7 +796,7 @@ def people_import_commit(request, token):
     _require(request.user, "registry.import")
     filename, data = _stashed(request, token)
     try:
-        result = services.do_import_people(request.user, _read(filename, data))
+        result = services.do_import_people(request.user, *_read(filename, data))
     except ImportRejected as exc:
         from wangge.registry.importing import PeopleImportResult
 
@@ -819,7 +819,7 @@ def people_import_errors(request, token):
 
     _require(request.user, "registry.import")
     filename, data = _stashed(request, token)
-    result = preview_import(request.user, _read(filename, data))
+    result = preview_import(request.user, *_read(filename, data))
     response = HttpResponse(error_report_xlsx(result.errors), content_type=XLSX)
     response["Content-Disposition"] = _attachment(f"{Path(filename).stem}-错误报告.xlsx")
     return response
