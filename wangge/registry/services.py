@@ -73,6 +73,9 @@ KIND_BY_CHINESE_NAME = {"户籍": PersonKind.REGISTERED, "流动": PersonKind.FL
                         "人户分离": PersonKind.SEPARATED}
 
 
+PERSON_KINDS = frozenset(PersonKind.values)
+
+
 def clean_person(data: dict) -> CleanPerson:
     """Check a person's fields; raises FieldErrors naming every bad field."""
     errors = {}
@@ -97,7 +100,7 @@ def clean_person(data: dict) -> CleanPerson:
         errors["phone"], phone = str(exc), ""
     kind = str(data.get("kind") or PersonKind.REGISTERED).strip()
     kind = KIND_BY_CHINESE_NAME.get(kind, kind)
-    if kind not in PersonKind.values:
+    if kind not in PERSON_KINDS:
         errors["kind"] = "人口类型应为 户籍/流动/境外/人户分离 / unknown kind"
     if errors:
         raise FieldErrors(errors)
