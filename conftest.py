@@ -52,3 +52,13 @@ def pytest_terminal_summary(terminalreporter, config):
     if left_out:
         terminalreporter.write_line(
             f"NOTE: {left_out} browser test(s) not run: {CHROMIUM} not found (apt-get install chromium)", yellow=True)
+
+
+@pytest.fixture
+def registry_readers_without_special(monkeypatch):
+    """Let mediators and department handlers read base data (they may not by default), so
+    tests can prove special-group tags stay hidden from a reader without that permission."""
+    from wangge.core.roles import PERMISSIONS, Role
+
+    monkeypatch.setitem(PERMISSIONS, "registry.view",
+                        PERMISSIONS["registry.view"] | {Role.MEDIATOR, Role.DEPARTMENT_HANDLER})

@@ -35,6 +35,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "audit.view": {Role.ADMINISTRATOR},
     "staff.view": {Role.ADMINISTRATOR, *OPERATORS},
     # Special groups (社区矫正、吸毒、严重精神障碍…) only for those who manage or visit them.
+    "registry.view": {Role.ADMINISTRATOR, *OPERATORS, Role.GRID_WORKER},
     "registry.view_special": {Role.ADMINISTRATOR, *OPERATORS, Role.GRID_WORKER},
     "registry.edit": {Role.ADMINISTRATOR, *OPERATORS, Role.GRID_WORKER},
     "registry.import": {Role.ADMINISTRATOR, *OPERATORS},

@@ -16,11 +16,22 @@ from wangge.registry.codes import ETHNICITY_CHOICES
 GRID_ONLY = {"level": Level.GRID}
 
 
+class RegistryQuerySet(ScopedQuerySet):
+    """Base data is read by those who keep it: operators, grid workers, administrators.
+    Mediators and department handlers reach a person only through their own work
+    (a dispute's parties, a dispatched case), never by browsing the registry."""
+
+    def visible_to(self, user):
+        from wangge.core.roles import can
+
+        return super().visible_to(user) if can(user, "registry.view") else self.none()
+
+
 class GridScoped(models.Model):
     grid = models.ForeignKey(Region, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="+",
                              limit_choices_to=GRID_ONLY)
     scope_path_field = "grid__path"
-    objects = ScopedQuerySet.as_manager()
+    objects = RegistryQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -121,7 +132,7 @@ class Relation(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class PersonQuerySet(ScopedQuerySet):
+class PersonQuerySet(RegistryQuerySet):
     def with_id_number(self, number: str):
         from wangge.core.crypto import lookup_hash
 
@@ -211,7 +222,7 @@ class Tag(models.Model):
         return self.group == TagGroup.SPECIAL
 
 
-class PersonTagQuerySet(ScopedQuerySet):
+class PersonTagQuerySet(RegistryQuerySet):
     def scope_q(self, prefix):
         return models.Q(person__grid__path__startswith=prefix)
 

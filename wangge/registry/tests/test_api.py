@@ -127,6 +127,7 @@ def test_search_people(world, reg, client, query, expected):
     assert {p["name"] for p in items(client.get("/api/v1/people", {"q": query}))} == expected
 
 
+@pytest.mark.usefixtures("registry_readers_without_special")
 def test_people_filtered_by_tag_only_with_the_tags_the_reader_may_see(world, reg, client):
     admin = world.users[Role.ADMINISTRATOR]
     services.do_tag_person(admin, reg["home"]["head"], Tag.objects.get(code="community_correction"))
@@ -330,6 +331,7 @@ def test_tags_add_and_remove(world, reg, client):
                                                                          "registry.untag_person"]
 
 
+@pytest.mark.usefixtures("registry_readers_without_special")
 def test_special_tags_hidden_from_mediator_and_department_handler(world, reg, client):
     admin = world.users[Role.ADMINISTRATOR]
     head = reg["home"]["head"]

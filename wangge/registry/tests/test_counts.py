@@ -61,6 +61,7 @@ def test_district_counts_by_hand(world, town):
     assert by_tag(counts) == {"elder_living_alone": 1, "community_correction": 1, "disabled": 1, "veteran": 1}
 
 
+@pytest.mark.usefixtures("registry_readers_without_special")
 def test_counts_are_of_what_the_user_may_see(world, town):
     # The mediator sees the same community but not the special groups; zero counts for them are not even listed.
     counts = population_counts(world.users[Role.MEDIATOR], world.communities[0])

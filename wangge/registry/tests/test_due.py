@@ -79,6 +79,7 @@ def test_the_latest_visit_is_the_clock(world, grid):
     assert timezone.localtime(row.last_visit).date() == days_ago(10)
 
 
+@pytest.mark.usefixtures("registry_readers_without_special")
 def test_special_groups_only_count_for_who_may_see_them(world, grid):
     # The community operator may see special groups, the mediator (same community) may not.
     community = [name for name, *_ in listed(due_visits(world.users[Role.COMMUNITY_OPERATOR]))]

@@ -131,6 +131,7 @@ def test_another_grid_answers_404(world, reg, client):
         assert "away户主" not in _body(response)
 
 
+@pytest.mark.usefixtures("registry_readers_without_special")
 def test_mediator_does_not_see_special_groups(world, reg, client):
     _login(client, world, Role.MEDIATOR)
     head = reg["home"]["head"]
@@ -161,6 +162,7 @@ def test_staff_outside_the_area_are_named_by_role_only(world, reg, client):
 # ------------------------------------------------------------------ masked everywhere
 
 
+@pytest.mark.usefixtures("registry_readers_without_special")
 @pytest.mark.parametrize("role", [Role.ADMINISTRATOR, Role.DISTRICT_OPERATOR, Role.COMMUNITY_OPERATOR,
                                   Role.GRID_WORKER, Role.MEDIATOR])
 def test_numbers_are_masked_on_every_page(world, reg, client, role):
@@ -693,6 +695,7 @@ def test_unmasked_export_only_for_an_administrator_with_a_reason(world, reg, cli
 # ------------------------------------------------------------------ permissions and forms
 
 
+@pytest.mark.usefixtures("registry_readers_without_special")
 @pytest.mark.parametrize("role,url,expected", [
     (Role.MEDIATOR, "household_new", 403),
     (Role.MEDIATOR, "move", 403),

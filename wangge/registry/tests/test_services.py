@@ -103,6 +103,7 @@ def test_visit_checks_the_position_against_the_grid(world, reg):
     assert services.do_record_visit(worker, person, lng=far[0], lat=far[1]).in_grid is False
 
 
+@pytest.mark.usefixtures("registry_readers_without_special")
 def test_special_tags_hidden_from_roles_that_do_not_need_them(world, reg):
     admin = world.users[Role.ADMINISTRATOR]
     person = reg["home"]["head"]
@@ -146,3 +147,13 @@ def test_kind_by_chinese_name_in_any_language():
 
     with translation.override("zh-hans"):
         assert services.clean_person({"name": "张三", "id_number": make_id_number(), "kind": "流动"}).kind == "floating"
+
+
+def test_mediators_and_department_handlers_do_not_browse_the_registry(world, reg):
+    from wangge.registry.models import Building, House, Household, Visit
+
+    for role in (Role.MEDIATOR, Role.DEPARTMENT_HANDLER):
+        user = world.users[role]
+        for model in (Person, PersonTag, Building, House, Household, Residence, Visit):
+            assert not model.objects.visible_to(user).exists(), (role, model)
+    assert Person.objects.visible_to(world.users[Role.COMMUNITY_OPERATOR]).count() == 2
