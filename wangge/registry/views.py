@@ -4,7 +4,8 @@ person, log a visit, visits due) and an operator's desk pages (people list, coun
 export).
 
 Every read goes through `visible_to(request.user)` or `get_visible_or_404`, so anything
-outside the user's area answers 404 and never shows up in a list. Every change goes through
+outside the user's area answers 404 and never shows up in a list. Base data is for those who
+keep it (registry.view: operators, grid workers, administrators); the lists answer 403 to others. Every change goes through
 an operation in services.py. ID numbers and phones reach a page only masked; the one way to
 a plain value is the reveal form, which calls `do_reveal` (reason required, audited).
 """
@@ -113,6 +114,7 @@ def _grid_param(request, user):
 def building_list(request, code=None):
     """楼栋: the buildings of a grid (or of the whole area), with house and resident counts."""
     user = request.user
+    _require(user, "registry.view")
     grid = None
     if code is not None:
         grid = get_visible_or_404(Region.objects.filter(level=Level.GRID).select_related("parent"), user, code=code)
@@ -379,6 +381,7 @@ def _masked_query(q: str) -> str:
 def people_search(request):
     """查询: the form posts (so an ID number or phone never lands in an address, the history or a log);
     a name or address also works as ?q= in a link. The number typed is shown back masked."""
+    _require(request.user, "registry.view")
     source = request.POST if request.method == "POST" else request.GET
     if request.method == "POST" and source.get("again"):
         # Next page of a search by number: the number stays in the session, not in the page.
@@ -419,6 +422,7 @@ def _people_filters(request, user) -> tuple[dict, dict]:
 def people_list(request):
     """实有人口 (desk): filters by kind, tag and grid, paginated; numbers masked."""
     user = request.user
+    _require(user, "registry.view")
     chosen, found = _people_filters(request, user)
     asked = {k: request.GET.get(k, "") for k in ("kind", "tag", "grid")}
     if asked != chosen:
@@ -446,6 +450,7 @@ def people_list(request):
 @login_required
 @require_GET
 def population_home(request):
+    _require(request.user, "registry.view")
     region = start_region(request.user)
     if region is None:
         return render(request, "areas/no_area.html", _base(request))
@@ -458,6 +463,7 @@ def population_page(request, code):
     """人口统计: people by kind and tag, houses by use, rented houses; and per child region the
     map's layers (population, floating, care)."""
     user = request.user
+    _require(user, "registry.view")
     region = get_visible_or_404(Region.objects.select_related("parent"), user, code=code)
     counts = population_counts(user, region)
     layers = {layer: population_by_child(user, region, layer) for layer in LAYERS}

@@ -9,6 +9,7 @@ collects them with the API's; helpers are imported late because of that.
 from wangge.core.roles import OPERATORS, Role
 from wangge.core.tests.scope_matrix import Row
 
+READERS = (Role.ADMINISTRATOR, *OPERATORS, Role.GRID_WORKER)  # registry.view
 KEEPERS = (Role.ADMINISTRATOR, *OPERATORS, Role.GRID_WORKER)  # registry.edit
 VISITORS = (Role.GRID_WORKER, Role.COMMUNITY_OPERATOR)  # registry.visit
 IMPORTERS = (Role.ADMINISTRATOR, *OPERATORS)  # registry.import
@@ -46,19 +47,19 @@ def _row(name, url, **kwargs):
 
 
 PAGE_ROWS = [
-    _row("page: buildings", "/buildings/?q=栋"),
-    _row("page: grid buildings", "/grids/{code}/buildings/", levels=("grid",)),
-    _row("page: building", "/buildings/{id}/", objects=_records("Building")),
-    _row("page: house", "/houses/{id}/", objects=_records("House")),
-    _row("page: person", "/people/{id}/", objects=_records("Person")),
-    _row("page: people", "/people/"),
-    _row("page: people by kind", "/people/?kind=floating"),
-    _row("page: people by care group", "/people/?tag=elder_living_alone"),
-    _row("page: people in a grid", "/people/?grid={code}", levels=("grid",)),
-    _row("page: search by name", "/people/search/?q=户主"),
-    _row("page: search by ID tail", f"/people/search/?q={_away_tail()}"),
-    _row("page: search by address", "/people/search/?q=幸福路"),
-    _row("page: population", "/regions/{code}/population/"),
+    _row("page: buildings", "/buildings/?q=栋", roles=READERS),
+    _row("page: grid buildings", "/grids/{code}/buildings/", levels=("grid",), roles=READERS),
+    _row("page: building", "/buildings/{id}/", objects=_records("Building"), roles=READERS),
+    _row("page: house", "/houses/{id}/", objects=_records("House"), roles=READERS),
+    _row("page: person", "/people/{id}/", objects=_records("Person"), roles=READERS),
+    _row("page: people", "/people/", roles=READERS),
+    _row("page: people by kind", "/people/?kind=floating", roles=READERS),
+    _row("page: people by care group", "/people/?tag=elder_living_alone", roles=READERS),
+    _row("page: people in a grid", "/people/?grid={code}", levels=("grid",), roles=READERS),
+    _row("page: search by name", "/people/search/?q=户主", roles=READERS),
+    _row("page: search by ID tail", f"/people/search/?q={_away_tail()}", roles=READERS),
+    _row("page: search by address", "/people/search/?q=幸福路", roles=READERS),
+    _row("page: population", "/regions/{code}/population/", roles=READERS),
     _row("page: visits due", "/visits/due/", roles=KEEPERS),
     _row("page: visits due in a grid", "/visits/due/?grid={code}", roles=KEEPERS, levels=("grid",)),
     _row("page: add household", "/buildings/{id}/households/new/", roles=KEEPERS, objects=_records("Building")),

@@ -131,6 +131,22 @@ def test_another_grid_answers_404(world, reg, client):
         assert "away户主" not in _body(response)
 
 
+@pytest.mark.parametrize("role", [Role.MEDIATOR, Role.DEPARTMENT_HANDLER])
+def test_base_data_is_not_for_mediators_and_handlers(world, reg, client, role):
+    """They reach people through their own work, not by browsing the registry."""
+    _login(client, world, role)
+    home = reg["home"]
+    for url in ("/buildings/", f"/grids/{world.grids[0].code}/buildings/", "/people/", "/people/search/?q=home",
+                "/population/", f"/regions/{world.communities[0].code}/population/"):
+        assert client.get(url).status_code == 403, url
+    for url in (f"/buildings/{home['building'].pk}/", f"/houses/{home['house'].pk}/", f"/people/{home['head'].pk}/"):
+        assert client.get(url).status_code == 404, url
+    body = _body(client.get(f"/regions/{world.grids[0].code}/"))
+    assert 'href="/people/"' not in body and 'id="grid-links"' not in body and 'href="/buildings/"' not in body
+    body = _body(client.get(f"/regions/{world.communities[0].code}/"))
+    assert 'data-layer="population"' not in body and 'data-layer="households"' in body
+
+
 @pytest.mark.usefixtures("registry_readers_without_special")
 def test_mediator_does_not_see_special_groups(world, reg, client):
     _login(client, world, Role.MEDIATOR)
