@@ -25,14 +25,26 @@ def _master_key() -> bytes:
     else:
         path = settings.VAR_DIR / "data_key"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(base64.b64encode(os.urandom(32)))
+            _create_key_file(path)
         key = base64.b64decode(path.read_bytes())
     if len(key) != 32:
         raise ValueError("WANGGE_DATA_KEY must be 32 bytes, base64-encoded")
     return key
+
+
+def _create_key_file(path) -> None:
+    """Write a new key atomically; if another process got there first, keep theirs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(base64.b64encode(os.urandom(32)))
+    try:
+        os.link(tmp, path)  # fails if the key exists: never overwrite a key data was encrypted with
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
 
 
 def _derive(purpose: bytes) -> bytes:
