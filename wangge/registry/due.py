@@ -36,7 +36,9 @@ def due_visits(user, region=None, today=None, window_days: int = WINDOW_DAYS):
     counted = Q(tags__tag__group__in=groups, tags__tag__visit_every_days__isnull=False)
     latest_visit = (Visit.objects.filter(person=OuterRef("pk")).order_by().values("person")
                     .annotate(at=Max("visited_at")).values("at"))
-    people = Person.objects.visible_to(user).filter(grid__isnull=False)
+    # Start from the tagged few, not every resident: an inner join on the tags that count.
+    tagged = PersonTag.objects.filter(tag__group__in=groups, tag__visit_every_days__isnull=False).values("person_id")
+    people = Person.objects.visible_to(user).filter(grid__isnull=False, pk__in=tagged)
     if region is not None:
         people = people.filter(grid__path__startswith=region.path)
     due_at = Case(*[When(every=days, then=F("start") + timedelta(days=days)) for days in frequencies],
