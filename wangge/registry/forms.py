@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from wangge.registry.codes import ETHNICITY_CHOICES
-from wangge.registry.models import House, HouseUse, PersonKind, Relation
+from wangge.registry.models import House, HouseUse, OrganisationKind, PersonKind, PlaceKind, Relation
 from wangge.registry.services import FieldErrors, clean_person
 
 REASON_MAX = 200
@@ -223,3 +223,106 @@ class ExportForm(StyledForm):
                                initial="xlsx")
     unmasked = forms.BooleanField(label=_("Unmasked ID numbers and phones"), required=False)
     reason = forms.CharField(label=_("Reason (required for unmasked)"), max_length=REASON_MAX, required=False)
+
+
+# --- organisations, places, vehicles, tags, editing a person -----------------------------------
+
+class LocatedForm(StyledForm):
+    """Where a record is: the phone's position (hidden lng/lat, WGS-84, filled by registry.js) or,
+    without one, a grid among the user's grids. The operation locates it and checks the area."""
+
+    address = forms.CharField(label=_("Address"), max_length=200)
+    grid = forms.ChoiceField(label=_("Grid"), required=False,
+                             help_text=_("Used when this phone gives no position."))
+    lng = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180)
+    lat = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
+    crs = forms.ChoiceField(choices=CRS_CHOICES, initial="wgs84", required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, grids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grids = {g.code: g for g in grids}
+        self.fields["grid"].choices = [("", _("— choose —")), *[(g.code, g.name) for g in grids]]
+
+    def clean(self):
+        data = super().clean()
+        lng, lat = data.get("lng"), data.get("lat")
+        if lng is None or lat is None:
+            data["lng"] = data["lat"] = None
+        data["grid_obj"] = self.grids.get(data.get("grid") or "")
+        if data["lng"] is None and data["grid_obj"] is None and not self.has_error("grid"):
+            self.add_error("grid", _("No position from this phone: choose the grid."))
+        return data
+
+    def location(self) -> dict:
+        data = self.cleaned_data
+        return {"lng": data["lng"], "lat": data["lat"], "crs": data.get("crs") or "wgs84", "grid": data["grid_obj"]}
+
+
+class OrganisationForm(LocatedForm):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    uscc = forms.CharField(label=_("Unified social credit code"), max_length=18,
+                           widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
+                                                         "spellcheck": "false"}))
+    kind = forms.ChoiceField(label=_("Kind"), choices=OrganisationKind.choices)
+    legal_person = forms.CharField(label=_("Legal representative"), max_length=50, required=False)
+    staff_count = forms.IntegerField(label=_("Staff"), min_value=0, required=False)
+
+    field_order = ["name", "uscc", "kind", "legal_person", "staff_count", "address", "grid"]
+
+
+class PlaceForm(LocatedForm):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    kind = forms.ChoiceField(label=_("Kind"), choices=PlaceKind.choices)
+    contact_name = forms.CharField(label=_("Contact"), max_length=50, required=False)
+
+    field_order = ["name", "kind", "contact_name", "address", "grid"]
+
+
+class VehicleForm(StyledForm):
+    plate = forms.CharField(label=_("Number plate"), max_length=12,
+                            widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
+                                                          "spellcheck": "false", "placeholder": "川A12345",
+                                                          "aria-label": _("Number plate")}))
+
+
+class TagForm(StyledForm):
+    """A care or special group for a person: only the tags the user may see are offered."""
+
+    tag = forms.ChoiceField(label=_("Group"))
+    since = forms.DateField(label=_("Since"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                            help_text=_("Leave empty for today."))
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args, tags=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tags = {t.code: t for t in tags}
+        self.fields["tag"].choices = [("", _("— choose —")), *[(t.code, t.name) for t in tags]]
+
+    def clean(self):
+        data = super().clean()
+        data["tag_obj"] = self.tags.get(data.get("tag") or "")
+        if data.get("tag") and data["tag_obj"] is None:
+            self.add_error("tag", _("Choose a group."))
+        return data
+
+
+class PersonEditForm(StyledForm):
+    """Name, phone, ethnicity, kind: checked by do_update_person (clean_person), nothing saved on error."""
+
+    name = forms.CharField(label=_("Name"), max_length=50)
+    phone = forms.CharField(label=_("New phone"), max_length=20, required=False,
+                            help_text=_("Leave empty to keep the phone on record."),
+                            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
+    clear_phone = forms.BooleanField(label=_("Remove the phone on record"), required=False)
+    ethnicity = forms.ChoiceField(label=_("Ethnicity"), choices=ETHNICITY_OPTIONS)
+    kind = forms.ChoiceField(label=_("Kind"), choices=PersonKind.choices)
+
+    def changes(self) -> dict:
+        """The fields to hand to do_update_person; the phone (never shown in the clear) only when typed or removed."""
+        data = self.cleaned_data
+        changes = {k: data[k] for k in ("name", "ethnicity", "kind")}
+        if data.get("clear_phone"):
+            changes["phone"] = ""
+        elif (data.get("phone") or "").strip():
+            changes["phone"] = data["phone"].strip()
+        return changes

@@ -43,11 +43,16 @@ from wangge.registry.models import (
     Building,
     House,
     Household,
+    Organisation,
+    OrganisationKind,
     Person,
     PersonKind,
     PersonTag,
+    Place,
+    PlaceKind,
     Residence,
     Tag,
+    Vehicle,
     Visit,
     VisitPhoto,
 )
@@ -288,7 +293,11 @@ def _person_context(request, person, **extra) -> dict:
     context = _base(request, person=person, household=household, residences=_residences(user, person),
                     visits=_visits(user, person), history=_history(user, person),
                     reveal_id=_reveal_state(person, "id_number"), reveal_phone=_reveal_state(person, "phone"),
+                    vehicles=Vehicle.objects.visible_to(user).filter(owner=person).order_by("plate"),
                     **_trail(user, grid, *links))
+    if can(user, "registry.edit"):
+        context["tag_form"] = forms.TagForm(tags=_tag_choices(user))
+        context["vehicle_form"] = forms.VehicleForm()
     context.update(extra)
     return context
 
@@ -884,3 +893,246 @@ def people_export(request):
     context = _base(request, page=_page(request, people), chosen=chosen, tags=found["tags"], grids=grids[:2000],
                     kinds=PersonKind.choices, query="", export_form=form, export_open=True)
     return render(request, "registry/people.html", context, status=400)
+
+
+# ------------------------------------------------------------------ organisations and places
+
+
+def _visible_grids(user):
+    return list(Region.objects.visible_to(user).filter(level=Level.GRID).order_by("code").only("code", "name")[:2000])
+
+
+def _kind_and_q(request, choices) -> tuple[str, str]:
+    kind = request.GET.get("kind") or ""
+    kind = kind if kind in dict(choices) else ""
+    return kind, (request.GET.get("q") or "").strip()[:60]
+
+
+def _located_list(request, model, kinds, template, title):
+    """A list of organisations or places in the user's area: a kind filter and a search by name."""
+    user = request.user
+    _require(user, "registry.view")
+    kind, q = _kind_and_q(request, kinds)
+    records = model.objects.visible_to(user).select_related("grid")
+    if kind:
+        records = records.filter(kind=kind)
+    if q:
+        records = records.filter(name__contains=q)
+    page = _page(request, records.order_by("name", "id"))
+    query = urlencode({k: v for k, v in (("kind", kind), ("q", q)) if v})
+    return render(request, template, _base(request, page=page, kind=kind, q=q, kinds=kinds, query=query,
+                                           title=title))
+
+
+def _located_new(request, form_class, create, template, title, list_url, detail_url):
+    """Create an organisation or a place: located by the phone's position or a chosen grid."""
+    user = request.user
+    _require(user, "registry.edit")
+    grids = _visible_grids(user)
+    status = 200
+    if request.method == "POST":
+        form = form_class(request.POST, grids=grids)
+        if form.is_valid():
+            try:
+                record = _attempt(form, lambda: create(user, form), "grid")
+            except _Refused:
+                pass
+            else:
+                messages.success(request, _("Saved."))
+                return redirect(detail_url, pk=record.pk)
+        status = 400
+    else:
+        initial = {"grid": grids[0].code} if len(grids) == 1 else {}
+        form = form_class(grids=grids, initial=initial)
+    context = _base(request, form=form, title=title, list_url=reverse(list_url),
+                    trail=[(title, reverse(list_url)), (_("Add"), None)])
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_GET
+def organisation_list(request):
+    """组织: non-public economic and social organisations in the user's area."""
+    return _located_list(request, Organisation, OrganisationKind.choices, "registry/organisations.html",
+                         _("Organisations"))
+
+
+@login_required
+@require_GET
+def organisation_page(request, pk):
+    user = request.user
+    org = get_visible_or_404(Organisation.objects.select_related("grid"), user, pk=pk)
+    context = _base(request, record=org, **_trail(user, org.grid, (_("Organisations"), reverse("organisations")),
+                                                  (org.name, None)))
+    return render(request, "registry/organisation.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organisation_new(request):
+    def create(user, form):
+        data = form.cleaned_data
+        return services.do_create_organisation(
+            user, name=data["name"], uscc=data["uscc"], kind=data["kind"], address=data["address"].strip(),
+            legal_person=(data.get("legal_person") or "").strip(), staff_count=data.get("staff_count"),
+            **form.location())
+
+    return _located_new(request, forms.OrganisationForm, create, "registry/located_new.html",
+                        _("Organisations"), "organisations", "organisation")
+
+
+@login_required
+@require_GET
+def place_list(request):
+    """重点场所: schools, hospitals, markets, stations, hotels, venues, religious sites…"""
+    return _located_list(request, Place, PlaceKind.choices, "registry/places.html", _("Key places"))
+
+
+@login_required
+@require_GET
+def place_page(request, pk):
+    user = request.user
+    place = get_visible_or_404(Place.objects.select_related("grid"), user, pk=pk)
+    context = _base(request, record=place, **_trail(user, place.grid, (_("Key places"), reverse("places")),
+                                                    (place.name, None)))
+    return render(request, "registry/place.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def place_new(request):
+    def create(user, form):
+        data = form.cleaned_data
+        return services.do_create_place(user, name=data["name"], kind=data["kind"], address=data["address"].strip(),
+                                        contact_name=(data.get("contact_name") or "").strip(), **form.location())
+
+    return _located_new(request, forms.PlaceForm, create, "registry/located_new.html", _("Key places"),
+                        "places", "place")
+
+
+# ------------------------------------------------------------------ vehicles
+
+
+@login_required
+@require_GET
+def vehicle_list(request):
+    """车辆: plates in the user's area, searched by plate; an owner is named only if the user may see them."""
+    user = request.user
+    _require(user, "registry.view")
+    q = (request.GET.get("q") or "").strip().upper().replace(" ", "").replace("·", "")[:12]
+    vehicles = Vehicle.objects.visible_to(user).select_related("grid")
+    if q:
+        vehicles = vehicles.filter(plate__contains=q)
+    page = _page(request, vehicles.order_by("plate", "id"))
+    owners = dict(Person.objects.visible_to(user).filter(pk__in=[v.owner_id for v in page.object_list])
+                  .values_list("pk", "name"))
+    for vehicle in page.object_list:
+        vehicle.owner_shown = owners.get(vehicle.owner_id)
+    return render(request, "registry/vehicles.html",
+                  _base(request, page=page, q=q, query=urlencode({"q": q}) if q else ""))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def vehicle_new(request, pk):
+    """登记车辆 from the person page: the plate is checked by do_register_vehicle."""
+    user = request.user
+    person = get_visible_or_404(_people(user), user, pk=pk)
+    _require(user, "registry.edit")
+    status = 200
+    if request.method == "POST":
+        form = forms.VehicleForm(request.POST)
+        if form.is_valid():
+            try:
+                _attempt(form, lambda: services.do_register_vehicle(user, person, form.cleaned_data["plate"]),
+                         "plate")
+            except _Refused:
+                pass
+            else:
+                messages.success(request, _("Vehicle registered."))
+                return redirect("person", pk=person.pk)
+        status = 400
+    else:
+        form = forms.VehicleForm()
+    context = _base(request, person=person, form=form,
+                    **_trail(user, person.grid, (person.name, reverse("person", args=[person.pk])),
+                             (_("Register a vehicle"), None)))
+    return render(request, "registry/vehicle_new.html", context, status=status)
+
+
+# ------------------------------------------------------------------ tags and editing a person
+
+
+def _tag_choices(user):
+    return list(Tag.objects.filter(group__in=visible_tag_groups(user)).order_by("group", "code"))
+
+
+@login_required
+@require_POST
+def person_tag_add(request, pk):
+    """标注: a care group (or a special group, for those who may see them) with an optional date and note."""
+    user = request.user
+    person = get_visible_or_404(_people(user).select_related("household"), user, pk=pk)
+    _require(user, "registry.edit")
+    form = forms.TagForm(request.POST, tags=_tag_choices(user))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            _attempt(form, lambda: services.do_tag_person(user, person, data["tag_obj"], since=data.get("since"),
+                                                          note=(data.get("note") or "").strip()), "tag")
+        except _Refused:
+            pass
+        else:
+            messages.success(request, _("Group added."))
+            return redirect("person", pk=person.pk)
+    return render(request, "registry/person.html", _person_context(request, person, tag_form=form), status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_tag_remove(request, pk):
+    """Remove a group from a person: a page that asks to confirm, then the POST that removes it."""
+    user = request.user
+    person_tag = get_visible_or_404(PersonTag.objects.select_related("tag", "person"), user, pk=pk)
+    person = get_visible_or_404(_people(user), user, pk=person_tag.person_id)
+    _require(user, "registry.edit")
+    if request.method == "POST":
+        try:
+            services.do_untag_person(user, person_tag)
+        except OperationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Group removed."))
+        return redirect("person", pk=person.pk)
+    context = _base(request, person=person, person_tag=person_tag,
+                    **_trail(user, person.grid, (person.name, reverse("person", args=[person.pk])),
+                             (_("Remove a group"), None)))
+    return render(request, "registry/tag_remove.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_edit(request, pk):
+    """修改: name, phone, ethnicity, kind through do_update_person; nothing is saved on an error.
+    The phone on record is never put in the form: a new one is typed, or the old one removed."""
+    user = request.user
+    person = get_visible_or_404(_people(user), user, pk=pk)
+    _require(user, "registry.edit")
+    status = 200
+    if request.method == "POST":
+        form = forms.PersonEditForm(request.POST)
+        if form.is_valid():
+            try:
+                _attempt(form, lambda: services.do_update_person(user, person, form.changes()), "name")
+            except _Refused:
+                person.refresh_from_db()
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("person", pk=person.pk)
+        status = 400
+    else:
+        form = forms.PersonEditForm(initial={"name": person.name, "ethnicity": person.ethnicity, "kind": person.kind})
+    context = _base(request, person=person, form=form, phone_masked=mask_phone(person.phone) if person.phone else "",
+                    **_trail(user, person.grid, (person.name, reverse("person", args=[person.pk])),
+                             (_("Edit"), None)))
+    return render(request, "registry/person_edit.html", context, status=status)
