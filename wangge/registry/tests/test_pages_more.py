@@ -388,3 +388,14 @@ def test_csrf_is_enforced_on_changes(world, reg):
     assert client.post(f"/person-tags/{reg['home']['tag'].pk}/remove/").status_code == 403
     assert not Vehicle.objects.filter(plate="川A54321").exists()
     assert PersonTag.objects.filter(pk=reg["home"]["tag"].pk).exists()
+
+
+def test_chinese_pages(world, reg, client):
+    _login(client, world, Role.GRID_WORKER)
+    head = reg["home"]["head"]
+    body = _body(client.get("/organisations/"))
+    assert "新增组织" in body and "1 个组织" in body and "重点场所" in body and "车辆" in body
+    assert "统一社会信用代码" in _body(client.get("/organisations/new/"))
+    body = _body(client.get(f"/people/{head.pk}/"))
+    assert "加入人群类别" in body and "登记车辆" in body and "修改" in body
+    assert "移出人群类别" in _body(client.get(f"/person-tags/{reg['home']['tag'].pk}/remove/"))
