@@ -1,7 +1,6 @@
 """The JSON API, versioned under /api/v1/. Each app contributes a router from its api.py."""
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import ValidationError as NinjaValidationError
 
 from wangge.core.api_auth import API_AUTH
 

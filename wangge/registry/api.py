@@ -18,14 +18,14 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from wangge.areas.models import Level, Region
 from wangge.core.api_errors import field_error, field_errors
-from wangge.core.models import User
 from wangge.core.personal import mask_id_number, mask_phone
-from wangge.core.roles import Role, can
+from wangge.core.roles import can
 from wangge.core.scoping import ALL, get_visible_or_404, scope_prefix
 from wangge.core.services import OperationError
 from wangge.registry import services
 from wangge.registry.counts import population_by_child, population_counts, visible_tag_groups
 from wangge.registry.due import due_visits
+from wangge.registry.queries import search_people, staff_labels
 from wangge.registry.models import (
     Building,
     House,
@@ -130,22 +130,9 @@ def _visible_name(user, field: str = "owner_id"):
     return Subquery(Person.objects.visible_to(user).filter(pk=OuterRef(field)).values("name")[:1])
 
 
-def _staff_labels(viewer, users) -> dict:
-    """Names of staff the viewer may see; a role name for the others (their names are not the viewer's to know)."""
-    users = [u for u in users if u is not None]
-    visible = set(User.objects.visible_to(viewer).filter(pk__in=[u.pk for u in users]).values_list("pk", flat=True))
-    labels = {}
-    for u in users:
-        if u.pk in visible:
-            labels[u.pk] = u.full_name or u.username
-        else:
-            labels[u.pk] = str(Role(u.role).label) if u.role in Role.values else "—"
-    return labels
-
-
 def _label_visits(viewer, visits):
     visits = list(visits)
-    labels = _staff_labels(viewer, [v.worker for v in visits])
+    labels = staff_labels(viewer, [v.worker for v in visits])
     for visit in visits:
         visit.worker_label = labels.get(visit.worker_id, "")
     return visits
@@ -268,23 +255,6 @@ def create_household(request, id: int, payload: HouseholdIn):
 
 # --- people -------------------------------------------------------------------------------------
 
-def _search(people, q: str):
-    """Name (contains), address (contains), last four of the ID number, a whole ID number or a phone."""
-    q = q.strip()
-    match = Q(name__contains=q) | Q(house__building__address__contains=q)
-    if len(q) == 4 and q[:3].isdigit() and (q[3].isdigit() or q[3] in "xX"):
-        match |= Q(id_tail=q.upper())
-    if len(q) == 18:
-        match |= Q(pk__in=Person.objects.with_id_number(q).values("pk"))
-    try:
-        phone = services.clean_phone(q)
-    except ValueError:
-        phone = ""
-    if phone:
-        match |= Q(pk__in=Person.objects.with_phone(phone).values("pk"))
-    return people.filter(match)
-
-
 @router.get("/people", response=list[PersonOut], summary="People in my area, with search 实有人口")
 @paginate(LimitOffsetPagination)
 def list_people(request, grid: str | None = None, region: str | None = None, q: str | None = None,
@@ -293,7 +263,7 @@ def list_people(request, grid: str | None = None, region: str | None = None, q: 
     a phone number, or part of an address."""
     people = _under(_people(request.user), request.user, grid, region)
     if q:
-        people = _search(people, q)
+        people = search_people(people, q)
     if kind:
         people = people.filter(kind=kind)
     if tag:
@@ -468,7 +438,7 @@ def _shown(field: str, value) -> str | None:
 def person_history(request, id: int):
     person = get_visible_or_404(Person, request.user, pk=id)
     records = list(person.history.select_related("history_user").order_by("history_date", "history_id"))
-    labels = _staff_labels(request.user, [r.history_user for r in records])
+    labels = staff_labels(request.user, [r.history_user for r in records])
     rows, previous = [], None
     for record in records:
         # Compared by hand: simple-history's diff_against skips non-editable fields (sex, birth date).

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from wangge.areas import locate as locating
 from wangge.areas.crs import to_wgs84
-from wangge.areas.models import Level, Region
+from wangge.areas.models import Region
 from wangge.core import audit
 from wangge.core.crypto import lookup_hash
 from wangge.core.roles import can

@@ -36,6 +36,7 @@ from wangge.core.personal import mask_id_number, mask_phone
 from wangge.core.roles import can
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError, do_reveal
+from wangge.registry.queries import search_people, staff_labels
 from wangge.registry import forms, services
 from wangge.registry.counts import LAYERS, population_by_child, population_counts, visible_tag_groups
 from wangge.registry.due import due_visits
@@ -97,10 +98,7 @@ def _people(user):
 
 
 def _staff_labels(viewer, users) -> dict:
-    """Names of staff the viewer may see; the role for others (the API's rule, one definition)."""
-    from wangge.registry.api import _staff_labels as labels
-
-    return labels(viewer, users)
+    return staff_labels(viewer, users)
 
 
 def _grid_param(request, user):
@@ -362,11 +360,6 @@ def visit_photo(request, pk):
 # ------------------------------------------------------------------ search and the people list
 
 
-def search_people(queryset, q: str):
-    """By name, address, last four of the ID number, whole ID number or phone (the API's rule)."""
-    from wangge.registry.api import _search
-
-    return _search(queryset, q)
 
 
 LAST_NUMBER_SEARCH = "registry_number_search"
