@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from wangge.core import audit
-from wangge.core.models import ApiToken, AuditEntry, Department, User
+from wangge.core.models import ApiToken, AuditEntry, CalendarOverride, Department, User
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -66,3 +66,13 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CalendarOverride)
+class CalendarOverrideAdmin(AuditedAdmin):
+    """工作日历: days the administrator declares working or not, over the official calendar."""
+
+    list_display = ["date", "is_workday", "note"]
+    list_filter = ["is_workday"]
+    search_fields = ["note"]
+    date_hierarchy = "date"

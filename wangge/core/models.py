@@ -157,3 +157,23 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only.")
+
+
+class CalendarOverride(models.Model):
+    """工作日历调整: one day whose working status an administrator sets by hand.
+
+    It wins over `chinese-calendar`, and it is the only source besides Monday–Friday for years the package
+    has no data for yet (the State Council publishes each year's holidays late in the year before).
+    """
+
+    date = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar override")
+        verbose_name_plural = _("calendar overrides")
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {'工作日' if self.is_workday else '休息日'}"
