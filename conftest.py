@@ -17,9 +17,13 @@ def world(db):
 def _fresh_token_cache():
     from wangge.core.api_auth import forget_cached_tokens
 
+    from wangge.core.workdays import forget_overrides
+
     forget_cached_tokens()
+    forget_overrides()
     yield
     forget_cached_tokens()
+    forget_overrides()
 
 
 @pytest.fixture(autouse=True)
