@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "wangge.core",
     "wangge.areas",
     "wangge.registry",
+    "wangge.cases",
     "wangge.demo",
 ]
 

@@ -1,0 +1,210 @@
+"""Cases (事件): the category catalogue, the case itself and its append-only timeline.
+
+State changes go through `wangge.cases.services` (the table in `workflow.py`), never through save().
+"""
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from wangge.core.fields import EncryptedCharField
+from wangge.core.scoping import ScopedQuerySet
+
+
+class Priority(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    URGENT = "urgent", _("Urgent")
+
+
+class MajorCategory(models.Model):
+    """事项大类: a 2-digit class (市容环境, 矛盾纠纷, …)."""
+
+    code = models.CharField(_("code"), max_length=2, unique=True)
+    name = models.CharField(_("name"), max_length=50)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("major category")
+        verbose_name_plural = _("major categories")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class Category(models.Model):
+    """事项小类: a 3-digit class under its major, with who acts and how fast.
+
+    `department_codes` names the responsible departments by code (["CG"], ["ZJ", "XF"]): departments are
+    rows per district, so the shipped catalogue cannot point at them; dispatch resolves the codes to the
+    case's district's Department rows. `departments` lets an administrator pin rows explicitly instead.
+    """
+
+    major = models.ForeignKey(MajorCategory, verbose_name=_("major category"), on_delete=models.PROTECT,
+                              related_name="minors")
+    code = models.CharField(_("code"), max_length=3)
+    name = models.CharField(_("name"), max_length=100)
+    department_codes = models.JSONField(_("department codes"), default=list, blank=True)
+    departments = models.ManyToManyField("core.Department", verbose_name=_("departments"), blank=True,
+                                         related_name="categories")
+    default_priority = models.CharField(_("default priority"), max_length=16, choices=Priority.choices,
+                                        default=Priority.NORMAL)
+    accept_within_hours = models.PositiveIntegerField(_("accept within (working hours)"), default=2)
+    handle_within_days = models.PositiveIntegerField(_("handle within (working days)"), default=5)
+    urgent_handle_within_days = models.PositiveIntegerField(_("handle within when urgent (working days)"),
+                                                            default=1)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["major__code", "code"]
+        constraints = [models.UniqueConstraint(fields=["major", "code"], name="cases_category_major_code")]
+
+    def __str__(self):
+        return f"{self.full_code} {self.name}"
+
+    @property
+    def full_code(self) -> str:
+        return f"{self.major.code}{self.code}"
+
+
+class Channel(models.TextChoices):
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    CITIZEN = "citizen", _("Citizen")
+    HOTLINE_12345 = "hotline_12345", _("12345 hotline")
+    DEVICE = "device", _("Device or video alert")
+    OTHER_SYSTEM = "other_system", _("Other system")
+    LEADER = "leader", _("Leader-assigned")
+
+
+class State(models.TextChoices):
+    REPORTED = "reported", _("Reported")
+    REGISTERED = "registered", _("Registered")
+    REJECTED = "rejected", _("Rejected")
+    DISPATCHED = "dispatched", _("Dispatched")
+    ACCEPTED = "accepted", _("Accepted")
+    HANDLED = "handled", _("Handled")
+    CLOSED = "closed", _("Closed")
+    MERGED = "merged", _("Merged")
+
+
+class Rating(models.TextChoices):
+    SATISFIED = "satisfied", _("Satisfied")
+    BASICALLY = "basically", _("Basically satisfied")
+    UNSATISFIED = "unsatisfied", _("Unsatisfied")
+
+
+class CaseQuerySet(ScopedQuerySet):
+    def visible_to(self, user):
+        # Region-bound staff see the cases in their area by grid path. A department handler's node is the
+        # district the department serves, which would show them everything, so they see instead exactly
+        # the work dispatched to their department.
+        department_id = getattr(user, "department_id", None)
+        if department_id and not getattr(user, "region_id", None) and not user.is_superuser \
+                and user.role != "administrator":
+            # 职能部门 handlers see the work dispatched to their department, and nothing else.
+            return self.filter(assignee_department_id=department_id)
+        return super().visible_to(user)
+
+
+class Case(models.Model):
+    """事件: one problem from report to verified close."""
+
+    number = models.CharField(_("number"), max_length=24, unique=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT,
+                                 related_name="cases")
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    grid = models.ForeignKey("areas.Region", verbose_name=_("grid"), on_delete=models.PROTECT,
+                             related_name="cases")
+    # The level whose operators own the case now: the grid at intake, moved up by escalate (逐级上报).
+    owner_region = models.ForeignKey("areas.Region", verbose_name=_("responsible level"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="owned_cases")
+    reporter = models.ForeignKey("core.User", verbose_name=_("reporter"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="reported_cases")
+    reporter_name = models.CharField(_("reporter name"), max_length=50, blank=True)
+    reporter_phone = EncryptedCharField(_("reporter phone"), blank=True)
+    priority = models.CharField(_("priority"), max_length=16, choices=Priority.choices, default=Priority.NORMAL)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.REPORTED)
+    assignee_department = models.ForeignKey("core.Department", verbose_name=_("assigned department"), null=True,
+                                            blank=True, on_delete=models.PROTECT, related_name="cases")
+    assignee_region = models.ForeignKey("areas.Region", verbose_name=_("assigned to level"), null=True,
+                                        blank=True, on_delete=models.PROTECT, related_name="assigned_cases")
+    merged_into = models.ForeignKey("self", verbose_name=_("merged into"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="duplicates")
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now, db_index=True)
+    accept_by = models.DateTimeField(_("accept by"), null=True, blank=True, db_index=True)
+    handle_by = models.DateTimeField(_("handle by"), null=True, blank=True, db_index=True)
+    registered_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    extension_requested_days = models.PositiveIntegerField(_("extension asked (working days)"), null=True,
+                                                           blank=True)
+    extension_count = models.PositiveIntegerField(default=0)
+    resolution = models.TextField(_("resolution"), blank=True)
+    self_resolved = models.BooleanField(_("self-resolved"), default=False)
+    rework_count = models.PositiveIntegerField(_("reworks"), default=0)
+    on_time = models.BooleanField(_("on time"), null=True, blank=True)
+    rating = models.CharField(_("rating"), max_length=16, choices=Rating.choices, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = CaseQuerySet.as_manager()
+    scope_path_field = "grid__path"
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-reported_at", "-id"]
+        indexes = [models.Index(fields=["state", "handle_by"]), models.Index(fields=["state", "accept_by"])]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+
+class CaseEventQuerySet(models.QuerySet):
+    """The timeline is append-only: bulk updates and deletes are refused."""
+
+    def update(self, **kwargs):
+        raise PermissionError("The case timeline is append-only.")
+
+    def delete(self):
+        raise PermissionError("The case timeline is append-only.")
+
+
+class CaseEvent(models.Model):
+    """One step of a case's timeline (时间线)."""
+
+    case = models.ForeignKey(Case, on_delete=models.DO_NOTHING, db_constraint=False, related_name="events")
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.DO_NOTHING,
+                              db_constraint=False, related_name="+")
+    actor_name = models.CharField(_("actor"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=32)
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    objects = CaseEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("The case timeline is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The case timeline is append-only.")
