@@ -42,6 +42,10 @@ PERMISSIONS: dict[str, set[str]] = {
     "registry.export": {Role.ADMINISTRATOR, *OPERATORS},
     "registry.export_unmasked": {Role.ADMINISTRATOR},
     "registry.visit": {Role.GRID_WORKER, Role.COMMUNITY_OPERATOR},
+    # Who takes which workflow action is in wangge/cases/workflow.py's table; these cover the rest.
+    "cases.view": {Role.ADMINISTRATOR, *OPERATORS, Role.GRID_WORKER, Role.DEPARTMENT_HANDLER},
+    "cases.report": {*OPERATORS, Role.GRID_WORKER},
+    "cases.edit_catalogue": {Role.ADMINISTRATOR},
 }
 
 

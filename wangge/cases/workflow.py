@@ -1,0 +1,148 @@
+"""The case workflow as one table (DESIGN.md §3).
+
+`TRANSITIONS[(state, action)]` says where the action leads (None: the state stays), which roles may take
+it, and a guard on the case and the actor. The buttons, the API and the tests all read this table;
+`check()` is the one place an action is refused, with the reason (state, role, area or guard).
+
+Area: the actor must see the case (`Case.objects.visible_to`). Operators' triage actions also need the
+actor at or above the case's responsible level (`owner_region`), so once a community escalates a case
+(逐级上报) it is the street's to register, dispatch or reject.
+
+Escalate (上报上级) moves `owner_region` one level up (grid → community → street → district) and puts the
+case back to `reported`, so the level above triages it afresh; it is allowed only before dispatch.
+"""
+from dataclasses import dataclass
+from typing import Callable
+
+from wangge.areas.models import Level
+from wangge.cases.models import Case, State
+from wangge.core.roles import OPERATORS, Role
+from wangge.core.services import OperationError
+
+
+class WorkflowError(OperationError):
+    """The action is not allowed: `reason` is "state", "role", "area" or "guard"."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message, field="action")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Transition:
+    to_state: str | None  # None: the action is recorded but the state does not move
+    roles: frozenset
+    guard: Callable | None = None  # guard(case, user) -> an error message, or None when allowed
+
+
+def _owns(case, user):
+    """Operators act on cases owned at their level or below."""
+    owner = case.owner_region or case.grid
+    if user.region_id and owner.path.startswith(user.region.path):
+        return None
+    return "该事件已上报至上级，由上级处理 / the case is owned by a higher level"
+
+
+def _is_assignee(case, user):
+    if case.assignee_department_id and case.assignee_department_id == user.department_id:
+        return None
+    if case.assignee_region_id and case.assignee_region_id == user.region_id:
+        return None
+    return "仅承办单位可操作 / only the assignee may do this"
+
+
+def _is_reporter(case, user):
+    return None if case.reporter_id == user.pk else "仅上报人可自行处置 / only the reporter may self-resolve"
+
+
+def _can_escalate(case, user):
+    owner = case.owner_region or case.grid
+    if owner.level == Level.DISTRICT or owner.parent_id is None:
+        return "已在区级，无法再上报 / already at district level"
+    if not user.region_id or not owner.path.startswith(user.region.path):
+        return "该事件已上报至上级 / the case is owned by a higher level"
+    return None
+
+
+def _extension_pending(case, user):
+    return None if case.extension_requested_days else "没有待审批的延期申请 / no extension request pending"
+
+
+def _no_extension_pending(case, user):
+    error = _is_assignee(case, user)
+    if error:
+        return error
+    return "已有待审批的延期申请 / an extension request is pending" if case.extension_requested_days else None
+
+
+def _not_rated(case, user):
+    return "已评价 / already rated" if case.rating else None
+
+
+OPS = frozenset(OPERATORS)
+# Who may be dispatched to: a department handler, or a lower level's operator or grid worker.
+ASSIGNEES = frozenset({Role.DEPARTMENT_HANDLER, Role.GRID_WORKER, *OPERATORS})
+REPORTERS = frozenset({Role.GRID_WORKER, *OPERATORS})
+
+S = State
+TRANSITIONS: dict[tuple[str, str], Transition] = {
+    (S.REPORTED, "register"): Transition(S.REGISTERED, OPS, _owns),
+    (S.REPORTED, "reject"): Transition(S.REJECTED, OPS, _owns),
+    (S.REPORTED, "self_resolve"): Transition(S.CLOSED, frozenset({Role.GRID_WORKER}), _is_reporter),
+    (S.REPORTED, "escalate"): Transition(S.REPORTED, REPORTERS, _can_escalate),
+    (S.REPORTED, "merge"): Transition(S.MERGED, OPS, _owns),
+    (S.REGISTERED, "dispatch"): Transition(S.DISPATCHED, OPS, _owns),
+    (S.REGISTERED, "escalate"): Transition(S.REPORTED, REPORTERS, _can_escalate),
+    (S.REGISTERED, "merge"): Transition(S.MERGED, OPS, _owns),
+    (S.DISPATCHED, "accept"): Transition(S.ACCEPTED, ASSIGNEES, _is_assignee),
+    (S.DISPATCHED, "return"): Transition(S.REGISTERED, ASSIGNEES, _is_assignee),
+    (S.DISPATCHED, "supervise"): Transition(None, OPS),
+    (S.DISPATCHED, "urge"): Transition(None, OPS),
+    (S.ACCEPTED, "return"): Transition(S.REGISTERED, ASSIGNEES, _is_assignee),
+    (S.ACCEPTED, "request_extension"): Transition(None, ASSIGNEES, _no_extension_pending),
+    (S.ACCEPTED, "approve_extension"): Transition(None, OPS, _extension_pending),
+    (S.ACCEPTED, "deny_extension"): Transition(None, OPS, _extension_pending),
+    (S.ACCEPTED, "handle"): Transition(S.HANDLED, ASSIGNEES, _is_assignee),
+    (S.ACCEPTED, "supervise"): Transition(None, OPS),
+    (S.ACCEPTED, "urge"): Transition(None, OPS),
+    (S.HANDLED, "verify_close"): Transition(S.CLOSED, OPS, _owns),
+    (S.HANDLED, "verify_rework"): Transition(S.DISPATCHED, OPS, _owns),
+    (S.CLOSED, "rate"): Transition(None, OPS, _not_rated),
+}
+
+ACTIONS = sorted({action for _, action in TRANSITIONS})
+
+
+def _visible(case, user) -> bool:
+    return Case.objects.visible_to(user).filter(pk=case.pk).exists()
+
+
+def check(case, user, action: str) -> Transition:
+    """The transition for `action` on `case` by `user`, or WorkflowError saying why not."""
+    if action not in ACTIONS:
+        raise WorkflowError(f"未知操作 / unknown action {action!r}", "action")
+    if not _visible(case, user):
+        raise WorkflowError("事件不在辖区内 / the case is outside your area", "area")
+    transition = TRANSITIONS.get((case.state, action))
+    if transition is None:
+        raise WorkflowError(f"当前状态不允许此操作 / {action!r} is not allowed in state {case.state!r}", "state")
+    if not getattr(user, "is_active", False) or user.role not in transition.roles:
+        raise WorkflowError(f"当前角色不能执行此操作 / role {user.role!r} may not {action!r}", "role")
+    if transition.guard is not None:
+        message = transition.guard(case, user)
+        if message:
+            raise WorkflowError(message, "guard")
+    return transition
+
+
+def allowed_actions(case, user) -> list[str]:
+    """The actions `user` may take on `case` now: what the buttons and the API offer."""
+    if not _visible(case, user):
+        return []
+    allowed = []
+    for (state, action), transition in TRANSITIONS.items():
+        if state != case.state or user.role not in transition.roles:
+            continue
+        if transition.guard is None or transition.guard(case, user) is None:
+            allowed.append(action)
+    return allowed
