@@ -1,0 +1,43 @@
+"""Two people acting on one case at once: one wins, the other gets a ConflictError (PostgreSQL only:
+SQLite's test database is one connection)."""
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from wangge.cases import services
+from wangge.cases.models import Case, CaseEvent, Category, State
+from wangge.core.roles import Role
+
+# serialized_rollback keeps the default catalogue (a data migration) for the tests that run after this one.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL for real concurrent connections")
+def test_two_operators_at_once_one_wins(world):
+    category = Category.objects.get(major__code="01", code="001")
+    case = services.do_report_case(world.users[Role.GRID_WORKER], category=category, title="暴露垃圾",
+                                   grid=world.grids[0])
+    barrier, results = threading.Barrier(2), {}
+
+    def run(user, action, params):
+        try:
+            barrier.wait()
+            services.do_act(user, case, action, expected_version=case.version, **params)
+            results[action] = "ok"
+        except services.ConflictError:
+            results[action] = "conflict"
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(world.users[Role.DISTRICT_OPERATOR], "register", {})),
+               threading.Thread(target=run, args=(world.users[Role.STREET_OPERATOR], "reject", {"reason": "重复"}))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results.values()) == ["conflict", "ok"]
+    fresh = Case.objects.get(pk=case.pk)
+    assert fresh.version == case.version + 1
+    assert fresh.state in (State.REGISTERED, State.REJECTED)
+    assert CaseEvent.objects.filter(case=case).count() == 2  # report + the winner
