@@ -1,7 +1,7 @@
 """Shared pieces of the `python -m wangge` commands."""
 from pathlib import Path
 
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 
 from wangge.core.models import User
 
@@ -29,3 +29,24 @@ def fail_with_row_errors(command, path: str, errors) -> None:
     for error in errors:
         command.stderr.write(f"{path}: {error}")
     raise CommandError(f"{len(errors)} error(s); nothing was written / 共 {len(errors)} 处错误，未写入任何数据")
+
+
+class ImportFileCommand(BaseCommand):
+    """`python -m wangge import_… FILE [--as USER]`: one all-or-nothing operation over a text file."""
+
+    def operation(self, actor, text: str):
+        raise NotImplementedError
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--as", dest="username", help="the user to record as acting (audit log)")
+
+    def handle(self, file, username, **options):
+        from wangge.core.importing import ImportRejected
+
+        actor = acting_user(username)
+        try:
+            result = self.operation(actor, read_text_file(file))
+        except ImportRejected as rejected:
+            fail_with_row_errors(self, file, rejected.errors)
+        self.stdout.write(f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}")
