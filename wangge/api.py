@@ -19,12 +19,16 @@ def _not_found(request, exc):
 
 def _register_routers():
     from wangge.areas.api import router as areas_router
+    from wangge.cases.api import router as cases_router
+    from wangge.cases.api_stats import router as stats_router
     from wangge.core.api import router as core_router
     from wangge.registry.api import router as registry_router
 
     api.add_router("/", areas_router)
     api.add_router("/", core_router)
     api.add_router("/", registry_router)
+    api.add_router("/", cases_router)
+    api.add_router("/", stats_router)
 
 
 _register_routers()

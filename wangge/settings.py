@@ -47,10 +47,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "simple_history",
+    "django_tasks",
+    "django_tasks_db",
     "wangge.core",
     "wangge.areas",
     "wangge.registry",
     "wangge.cases",
+    "wangge.portal",
     "wangge.demo",
 ]
 
@@ -83,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "wangge.core.context_processors.unread_count",
             ],
         },
     },
@@ -163,3 +167,15 @@ LOGGING = {
 
 # The most points one POST /api/v1/locate accepts.
 LOCATE_BATCH_LIMIT = 10_000
+
+# Background work: the django.tasks API with its database backend (one machine, no broker to run).
+# `python -m wangge run_worker` runs the tasks and the deadlines poller.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# Text messages: the default backend only writes the outbox table; a real gateway is one class away.
+WANGGE_SMS_BACKEND = os.environ.get("WANGGE_SMS_BACKEND", "wangge.core.notify.OutboxSmsBackend")
+
+# Photos: at most this many bytes each (before re-encoding) and this many per upload.
+WANGGE_PHOTO_MAX_BYTES = int(os.environ.get("WANGGE_PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
+WANGGE_PHOTO_MAX_COUNT = 9
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -81,6 +81,7 @@ def build_world() -> World:
         Role.GRID_WORKER: make_user("gridder", Role.GRID_WORKER, region=g0),
         Role.DEPARTMENT_HANDLER: make_user("dept_handler", Role.DEPARTMENT_HANDLER, department=world.department),
         Role.MEDIATOR: make_user("mediator_1", Role.MEDIATOR, region=c0),
+        Role.SYSTEM: make_user("system_feed", Role.SYSTEM, region=district),
     }
     s1, c1, g1 = world.streets[1], world.communities[2], world.grids[4]
     world.outsiders = {

@@ -10,4 +10,7 @@ urlpatterns = [
     path("", include("wangge.core.urls")),
     path("", include("wangge.areas.urls")),
     path("", include("wangge.registry.urls")),
+    path("", include("wangge.cases.urls")),
+    path("open311/v2/", include("wangge.cases.open311.urls")),
+    path("", include("wangge.portal.urls")),
 ]

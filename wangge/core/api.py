@@ -4,9 +4,11 @@ from datetime import datetime
 from ninja import Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from django.http import Http404
 from ninja.errors import HttpError
 
-from wangge.core.models import AuditEntry, User
+from wangge.core import notify
+from wangge.core.models import AuditEntry, Notification, User
 from wangge.core.personal import mask_phone
 from wangge.core.api_errors import field_error
 from wangge.core.roles import can
@@ -107,3 +109,35 @@ def audit_log(request, operation: str | None = None, actor: str | None = None, o
     filters = {"operation": operation, "actor_name": actor, "object_type": object_type, "object_id": object_id,
                "at__gte": since, "at__lt": until}
     return entries.filter(**{k: v for k, v in filters.items() if v is not None})
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    title: str
+    body: str
+    url: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+@router.get("/notifications", response=list[NotificationOut], summary="My messages 我的消息")
+@paginate(LimitOffsetPagination)
+def notifications(request, unread: bool = False):
+    """The signed-in user's own in-app messages, newest first; `unread=true` for the unread ones only."""
+    messages = Notification.objects.filter(recipient=request.user)
+    return messages.unread() if unread else messages
+
+
+@router.post("/notifications/read-all", summary="Mark all my messages read 全部标为已读")
+def notifications_read_all(request):
+    return {"marked": notify.do_mark_all_read(request.user)}
+
+
+@router.post("/notifications/{notification_id}/read", response=NotificationOut,
+             summary="Mark one of my messages read 标为已读")
+def notification_read(request, notification_id: int):
+    try:
+        return notify.do_mark_read(request.user, notification_id)
+    except Notification.DoesNotExist:
+        raise Http404("no such message / 消息不存在") from None

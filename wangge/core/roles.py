@@ -15,6 +15,8 @@ class Role(models.TextChoices):
     DEPARTMENT_HANDLER = "department_handler", _("Department handler")
     MEDIATOR = "mediator", _("Mediator")
     ADMINISTRATOR = "administrator", _("Administrator")
+    # 接入系统: a device platform, video analytics or another government system reporting by API token.
+    SYSTEM = "system", _("Connected system")
 
 
 # The region level each region-bound role is expected to sit at.
@@ -44,7 +46,9 @@ PERMISSIONS: dict[str, set[str]] = {
     "registry.visit": {Role.GRID_WORKER, Role.COMMUNITY_OPERATOR},
     # Who takes which workflow action is in wangge/cases/workflow.py's table; these cover the rest.
     "cases.view": {Role.ADMINISTRATOR, *OPERATORS, Role.GRID_WORKER, Role.DEPARTMENT_HANDLER},
-    "cases.report": {*OPERATORS, Role.GRID_WORKER},
+    "cases.report": {*OPERATORS, Role.GRID_WORKER, Role.SYSTEM},
+    "cases.supervise": {Role.ADMINISTRATOR, *OPERATORS},
+    "cases.stats": {Role.ADMINISTRATOR, *OPERATORS, Role.DEPARTMENT_HANDLER},
     "cases.edit_catalogue": {Role.ADMINISTRATOR},
 }
 

@@ -1,8 +1,11 @@
 from django.urls import path
 
-from wangge.core import views
+from wangge.core import views, views_inbox
 
 urlpatterns = [
     path("login/", views.WanggeLoginView.as_view(), name="login"),
     path("logout/", views.WanggeLogoutView.as_view(), name="logout"),
+    path("inbox/", views_inbox.inbox, name="inbox"),
+    path("inbox/<int:pk>/read/", views_inbox.read, name="inbox_read"),
+    path("inbox/read-all/", views_inbox.read_all, name="inbox_read_all"),
 ]

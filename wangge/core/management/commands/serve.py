@@ -1,23 +1,35 @@
+import atexit
 import os
+import subprocess
+import sys
 
 from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Serve the platform with gunicorn (static files by WhiteNoise). 启动服务。"
+    help = "Serve the platform with gunicorn (static files by WhiteNoise), with the background worker. 启动服务。"
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("WANGGE_BIND", "127.0.0.1:8000"))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WANGGE_WORKERS", "3")))
         parser.add_argument("--threads", type=int, default=int(os.environ.get("WANGGE_THREADS", "1")))
+        # On one machine the deadlines poller and text messages run beside the web server; a deployment that
+        # runs `run_worker` as its own service passes --no-worker.
+        parser.add_argument("--no-worker", action="store_true", help="do not start run_worker beside gunicorn")
+        parser.add_argument("--worker-interval", type=int, default=60, help="seconds between deadline polls")
 
-    def handle(self, bind, workers, threads, **options):
+    def handle(self, bind, workers, threads, no_worker, worker_interval, **options):
         from gunicorn.app.wsgiapp import WSGIApplication
 
+        if not no_worker:
+            self._start_worker(worker_interval)
         self.stdout.write(f"Wangge 网格 serving on http://{bind}/  (Ctrl-C to stop)")
         argv = ["gunicorn", "wangge.wsgi:application", "--bind", bind, "--workers", str(workers),
                 "--threads", str(threads), "--access-logfile", "-" if options["verbosity"] > 1 else "/dev/null"]
-        import sys
-
         sys.argv = argv
         WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").run()
+
+    def _start_worker(self, interval):
+        worker = subprocess.Popen([sys.executable, "-m", "wangge", "run_worker", "--interval", str(interval)])
+        atexit.register(worker.terminate)
+        self.stdout.write(f"background worker (deadlines poller, text messages) pid {worker.pid}, every {interval}s")
