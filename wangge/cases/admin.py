@@ -12,7 +12,7 @@ class CategoryInline(admin.TabularInline):
 
 @admin.register(MajorCategory)
 class MajorCategoryAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "active"]
+    list_display = ["code", "name", "active", "public"]
     inlines = [CategoryInline]
 
 

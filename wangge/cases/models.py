@@ -21,6 +21,9 @@ class MajorCategory(models.Model):
     code = models.CharField(_("code"), max_length=2, unique=True)
     name = models.CharField(_("name"), max_length=50)
     active = models.BooleanField(_("active"), default=True)
+    # Whether cases of this class are listed to anyone (Open311 search). Public-space problems are; disputes,
+    # public-security leads, special groups and welfare requests are not: their place alone gives people away.
+    public = models.BooleanField(_("listed publicly"), default=False)
 
     class Meta:
         verbose_name = _("major category")
@@ -152,6 +155,20 @@ class Case(models.Model):
     rework_count = models.PositiveIntegerField(_("reworks"), default=0)
     on_time = models.BooleanField(_("on time"), null=True, blank=True)
     rating = models.CharField(_("rating"), max_length=16, choices=Rating.choices, blank=True)
+    rating_note = models.TextField(_("rating note"), blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
+    # 查询码: what a citizen or another system is given to follow the case without an account.
+    tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True, null=True, blank=True)
+    # The other system's own number (12345 工单号, a device alert id): re-imports update nothing twice.
+    external_id = models.CharField(_("external number"), max_length=64, blank=True)
+    anonymous = models.BooleanField(_("anonymous"), default=False)
+    return_count = models.PositiveIntegerField(_("returns"), default=0)
+    returned_at = models.DateTimeField(null=True, blank=True)
+    supervise_count = models.PositiveIntegerField(_("supervisions"), default=0)
+    # Set by the poller when it claims a case as unsigned (超时未签收) or overdue (超期): each is claimed once
+    # by a conditional UPDATE, so two workers never notify twice; cleared when the deadline moves.
+    unsigned_flagged_at = models.DateTimeField(null=True, blank=True)
+    overdue_flagged_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     objects = CaseQuerySet.as_manager()
@@ -161,10 +178,56 @@ class Case(models.Model):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         ordering = ["-reported_at", "-id"]
-        indexes = [models.Index(fields=["state", "handle_by"]), models.Index(fields=["state", "accept_by"])]
+        indexes = [models.Index(fields=["state", "handle_by"]), models.Index(fields=["state", "accept_by"]),
+                   models.Index(fields=["category", "state", "reported_at"])]
+        constraints = [models.UniqueConstraint(fields=["channel", "external_id"], condition=~models.Q(external_id=""),
+                                               name="cases_case_channel_external_id")]
 
     def __str__(self):
         return f"{self.number} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state not in CLOSED_STATES
+
+
+CLOSED_STATES = frozenset({State.CLOSED, State.REJECTED, State.MERGED})
+OPEN_STATES = frozenset(set(State.values) - CLOSED_STATES)
+
+
+class CaseCounter(models.Model):
+    """The last case number handed out on a day: claimed with an UPDATE so two reports never share one."""
+
+    day = models.DateField(unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+
+class PhotoStage(models.TextChoices):
+    REPORT = "report", _("At report")
+    HANDLE = "handle", _("After handling")
+    VERIFY = "verify", _("At verification")
+
+
+def _photo_path(instance, filename):
+    return f"cases/{timezone.now():%Y/%m}/{filename}"
+
+
+class CasePhoto(models.Model):
+    """A photo kept with a case: re-encoded on the way in, so EXIF (GPS, device) never stays."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="photos")
+    stage = models.CharField(_("stage"), max_length=16, choices=PhotoStage.choices, default=PhotoStage.REPORT)
+    image = models.FileField(_("image"), upload_to=_photo_path)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    size = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("case photo")
+        verbose_name_plural = _("case photos")
+        ordering = ["uploaded_at", "id"]
 
 
 class CaseEventQuerySet(models.QuerySet):

@@ -2,17 +2,22 @@
 the row by its version (a stale version is a ConflictError, which the API answers with 409), applies the
 change, and writes a timeline row (CaseEvent) and an audit row, all in one transaction.
 """
-from django.db import transaction
+import secrets
+
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from wangge.areas import locate as locating
+from wangge.areas.crs import to_wgs84
 from wangge.areas.models import Region
-from wangge.cases import workflow
-from wangge.cases.models import Case, CaseEvent, Category, Channel, Priority, Rating, State
+from wangge.cases import notifications, workflow
+from wangge.cases.models import Case, CaseCounter, CaseEvent, Category, Channel, Priority, Rating, State
 from wangge.core import audit
 from wangge.core.models import Department
-from wangge.core.roles import can
+from wangge.core.roles import OPERATORS, Role, can
 from wangge.core.services import OperationError
+from wangge.registry.validation import InvalidValue, clean_phone
 from wangge.core.workdays import add_working_days, add_working_hours
 
 MAX_EXTENSION_DAYS = 30
@@ -32,25 +37,47 @@ def deadlines(category: Category, priority: str, start):
 
 
 def _next_number(now) -> str:
-    prefix = f"WG{timezone.localtime(now):%Y%m%d}"
-    last = Case.objects.filter(number__startswith=prefix).order_by("-number").values_list("number", flat=True).first()
-    seq = int(last[len(prefix):]) + 1 if last else 1
-    return f"{prefix}{seq:06d}"
+    """WG + date + a 6-digit sequence of the day, claimed from CaseCounter inside the caller's transaction.
+
+    The UPDATE holds the day's row until commit, so two reports at the same moment wait for each other
+    instead of reading the same last number (on PostgreSQL); SQLite's IMMEDIATE transactions serialise anyway.
+    """
+    day = timezone.localtime(now).date()
+    for _ in range(2):
+        if CaseCounter.objects.filter(day=day).update(last=F("last") + 1):
+            return f"WG{day:%Y%m%d}{CaseCounter.objects.get(day=day).last:06d}"
+        try:
+            with transaction.atomic():
+                CaseCounter.objects.create(day=day, last=1)
+            return f"WG{day:%Y%m%d}{1:06d}"
+        except IntegrityError:
+            continue  # another report made the day's row first: claim from it
+    raise OperationError("case numbering is busy; try again / 编号繁忙，请重试")
 
 
-@transaction.atomic
-def do_report_case(actor, *, category, title, description="", lng=None, lat=None, crs="wgs84", grid=None,
-                   channel=Channel.GRID_WORKER, reporter_name="", reporter_phone="", priority=None,
-                   address="", now=None) -> Case:
-    """上报: a new case, located to its grid, with its deadlines from the category."""
-    from wangge.registry.services import locate_grid
+# Letters and digits that cannot be misread over the phone (no 0/O, 1/I/L).
+TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
-    if not can(actor, "cases.report"):
-        raise OperationError("not allowed / 无权操作")
-    if channel not in Channel.values:
-        raise OperationError(f"unknown channel {channel!r} / 未知渠道", field="channel")
+
+def new_tracking_code() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(10))
+
+
+# Which channels each reporting role may use; citizens come through do_report_public.
+CHANNELS_BY_ROLE = {
+    Role.GRID_WORKER: {Channel.GRID_WORKER},
+    Role.SYSTEM: {Channel.DEVICE, Channel.OTHER_SYSTEM},
+    **{role: {Channel.GRID_WORKER, Channel.HOTLINE_12345, Channel.LEADER, Channel.OTHER_SYSTEM}
+       for role in OPERATORS},
+}
+
+
+def _check_fields(category, title, priority):
     if not isinstance(category, Category):
-        category = Category.objects.filter(pk=category, active=True).first()
+        try:
+            category = Category.objects.select_related("major").filter(pk=int(category), active=True).first()
+        except (TypeError, ValueError):
+            category = None
     if category is None or not category.active:
         raise OperationError("未知事项类别 / unknown category", field="category")
     title = (title or "").strip()
@@ -59,25 +86,208 @@ def do_report_case(actor, *, category, title, description="", lng=None, lat=None
     priority = priority or category.default_priority
     if priority not in Priority.values:
         raise OperationError(f"unknown priority {priority!r} / 未知优先级", field="priority")
-    grid, lng, lat = locate_grid(actor, lng, lat, crs, grid)
-    now = now or timezone.now()
+    return category, title, priority
+
+
+def locate_public(lng, lat, crs="wgs84") -> tuple[Region, float, float]:
+    """The grid of a point given by someone without an area (a citizen, Open311): anywhere we have grids."""
+    if lng is None or lat is None:
+        raise OperationError("请在地图上选择位置 / give a location", field="location")
+    try:
+        wgs_lng, wgs_lat = to_wgs84(float(lng), float(lat), crs)
+        found = locating.locate(wgs_lng, wgs_lat)
+    except (ValueError, TypeError) as exc:
+        raise OperationError(str(exc), field="location") from None
+    if found is None:
+        raise OperationError("位置不在本区任何网格内 / the location is outside every grid", field="location")
+    return Region.objects.get(code=found["code"]), round(wgs_lng, 7), round(wgs_lat, 7)
+
+
+def _create_case(actor, *, channel, category, title, priority, grid, lng, lat, now, description="", address="",
+                 reporter_name="", reporter_phone="", anonymous=False, external_id="") -> Case:
     accept_by, handle_by = deadlines(category, priority, now)
+    reporter_phone = _clean_phone(reporter_phone)
     case = Case.objects.create(
-        number=_next_number(now), channel=channel, category=category, title=title,
-        description=(description or "").strip(), lng=lng, lat=lat, address=address, grid=grid, owner_region=grid,
-        reporter=actor, reporter_name=reporter_name or getattr(actor, "full_name", ""),
-        reporter_phone=reporter_phone, priority=priority, reported_at=now, accept_by=accept_by,
+        number=_next_number(now), tracking_code=new_tracking_code(), channel=channel, category=category,
+        title=title, description=(description or "").strip(), lng=lng, lat=lat, address=(address or "").strip()[:200],
+        grid=grid, owner_region=grid, reporter=actor if getattr(actor, "pk", None) else None,
+        reporter_name="" if anonymous else (reporter_name or getattr(actor, "full_name", "") or "")[:50],
+        reporter_phone="" if anonymous else reporter_phone, anonymous=anonymous,
+        external_id=external_id or "", priority=priority, reported_at=now, accept_by=accept_by,
         handle_by=handle_by)
     _record(actor, case, "report", "", State.REPORTED, "", {"channel": channel, "category": category.full_code},
             now)
     return case
 
 
-def _record(actor, case, action, from_state, to_state, note, details, now):
-    CaseEvent.objects.create(case=case, at=now, actor=actor if getattr(actor, "pk", None) else None,
-                             actor_name=getattr(actor, "username", "") or "system", action=action,
-                             from_state=from_state, to_state=to_state, note=note, details=details)
+def default_channel(actor) -> str:
+    """The channel a report comes through when the caller does not say: a system's own feed, a grid worker's
+    patrol, an operator's entry (most often a 12345 work order)."""
+    role = getattr(actor, "role", None)
+    if role == Role.SYSTEM:
+        return Channel.OTHER_SYSTEM
+    if role in OPERATORS:
+        return Channel.HOTLINE_12345
+    return Channel.GRID_WORKER
+
+
+def _clean_phone(value) -> str:
+    try:
+        return clean_phone(str(value or ""))
+    except InvalidValue as exc:
+        raise OperationError(str(exc), field="reporter_phone") from None
+
+
+def _check_category(category) -> Category:
+    """A category given as a row, an id (a number) or a 5-digit full code (the string "01001")."""
+    if isinstance(category, Category):
+        return category
+    if isinstance(category, int) and not isinstance(category, bool):
+        return _check_fields(category, "-", None)[0]
+    text = str(category or "").strip()
+    found = None
+    if len(text) == 5 and text.isdigit():
+        found = (Category.objects.select_related("major")
+                 .filter(major__code=text[:2], code=text[2:], active=True, major__active=True).first())
+    elif text.isdigit():
+        found = Category.objects.select_related("major").filter(pk=int(text), active=True).first()
+    if found is None:
+        raise OperationError("未知事项类别 / unknown category", field="category")
+    return found
+
+
+def validate_report(actor, *, category, title, description="", lng=None, lat=None, crs="wgs84", grid=None,
+                    channel=Channel.GRID_WORKER, reporter_name="", reporter_phone="", priority=None, address="",
+                    external_id="", resolved_on_spot=False) -> dict:
+    """Every check do_report_case makes, with nothing written: the cleaned fields for `_create_case`.
+
+    POST /api/v1/cases/validate answers with this alone, so it costs the same reads as a real report."""
+    from wangge.registry.services import locate_grid
+
+    if not can(actor, "cases.report"):
+        raise OperationError("not allowed / 无权操作")
+    if channel not in Channel.values:
+        raise OperationError(f"unknown channel {channel!r} / 未知渠道", field="channel")
+    if channel not in CHANNELS_BY_ROLE.get(actor.role, set(Channel.values) - {Channel.CITIZEN}):
+        raise OperationError(f"此角色不能从该渠道上报 / role may not report through {channel!r}", field="channel")
+    if resolved_on_spot and actor.role != Role.GRID_WORKER:
+        raise OperationError("只有网格员可以自行处置 / only grid workers resolve on the spot",
+                             field="resolved_on_spot")
+    category = _check_category(category)
+    category, title, priority = _check_fields(category, title, priority)
+    if len(description or "") > 5000:
+        raise OperationError("描述过长 / description is too long", field="description")
+    external_id = str(external_id or "").strip()
+    if len(external_id) > 64:
+        raise OperationError("外部编号过长 / external number is too long", field="external_id")
+    grid, lng, lat = locate_grid(actor, lng, lat, crs, grid)
+    if external_id and Case.objects.filter(channel=channel, external_id=external_id).exists():
+        raise OperationError(f"外部编号 {external_id} 已受理 / already received", field="external_id")
+    return dict(channel=channel, category=category, title=title, priority=priority, grid=grid, lng=lng, lat=lat,
+                description=description, address=address, reporter_name=reporter_name,
+                reporter_phone=_clean_phone(reporter_phone), external_id=external_id)
+
+
+def record_event(actor, case, action: str, *, note: str = "", details=None, now=None) -> None:
+    """A timeline and audit row for something that moves no state (photos added, …), in the caller's
+    transaction."""
+    _record(actor, case, action, case.state, case.state, note, details or {}, now or timezone.now())
+
+
+def do_report_case(actor, *, category, title, description="", lng=None, lat=None, crs="wgs84", grid=None,
+                   channel=Channel.GRID_WORKER, reporter_name="", reporter_phone="", priority=None,
+                   address="", external_id="", now=None, resolved_on_spot=False, resolution="",
+                   photos=None) -> Case:
+    """上报: a new case from staff or a connected system, located to its grid (in the actor's area).
+
+    `resolved_on_spot` (自行处置): a grid worker who dealt with it there and then reports and closes it in one
+    transaction; it is closed with `resolution` (else the description), self-resolved and on time.
+    `photos` (uploaded files) are checked and re-encoded before anything is written; one bad photo and
+    nothing is kept.
+    """
+    from wangge.cases.photos import clean_photos, remove_files, store_photos
+
+    # Decoding photos is the slow part: done before the transaction takes the write lock.
+    cleaned = clean_photos(photos) if photos else []
+    now = now or timezone.now()
+    stored = []
+    try:
+        with transaction.atomic():
+            fields = validate_report(actor, category=category, title=title, description=description, lng=lng,
+                                     lat=lat, crs=crs, grid=grid, channel=channel, reporter_name=reporter_name,
+                                     reporter_phone=reporter_phone, priority=priority, address=address,
+                                     external_id=external_id, resolved_on_spot=resolved_on_spot)
+            case = _create_case(actor, now=now, **fields)
+            if cleaned:
+                added = store_photos(actor, case, cleaned, "report", now, stored)
+                record_event(actor, case, "add_photos", details={"stage": "report", "count": len(added)}, now=now)
+            if resolved_on_spot:
+                text = (resolution or "").strip() or case.description or "已当场处置 / resolved on the spot"
+                case = do_act(actor, case, "self_resolve", expected_version=case.version, now=now,
+                              resolution=text)
+    except BaseException:
+        remove_files(stored)
+        raise
+    return case
+
+
+def do_report_public(*, category, title, description="", lng=None, lat=None, crs="wgs84", address="",
+                     reporter_name="", reporter_phone="", anonymous=False, channel=Channel.CITIZEN,
+                     external_id="", now=None, photos=None) -> Case:
+    """群众上报: a case from someone without an account (the portal, Open311). No actor; the point may be
+    anywhere the platform has grids. Anonymous reports keep no name or phone. `photos` as in do_report_case."""
+    from wangge.cases.photos import clean_photos, remove_files, store_photos
+
+    cleaned = clean_photos(photos) if photos else []
+    now = now or timezone.now()
+    stored = []
+    try:
+        with transaction.atomic():
+            category, title, _priority = _check_fields(_check_category(category), title, None)
+            grid, lng, lat = locate_public(lng, lat, crs)
+            case = _create_case(None, channel=channel, category=category, title=title,
+                                priority=category.default_priority, grid=grid, lng=lng, lat=lat, now=now,
+                                description=description, address=address, reporter_name=reporter_name,
+                                reporter_phone=reporter_phone, anonymous=anonymous, external_id=external_id)
+            if cleaned:
+                added = store_photos(None, case, cleaned, "report", now, stored)
+                record_event(None, case, "add_photos", details={"stage": "report", "count": len(added)}, now=now)
+    except BaseException:
+        remove_files(stored)
+        raise
+    return case
+
+
+def do_rate_public(tracking_code: str, *, rating: str, note: str = "", now=None) -> Case:
+    """群众评价: the reporter rates their closed case by its tracking code; once only."""
+    now = now or timezone.now()
+    if rating not in Rating.values:
+        raise OperationError("评价应为 满意/基本满意/不满意 / unknown rating", field="rating")
+    with transaction.atomic():
+        case = Case.objects.filter(tracking_code=str(tracking_code or "").strip().upper()).first()
+        if case is None:
+            raise OperationError("查询码不存在 / unknown tracking code", field="tracking_code")
+        if case.state != State.CLOSED:
+            raise OperationError("事件尚未办结，办结后才能评价 / the case is not closed yet", field="rating")
+        claimed = Case.objects.filter(pk=case.pk, state=State.CLOSED, rating="").update(
+            rating=rating, rating_note=(note or "").strip()[:500], rated_at=now, version=F("version") + 1)
+        if not claimed:
+            raise OperationError("已评价 / already rated", field="rating")
+        case.refresh_from_db()
+        _record(None, case, "rate", State.CLOSED, State.CLOSED, case.rating_note, {"rating": rating, "by": "citizen"},
+                now, actor_name="citizen")
+    return case
+
+
+def _record(actor, case, action, from_state, to_state, note, details, now, actor_name=None):
+    actor_name = actor_name or getattr(actor, "username", "") or ("citizen" if case.channel == Channel.CITIZEN
+                                                                   else "system")
+    event = CaseEvent.objects.create(case=case, at=now, actor=actor if getattr(actor, "pk", None) else None,
+                                     actor_name=actor_name, action=action, from_state=from_state, to_state=to_state,
+                                     note=note, details=details)
     audit.record(actor, f"cases.{action}", case, from_state=from_state, to_state=to_state, note=note, **details)
+    # Who hears about it (assignee, operators, the reporter) is decided after the commit, never inside it.
+    transaction.on_commit(lambda: notifications.case_event(event.pk))
 
 
 def _text(params, name, label):
@@ -138,6 +348,7 @@ def _apply_dispatch(actor, case, params, now):
     case.dispatched_at = now
     # The accept clock (签收时限) starts when the case reaches the assignee.
     case.accept_by = add_working_hours(now, case.category.accept_within_hours)
+    case.unsigned_flagged_at = None
     return "", target
 
 
@@ -161,6 +372,7 @@ def _apply(action, actor, case, params, now) -> tuple[str, dict]:
         case.assignee_department = case.assignee_region = None
         case.accepted_at = None
         case.extension_requested_days = None
+        case.return_count, case.returned_at = case.return_count + 1, now
         return reason, {"returned_by": returned_by}
     if action == "request_extension":
         days, reason = _days(params), _text(params, "reason", "延期理由")
@@ -170,6 +382,7 @@ def _apply(action, actor, case, params, now) -> tuple[str, dict]:
         days = case.extension_requested_days
         old = case.handle_by
         case.handle_by = add_working_days(old or now, days)
+        case.overdue_flagged_at = None  # the new deadline is watched afresh
         case.extension_requested_days, case.extension_count = None, case.extension_count + 1
         return str(params.get("note") or ""), {"days": days, "handle_by": case.handle_by.isoformat()}
     if action == "deny_extension":
@@ -187,6 +400,8 @@ def _apply(action, actor, case, params, now) -> tuple[str, dict]:
         case.rework_count += 1
         case.handled_at = None
         case.dispatched_at = now
+        case.accept_by = add_working_hours(now, case.category.accept_within_hours)
+        case.unsigned_flagged_at = None
         return reason, {"rework_count": case.rework_count}
     if action == "escalate":
         owner = case.owner_region or case.grid
@@ -194,6 +409,8 @@ def _apply(action, actor, case, params, now) -> tuple[str, dict]:
         case.registered_at = None
         return str(params.get("reason") or ""), {"from": owner.code, "to": owner.parent.code}
     if action in ("supervise", "urge"):
+        if action == "supervise":
+            case.supervise_count += 1
         return _text(params, "note", "督办/催办意见"), {}
     if action == "merge":
         original = params.get("into")
@@ -210,7 +427,8 @@ def _apply(action, actor, case, params, now) -> tuple[str, dict]:
         rating = params.get("rating")
         if rating not in Rating.values:
             raise OperationError("评价应为 满意/基本满意/不满意 / unknown rating", field="rating")
-        case.rating = rating
+        case.rating, case.rated_at = rating, now
+        case.rating_note = str(params.get("note") or "").strip()[:500]
         return str(params.get("note") or ""), {"rating": rating}
     if action == "self_resolve":
         case.resolution = _text(params, "resolution", "处置情况")
