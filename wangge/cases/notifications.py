@@ -1,0 +1,169 @@
+"""Who hears about a case event (通知规则). `services._record` calls `case_event(event_id)` after each
+operation's transaction commits; the rules read the event and the case as they are then.
+
+| event | who | channel |
+|---|---|---|
+| dispatch, verify_rework (返工) | the assignee: the department's handlers, or the operators and grid workers bound to the assigned region | inbox + SMS |
+| supervise (督办), urge (催办) | the assignee | inbox + SMS |
+| approve_extension, deny_extension | the assignee | inbox |
+| return (退回), handle (待核查), request_extension | the owner level's operators, and the operator who dispatched the case | inbox |
+| escalate (上报上级) | the operators of the level the case now belongs to | inbox |
+| flag_unsigned (超时未签收), flag_overdue (超期) | the assignee; the owner level's operators and the dispatcher | inbox + SMS to the assignee |
+| report from a citizen with a phone | the citizen: receipt with the tracking code | SMS |
+| verify_close, self_resolve (办结) | the citizen: closed, please rate, with the tracking code | SMS |
+| reject (不予立案), merge (合并) | the citizen: the reason, or the original's tracking code | SMS |
+
+"The owner level's operators" are the operators bound to the case's responsible level (`owner_region`,
+the grid at intake), or, when that level has none (a grid has grid workers, not operators), those of the
+nearest level above that has some. The person who took the action is never told about it.
+"""
+from django.urls import NoReverseMatch, reverse
+
+from wangge.cases.models import Case, CaseEvent, Channel
+from wangge.core.models import User
+from wangge.core.notify import notify, notify_phone
+from wangge.core.roles import OPERATORS, Role
+
+ASSIGNEE_ROLES = (*OPERATORS, Role.GRID_WORKER)
+
+TITLES = {
+    "dispatch": "新派遣事件，请签收",
+    "verify_rework": "事件核查未通过，请返工",
+    "supervise": "事件督办",
+    "urge": "事件催办",
+    "approve_extension": "延期申请已批准",
+    "deny_extension": "延期申请未批准",
+    "return": "事件被退回，请重新派遣",
+    "handle": "事件已处置，请核查",
+    "request_extension": "延期申请待审批",
+    "escalate": "下级上报事件，请受理",
+    "flag_unsigned": "事件超时未签收",
+    "flag_overdue": "事件已超期",
+}
+TO_ASSIGNEE = {"dispatch", "verify_rework", "supervise", "urge", "approve_extension", "deny_extension"}
+ASSIGNEE_SMS = {"dispatch", "verify_rework", "supervise", "urge"}
+TO_OWNER = {"return", "handle", "request_extension"}
+FLAGS = {"flag_unsigned", "flag_overdue"}
+CLOSING = {"verify_close", "self_resolve"}
+
+
+def case_event(event_id: int) -> None:
+    event = CaseEvent.objects.filter(pk=event_id).first()
+    if event is None:
+        return
+    case = (Case.objects.select_related("category", "grid", "owner_region", "assignee_department",
+                                        "assignee_region").filter(pk=event.case_id).first())
+    if case is None:
+        return
+    action = event.action
+    staff, sms = [], False
+    if action in TO_ASSIGNEE:
+        staff, sms = assignee_users(case), action in ASSIGNEE_SMS
+    elif action in TO_OWNER:
+        staff = owner_operators(case) + _dispatcher(case)
+    elif action == "escalate":
+        staff = _operators_at(case.owner_region or case.grid)
+    elif action in FLAGS:
+        _notify_staff(event, case, owner_operators(case) + _dispatcher(case), sms=False)
+        staff, sms = assignee_users(case), True
+    if staff:
+        _notify_staff(event, case, staff, sms=sms)
+    _tell_citizen(event, case)
+
+
+def _notify_staff(event, case, users, *, sms: bool):
+    users = [u for u in users if u.pk != event.actor_id]
+    if not users:
+        return
+    title = f"{TITLES.get(event.action, event.action)}：{case.number} {case.title}"
+    notify(users, kind=f"case.{event.action}", title=title, body=_body(event, case), url=case_url(case), sms=sms,
+           now=event.at)
+
+
+def _body(event, case) -> str:
+    parts = []
+    if event.note:
+        parts.append(event.note)
+    if event.action in ("dispatch", "verify_rework", "urge", "flag_unsigned") and case.accept_by:
+        parts.append(f"请于 {_when(case.accept_by)} 前签收")
+    elif case.handle_by and case.is_open:
+        parts.append(f"办理时限 {_when(case.handle_by)}")
+    return "；".join(parts)
+
+
+def _when(moment) -> str:
+    from django.utils import timezone
+
+    return f"{timezone.localtime(moment):%m-%d %H:%M}"
+
+
+def case_url(case) -> str:
+    try:
+        return reverse("cases:detail", args=[case.pk])
+    except NoReverseMatch:  # the case pages are not mounted (a trimmed deployment)
+        return f"/cases/{case.pk}/"
+
+
+def assignee_users(case) -> list:
+    """Who must act on a dispatched case: the department's handlers, or the assigned level's staff."""
+    users = User.objects.filter(is_active=True).order_by("pk")
+    if case.assignee_department_id:
+        return list(users.filter(department_id=case.assignee_department_id, role=Role.DEPARTMENT_HANDLER))
+    if case.assignee_region_id:
+        return list(users.filter(region_id=case.assignee_region_id, role__in=ASSIGNEE_ROLES))
+    return []
+
+
+def _operators_at(region) -> list:
+    return list(User.objects.filter(is_active=True, region=region, role__in=OPERATORS).order_by("pk"))
+
+
+def owner_operators(case) -> list:
+    """The operators of the case's responsible level, or of the nearest level above it that has any."""
+    node = case.owner_region or case.grid
+    while node is not None:
+        found = _operators_at(node)
+        if found:
+            return found
+        node = node.parent
+    return []
+
+
+def _dispatcher(case) -> list:
+    """The operator who last dispatched the case (they wait for it to come back)."""
+    event = CaseEvent.objects.filter(case=case, action="dispatch", actor__isnull=False).order_by("-at", "-id").first()
+    if event is None:
+        return []
+    return list(User.objects.filter(pk=event.actor_id, is_active=True, role__in=OPERATORS))
+
+
+# --- the citizen ---------------------------------------------------------------------------------
+
+
+def citizen_phone(case) -> str:
+    """The phone of a reporter without an account (portal, Open311, a 12345 caller); never a staff member's."""
+    if case.anonymous or not case.reporter_phone:
+        return ""
+    if case.reporter_id is None or case.channel in (Channel.CITIZEN, Channel.HOTLINE_12345):
+        return case.reporter_phone
+    return ""
+
+
+def _tell_citizen(event, case):
+    phone = citizen_phone(case)
+    if not phone:
+        return
+    code = case.tracking_code
+    action = event.action
+    if action == "report":
+        body = f"您反映的“{case.title}”已受理，查询码 {code}，可凭查询码查看办理进度。"
+    elif action in CLOSING:
+        body = f"您反映的“{case.title}”已办结，查询码 {code}。请凭查询码对办理结果进行评价。"
+    elif action == "reject":
+        body = f"您反映的“{case.title}”不予立案：{event.note}。查询码 {code}。"
+    elif action == "merge" and case.merged_into_id:
+        original = Case.objects.filter(pk=case.merged_into_id).values_list("tracking_code", flat=True).first()
+        body = f"您反映的“{case.title}”与已受理的同一问题合并办理，请以查询码 {original} 查看进度。"
+    else:
+        return
+    notify_phone(phone, kind=f"citizen.{action}", body=body, now=event.at)
