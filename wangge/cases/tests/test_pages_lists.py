@@ -1,0 +1,320 @@
+"""The workbench lists: the queue (filters, sort, paging, bulk dispatch), the supervision board (filled by the
+poller alone), the department inbox and a grid worker's own cases."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from wangge.cases import poller
+from wangge.cases.models import Case, CaseEvent, State
+from wangge.cases.testing import act, case_in, category, report
+from wangge.cases.tests.test_pages_case import forms_on
+from wangge.core.models import Department
+from wangge.core.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+OP, DEPT, GRID = Role.DISTRICT_OPERATOR, Role.DEPARTMENT_HANDLER, Role.GRID_WORKER
+
+
+def _listed(response) -> set[int]:
+    import re
+
+    return {int(pk) for pk in re.findall(r'<li class="case-item" data-case="(\d+)"', response.content.decode())}
+
+
+def _away(world, title="外街道事件", **extra):
+    from wangge.cases import services
+
+    lng, lat = world.grid_center(world.grids[4])
+    return services.do_report_case(world.users[OP], category=category(), title=title, lng=lng,
+                                   lat=lat, **extra)
+
+
+# ------------------------------------------------------------------ the queue
+
+
+def test_queue_lists_only_the_users_area(world, client):
+    home, away = report(world), _away(world)
+    client.force_login(world.users[Role.STREET_OPERATOR])
+    response = client.get("/cases/")
+    assert response.status_code == 200
+    assert home.pk in _listed(response) and away.pk not in _listed(response)
+    assert "外街道事件" not in response.content.decode()
+    client.force_login(world.users[OP])
+    assert {home.pk, away.pk} <= _listed(client.get("/cases/"))
+
+
+def test_queue_filters(world, client):
+    registered = case_in(world, "registered")
+    dispatched = case_in(world, "dispatched")
+    hotline = _away(world, title="热线来电噪音", channel="hotline_12345", reporter_name="李女士",
+                    reporter_phone="13700001111")
+    client.force_login(world.users[OP])
+    assert _listed(client.get("/cases/?state=registered")) == {registered.pk}
+    assert _listed(client.get("/cases/?channel=hotline_12345")) == {hotline.pk}
+    assert _listed(client.get("/cases/?q=热线来电")) == {hotline.pk}
+    assert _listed(client.get(f"/cases/?q={dispatched.number}")) == {dispatched.pk}
+    assert _listed(client.get(f"/cases/?q={hotline.tracking_code.lower()}")) == {hotline.pk}
+    assert _listed(client.get(f"/cases/?area={world.streets[1].code}")) == {hotline.pk}
+    assert _listed(client.get(f"/cases/?area={world.grids[0].code}")) == {registered.pk, dispatched.pk}
+    assert _listed(client.get(f"/cases/?category={registered.category_id}&major=01")) >= {registered.pk}
+    assert _listed(client.get("/cases/?major=99")) == set()
+    # Overdue and unsigned follow the deadlines.
+    Case.objects.filter(pk=dispatched.pk).update(accept_by=timezone.now() - timedelta(hours=1),
+                                                 handle_by=timezone.now() - timedelta(hours=1))
+    assert _listed(client.get("/cases/?unsigned=1")) == {dispatched.pk}
+    assert _listed(client.get("/cases/?overdue=1")) == {dispatched.pk}
+    # Sorting by deadline puts the overdue one first.
+    page = client.get("/cases/?sort=deadline").content.decode()
+    assert page.index(f'data-case="{dispatched.pk}"') < page.index(f'data-case="{registered.pk}"')
+    assert client.get("/cases/?sort=priority&state=open").status_code == 200
+
+
+def test_queue_area_outside_answers_404(world, client):
+    client.force_login(world.users[Role.STREET_OPERATOR])
+    assert client.get(f"/cases/?area={world.streets[1].code}").status_code == 404
+    assert client.get("/cases/?area=999").status_code == 404
+
+
+def test_queue_pages(world, client, monkeypatch):
+    from wangge.cases import views_lists
+
+    monkeypatch.setattr(views_lists, "PAGE_SIZE", 2)
+    cases = [report(world) for _ in range(3)]
+    client.force_login(world.users[OP])
+    first, second = _listed(client.get("/cases/")), _listed(client.get("/cases/?page=2"))
+    assert len(first) == 2 and len(second) == 1 and first | second == {c.pk for c in cases}
+
+
+def test_queue_is_refused_without_cases_view(world, client):
+    client.force_login(world.users[Role.MEDIATOR])
+    assert client.get("/cases/").status_code == 403
+
+
+def _bulk(client, cases, target, **extra):
+    data = {"case": [c.pk for c in cases], "target": target, **extra}
+    for c in cases:
+        data[f"version_{c.pk}"] = c.version
+    return client.post("/cases/", data)
+
+
+def test_bulk_dispatch_to_a_department(world, client):
+    cases = [case_in(world, "registered") for _ in range(2)]
+    client.force_login(world.users[OP])
+    page = client.get("/cases/").content.decode()
+    assert 'id="bulk-form"' in page and f'name="version_{cases[0].pk}"' in page and "城管局" in page
+    response = _bulk(client, cases, str(world.department.pk))
+    assert response.status_code == 302
+    for c in cases:
+        c.refresh_from_db()
+        assert c.state == State.DISPATCHED and c.assignee_department == world.department
+    shown = client.get(response["Location"]).content.decode()
+    assert "已派遣 2 件" in shown
+
+
+def test_bulk_dispatch_by_catalogue_reports_each_failure(world, client):
+    fresh, stale, wrong_state = case_in(world, "registered"), case_in(world, "registered"), report(world)
+    old_version = stale.version
+    act(world.users[OP], stale, "escalate")  # someone moves it first: the operator's version is stale
+    stale.version = old_version
+    client.force_login(world.users[OP])
+    response = _bulk(client, [fresh, stale, wrong_state], "catalogue")
+    assert response.status_code == 302
+    fresh.refresh_from_db()
+    assert fresh.state == State.DISPATCHED and fresh.assignee_department == world.department
+    for c, was in ((stale, State.REPORTED), (wrong_state, State.REPORTED)):
+        c.refresh_from_db()
+        assert c.state == was and not CaseEvent.objects.filter(case=c, action="dispatch").exists()
+    shown = client.get(response["Location"]).content.decode()
+    assert "已派遣 1 件" in shown
+    assert f"{stale.number} 未派遣：已被他人修改，请刷新后重试" in shown
+    assert f"{wrong_state.number} 未派遣：当前状态不能派遣" in shown
+
+
+def test_bulk_dispatch_bad_input_changes_nothing(world, client):
+    case = case_in(world, "registered")
+    client.force_login(world.users[OP])
+    nothing = client.post("/cases/", {"target": "catalogue"})
+    assert nothing.status_code == 400 and "请勾选" in nothing.content.decode()
+    no_target = _bulk(client, [case], "")
+    assert no_target.status_code == 400 and "请选择承办部门" in no_target.content.decode()
+    far_district = Department.objects.create(code="XX", name="外区部门",
+                                             region=world.province)  # serves above: allowed
+    other = _bulk(client, [case], "999999")
+    assert other.status_code == 400
+    case.refresh_from_db()
+    assert case.state == State.REGISTERED
+    assert far_district.name in client.get("/cases/").content.decode()
+
+
+def test_bulk_dispatch_outside_the_area_or_by_a_non_operator(world, client):
+    away = _away(world)
+    act(world.users[OP], away, "register")
+    away.refresh_from_db()
+    client.force_login(world.users[Role.STREET_OPERATOR])
+    response = _bulk(client, [away], "catalogue")
+    assert response.status_code == 302
+    away.refresh_from_db()
+    assert away.state == State.REGISTERED
+    assert f"#{away.pk} 未派遣：事件不存在或不在辖区内" in client.get(response["Location"]).content.decode()
+    client.force_login(world.users[GRID])
+    home = case_in(world, "registered")
+    assert _bulk(client, [home], "catalogue").status_code == 403
+    home.refresh_from_db()
+    assert home.state == State.REGISTERED
+
+
+# ------------------------------------------------------------------ the supervision board
+
+
+def test_board_shows_what_the_poller_flagged_by_itself(world, client):
+    unsigned = case_in(world, "dispatched")
+    overdue = case_in(world, "accepted")
+    quiet = case_in(world, "dispatched")
+    past = timezone.now() - timedelta(hours=2)
+    Case.objects.filter(pk=unsigned.pk).update(accept_by=past)
+    Case.objects.filter(pk=overdue.pk).update(handle_by=past)
+    client.force_login(world.users[OP])
+    before = client.get("/cases/supervision/").content.decode()
+    assert f'data-case="{unsigned.pk}"' not in before
+    poller.poll()
+    response = client.get("/cases/supervision/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    unsigned_part = html[html.index('id="unsigned"'):html.index('id="overdue"')]
+    overdue_part = html[html.index('id="overdue"'):html.index('id="returned"')]
+    assert f'data-case="{unsigned.pk}"' in unsigned_part and f'data-case="{quiet.pk}"' not in unsigned_part
+    assert f'data-case="{overdue.pk}"' in overdue_part
+    assert "超时未签收" in html and "超期未办结" in html
+    forms = forms_on(unsigned_part)
+    assert {"supervise", "urge"} <= set(forms)
+
+
+def test_board_sections_returned_reworked_and_extension(world, client):
+    returned = case_in(world, "dispatched")
+    act(world.users[DEPT], returned, "return", reason="非本部门")
+    reworked = case_in(world, "handled")
+    act(world.users[OP], reworked, "verify_rework", reason="仍有垃圾")
+    pending = case_in(world, "accepted_pending")
+    client.force_login(world.users[Role.COMMUNITY_OPERATOR])
+    html = client.get("/cases/supervision/").content.decode()
+
+    def part(key, nxt):
+        return html[html.index(f'id="{key}"'):html.index(f'id="{nxt}"') if nxt else None]
+
+    assert f'data-case="{returned.pk}"' in part("returned", "reworked")
+    assert f'data-case="{reworked.pk}"' in part("reworked", "extension")
+    extension = part("extension", None)
+    assert f'data-case="{pending.pk}"' in extension
+    assert {"approve_extension", "deny_extension"} <= set(forms_on(extension))
+    assert 'data-count="returned"><strong>1</strong>' in html
+
+
+def test_board_supervise_goes_back_to_the_board(world, client):
+    case = case_in(world, "dispatched")
+    Case.objects.filter(pk=case.pk).update(accept_by=timezone.now() - timedelta(hours=1))
+    poller.poll()
+    case.refresh_from_db()
+    client.force_login(world.users[OP])
+    response = client.post(f"/cases/{case.pk}/act/supervise/", {"version": case.version, "note": "限今日签收",
+                                                                  "next": "/cases/supervision/"})
+    assert response.status_code == 302 and response["Location"] == "/cases/supervision/"
+    case.refresh_from_db()
+    assert case.supervise_count == 1
+    empty = client.post(f"/cases/{case.pk}/act/urge/", {"version": case.version, "note": "",
+                                                         "next": "/cases/supervision/"})
+    assert empty.status_code == 422
+
+
+def test_board_is_for_operators(world, client):
+    for role in (GRID, DEPT, Role.MEDIATOR):
+        client.force_login(world.users[role])
+        assert client.get("/cases/supervision/").status_code == 403
+
+
+def test_board_is_scoped(world, client):
+    away = _away(world)
+    act(world.users[OP], away, "register")
+    act(world.users[OP], away, "dispatch")
+    Case.objects.filter(pk=away.pk).update(accept_by=timezone.now() - timedelta(hours=1))
+    poller.poll()
+    client.force_login(world.users[Role.STREET_OPERATOR])
+    html = client.get("/cases/supervision/").content.decode()
+    assert f'data-case="{away.pk}"' not in html and "外街道事件" not in html
+
+
+# ------------------------------------------------------------------ the inbox
+
+
+def test_department_inbox_accept_then_handle_and_extension(world, client):
+    to_accept = case_in(world, "dispatched")
+    to_handle = case_in(world, "accepted")
+    not_ours = case_in(world, "registered")
+    Case.objects.filter(pk=to_handle.pk).update(handle_by=timezone.now() - timedelta(hours=3))
+    client.force_login(world.users[DEPT])
+    response = client.get("/cases/inbox/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    accept_part = html[html.index('id="to-accept"'):html.index('id="to-handle"')]
+    handle_part = html[html.index('id="to-handle"'):]
+    assert f'data-case="{to_accept.pk}"' in accept_part and {"accept", "return"} <= set(forms_on(accept_part))
+    assert f'data-case="{to_handle.pk}"' in handle_part and "已超期" in handle_part
+    assert {"handle", "request_extension"} <= set(forms_on(handle_part))
+    assert f'data-case="{not_ours.pk}"' not in html and "剩余" in accept_part
+
+    ok = client.post(f"/cases/{to_accept.pk}/act/accept/", {"version": to_accept.version, "next": "/cases/inbox/"})
+    assert ok.status_code == 302 and ok["Location"] == "/cases/inbox/"
+    to_accept.refresh_from_db()
+    assert to_accept.state == State.ACCEPTED
+
+    bad = client.post(f"/cases/{to_handle.pk}/act/request_extension/",
+                      {"version": to_handle.version, "days": "99", "reason": "协调", "next": "/cases/inbox/"})
+    assert bad.status_code == 422
+    to_handle.refresh_from_db()
+    assert to_handle.extension_requested_days is None
+    good = client.post(f"/cases/{to_handle.pk}/act/request_extension/",
+                       {"version": to_handle.version, "days": "3", "reason": "协调", "next": "/cases/inbox/"})
+    assert good.status_code == 302
+    to_handle.refresh_from_db()
+    assert to_handle.extension_requested_days == 3
+
+
+def test_lower_level_assignee_sees_the_case_in_the_inbox(world, client):
+    case = case_in(world, "registered")
+    act(world.users[OP], case, "dispatch", region=world.communities[0])
+    client.force_login(world.users[Role.COMMUNITY_OPERATOR])
+    html = client.get("/cases/inbox/").content.decode()
+    assert f'data-case="{case.pk}"' in html
+    client.force_login(world.users[DEPT])
+    assert f'data-case="{case.pk}"' not in client.get("/cases/inbox/").content.decode()
+
+
+# ------------------------------------------------------------------ my cases
+
+
+def test_mine_shows_my_reports_my_tasks_and_my_grid(world, client):
+    mine = report(world)
+    task = case_in(world, "registered")
+    act(world.users[OP], task, "dispatch", region=world.grids[0])
+    away = _away(world)
+    client.force_login(world.users[GRID])
+    response = client.get("/cases/mine/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    tasks = html[html.index('id="my-tasks"'):html.index('id="my-reports"')]
+    assert f'data-case="{task.pk}"' in tasks and f'data-case="{mine.pk}"' not in tasks
+    reports = html[html.index('id="my-reports"'):html.index('id="area-open"')]
+    assert f'data-case="{mine.pk}"' in reports
+    assert f'data-case="{away.pk}"' not in html
+    client.force_login(world.users[DEPT])
+    assert client.get("/cases/mine/").status_code == 403
+
+
+def test_nav_links_by_role(world, client):
+    client.force_login(world.users[GRID])
+    html = client.get("/cases/mine/").content.decode()
+    assert 'href="/cases/report/"' in html and 'href="/cases/supervision/"' not in html
+    client.force_login(world.users[OP])
+    html = client.get("/cases/").content.decode()
+    assert 'href="/cases/supervision/"' in html and 'href="/cases/inbox/"' in html

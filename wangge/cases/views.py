@@ -1,0 +1,122 @@
+"""Case workbenches (事件工作台): the command centre's queue, the supervision board, a department's inbox,
+a grid worker's phone pages (report, mine) and the case page with its action forms.
+
+The pages live in views_lists.py (queue, board, inbox, mine), views_case.py (case page and actions) and
+views_report.py (上报 and the duplicate check); this module keeps what they share.
+
+Every read goes through `Case.objects.visible_to(request.user)` or `get_visible_or_404`, so a case outside
+the user's area answers 404. Every change goes through `services.do_act` / `do_report_case`; a refusal
+(workflow, stale version, bad input) changes nothing and is shown with its reason.
+"""
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from wangge.areas.models import Region
+from wangge.cases.models import Case, CaseEvent
+from wangge.core.models import Department, User
+from wangge.core.roles import Role, can
+from wangge.core.scoping import ALL, scope_prefix
+
+PAGE_SIZE = 30
+
+# The inputs each action's form carries, exactly the parameter names services.do_act takes.
+ACTION_PARAMS = {
+    "register": ("note",), "reject": ("reason",), "dispatch": ("department", "region"), "accept": (),
+    "return": ("reason",), "request_extension": ("days", "reason"), "approve_extension": ("note",),
+    "deny_extension": ("reason",), "handle": ("feedback",), "verify_close": ("note",),
+    "verify_rework": ("reason",), "escalate": ("reason",), "supervise": ("note",), "urge": ("note",),
+    "merge": ("into",), "rate": ("rating", "note"), "self_resolve": ("resolution",),
+}
+
+
+def require(user, permission: str):
+    if not can(user, permission):
+        raise PermissionDenied
+
+
+def require_reporter(user):
+    """The report pages are for people: a connected system (Role.SYSTEM) reports through the API."""
+    if not can(user, "cases.report") or user.role == Role.SYSTEM:
+        raise PermissionDenied
+
+
+def cases_for(user):
+    """The user's cases, with what the lists show."""
+    return Case.objects.visible_to(user).select_related(
+        "category__major", "grid", "assignee_department", "assignee_region", "owner_region")
+
+
+def safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """"/51/5101/510107/" -> ["/51/", "/51/5101/", "/51/5101/510107/"]."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+
+
+def departments_serving(user):
+    """Departments a user may dispatch to: those serving the user's node (at or above it) and those inside it."""
+    prefix = scope_prefix(user)
+    if prefix is ALL:
+        return Department.objects.select_related("region").order_by("code")
+    if prefix is None:
+        return Department.objects.none()
+    return (Department.objects.filter(Q(region__path__in=ancestor_paths(prefix)) | Q(region__path__startswith=prefix))
+            .select_related("region").order_by("code"))
+
+
+def departments_for_case(case):
+    """Departments serving the case's grid (at the grid or above it)."""
+    return (Department.objects.filter(region__path__in=ancestor_paths(case.grid.path))
+            .select_related("region").order_by("code"))
+
+
+def lower_regions_for(case, user):
+    """Levels below the user's own that hold the case (派往下级): the community, the grid, …"""
+    if not user.region_id:
+        return []
+    own = user.region.path
+    return list(Region.objects.filter(path__in=ancestor_paths(case.grid.path), path__startswith=own)
+                .exclude(pk=user.region_id).order_by("path"))
+
+
+def staff_labels(viewer, users) -> dict:
+    """Names of staff the viewer may see; a role name for the others (not the viewer's to know)."""
+    users = [u for u in users if u is not None]
+    visible = set(User.objects.visible_to(viewer).filter(pk__in=[u.pk for u in users]).values_list("pk", flat=True))
+    labels = {}
+    for u in users:
+        if u.pk in visible or u.pk == viewer.pk:
+            labels[u.pk] = u.full_name or u.username
+        else:
+            labels[u.pk] = str(Role(u.role).label) if u.role in Role.values else "工作人员"
+    return labels
+
+
+def timeline(viewer, case) -> list[dict]:
+    """The case's events, oldest first, each with the actor as the viewer may know them."""
+    events = list(CaseEvent.objects.filter(case=case).select_related("actor").order_by("at", "id"))
+    labels = staff_labels(viewer, [e.actor for e in events])
+    rows = []
+    for event in events:
+        if event.actor_id:
+            who = labels.get(event.actor_id, "工作人员")
+        else:
+            who = {"citizen": "群众", "system": "系统"}.get(event.actor_name, "系统")
+        rows.append({"event": event, "who": who})
+    return rows
+
+
+def reporter_label(viewer, case) -> str:
+    if case.anonymous:
+        return "匿名"
+    if case.reporter_id:
+        return staff_labels(viewer, [case.reporter])[case.reporter_id]
+    return case.reporter_name or "—"

@@ -1,0 +1,174 @@
+"""The case page (案卷): header, description, map, photos, people, timeline, duplicates and one form per
+allowed action; and the POST that takes an action.
+
+Action-form contract (the browser tests drive it): each allowed action is a
+`<form method="post" action="/cases/<pk>/act/<action>/" data-action="<action>">` with a hidden `version`
+and inputs named exactly as the action's parameters (views.ACTION_PARAMS), and one submit button.
+
+A refused action changes nothing and re-renders the case page with the reason and the status:
+404 outside the area, 403 not allowed (state, role, guard), 409 a stale version, 422 bad input.
+"""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from wangge.cases import services, workflow
+from wangge.cases.models import Case, CasePhoto
+from wangge.cases.services import ConflictError
+from wangge.cases.templatetags.cases_tags import ACTION_LABELS, RATING_LABELS
+from wangge.cases.views import (
+    ACTION_PARAMS,
+    cases_for,
+    departments_for_case,
+    lower_regions_for,
+    require,
+    safe_next,
+    staff_labels,
+    timeline,
+)
+from wangge.core.roles import OPERATORS
+from wangge.core.scoping import get_visible_or_404
+from wangge.core.services import OperationError
+
+# Actions whose form carries photos (multipart), and the stage they are kept under.
+PHOTO_STAGES = {"handle": "handle", "verify_close": "verify", "verify_rework": "verify"}
+
+
+def _people(viewer, case) -> dict:
+    """Who reported it and who entered it; phones masked. Staff are named only when the viewer may know them."""
+    staff = staff_labels(viewer, [case.reporter]) if case.reporter_id else {}
+    entered_by = staff.get(case.reporter_id)
+    if case.anonymous:
+        reporter = "匿名"
+    elif case.reporter_id and case.reporter_name == (case.reporter.full_name or case.reporter.username):
+        reporter, entered_by = entered_by, None  # a staff member reporting themselves
+    else:
+        reporter = case.reporter_name or "—"
+    return {"reporter": reporter, "entered_by": entered_by,
+            "reporter_phone": "" if case.anonymous else case.reporter_phone}
+
+
+def _duplicates(user, case, allowed):
+    """Possible duplicates an operator may merge this case into (only cases the operator sees)."""
+    if "merge" not in allowed or case.lng is None:
+        return []
+    from wangge.cases.duplicates import find_duplicates
+
+    return find_duplicates(case.category, case.lng, case.lat, f"{case.title} {case.description}",
+                           exclude_id=case.pk, limit=5, queryset=cases_for(user))
+
+
+def case_context(request, case, *, failed_action=None, error=None, values=None) -> dict:
+    user = request.user
+    allowed = workflow.allowed_actions(case, user)
+    forms = [{"action": a, "label": ACTION_LABELS.get(a, a), "params": ACTION_PARAMS[a],
+              "error": error if a == failed_action else None,
+              "values": (values or {}) if a == failed_action else {}} for a in allowed]
+    context = {
+        "case": case, "forms": forms, "allowed": allowed, "timeline": timeline(user, case),
+        "photos": CasePhoto.objects.filter(case=case).order_by("uploaded_at", "id"),
+        "duplicates": _duplicates(user, case, allowed),
+        "departments": departments_for_case(case) if "dispatch" in allowed else [],
+        "catalogue_departments": services.departments_for(case) if "dispatch" in allowed else [],
+        "lower_regions": lower_regions_for(case, user) if "dispatch" in allowed else [],
+        "ratings": list(RATING_LABELS.items()), "error": error, "failed_action": failed_action,
+        "merged_into": (cases_for(user).filter(pk=case.merged_into_id).first() if case.merged_into_id else None),
+        "is_operator": user.role in OPERATORS,
+        "photo_actions": set(PHOTO_STAGES),
+        **_people(user, case),
+    }
+    return context
+
+
+@login_required
+@require_GET
+def detail(request, pk):
+    require(request.user, "cases.view")
+    case = get_visible_or_404(cases_for(request.user).select_related("reporter", "category__major"),
+                              request.user, pk=pk)
+    return render(request, "cases/detail.html", case_context(request, case))
+
+
+def _params(request, action) -> dict:
+    """The action's inputs as posted; an empty department or region means "not chosen"."""
+    params = {}
+    for name in ACTION_PARAMS[action]:
+        value = (request.POST.get(name) or "").strip()
+        if name in ("department", "region"):
+            if not value:
+                continue
+            if not value.isdigit():
+                raise OperationError("请从列表中选择 / choose from the list", field=name)
+            value = int(value)
+        params[name] = value
+    return params
+
+
+def _into(user, value):
+    """The original of a merge, given by id or by its number, among the cases the user sees."""
+    if not value:
+        raise OperationError("请选择要并入的原事件 / choose the original case", field="into")
+    cases = cases_for(user)
+    found = cases.filter(pk=int(value)).first() if value.isdigit() else cases.filter(number=value.upper()).first()
+    if found is None:
+        raise OperationError("原事件不存在或不在辖区内 / original case not found in your area", field="into")
+    return found
+
+
+STATUS_BY_REASON = {"area": 404, "role": 403, "state": 403, "guard": 403, "action": 403}
+
+
+@login_required
+@require_POST
+def act(request, pk, action):
+    """Take one action on a case (POST from the case page, the board or the inbox)."""
+    user = request.user
+    require(user, "cases.view")
+    if action not in ACTION_PARAMS:
+        raise Http404
+    case = get_visible_or_404(cases_for(user).select_related("reporter"), user, pk=pk)
+    values = {name: request.POST.get(name, "") for name in ACTION_PARAMS[action]}
+    version = (request.POST.get("version") or "").strip()
+    files = request.FILES.getlist("photos") if action in PHOTO_STAGES else []
+    try:
+        if not version.isdigit():
+            raise OperationError("缺少版本号，请刷新后重试 / version is missing", field="version")
+        params = _params(request, action)
+        if action == "merge":
+            params["into"] = _into(user, params["into"])
+        with transaction.atomic():
+            if files:
+                from wangge.cases.photos import clean_photos, do_add_photos
+
+                clean_photos(files)  # not an image, too large, too many: refused before anything changes
+            fresh = services.do_act(user, case, action, expected_version=int(version), **params)
+            if files:
+                for f in files:
+                    f.seek(0)
+                do_add_photos(user, fresh, files, stage=PHOTO_STAGES[action])
+    except ConflictError as exc:
+        return _refused(request, case, action, exc.message, 409, values)
+    except workflow.WorkflowError as exc:
+        if exc.reason == "area":
+            raise Http404
+        return _refused(request, case, action, exc.message, STATUS_BY_REASON.get(exc.reason, 403), values)
+    except OperationError as exc:
+        return _refused(request, case, action, exc.message, 422, values)
+    messages.success(request, f"{fresh.number}：{ACTION_LABELS.get(action, action)}完成")
+    here = reverse("cases:detail", args=[case.pk])
+    target = safe_next(request, here)
+    if target == here and not cases_for(user).filter(pk=case.pk).exists():
+        target = reverse("cases:inbox")  # returned by a department: no longer theirs to see
+    return redirect(target)
+
+
+def _refused(request, case, action, message, status, values):
+    case = Case.objects.select_related("category__major", "grid", "assignee_department", "assignee_region",
+                                       "owner_region", "reporter").get(pk=case.pk)
+    context = case_context(request, case, failed_action=action, error=message, values=values)
+    return render(request, "cases/detail.html", context, status=status)
+

@@ -1,0 +1,284 @@
+"""The lists: the command centre's queue (filters, sort, bulk dispatch), the supervision board (督办台), a
+department's inbox (待办) and a grid worker's own cases (我的)."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Case as CaseWhen, IntegerField, Q, Value, When
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods
+
+from wangge.areas.models import Level, Region
+from wangge.cases import poller, services, workflow
+from wangge.cases.models import OPEN_STATES, Category, Channel, MajorCategory, State
+from wangge.cases.services import ConflictError
+from wangge.cases.templatetags.cases_tags import CHANNEL_LABELS, STATE_LABELS
+from wangge.cases.views import PAGE_SIZE, cases_for, departments_serving, require, require_reporter
+from wangge.core.roles import OPERATORS, Role
+from wangge.core.scoping import get_visible_or_404
+from wangge.core.services import OperationError
+
+SORTS = {
+    "reported": ("-reported_at", "-id"),
+    "oldest": ("reported_at", "id"),
+    "deadline": ("handle_by", "id"),
+    "priority": ("-urgent", "handle_by", "id"),
+}
+SORT_LABELS = {"reported": "上报时间（新→旧）", "oldest": "上报时间（旧→新）", "deadline": "办理期限（近→远）",
+               "priority": "优先级（紧急在前）"}
+BOARD_LIMIT = 50
+
+
+def is_operator(user) -> bool:
+    return user.role in OPERATORS
+
+
+# ------------------------------------------------------------------ the queue
+
+
+def _filters(request, user) -> tuple[dict, "Region | None"]:
+    """The queue's filters as given; an area outside the user's answers 404 like any other address."""
+    get = request.GET
+    chosen = {key: (get.get(key) or "").strip()[:60] for key in
+              ("state", "major", "category", "channel", "area", "q", "sort")}
+    chosen["overdue"] = get.get("overdue") == "1"
+    chosen["unsigned"] = get.get("unsigned") == "1"
+    area = None
+    if chosen["area"]:
+        area = get_visible_or_404(Region, user, code=chosen["area"])
+    if chosen["sort"] not in SORTS:
+        chosen["sort"] = "reported"
+    return chosen, area
+
+
+def filtered_cases(user, chosen, area, now=None):
+    now = now or timezone.now()
+    cases = cases_for(user)
+    if chosen["state"] in State.values:
+        cases = cases.filter(state=chosen["state"])
+    elif chosen["state"] == "open":
+        cases = cases.filter(state__in=OPEN_STATES)
+    if chosen["major"]:
+        cases = cases.filter(category__major__code=chosen["major"])
+    if chosen["category"].isdigit():
+        cases = cases.filter(category_id=int(chosen["category"]))
+    if chosen["channel"] in Channel.values:
+        cases = cases.filter(channel=chosen["channel"])
+    if area is not None:
+        cases = cases.filter(grid__path__startswith=area.path)
+    if chosen["overdue"]:
+        cases = cases.filter(state__in=poller.OVERDUE_STATES, handle_by__lt=now)
+    if chosen["unsigned"]:
+        cases = cases.filter(state=State.DISPATCHED, accept_by__lt=now)
+    q = chosen["q"]
+    if q:
+        cases = cases.filter(Q(number__icontains=q) | Q(title__contains=q) | Q(description__contains=q)
+                             | Q(address__contains=q) | Q(tracking_code=q.upper()))
+    if chosen["sort"] == "priority":
+        cases = cases.annotate(urgent=CaseWhen(When(priority="urgent", then=Value(1)), default=Value(0),
+                                            output_field=IntegerField()))
+    return cases.order_by(*SORTS[chosen["sort"]])
+
+
+def _areas(user):
+    """Streets, communities and grids under the user's node, for the area filter."""
+    node = user.scope_node
+    regions = Region.objects.visible_to(user).filter(level__in=(Level.STREET, Level.COMMUNITY, Level.GRID))
+    if node is not None:
+        regions = regions.exclude(pk=node.pk)
+    return regions.order_by("path")
+
+
+def _categories(user):
+    """The minor classes to filter by; a department handler sees its own department's classes only."""
+    categories = Category.objects.filter(active=True).select_related("major").order_by("major__code", "code")
+    if user.role == Role.DEPARTMENT_HANDLER and user.department_id:
+        department = user.department
+        own = [c.pk for c in categories.prefetch_related("departments")
+               if department.code in (c.department_codes or []) or department in c.departments.all()]
+        categories = categories.filter(pk__in=own)
+    return categories
+
+
+def _query(chosen) -> str:
+    keep = {k: v for k, v in chosen.items() if v and k not in ("overdue", "unsigned")}
+    if chosen["overdue"]:
+        keep["overdue"] = "1"
+    if chosen["unsigned"]:
+        keep["unsigned"] = "1"
+    return urlencode(keep)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def queue(request):
+    """指挥中心案件队列: every case in the user's area, filtered and sorted; operators bulk-dispatch."""
+    user = request.user
+    require(user, "cases.view")
+    if request.method == "POST":
+        return _bulk_dispatch(request)
+    return _render_queue(request)
+
+
+def _render_queue(request, status=200, errors=None):
+    user = request.user
+    chosen, area = _filters(request, user)
+    page = Paginator(filtered_cases(user, chosen, area), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = _query(chosen)
+    context = {
+        "page": page, "chosen": chosen, "query": query,
+        "states": [("open", "未办结")] + list(STATE_LABELS.items()),
+        "channels": list(CHANNEL_LABELS.items()),
+        "majors": MajorCategory.objects.filter(active=True).order_by("code"),
+        "categories": _categories(user),
+        "areas": _areas(user), "sorts": list(SORT_LABELS.items()),
+        "can_dispatch": is_operator(user),
+        "departments": departments_serving(user) if is_operator(user) else [],
+        "errors": errors or {},
+        "here": request.get_full_path(),
+    }
+    return render(request, "cases/queue.html", context, status=status)
+
+
+def _bulk_dispatch(request):
+    """批量派遣: each ticked case goes through do_act with the version the operator saw."""
+    user = request.user
+    if not is_operator(user):
+        return _render_queue(request, 403, {"all": "仅指挥中心工作人员可批量派遣 / operators only"})
+    ids = [v for v in request.POST.getlist("case") if v.isdigit()]
+    target = (request.POST.get("target") or "").strip()
+    errors = {}
+    if not ids:
+        errors["case"] = "请勾选要派遣的事件 / tick the cases to dispatch"
+    department = None
+    if target != "catalogue":
+        department = departments_serving(user).filter(pk=int(target)).first() if target.isdigit() else None
+        if department is None:
+            errors["target"] = "请选择承办部门或“按事项清单” / choose a department or by catalogue"
+    if errors:
+        return _render_queue(request, 400, errors)
+    done, failed = [], []
+    visible = {c.pk: c for c in cases_for(user).filter(pk__in=ids)}
+    for pk in dict.fromkeys(int(v) for v in ids):
+        case = visible.get(pk)
+        if case is None:
+            failed.append((f"#{pk}", "事件不存在或不在辖区内"))
+            continue
+        version = request.POST.get(f"version_{pk}", "")
+        if not version.isdigit():
+            failed.append((case.number, "缺少版本号，请刷新后重试"))
+            continue
+        params = {"department": department} if department is not None else {}
+        try:
+            services.do_act(user, case, "dispatch", expected_version=int(version), **params)
+        except ConflictError:
+            failed.append((case.number, "已被他人修改，请刷新后重试"))
+        except workflow.WorkflowError as exc:
+            failed.append((case.number, _why(exc)))
+        except OperationError as exc:
+            failed.append((case.number, exc.message))
+        else:
+            done.append(case.number)
+    if done:
+        messages.success(request, f"已派遣 {len(done)} 件：{'、'.join(done)}")
+    for number, why in failed:
+        messages.error(request, f"{number} 未派遣：{why}")
+    if not done and not failed:
+        messages.info(request, "没有派遣任何事件")
+    back = request.POST.get("query", "")
+    return redirect(reverse("cases:queue") + (f"?{back}" if back and "\n" not in back else ""))
+
+
+def _why(exc) -> str:
+    if exc.reason == "state":
+        return "当前状态不能派遣（不是“已立案”）"
+    if exc.reason == "role":
+        return "当前角色不能派遣"
+    if exc.reason == "area":
+        return "事件不在辖区内"
+    return exc.message
+
+
+# ------------------------------------------------------------------ the supervision board
+
+
+def board_sections(user):
+    """(key, title, queryset) for each section of the board, scoped."""
+    base = cases_for(user)
+    return [
+        ("unsigned", "超时未签收", base.filter(unsigned_flagged_at__isnull=False, state=State.DISPATCHED)
+         .order_by("accept_by", "id")),
+        ("overdue", "超期未办结", base.filter(overdue_flagged_at__isnull=False, state__in=OPEN_STATES)
+         .order_by("handle_by", "id")),
+        ("returned", "被退回", base.filter(return_count__gt=0, state__in=OPEN_STATES).order_by("-returned_at", "-id")),
+        ("reworked", "返工", base.filter(rework_count__gt=0, state__in=OPEN_STATES).order_by("handle_by", "id")),
+        ("extension", "延期待审批", base.filter(extension_requested_days__isnull=False, state=State.ACCEPTED)
+         .order_by("handle_by", "id")),
+    ]
+
+
+def _with_actions(user, cases, wanted):
+    rows = []
+    for case in cases:
+        allowed = workflow.allowed_actions(case, user)
+        rows.append({"case": case, "actions": [a for a in wanted if a in allowed]})
+    return rows
+
+
+@login_required
+@require_GET
+def board(request):
+    """督办台: unsigned, overdue, returned, reworked and extension requests, with supervise/urge at hand."""
+    user = request.user
+    require(user, "cases.supervise")
+    sections = []
+    for key, title, cases in board_sections(user):
+        wanted = ("approve_extension", "deny_extension") if key == "extension" else ("supervise", "urge")
+        sections.append({"key": key, "title": title, "count": cases.count(),
+                         "rows": _with_actions(user, cases[:BOARD_LIMIT], wanted)})
+    return render(request, "cases/board.html", {"sections": sections, "limit": BOARD_LIMIT,
+                                                "here": request.get_full_path()})
+
+
+# ------------------------------------------------------------------ the inbox and my cases
+
+
+def assigned_to(user):
+    """Cases dispatched to the user's department, or to the user's own level (派往下级)."""
+    q = Q(pk__in=[])
+    if user.department_id:
+        q |= Q(assignee_department_id=user.department_id)
+    if user.region_id:
+        q |= Q(assignee_region_id=user.region_id)
+    return cases_for(user).filter(q)
+
+
+@login_required
+@require_GET
+def inbox(request):
+    """待办: dispatched to me (签收/退回) and accepted (处置反馈/申请延期), each with its deadline."""
+    user = request.user
+    require(user, "cases.view")
+    mine = assigned_to(user)
+    to_accept = list(mine.filter(state=State.DISPATCHED).order_by("accept_by", "id"))
+    to_handle = list(mine.filter(state=State.ACCEPTED).order_by("handle_by", "id"))
+    rows_accept = _with_actions(user, to_accept, ("accept", "return"))
+    rows_handle = _with_actions(user, to_handle, ("handle", "request_extension", "return"))
+    return render(request, "cases/inbox.html", {"to_accept": rows_accept, "to_handle": rows_handle,
+                                                "now": timezone.now(), "here": request.get_full_path()})
+
+
+@login_required
+@require_GET
+def mine(request):
+    """我的: what I reported, what was sent to my grid, and my grid's open cases (phone first)."""
+    user = request.user
+    require_reporter(user)
+    cases = cases_for(user)
+    reported = cases.filter(reporter=user).order_by("-reported_at", "-id")[:30]
+    tasks = assigned_to(user).filter(state__in=OPEN_STATES).order_by("handle_by", "id")
+    area_open = cases.filter(state__in=OPEN_STATES).order_by("handle_by", "id")[:30]
+    return render(request, "cases/mine.html", {"reported": reported, "tasks": tasks, "area_open": area_open,
+                                               "node": user.scope_node})

@@ -1,0 +1,81 @@
+"""上报 (the grid worker's phone page, and the operators' 12345 / 领导交办 entry) and the duplicate check
+it calls before submitting."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from wangge.cases import services
+from wangge.cases.forms import ReportForm
+from wangge.cases.models import Category, Channel
+from wangge.cases.views import cases_for, require_reporter
+from wangge.core.services import OperationError
+
+MAX_TEXT = 500
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report(request):
+    user = request.user
+    require_reporter(user)
+    status = 200
+    if request.method == "POST":
+        form = ReportForm(user, request.POST)
+        files = request.FILES.getlist("photos")
+        if form.is_valid():
+            try:
+                case = _report(user, form.cleaned_data, files)
+            except OperationError as exc:
+                form.add_operation_error(exc)
+            else:
+                if case.self_resolved:
+                    messages.success(request, f"已上报并当场解决：{case.number}")
+                else:
+                    messages.success(request, f"已上报：{case.number}（查询码 {case.tracking_code}）")
+                return redirect(reverse("cases:detail", args=[case.pk]))
+        status = 400
+    else:
+        form = ReportForm(user)
+    node = user.scope_node
+    return render(request, "cases/report.html", {"form": form, "map_code": node.code if node else ""},
+                  status=status)
+
+
+def _report(user, data, files):
+    """One operation: the photos are checked first, then the report, its photos and 当场解决 together."""
+    return services.do_report_case(
+        user, category=data["category"], title=data["title"], description=data["description"],
+        lng=data["lng"], lat=data["lat"], crs="wgs84", grid=data["grid"],
+        channel=data.get("channel") or Channel.GRID_WORKER, reporter_name=data.get("reporter_name", ""),
+        reporter_phone=data.get("reporter_phone", ""), priority=data.get("priority") or None,
+        address=data["address"], external_id=data.get("external_id", ""), photos=files or None,
+        resolved_on_spot=bool(data.get("self_resolved")), resolution=data.get("resolution", ""))
+
+
+@login_required
+@require_GET
+def report_duplicates(request):
+    """Open cases like the one being reported (same category, near, recent, similar text), among those the
+    reporter may see: an htmx fragment for the report page."""
+    user = request.user
+    require_reporter(user)
+    get = request.GET
+    found = []
+    category_id = (get.get("category") or "").strip()
+    try:
+        lng, lat = float(get.get("lng") or ""), float(get.get("lat") or "")
+    except ValueError:
+        lng = lat = None
+    category = Category.objects.filter(pk=int(category_id)).first() if category_id.isdigit() else None
+    code = (get.get("code") or "").strip()  # or the full catalogue code, 01001
+    if category is None and len(code) == 5 and code.isdigit():
+        category = Category.objects.filter(major__code=code[:2], code=code[2:]).first()
+    if category is not None and lng is not None and -180 <= lng <= 180 and -90 <= lat <= 90:
+        from wangge.cases.duplicates import find_duplicates
+
+        text = f"{get.get('title', '')[:MAX_TEXT]} {get.get('description', '')[:MAX_TEXT]}".strip()
+        found = find_duplicates(category, lng, lat, text, limit=5, queryset=cases_for(user))
+    return render(request, "cases/_duplicates.html", {"duplicates": found, "asked": category is not None
+                                                      and lng is not None})
