@@ -1,0 +1,153 @@
+/* Citizen portal: the grid map (ECharts, our own GeoJSON from /portal/map.json), taking a position from
+ * a tap on the map or from the phone, and the two-level category select. Every page still submits
+ * without it; only the position needs it.
+ *
+ * <div data-portal-map data-outline-url=".." data-form="FORM-ID">  a tap sets FORM's lng/lat, crs=wgs84
+ * <button data-geolocate="FORM-ID">  the phone's position: inside WeChat (MicroMessenger) the JS-SDK's
+ *     wx.getLocation answers in GCJ-02 when the page has it configured; the browser's Geolocation API
+ *     answers in WGS-84. The hidden crs input says which, and the server converts.
+ * After a position is set the form gets a bubbling "change" event (htmx listens for it).
+ *
+ * window.portalMaps[FORM-ID].setPoint(lng, lat, crs) does what a tap does (tests use it).
+ */
+(function () {
+  "use strict";
+
+  window.portalMaps = window.portalMaps || {};
+
+  function setPoint(form, lng, lat, crs, how) {
+    form.querySelector("[name=lng]").value = Number(lng).toFixed(7);
+    form.querySelector("[name=lat]").value = Number(lat).toFixed(7);
+    form.querySelector("[name=crs]").value = crs || "wgs84";
+    var status = form.querySelector("[data-geo-status]");
+    if (status) {
+      status.textContent = (how || "已选位置") + "：" + Number(lng).toFixed(5) + ", " + Number(lat).toFixed(5);
+      status.dataset.state = "found";
+    }
+    var map = window.portalMaps[form.id];
+    if (map && (crs || "wgs84") === "wgs84") { map.mark(lng, lat); }
+    form.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  function say(form, text, state) {
+    var status = form.querySelector("[data-geo-status]");
+    if (status) { status.textContent = text; status.dataset.state = state || ""; }
+  }
+
+  function drawMap(el) {
+    var form = document.getElementById(el.dataset.form);
+    if (!form || !window.echarts) { return; }
+    var chart = window.echarts.init(el);
+    var marker = [];
+    var api = {
+      chart: chart,
+      setPoint: function (lng, lat, crs) { setPoint(form, lng, lat, crs); },
+      mark: function (lng, lat) {
+        marker = [[Number(lng), Number(lat)]];
+        chart.setOption({ series: [{ id: "marker", data: marker }] });
+      }
+    };
+    window.portalMaps[form.id] = api;
+    fetch(el.dataset.outlineUrl, { credentials: "omit" })
+      .then(function (r) { return r.json(); })
+      .then(function (geojson) {
+        window.echarts.registerMap("portal-grids", geojson);
+        var many = geojson.features.length > 60;
+        chart.setOption({
+          geo: {
+            map: "portal-grids", roam: true, nameProperty: "code", selectedMode: false,
+            label: { show: !many, formatter: function (p) { return nameOf(geojson, p.name); }, fontSize: 11,
+                     color: "#4a5668" },
+            itemStyle: { areaColor: "#e8eff9", borderColor: "#1d4f91", borderWidth: 1 },
+            emphasis: { itemStyle: { areaColor: "#cfe0f4" }, label: { show: true, formatter: function (p) {
+              return nameOf(geojson, p.name); } } }
+          },
+          series: [{ id: "marker", type: "scatter", coordinateSystem: "geo", data: marker, symbol: "pin",
+                     symbolSize: 34, itemStyle: { color: "#d9534f" }, silent: true }]
+        });
+        var lng = form.querySelector("[name=lng]").value, lat = form.querySelector("[name=lat]").value;
+        if (lng && lat && form.querySelector("[name=crs]").value === "wgs84") { api.mark(lng, lat); }
+        el.dataset.ready = "1";
+      })
+      .catch(function () { el.textContent = "地图加载失败，请使用“使用我的位置”。"; });
+    chart.getZr().on("click", function (e) {
+      var point = chart.convertFromPixel({ geoIndex: 0 }, [e.offsetX, e.offsetY]);
+      if (point && isFinite(point[0]) && isFinite(point[1])) { setPoint(form, point[0], point[1], "wgs84", "已在地图上选定"); }
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+
+  function nameOf(geojson, code) {
+    for (var i = 0; i < geojson.features.length; i++) {
+      if (geojson.features[i].properties.code === code) { return geojson.features[i].properties.name; }
+    }
+    return "";
+  }
+
+  function inWeChat() { return /MicroMessenger/i.test(navigator.userAgent); }
+
+  function geolocate(form) {
+    say(form, "正在获取位置…", "waiting");
+    // WeChat's JS-SDK is not shipped with the portal (it needs the official account's signature); when a
+    // deployment adds and configures it, its GCJ-02 answer is used and labelled as such.
+    if (inWeChat() && window.wx && typeof window.wx.getLocation === "function") {
+      window.wx.getLocation({
+        type: "gcj02",
+        success: function (res) { setPoint(form, res.longitude, res.latitude, "gcj02", "已获取位置"); },
+        fail: function () { browserPosition(form); }
+      });
+      return;
+    }
+    browserPosition(form);
+  }
+
+  function browserPosition(form) {
+    if (!navigator.geolocation) { say(form, "无法获取位置，请在地图上点选。", "failed"); return; }
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      setPoint(form, pos.coords.longitude, pos.coords.latitude, "wgs84", "已获取位置");
+    }, function () { say(form, "无法获取位置，请在地图上点选。", "failed"); },
+    { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
+  }
+
+  function categories(form) {
+    var major = form.querySelector("select[name=major]");
+    var minor = form.querySelector("select[name=category]");
+    if (!major || !minor) { return; }
+    var groups = Array.prototype.slice.call(minor.querySelectorAll("optgroup"));
+    var sync = function () {
+      groups.forEach(function (g) {
+        var show = !major.value || g.label.indexOf(major.value + " ") === 0;
+        g.hidden = !show;
+        g.disabled = !show;
+      });
+      var chosen = minor.selectedOptions[0];
+      if (chosen && chosen.parentNode.disabled) { minor.value = ""; }
+    };
+    major.addEventListener("change", sync);
+    minor.addEventListener("change", function () {
+      var chosen = minor.selectedOptions[0];
+      if (chosen && chosen.parentNode.tagName === "OPTGROUP" && !major.value) {
+        major.value = chosen.parentNode.label.split(" ")[0];
+      }
+    });
+    sync();
+  }
+
+  function contact(form) {
+    var box = form.querySelector("[name=anonymous]");
+    var fields = form.querySelector("[data-contact]");
+    if (!box || !fields) { return; }
+    var sync = function () { fields.hidden = box.checked; };
+    box.addEventListener("change", sync);
+    sync();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-portal-map]").forEach(drawMap);
+    document.querySelectorAll("[data-geolocate]").forEach(function (button) {
+      var form = document.getElementById(button.dataset.geolocate);
+      if (form) { button.addEventListener("click", function () { geolocate(form); }); }
+    });
+    document.querySelectorAll("[data-report-form]").forEach(function (form) { categories(form); contact(form); });
+  });
+})();

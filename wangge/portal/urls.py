@@ -1,0 +1,19 @@
+"""The citizen portal under /portal/ (namespace "portal"): public, no account."""
+from django.urls import path
+
+from wangge.portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("portal/", views.index, name="index"),
+    path("portal/report/", views.report, name="report"),
+    path("portal/report/similar/", views.similar, name="similar"),
+    path("portal/report/done/<str:code>/", views.receipt, name="receipt"),
+    path("portal/track/", views.track, name="track"),
+    path("portal/track/<str:code>/", views.case_page, name="case"),
+    path("portal/track/<str:code>/rate/", views.rate, name="rate"),
+    path("portal/grid-worker/", views.grid_worker, name="grid_worker"),
+    path("portal/grid-worker/lookup/", views.grid_worker_lookup, name="grid_worker_lookup"),
+    path("portal/map.json", views.map_outline, name="map"),
+]
