@@ -52,14 +52,15 @@ PROVINCE_CODE, CITY_CODE, DISTRICT_CODE = "51", "5101", "510107"
 OUTLINE_GB = "156" + DISTRICT_CODE
 DIVISIONS_CSV = Path(__file__).resolve().parent.parent / "areas" / "fixtures" / "divisions-chengdu-wuhou-chenghua.csv"
 
-# 职能部门: (code, short name, department name). One handler each.
+# 职能部门: (code, short name, department name). One handler each. The codes are the ones the default
+# 事项清单 (cases migration 0002) names in `department_codes`, so dispatch finds a department for every category.
 DEPARTMENTS = (
     ("CG", "城管", "区城市管理局"),
     ("ZJ", "住建", "区住房和城乡建设局"),
-    ("STHJ", "生态环境", "区生态环境局"),
+    ("HB", "生态环境", "区生态环境局"),
     ("GA", "公安", "区公安分局"),
     ("XF", "消防", "区消防救援大队"),
-    ("SCJG", "市场监管", "区市场监督管理局"),
+    ("SJ", "市场监管", "区市场监督管理局"),
     ("SW", "水务", "区水务局"),
     ("GD", "供电", "区供电服务中心"),
     ("RQ", "燃气", "区燃气服务中心"),
@@ -68,6 +69,8 @@ DEPARTMENTS = (
     ("WJ", "卫健", "区卫生健康局"),
     ("SF", "司法", "区司法局"),
     ("JY", "教育", "区教育局"),
+    ("JT", "交通运输", "区交通运输局"),
+    ("YL", "园林绿化", "区公园城市建设和城市更新局"),
 )
 MEDIATOR_STREETS = 3  # a mediator at each of the first streets and at the first community of each
 
@@ -500,3 +503,6 @@ def _plan_people(plan: DemoPlan, seed: int) -> None:
             plan.team.append(TeamMemberPlan(grid.code, role, person_name(rng), phones.next()))
         for _ in range(rng.randint(2, 4)):
             plan.team.append(TeamMemberPlan(grid.code, "volunteer", person_name(rng), phones.next()))
+    # 接入系统: the account the district's device platform and 12345 system report through (API token only).
+    feed = staff("system_feed", Role.SYSTEM, region_code=district.code)
+    feed.full_name = "物联感知平台"

@@ -228,7 +228,7 @@ def test_load_reuses_divisions_that_exist(small_plan):
 @pytest.mark.django_db
 def test_command_loads_once_then_reports_loaded():
     out = io.StringIO()
-    call_command("load_demo", "--people", "0", stdout=out)
+    call_command("load_demo", "--people", "0", "--cases", "0", stdout=out)
     text = out.getvalue()
     assert Region.objects.filter(level=Level.GRID).count() == 550
     assert Region.objects.filter(level=Level.STREET).count() == 15
@@ -240,12 +240,12 @@ def test_command_loads_once_then_reports_loaded():
     polygons = dict(Region.objects.filter(level=Level.GRID).values_list("code", "polygon"))
 
     out = io.StringIO()
-    call_command("load_demo", "--people", "0", stdout=out)
+    call_command("load_demo", "--people", "0", "--cases", "0", stdout=out)
     assert "already loaded" in out.getvalue() and "grid001004001" in out.getvalue()
     assert (Region.objects.count(), User.objects.count(), GridTeamMember.objects.count()) == counts
     assert AuditEntry.objects.filter(operation="demo.load").count() == 1
 
-    call_command("load_demo", "--force", "--people", "0", stdout=io.StringIO())
+    call_command("load_demo", "--force", "--people", "0", "--cases", "0", stdout=io.StringIO())
     assert (Region.objects.count(), User.objects.count(), GridTeamMember.objects.count()) == counts
     assert dict(Region.objects.filter(level=Level.GRID).values_list("code", "polygon")) == polygons
     assert AuditEntry.objects.filter(operation="demo.load").count() == 2

@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from wangge.demo import services
+from wangge.demo.cases import CASES_PER_GRID
 from wangge.demo.generator import DEFAULT_SEED, SYNTHETIC_NOTE, TARGET_GRIDS, generate
 from wangge.demo.people import DEFAULT_PEOPLE
 
@@ -21,29 +22,38 @@ class Command(BaseCommand):
         parser.add_argument("--people", type=int, default=DEFAULT_PEOPLE,
                             help=f"at least this many synthetic residents, with their buildings, houses, "
                                  f"households, tags and visits (default {DEFAULT_PEOPLE}; 0 for none)")
+        parser.add_argument("--cases", type=int, default=None,
+                            help=f"how many synthetic cases over the last year (default {CASES_PER_GRID} per grid; "
+                                 "0 for none)")
 
-    def handle(self, seed, force, grids, streets, people, **options):
+    def handle(self, seed, force, grids, streets, people, cases, **options):
         if grids < 1 or (streets is not None and streets < 1):
             raise CommandError("--grids and --streets must be positive / 须为正整数")
-        if people < 0:
-            raise CommandError("--people must not be negative / 不能为负数")
+        if people < 0 or (cases is not None and cases < 0):
+            raise CommandError("--people and --cases must not be negative / 不能为负数")
         started = time.monotonic()
         if services.is_loaded() and not force:
             loaded_seed = services.loaded_seed()
             counts = None
             if people and not services.people_loaded():  # loaded before it had base data
                 counts = services.load_people(loaded_seed if loaded_seed is not None else seed, people)
+            case_counts = None
+            if cases != 0 and not services.cases_loaded():  # loaded before it had cases
+                case_counts = services.load_cases(loaded_seed if loaded_seed is not None else seed, cases)
             if counts:
                 self.stdout.write(f"已加载演示区基础数据 / loaded the demo district's base data "
                                   f"in {time.monotonic() - started:.1f} s: {self._base_counts(counts)}.")
-            else:
+            if case_counts:
+                self.stdout.write(f"已加载演示事件 / loaded the demo cases in {time.monotonic() - started:.1f} s: "
+                                  f"{self._case_counts(case_counts)}.")
+            if not counts and not case_counts:
                 self.stdout.write(f"演示区已加载 / demo district already loaded (seed {loaded_seed}); "
                                   "use --force to reload.")
             self._print_logins()
             return
         plan = generate(seed, target_grids=grids, streets=streets)
         try:
-            result = services.load(plan, force=force, people=people)
+            result = services.load(plan, force=force, people=people, cases=cases)
         except services.DemoError as exc:
             raise CommandError(str(exc))
         if result is None:  # another process loaded it meanwhile
@@ -56,6 +66,8 @@ class Command(BaseCommand):
                 f"{c['households']} households, {c['users']} users, {c['team_members']} team members.")
             if people:
                 self.stdout.write(f"基础数据 / base data: {self._base_counts(c)}.")
+            if "cases" in c:
+                self.stdout.write(f"事件 / cases: {self._case_counts(c)}.")
             for username in result.skipped_users:
                 self.stderr.write(f"user {username} already exists and was left unchanged / 用户已存在，未修改")
         self._print_logins()
@@ -66,6 +78,11 @@ class Command(BaseCommand):
                 f"{c['buildings']} buildings, {c['tags']} tags, {c['visits']} visits, "
                 f"{c['residences']} residence rows, {c['organisations']} organisations, {c['places']} places, "
                 f"{c['vehicles']} vehicles (all synthetic / 楼栋、房屋、人口、组织、场所、车辆均为合成数据)")
+
+    @staticmethod
+    def _case_counts(c) -> str:
+        return (f"{c['cases']} cases over the last year with {c['case_events']} timeline steps, "
+                f"{c['open_cases']} still open (all synthetic / 事件均为合成数据)")
 
     def _print_logins(self):
         self.stdout.write("")
