@@ -44,6 +44,7 @@ serve: install vendor
 bench: install
 	$(BIN)/python bench/locate.py
 	$(BIN)/python bench/http_locate.py
+	$(BIN)/python bench/intake.py
 
 clean:
 	rm -rf $(VENV) node_modules wangge/static/vendor staticfiles

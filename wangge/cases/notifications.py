@@ -45,6 +45,16 @@ ASSIGNEE_SMS = {"dispatch", "verify_rework", "supervise", "urge"}
 TO_OWNER = {"return", "handle", "request_extension"}
 FLAGS = {"flag_unsigned", "flag_overdue"}
 CLOSING = {"verify_close", "self_resolve"}
+TO_STAFF = TO_ASSIGNEE | TO_OWNER | FLAGS | {"escalate"}
+TO_CITIZEN = CLOSING | {"report", "reject", "merge"}
+# The regions are read for their names and paths only: never their (large) boundaries.
+NO_POLYGONS = ("grid__polygon", "owner_region__polygon", "assignee_region__polygon")
+
+
+def may_notify(action: str, case) -> bool:
+    """Whether `case_event` could tell anyone about `action`: a device report, say, tells no one, and then
+    the request that made it need not read it all back after its commit."""
+    return action in TO_STAFF or (action in TO_CITIZEN and bool(citizen_phone(case)))
 
 
 def case_event(event_id: int) -> None:
@@ -52,7 +62,7 @@ def case_event(event_id: int) -> None:
     if event is None:
         return
     case = (Case.objects.select_related("category", "grid", "owner_region", "assignee_department",
-                                        "assignee_region").filter(pk=event.case_id).first())
+                                        "assignee_region").defer(*NO_POLYGONS).filter(pk=event.case_id).first())
     if case is None:
         return
     action = event.action

@@ -4,7 +4,7 @@ change, and writes a timeline row (CaseEvent) and an audit row, all in one trans
 """
 import secrets
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -15,6 +15,7 @@ from wangge.cases import notifications, workflow
 from wangge.cases.models import Case, CaseCounter, CaseEvent, Category, Channel, Priority, Rating, State
 from wangge.core import audit
 from wangge.core.models import Department
+from wangge.core.numbering import next_day_number
 from wangge.core.roles import OPERATORS, Role, can
 from wangge.core.services import OperationError
 from wangge.registry.validation import InvalidValue, clean_phone
@@ -37,22 +38,8 @@ def deadlines(category: Category, priority: str, start):
 
 
 def _next_number(now) -> str:
-    """WG + date + a 6-digit sequence of the day, claimed from CaseCounter inside the caller's transaction.
-
-    The UPDATE holds the day's row until commit, so two reports at the same moment wait for each other
-    instead of reading the same last number (on PostgreSQL); SQLite's IMMEDIATE transactions serialise anyway.
-    """
-    day = timezone.localtime(now).date()
-    for _ in range(2):
-        if CaseCounter.objects.filter(day=day).update(last=F("last") + 1):
-            return f"WG{day:%Y%m%d}{CaseCounter.objects.get(day=day).last:06d}"
-        try:
-            with transaction.atomic():
-                CaseCounter.objects.create(day=day, last=1)
-            return f"WG{day:%Y%m%d}{1:06d}"
-        except IntegrityError:
-            continue  # another report made the day's row first: claim from it
-    raise OperationError("case numbering is busy; try again / 编号繁忙，请重试")
+    """WG + date + a 6-digit sequence of the day (wangge.core.numbering)."""
+    return next_day_number(CaseCounter, "WG", now)
 
 
 # Letters and digits that cannot be misread over the phone (no 0/O, 1/I/L).
@@ -287,7 +274,8 @@ def _record(actor, case, action, from_state, to_state, note, details, now, actor
                                      note=note, details=details)
     audit.record(actor, f"cases.{action}", case, from_state=from_state, to_state=to_state, note=note, **details)
     # Who hears about it (assignee, operators, the reporter) is decided after the commit, never inside it.
-    transaction.on_commit(lambda: notifications.case_event(event.pk))
+    if notifications.may_notify(action, case):
+        transaction.on_commit(lambda: notifications.case_event(event.pk))
 
 
 def _text(params, name, label):

@@ -16,6 +16,7 @@ from wangge.areas.models import Region
 from wangge.core import audit
 from wangge.core.crypto import lookup_hash
 from wangge.core.roles import can
+from wangge.core.scoping import ALL, scope_prefix
 from wangge.core.services import OperationError
 from wangge.registry.models import (
     Building,
@@ -115,6 +116,11 @@ def _require(actor, permission: str):
 def _in_area(actor, region_or_obj, what="grid"):
     """Refuse a target outside the actor's area exactly as if it did not exist."""
     model = type(region_or_obj)
+    if model is Region:  # regions are scoped by their own path: no query needed
+        prefix = scope_prefix(actor)
+        if prefix is ALL or (prefix is not None and region_or_obj.path.startswith(prefix)):
+            return
+        raise OperationError(f"{what} not found in your area / 不在辖区内", field=what)
     if not model.objects.visible_to(actor).filter(pk=region_or_obj.pk).exists():
         raise OperationError(f"{what} not found in your area / 不在辖区内", field=what)
 
@@ -133,7 +139,7 @@ def locate_grid(actor, lng, lat, crs="wgs84", grid: Region | None = None) -> tup
         raise OperationError(str(exc), field="location")
     if found is None:
         raise OperationError("位置不在任何网格内 / the location is outside every grid", field="location")
-    located = Region.objects.get(code=found["code"])
+    located = Region.objects.defer("polygon").get(code=found["code"])
     _in_area(actor, located, "location")
     return located, round(wgs_lng, 7), round(wgs_lat, 7)
 
