@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "wangge.areas",
     "wangge.registry",
     "wangge.cases",
+    "wangge.mediation",
     "wangge.portal",
     "wangge.demo",
 ]

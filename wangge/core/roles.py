@@ -50,6 +50,11 @@ PERMISSIONS: dict[str, set[str]] = {
     "cases.supervise": {Role.ADMINISTRATOR, *OPERATORS},
     "cases.stats": {Role.ADMINISTRATOR, *OPERATORS, Role.DEPARTMENT_HANDLER},
     "cases.edit_catalogue": {Role.ADMINISTRATOR},
+    # Disputes: who takes which mediation action is in wangge/mediation/workflow.py's table.
+    "mediation.view": {Role.ADMINISTRATOR, *OPERATORS, Role.GRID_WORKER, Role.MEDIATOR, Role.DEPARTMENT_HANDLER},
+    "mediation.register": {*OPERATORS, Role.GRID_WORKER, Role.MEDIATOR},
+    "mediation.stats": {Role.ADMINISTRATOR, *OPERATORS},
+    "mediation.edit_committees": {Role.ADMINISTRATOR, Role.DISTRICT_OPERATOR},
 }
 
 

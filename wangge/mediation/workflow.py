@@ -1,0 +1,161 @@
+"""The mediation workflow as one table, like cases (DESIGN.md §3).
+
+`TRANSITIONS[(state, action)]` says where the action leads (None: the state stays), which roles may take it
+and a guard on the dispute and the actor. Pages, the API and the tests read this table; `check()` is the one
+place an action is refused, with the reason ("state", "role", "area" or "guard").
+
+  registered ──accept──▶ accepted ──schedule_session──▶ mediating ──agree──▶ agreed
+       │  ▲                  │                              │        └─fail──▶ failed
+       │  └──escalate / transfer (to the next level / another committee)─┘
+       └──route (多调办 sends a referral or an unrouted dispute to a committee)
+  withdraw from any open state; after agreement: judicial confirmation (apply → confirm / refuse), follow-up
+  visits (履行回访) and the parties' ratings; petition matters get a monthly progress entry while open.
+
+Area: the actor must see the dispute (`Dispute.objects.visible_to`). Operators act on disputes whose committee
+(else region) is at their level or below, so an escalated dispute is the level above's. A mediator acts on
+disputes assigned to them or to a committee they serve (visible_to already limits them to those).
+"""
+from dataclasses import dataclass
+from typing import Callable
+
+from wangge.core.roles import OPERATORS, Role
+from wangge.core.services import OperationError
+from wangge.mediation.models import NEXT_LEVEL, Confirmation, Dispute, State
+
+
+class WorkflowError(OperationError):
+    """The action is not allowed: `reason` is "action", "state", "role", "area" or "guard"."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message, field="action")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Transition:
+    to_state: str | None
+    roles: frozenset
+    guard: Callable | None = None  # guard(dispute, user) -> an error message, or None when allowed
+
+
+# 法院: a department whose code is one of these is a court: it refers cases and records judicial confirmation.
+COURT_CODES = frozenset({"FY"})
+
+
+def is_court_handler(user) -> bool:
+    department = getattr(user, "department", None) if getattr(user, "department_id", None) else None
+    return user.role == Role.DEPARTMENT_HANDLER and department is not None and department.code in COURT_CODES
+
+
+def owner_path(dispute) -> str:
+    """The region whose operators own the dispute now: its committee's, else its own."""
+    return (dispute.committee.region if dispute.committee_id else dispute.region).path
+
+
+def _owns(dispute, user):
+    if user.role not in OPERATORS:
+        return None  # mediators are limited by visible_to; other roles by the table
+    if user.region_id and owner_path(dispute).startswith(user.region.path):
+        return None
+    return "该纠纷已由上级受理 / the dispute is owned by a higher level"
+
+
+def _has_committee(dispute, user):
+    if not dispute.committee_id:
+        return "尚未分流到调解组织 / route the dispute to a committee first"
+    return _owns(dispute, user)
+
+
+def _can_escalate(dispute, user):
+    if dispute.level not in NEXT_LEVEL:
+        return "已在区级或行业调委会，无法再上交 / no level above"
+    return _owns(dispute, user)
+
+
+def _confirmation_pending(dispute, user):
+    agreement = getattr(dispute, "agreement", None)
+    if agreement is None or agreement.confirmation != Confirmation.APPLIED:
+        return "没有待确认的司法确认申请 / no judicial confirmation applied for"
+    if user.role == Role.DEPARTMENT_HANDLER and not is_court_handler(user):
+        return "仅法院可确认 / only a court records this"
+    return None
+
+
+def _may_apply_confirmation(dispute, user):
+    agreement = getattr(dispute, "agreement", None)
+    if agreement is None:
+        return "没有调解协议 / no agreement"
+    if agreement.confirmation in (Confirmation.APPLIED, Confirmation.CONFIRMED):
+        return "已申请司法确认 / already applied for"
+    return _owns(dispute, user)
+
+
+def _is_petition(dispute, user):
+    return None if dispute.is_petition else "不是信访包案事项 / not a petition matter"
+
+
+OPS = frozenset(OPERATORS)
+MEDIATORS = frozenset({Role.MEDIATOR, *OPERATORS})
+RECORDERS = frozenset({Role.MEDIATOR, Role.GRID_WORKER, *OPERATORS})
+COURT_OR_STAFF = frozenset({Role.DEPARTMENT_HANDLER, Role.MEDIATOR, *OPERATORS})
+
+S = State
+OPEN = (S.REGISTERED, S.ACCEPTED, S.MEDIATING)
+TRANSITIONS: dict[tuple[str, str], Transition] = {
+    (S.REGISTERED, "route"): Transition(S.REGISTERED, OPS, _owns),
+    (S.REGISTERED, "accept"): Transition(S.ACCEPTED, MEDIATORS, _has_committee),
+    **{(state, "transfer"): Transition(S.REGISTERED, OPS, _has_committee) for state in OPEN},
+    **{(state, "escalate"): Transition(S.REGISTERED, MEDIATORS, _can_escalate) for state in OPEN},
+    **{(state, "withdraw"): Transition(S.WITHDRAWN, MEDIATORS, _owns) for state in OPEN},
+    **{(state, "record_progress"): Transition(None, RECORDERS, _is_petition) for state in OPEN},
+    (S.ACCEPTED, "assign_mediator"): Transition(None, MEDIATORS, _owns),
+    (S.MEDIATING, "assign_mediator"): Transition(None, MEDIATORS, _owns),
+    (S.ACCEPTED, "schedule_session"): Transition(S.MEDIATING, MEDIATORS, _owns),
+    (S.MEDIATING, "schedule_session"): Transition(None, MEDIATORS, _owns),
+    (S.MEDIATING, "record_session"): Transition(None, MEDIATORS, _owns),
+    (S.MEDIATING, "agree"): Transition(S.AGREED, MEDIATORS, _owns),
+    (S.MEDIATING, "fail"): Transition(S.FAILED, MEDIATORS, _owns),
+    (S.AGREED, "apply_confirmation"): Transition(None, MEDIATORS, _may_apply_confirmation),
+    (S.AGREED, "confirm"): Transition(None, COURT_OR_STAFF, _confirmation_pending),
+    (S.AGREED, "refuse_confirmation"): Transition(None, COURT_OR_STAFF, _confirmation_pending),
+    (S.AGREED, "follow_up"): Transition(None, RECORDERS, None),
+    (S.AGREED, "rate"): Transition(None, MEDIATORS, None),
+    (S.FAILED, "rate"): Transition(None, MEDIATORS, None),
+}
+
+ACTIONS = sorted({action for _, action in TRANSITIONS})
+
+
+def _visible(dispute, user) -> bool:
+    return Dispute.objects.visible_to(user).filter(pk=dispute.pk).exists()
+
+
+def check(dispute, user, action: str) -> Transition:
+    """The transition for `action` on `dispute` by `user`, or WorkflowError saying why not."""
+    if action not in ACTIONS:
+        raise WorkflowError(f"未知操作 / unknown action {action!r}", "action")
+    if not _visible(dispute, user):
+        raise WorkflowError("纠纷不在辖区内 / the dispute is outside your area", "area")
+    transition = TRANSITIONS.get((dispute.state, action))
+    if transition is None:
+        raise WorkflowError(f"当前状态不允许此操作 / {action!r} is not allowed in state {dispute.state!r}", "state")
+    if not getattr(user, "is_active", False) or user.role not in transition.roles:
+        raise WorkflowError(f"当前角色不能执行此操作 / role {user.role!r} may not {action!r}", "role")
+    if transition.guard is not None:
+        message = transition.guard(dispute, user)
+        if message:
+            raise WorkflowError(message, "guard")
+    return transition
+
+
+def allowed_actions(dispute, user) -> list[str]:
+    """The actions `user` may take on `dispute` now: what the buttons and the API offer."""
+    if not _visible(dispute, user):
+        return []
+    allowed = []
+    for (state, action), transition in TRANSITIONS.items():
+        if state != dispute.state or user.role not in transition.roles:
+            continue
+        if transition.guard is None or transition.guard(dispute, user) is None:
+            allowed.append(action)
+    return allowed
