@@ -22,6 +22,9 @@ def _register_routers():
     from wangge.cases.api import router as cases_router
     from wangge.cases.api_stats import router as stats_router
     from wangge.core.api import router as core_router
+    from wangge.mediation.api import router as mediation_router
+    from wangge.mediation.api_stats import router as mediation_stats_router
+    from wangge.mediation.api_warnings import router as mediation_warnings_router
     from wangge.registry.api import router as registry_router
 
     api.add_router("/", areas_router)
@@ -29,6 +32,9 @@ def _register_routers():
     api.add_router("/", registry_router)
     api.add_router("/", cases_router)
     api.add_router("/", stats_router)
+    api.add_router("/", mediation_router)
+    api.add_router("/", mediation_stats_router)
+    api.add_router("/", mediation_warnings_router)
 
 
 _register_routers()

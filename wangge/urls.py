@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("wangge.registry.urls")),
     path("", include("wangge.cases.urls")),
     path("open311/v2/", include("wangge.cases.open311.urls")),
+    path("mediation/", include("wangge.mediation.urls")),
     path("", include("wangge.portal.urls")),
 ]

@@ -1,0 +1,4 @@
+"""Mediation API: api."""
+from ninja import Router
+
+router = Router(tags=["mediation"])

@@ -1,0 +1,4 @@
+"""Mediation API: stats."""
+from ninja import Router
+
+router = Router(tags=["mediation"])

@@ -1,0 +1,4 @@
+"""Mediation API: warnings."""
+from ninja import Router
+
+router = Router(tags=["mediation"])

@@ -1,0 +1,2 @@
+"""Jurisdiction-matrix rows: mediation mobile."""
+ROWS = []

@@ -1,0 +1,2 @@
+"""Jurisdiction-matrix rows: mediation stats."""
+ROWS = []

@@ -1,0 +1,2 @@
+"""Mediation mobile (filled in by its own module)."""
+urlpatterns = []

@@ -1,0 +1,2 @@
+"""Mediation pages (filled in by its own module)."""
+urlpatterns = []

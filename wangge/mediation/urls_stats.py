@@ -1,0 +1,2 @@
+"""Mediation stats (filled in by its own module)."""
+urlpatterns = []
