@@ -41,6 +41,8 @@ def do_revoke_token(actor: User | None, token: ApiToken) -> None:
 REVEALABLE = {
     "areas.gridteammember": {"phone"},
     "core.user": {"phone"},
+    "mediation.party": {"id_number", "phone"},
+    "mediation.mediator": {"phone"},
     "registry.person": {"id_number", "phone"},
 }
 

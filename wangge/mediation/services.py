@@ -377,13 +377,21 @@ def do_refer(actor, *, letter, letter_number, title, type, summary="", court_cas
 
 
 def do_report_dispute_public(*, title, type, summary="", lng=None, lat=None, crs="wgs84", address="",
-                             parties=(), amount=None, now=None) -> Dispute:
-    """群众自报: a citizen reports a dispute from the portal (no account); it goes to the community's committee."""
+                             parties=(), amount=None, mediator=None, now=None) -> Dispute:
+    """群众自报: a citizen reports a dispute from the portal (no account); it goes to the community's committee.
+    `mediator` (optional): the one the parties chose among those eligible (members of that committee)."""
     now = now or timezone.now()
     with transaction.atomic():
         fields = validate_dispute(None, title=title, type=type, source=Source.CITIZEN, summary=summary, lng=lng,
                                   lat=lat, crs=crs, address=address, parties=parties, amount=amount,
                                   level=Level.COMMUNITY, public=True, now=now)
+        if mediator not in (None, ""):
+            committee = fields["committee"]
+            chosen = (Mediator.objects.filter(active=True, memberships__committee=committee,
+                                              pk=_int(mediator, "mediator")).first() if committee else None)
+            if chosen is None:
+                raise OperationError("请从可选调解员中选择 / choose one of the eligible mediators", field="mediator")
+            fields["mediator"] = chosen
         return _create(None, fields, now)
 
 
