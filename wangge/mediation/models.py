@@ -267,6 +267,12 @@ class PartyKind(models.TextChoices):
     ORGANISATION = "organisation", _("Organisation")
 
 
+class PartyQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A party is seen by whoever sees its dispute (the one scoping path: Dispute.objects.visible_to)."""
+        return self.filter(dispute__in=Dispute.objects.visible_to(user).values("pk"))
+
+
 class Party(models.Model):
     """当事人: a person (from the registry, or new with a name and phone) or an organisation."""
 
@@ -282,6 +288,8 @@ class Party(models.Model):
     phone = EncryptedCharField(_("phone"), blank=True)
     # 当事人评价: the party's rating of the mediation (1–5), part of the mediator's record.
     rating = models.PositiveSmallIntegerField(_("rating of the mediation"), null=True, blank=True)
+
+    objects = PartyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("party")
