@@ -426,7 +426,10 @@ def _committee_param(dispute, params, *, field="committee") -> Committee:
         raise OperationError("请选择调解组织 / choose a committee", field=field)
     if committee.kind == CommitteeKind.OFFICE:
         raise OperationError("请选择具体的调解组织 / choose a mediation committee, not the office", field=field)
-    if not dispute.region.path.startswith(committee.region.path):
+    serves = dispute.region.path.startswith(committee.region.path)
+    # A referral that names only the district is placed where the committee it is routed to sits.
+    narrows = dispute.grid_id is None and committee.region.path.startswith(dispute.region.path)
+    if not (serves or narrows):
         raise OperationError("调解组织不服务该区域 / the committee does not serve this area", field=field)
     if not committee.takes(dispute.type):
         raise OperationError("该调委会不受理此类纠纷 / the committee does not take this type", field=field)
@@ -437,6 +440,8 @@ def _route(actor, dispute, params, now):
     committee = _committee_param(dispute, params)
     if committee.pk == dispute.committee_id:
         raise OperationError("已在该调解组织 / already with this committee", field="committee")
+    if not dispute.region.path.startswith(committee.region.path):
+        dispute.region = committee.region
     dispute.committee, dispute.level, dispute.mediator = committee, committee.level, None
     dispute.due_by, dispute.overdue_flagged_at = due_by(committee.level, now), None
     referral = Referral.objects.filter(dispute=dispute).first()
@@ -554,28 +559,35 @@ def _apply_confirmation(actor, dispute, params, now):
         court = Department.objects.filter(pk=_int(court, "court"), code__in=workflow.COURT_CODES).first()
     if court is None or court.code not in workflow.COURT_CODES:
         raise OperationError("请选择受理司法确认的法院 / choose the court", field="court")
-    Agreement.objects.filter(dispute=dispute).update(confirmation=Confirmation.APPLIED, confirmation_court=court,
-                                                     confirmation_applied_at=now, confirmation_decided_at=None)
+    _update_agreement(dispute, confirmation=Confirmation.APPLIED, confirmation_court=court,
+                      confirmation_applied_at=now, confirmation_decided_at=None)
     return "", {"court": court.name}
 
 
 def _decide_confirmation(outcome):
     def apply(actor, dispute, params, now):
         note = _text(params, "note", "说明", required=outcome == Confirmation.REFUSED)
-        Agreement.objects.filter(dispute=dispute).update(confirmation=outcome, confirmation_decided_at=now,
-                                                         confirmation_note=note)
+        _update_agreement(dispute, confirmation=outcome, confirmation_decided_at=now, confirmation_note=note)
         return note, {"confirmation": outcome}
     return apply
+
+
+def _update_agreement(dispute, **fields) -> Agreement:
+    """Change the agreement through the dispute's own (cached) row, so what do_act returns is current."""
+    agreement = dispute.agreement
+    for name, value in fields.items():
+        setattr(agreement, name, value)
+    agreement.save(update_fields=list(fields))
+    return agreement
 
 
 def _follow_up(actor, dispute, params, now):
     performance = _choice(params.get("performance"), Performance, "performance", "履行情况")
     if performance == Performance.PENDING:
         raise OperationError("请选择履行情况 / say whether it is kept", field="performance")
-    agreement = Agreement.objects.get(dispute=dispute)
     note = _text(params, "note", "回访情况", required=False)
+    agreement = _update_agreement(dispute, performance=performance)
     FollowUp.objects.create(agreement=agreement, at=now, performance=performance, note=note, by=actor)
-    Agreement.objects.filter(pk=agreement.pk).update(performance=performance)
     return note, {"performance": performance}
 
 
