@@ -1,0 +1,265 @@
+"""调解员手机端: a mediator's phone pages under /mediation/m/.
+
+  /mediation/m/                     我的调解: to accept, mediating, today's sessions, agreements due a follow-up
+  /mediation/m/<pk>/                a compact dispute card (parties masked) with the quick actions
+  /mediation/m/<pk>/act/<action>/   POST one quick action (services.do_act with the version the card showed)
+  /mediation/m/<pk>/party/<party>/phone/   POST 查看完整号码 with a reason (core's do_reveal writes the audit row)
+  /mediation/m/me/                  我的调解档案: disputes handled, agreed, success rate, mean party rating
+
+Only the mediator role uses these pages (others get 403; their workbench is the staff pages). Every read goes
+through `Dispute.objects.visible_to(user)`, so a dispute that is not theirs answers 404 like one that does not
+exist. A refused action changes nothing and re-renders the card with the reason: 403 (state, role, guard),
+409 (someone changed the dispute since the card was loaded), 422 (bad input, shown at its field).
+"""
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Avg, Count, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from wangge.core.personal import mask_id_number, mask_phone
+from wangge.core.roles import Role
+from wangge.core.scoping import get_visible_or_404
+from wangge.core.services import OperationError, do_reveal
+from wangge.mediation import services, workflow
+from wangge.mediation.models import (
+    Dispute, Mediator, Party, Performance, Session, SessionState, State,
+)
+
+# Chinese words for the ledger's codes (the model's choices are English, translated nowhere yet).
+TYPE_LABELS = {
+    "marriage_family": "婚姻家庭", "neighbour": "邻里纠纷", "property_management": "物业纠纷", "labour": "劳资纠纷",
+    "housing_land": "房屋土地", "medical": "医疗纠纷", "traffic": "交通事故", "consumer": "消费纠纷",
+    "demolition": "征地拆迁", "military": "涉军纠纷", "ethnic": "涉民族纠纷", "other": "其他纠纷",
+}
+STATE_LABELS = {"registered": "待受理", "accepted": "已受理", "mediating": "调解中", "agreed": "调解成功",
+                "failed": "调解不成", "withdrawn": "已撤回"}
+ROLE_LABELS = {"applicant": "申请人", "respondent": "被申请人", "third": "第三人"}
+LEVEL_LABELS = {"community": "社区", "street": "街道", "district": "区", "industry": "行业调委会"}
+RISK_LABELS = {"low": "低", "medium": "中", "high": "高"}
+PERFORMANCE_LABELS = {"pending": "待履行", "kept": "已履行", "partly": "部分履行", "broken": "未履行"}
+SESSION_LABELS = {"scheduled": "待召开", "held": "已召开", "cancelled": "已取消"}
+
+# The quick actions the card offers, and the inputs each one posts: exactly do_act's parameter names.
+ACTION_PARAMS = {
+    "accept": ("note",),
+    "schedule_session": ("starts_at", "place", "online_room", "participants"),
+    "record_session": ("session", "record"),
+    "agree": ("terms", "amount", "perform_by"),
+    "fail": ("reason",),
+    "follow_up": ("performance", "note"),
+}
+ACTION_LABELS = {"accept": "受理", "schedule_session": "安排调解会", "record_session": "记录调解会",
+                 "agree": "达成协议", "fail": "调解不成", "follow_up": "履行回访"}
+STATUS_BY_REASON = {"area": 404, "role": 403, "state": 403, "guard": 403, "action": 403}
+LIST_LIMIT = 50
+
+
+def require_mediator(user):
+    if user.role != Role.MEDIATOR:
+        raise PermissionDenied
+
+
+def disputes_for(user):
+    return Dispute.objects.visible_to(user).select_related("committee", "mediator", "grid")
+
+
+def words(dispute):
+    """Attach the Chinese words the pages show (templates cannot look a code up in a dict)."""
+    dispute.type_word = TYPE_LABELS.get(dispute.type, dispute.type)
+    dispute.state_word = STATE_LABELS.get(dispute.state, dispute.state)
+    dispute.level_word = LEVEL_LABELS.get(dispute.level, dispute.level)
+    dispute.risk_word = RISK_LABELS.get(dispute.risk, dispute.risk)
+    return dispute
+
+
+def _worded(disputes):
+    return [words(d) for d in disputes]
+
+
+def _today_bounds(now):
+    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)
+
+
+def my_work(user, now=None) -> dict:
+    """The four piles of 我的调解. A session is "today" by the local calendar day; an agreement is due a
+    follow-up (待回访) when its performance is still pending and its perform-by day has passed."""
+    now = now or timezone.now()
+    disputes = disputes_for(user)
+    start, end = _today_bounds(now)
+    today = timezone.localtime(now).date()
+    return {
+        "to_accept": _worded(disputes.filter(state=State.REGISTERED).order_by("due_by", "id")[:LIST_LIMIT]),
+        "mediating": _worded(disputes.filter(state__in=(State.ACCEPTED, State.MEDIATING))
+                             .order_by("due_by", "id")[:LIST_LIMIT]),
+        "sessions_today": list(Session.objects.filter(dispute__in=disputes.values("pk"), starts_at__gte=start,
+                                                      starts_at__lt=end)
+                               .exclude(state=SessionState.CANCELLED)
+                               .select_related("dispute").order_by("starts_at", "id")),
+        "follow_up": _worded(disputes.filter(state=State.AGREED, agreement__performance=Performance.PENDING,
+                                          agreement__perform_by__lt=today)
+                          .select_related("agreement").order_by("agreement__perform_by", "id")[:LIST_LIMIT]),
+    }
+
+
+@login_required
+@require_GET
+def mine(request):
+    """我的调解 (phone first)."""
+    require_mediator(request.user)
+    return render(request, "mediation/mobile_mine.html", {**my_work(request.user)})
+
+
+# ------------------------------------------------------------------ the dispute card
+
+
+def _parties(dispute, revealed=None) -> list[dict]:
+    revealed = revealed or {}
+    return [{"pk": p.pk, "name": p.name, "role": ROLE_LABELS.get(p.role, p.role),
+             "phone": revealed.get(p.pk) or mask_phone(p.phone), "has_phone": bool(p.phone),
+             "revealed": p.pk in revealed, "id_number": mask_id_number(p.id_number), "rating": p.rating}
+            for p in dispute.parties.all()]
+
+
+def card_context(request, dispute, *, failed_action=None, error=None, error_field=None, values=None,
+                 revealed=None, reveal_error=None) -> dict:
+    user = request.user
+    allowed = [a for a in workflow.allowed_actions(dispute, user) if a in ACTION_PARAMS]
+    words(dispute)
+    sessions = list(dispute.sessions.order_by("starts_at", "id"))
+    for session in sessions:
+        session.state_word = SESSION_LABELS.get(session.state, session.state)
+    forms = [{"action": a, "label": ACTION_LABELS[a], "params": ACTION_PARAMS[a],
+              "error": error if a == failed_action else None,
+              "error_field": error_field if a == failed_action else None,
+              "values": (values or {}) if a == failed_action else {}} for a in allowed]
+    return {
+        "dispute": dispute, "forms": forms, "sessions": sessions,
+        "scheduled": [s for s in sessions if s.state == SessionState.SCHEDULED],
+        "agreement": _agreement(dispute),
+        "parties": _parties(dispute, revealed), "reveal_error": reveal_error,
+        "error": error, "failed_action": failed_action,
+        "performance_choices": [(v, PERFORMANCE_LABELS[v]) for v in Performance.values if v != Performance.PENDING],
+        "min_start": timezone.localtime(timezone.now()).strftime("%Y-%m-%dT%H:%M"),
+    }
+
+
+def _agreement(dispute):
+    agreement = getattr(dispute, "agreement", None) if dispute.state == State.AGREED else None
+    if agreement is not None:
+        agreement.performance_word = PERFORMANCE_LABELS.get(agreement.performance, agreement.performance)
+    return agreement
+
+
+def _dispute(user, pk):
+    return get_visible_or_404(disputes_for(user).select_related("region"), user, pk=pk)
+
+
+@login_required
+@require_GET
+def card(request, pk):
+    require_mediator(request.user)
+    dispute = _dispute(request.user, pk)
+    return render(request, "mediation/mobile_card.html", card_context(request, dispute))
+
+
+def _params(request, action) -> dict:
+    """The action's inputs as posted; empty optional inputs are left out so the operation's defaults hold."""
+    params = {}
+    for name in ACTION_PARAMS[action]:
+        value = (request.POST.get(name) or "").strip()
+        if value or name in ("terms", "reason", "record", "performance", "starts_at", "session"):
+            params[name] = value
+    return params
+
+
+@login_required
+@require_POST
+def act(request, pk, action):
+    """One quick action. The card posts the version it showed; a stale one is a 409, never a silent overwrite."""
+    user = request.user
+    require_mediator(user)
+    if action not in ACTION_PARAMS:
+        raise Http404
+    dispute = _dispute(user, pk)
+    values = {name: request.POST.get(name, "") for name in ACTION_PARAMS[action]}
+    version = (request.POST.get("version") or "").strip()
+    try:
+        if not version.isdigit():
+            raise OperationError("缺少版本号，请刷新后重试 / version is missing", field="version")
+        fresh = services.do_act(user, dispute, action, expected_version=int(version), **_params(request, action))
+    except services.ConflictError as exc:
+        return _refused(request, dispute, action, exc.message, 409, values)
+    except workflow.WorkflowError as exc:
+        if exc.reason == "area":
+            raise Http404
+        return _refused(request, dispute, action, exc.message, STATUS_BY_REASON.get(exc.reason, 403), values)
+    except OperationError as exc:
+        return _refused(request, dispute, action, exc.message, 422, values, field=exc.field)
+    messages.success(request, f"{fresh.number}：{ACTION_LABELS[action]}完成")
+    return redirect(reverse("mediation:mobile_card", args=[fresh.pk]))
+
+
+def _refused(request, dispute, action, message, status, values, field=None):
+    dispute = _dispute(request.user, dispute.pk)  # fresh: the card shows the dispute as it is now
+    context = card_context(request, dispute, failed_action=action, error=message, values=values,
+                           error_field=field if field in ACTION_PARAMS[action] else None)
+    return render(request, "mediation/mobile_card.html", context, status=status)
+
+
+@login_required
+@require_POST
+def reveal_phone(request, pk, party):
+    """查看完整号码: a mediator calls a party. One number in the clear, for a reason, logged by do_reveal."""
+    require_mediator(request.user)
+    dispute = _dispute(request.user, pk)
+    found = Party.objects.filter(dispute=dispute, pk=party).first()
+    if found is None or not found.phone:
+        raise Http404
+    try:
+        value = do_reveal(request.user, found, "phone", request.POST.get("reason", ""))
+    except OperationError as exc:
+        context = card_context(request, dispute, reveal_error={"party": found.pk, "message": exc.message})
+        return render(request, "mediation/mobile_card.html", context, status=400)
+    return render(request, "mediation/mobile_card.html", card_context(request, dispute, revealed={found.pk: value}))
+
+
+# ------------------------------------------------------------------ my record
+
+
+def mediator_record(user) -> dict | None:
+    """经手 (every dispute assigned to me), 调解成功 (agreed), 成功率 = agreed / (agreed + failed): a withdrawn or
+    still open dispute is neither a success nor a failure; 当事人评价 = the mean of the parties' 1–5 ratings."""
+    mediator = Mediator.objects.filter(user=user).first()
+    if mediator is None:
+        return None
+    mine = Dispute.objects.visible_to(user).filter(mediator=mediator)
+    counts = mine.aggregate(handled=Count("pk"), agreed=Count("pk", filter=Q(state=State.AGREED)),
+                            failed=Count("pk", filter=Q(state=State.FAILED)),
+                            open=Count("pk", filter=Q(state__in=(State.REGISTERED, State.ACCEPTED, State.MEDIATING))))
+    ratings = Party.objects.filter(dispute__in=mine.values("pk"), rating__isnull=False).aggregate(
+        mean=Avg("rating"), count=Count("pk"))
+    decided = counts["agreed"] + counts["failed"]
+    return {"mediator": mediator, **counts,
+            "success_rate": (counts["agreed"] / decided) if decided else None,
+            "mean_rating": ratings["mean"], "ratings": ratings["count"]}
+
+
+@login_required
+@require_GET
+def me(request):
+    require_mediator(request.user)
+    record = mediator_record(request.user)
+    recent = []
+    if record is not None:
+        recent = list(disputes_for(request.user).filter(mediator=record["mediator"])
+                      .order_by("-reported_at", "-id")[:20])
+        _worded(recent)
+    return render(request, "mediation/mobile_me.html", {"record": record, "recent": recent})
