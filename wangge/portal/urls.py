@@ -1,7 +1,7 @@
 """The citizen portal under /portal/ (namespace "portal"): public, no account."""
 from django.urls import path
 
-from wangge.portal import views
+from wangge.portal import views, views_dispute
 
 app_name = "portal"
 
@@ -16,4 +16,7 @@ urlpatterns = [
     path("portal/grid-worker/", views.grid_worker, name="grid_worker"),
     path("portal/grid-worker/lookup/", views.grid_worker_lookup, name="grid_worker_lookup"),
     path("portal/map.json", views.map_outline, name="map"),
+    path("portal/dispute/", views_dispute.report, name="dispute"),
+    path("portal/dispute/mediators/", views_dispute.mediators, name="dispute_mediators"),
+    path("portal/dispute/done/<str:token>/", views_dispute.receipt, name="dispute_receipt"),
 ]
