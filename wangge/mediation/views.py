@@ -1,0 +1,65 @@
+"""Staff pages for disputes (矛盾纠纷): the ledger (一本账), registering a dispute, a court's referrals (诉前移送)
+and the dispute page with its action forms.
+
+The pages live in views_ledger.py (the ledger), views_register.py (登记, party search, 转为纠纷 from a case),
+views_referrals.py (the court's pages) and views_dispute.py (the dispute page and its actions); this module
+keeps what they share.
+
+Every read goes through `Dispute.objects.visible_to(request.user)`, so a dispute outside the user's area
+answers 404. Every change goes through `wangge.mediation.services`; a refusal (workflow, stale version, bad
+input) changes nothing and is shown with its reason.
+"""
+from django.core.exceptions import PermissionDenied
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from wangge.core.roles import Role, can
+from wangge.mediation.models import Dispute, DisputeEvent
+
+PAGE_SIZE = 30
+
+
+def require(user, permission: str):
+    if not can(user, permission):
+        raise PermissionDenied
+
+
+def disputes_for(user):
+    """The user's disputes with what the pages show; the only way the pages read disputes."""
+    return Dispute.objects.visible_to(user).select_related("region", "grid", "committee", "mediator")
+
+
+def safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
+def staff_labels(viewer, users) -> dict:
+    """Names of staff the viewer may see; a role name for the others (not the viewer's to know)."""
+    from wangge.core.models import User
+
+    users = [u for u in users if u is not None]
+    visible = set(User.objects.visible_to(viewer).filter(pk__in=[u.pk for u in users]).values_list("pk", flat=True))
+    labels = {}
+    for u in users:
+        if u.pk in visible or u.pk == viewer.pk:
+            labels[u.pk] = u.full_name or u.username
+        else:
+            labels[u.pk] = str(Role(u.role).label) if u.role in Role.values else "工作人员"
+    return labels
+
+
+def timeline(viewer, dispute) -> list[dict]:
+    """The dispute's events, oldest first, each with the actor as the viewer may know them."""
+    events = list(DisputeEvent.objects.filter(dispute=dispute).select_related("actor").order_by("at", "id"))
+    labels = staff_labels(viewer, [e.actor for e in events])
+    rows = []
+    for event in events:
+        if event.actor_id:
+            who = labels.get(event.actor_id, "工作人员")
+        else:
+            who = {"citizen": "群众", "system": "系统"}.get(event.actor_name, "系统")
+        rows.append({"event": event, "who": who})
+    return rows

@@ -1,0 +1,93 @@
+"""The ledger (矛盾纠纷一本账): every dispute in the user's area, filtered, sorted and paged."""
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import render
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
+
+from wangge.core.roles import can
+from wangge.mediation.models import OPEN_STATES, Committee, DisputeType, Level, Risk, Source, State
+from wangge.mediation.templatetags.mediation_tags import (
+    LEVEL_LABELS, RISK_LABELS, SOURCE_LABELS, STATE_LABELS, TYPE_LABELS,
+)
+from wangge.mediation.views import PAGE_SIZE, disputes_for, require
+
+SORTS = {
+    "reported": ("-reported_at", "-id"),
+    "oldest": ("reported_at", "id"),
+    "due": ("due_by", "id"),
+    "amount": ("-amount", "-id"),
+}
+SORT_LABELS = {"reported": "登记时间（新→旧）", "oldest": "登记时间（旧→新）", "due": "化解期限（近→远）",
+               "amount": "涉及金额（高→低）"}
+FILTERS = ("state", "type", "source", "level", "committee", "risk", "q", "from", "to", "sort")
+
+
+def _day(value):
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def read_filters(get) -> dict:
+    chosen = {key: (get.get(key) or "").strip()[:60] for key in FILTERS}
+    if chosen["sort"] not in SORTS:
+        chosen["sort"] = "reported"
+    for key in ("from", "to"):
+        if chosen[key] and _day(chosen[key]) is None:
+            chosen[key] = ""  # not a date: ignored, as a filter that cannot apply
+    return chosen
+
+
+def filtered_disputes(user, chosen):
+    disputes = disputes_for(user)
+    if chosen["state"] in State.values:
+        disputes = disputes.filter(state=chosen["state"])
+    elif chosen["state"] == "open":
+        disputes = disputes.filter(state__in=OPEN_STATES)
+    for key, choices in (("type", DisputeType), ("source", Source), ("level", Level), ("risk", Risk)):
+        if chosen[key] in choices.values:
+            disputes = disputes.filter(**{key: chosen[key]})
+    if chosen["committee"].isdigit():
+        disputes = disputes.filter(committee_id=int(chosen["committee"]))
+    if chosen["from"]:
+        disputes = disputes.filter(reported_at__date__gte=_day(chosen["from"]))
+    if chosen["to"]:
+        disputes = disputes.filter(reported_at__date__lte=_day(chosen["to"]))
+    q = chosen["q"]
+    if q:
+        disputes = disputes.filter(Q(number__icontains=q) | Q(title__contains=q) | Q(summary__contains=q)
+                                   | Q(address__contains=q) | Q(parties__name__contains=q)).distinct()
+    return disputes.order_by(*SORTS[chosen["sort"]])
+
+
+def _committees(user):
+    """The committees the user's disputes sit with (what can usefully be filtered by)."""
+    ids = disputes_for(user).exclude(committee=None).values("committee_id")
+    return Committee.objects.filter(pk__in=ids).order_by("level", "name")
+
+
+def _query(chosen) -> str:
+    return urlencode({k: v for k, v in chosen.items() if v and not (k == "sort" and v == "reported")})
+
+
+@login_required
+@require_GET
+def ledger(request):
+    user = request.user
+    require(user, "mediation.view")
+    chosen = read_filters(request.GET)
+    page = Paginator(filtered_disputes(user, chosen), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page, "chosen": chosen, "query": _query(chosen),
+        "states": [("open", "未办结")] + list(STATE_LABELS.items()),
+        "types": list(TYPE_LABELS.items()), "sources": list(SOURCE_LABELS.items()),
+        "levels": list(LEVEL_LABELS.items()), "risks": list(RISK_LABELS.items()),
+        "committees": _committees(user), "sorts": list(SORT_LABELS.items()),
+        "can_register": can(user, "mediation.register") and user.role != "system",
+    }
+    return render(request, "mediation/ledger.html", context)
