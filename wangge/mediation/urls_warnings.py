@@ -1,2 +1,13 @@
-"""Mediation warnings (filled in by its own module)."""
-urlpatterns = []
+"""Mediation pages of this part: the early-warning board (研判预警) and the 人民调解协议书 download.
+
+The agreement document lives here (not with the dispute pages) because it is built by documents.py, which this
+part owns.
+"""
+from django.urls import path
+
+from wangge.mediation import views_warnings
+
+urlpatterns = [
+    path("warnings/", views_warnings.board, name="warnings"),
+    path("<int:pk>/agreement.docx", views_warnings.agreement_doc, name="agreement_doc"),
+]

@@ -68,8 +68,10 @@ def run_ready_tasks(worker, limit: int | None = None) -> int:
 def run_pass(worker, now=None) -> dict:
     """One round: the poller, then the queued tasks (including the text messages the poller queued)."""
     from wangge.cases.poller import poll
+    from wangge.mediation.poller import poll as poll_disputes
 
     flagged = poll(now)
+    poll_disputes(now)  # disputes: overdue at their level, petition reminders (counts not reported)
     return {**flagged, "tasks": run_ready_tasks(worker)}
 
 
@@ -101,8 +103,10 @@ class Command(BaseCommand):
             close_old_connections()
             if time.monotonic() >= next_poll:
                 from wangge.cases.poller import poll
+                from wangge.mediation.poller import poll as poll_disputes
 
                 flagged = poll()
+                poll_disputes()
                 next_poll = time.monotonic() + interval
                 if any(flagged.values()):
                     self._report(flagged)

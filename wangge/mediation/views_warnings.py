@@ -1,0 +1,71 @@
+"""The early-warning board (研判预警) and the 人民调解协议书 download."""
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET
+
+from wangge.areas.models import Level, Region
+from wangge.core.roles import can
+from wangge.mediation import documents
+from wangge.mediation.models import Agreement, Dispute
+from wangge.mediation.warnings import KINDS, LEVEL_LABELS, STATE_LABELS, warnings_for
+
+
+def _require(user, permission):
+    if not can(user, permission):
+        raise PermissionDenied
+
+
+def _areas(user):
+    """Streets, communities and grids under the user's node, for the area filter."""
+    regions = Region.objects.visible_to(user).filter(level__in=(Level.STREET, Level.COMMUNITY, Level.GRID))
+    if user.scope_node is not None:
+        regions = regions.exclude(pk=user.scope_node.pk)
+    return regions.order_by("path")
+
+
+@login_required
+@require_GET
+def board(request):
+    """研判预警: the warnings over the disputes of the user's area, by kind; ?region= narrows, ?kind= picks one."""
+    user = request.user
+    _require(user, "mediation.stats")
+    code = (request.GET.get("region") or "").strip()[:32]
+    area = None
+    if code:
+        area = Region.objects.visible_to(user).filter(code=code).first()
+        if area is None:
+            raise Http404
+    kind = (request.GET.get("kind") or "").strip()
+    if kind and kind not in KINDS:
+        kind = ""  # a stale link shows every kind rather than an error page
+    found = warnings_for(user, region=area, kinds={kind} if kind else None)
+    for dispute in (d for w in found for d in w.disputes):
+        dispute.state_label, dispute.level_label = STATE_LABELS[dispute.state], LEVEL_LABELS[dispute.level]
+    sections = [{"key": key, "title": title, "warnings": [w for w in found if w.kind == key]}
+                for key, title in KINDS.items() if not kind or key == kind]
+    return render(request, "mediation/warnings.html", {
+        "sections": sections, "total": len(found), "area": area, "areas": _areas(user), "kind": kind,
+        "kinds": KINDS})
+
+
+@login_required
+@require_GET
+def agreement_doc(request, pk: int):
+    """人民调解协议书 (.docx) of an agreed dispute in the user's area; 404 outside it or without an agreement."""
+    user = request.user
+    _require(user, "mediation.view")
+    dispute = (Dispute.objects.visible_to(user).select_related("committee", "mediator", "agreement")
+               .filter(pk=pk).first())
+    if dispute is None:
+        raise Http404
+    try:
+        dispute.agreement
+    except Agreement.DoesNotExist:
+        raise Http404 from None
+    response = HttpResponse(documents.agreement_docx(dispute), content_type=documents.CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, documents.filename(dispute))
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,223 @@
+"""研判预警: early warnings over the disputes a user may see (docs/mediation-warnings.md).
+
+Every rule reads `Dispute.objects.visible_to(user)` and nothing else, so a warning never counts or names a
+dispute outside the user's area (and a repeat "elsewhere" stays invisible: it is the other area's warning).
+
+| kind | rule |
+|---|---|
+| repeat_parties | the same parties in more than one dispute reported within 180 days |
+| repeat_place | 3 or more disputes at the same address, or in the same grid, reported within 90 days |
+| many_parties | an open dispute with 5 or more parties (群体性 risk) |
+| flagged_risk | an open dispute flagged 民转刑, or 群体性 by a person (not only because of its party count) |
+| overdue | an open dispute past its level's deadline (due_by) |
+
+A party is known by its registry person or organisation, its ID number, or its name together with its phone
+(a phone alone is often a family's or a shop's). Keys that belong to one party are joined, so a dispute whose
+party was picked from the registry and a later one where the same ID number was typed in are the same person.
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from wangge.core.crypto import lookup_hash
+from wangge.mediation.models import OPEN_STATES, Dispute, Party
+from wangge.mediation.services import GROUP_PARTIES
+
+REPEAT_PARTY_DAYS = 180
+REPEAT_PLACE_DAYS = 90
+REPEAT_PLACE_MIN = 3
+
+KINDS = {
+    "overdue": "超期未化解",
+    "flagged_risk": "民转刑 / 群体性风险",
+    "many_parties": "多人纠纷（群体性风险）",
+    "repeat_parties": "当事人重复纠纷",
+    "repeat_place": "同一地点多发",
+}
+SEVERITY_ORDER = {"high": 0, "medium": 1}
+# Chinese labels for the board and the reasons (the model choices are translated through the locale files).
+STATE_LABELS = {"registered": "已登记", "accepted": "已受理", "mediating": "调解中", "agreed": "调解成功",
+                "failed": "调解不成", "withdrawn": "已撤回"}
+LEVEL_LABELS = {"community": "社区", "street": "街道", "district": "区", "industry": "行业调委会"}
+
+
+@dataclass
+class Warning:
+    kind: str
+    severity: str  # "high" or "medium"
+    reason: str
+    disputes: list = field(default_factory=list)  # Dispute rows, oldest first
+
+    @property
+    def label(self) -> str:
+        return KINDS[self.kind]
+
+    @property
+    def latest(self):
+        return max(d.reported_at for d in self.disputes)
+
+
+def _disputes(user, region=None):
+    disputes = Dispute.objects.visible_to(user).select_related("grid", "committee", "region")
+    if region is not None:
+        disputes = disputes.filter(region__path__startswith=region.path)
+    return disputes
+
+
+def warnings_for(user, *, region=None, kinds=None, now=None) -> list[Warning]:
+    """All warnings for `user` (optionally under `region`, a region the caller has checked the user may see),
+    high severity first, then the most recent."""
+    now = now or timezone.now()
+    disputes = _disputes(user, region)
+    rules = {"overdue": overdue, "flagged_risk": flagged_risk, "many_parties": many_parties,
+             "repeat_parties": repeat_parties, "repeat_place": repeat_place}
+    found = []
+    for kind, rule in rules.items():
+        if kinds and kind not in kinds:
+            continue
+        found.extend(rule(disputes, now))
+    found.sort(key=lambda w: (SEVERITY_ORDER[w.severity], -w.latest.timestamp(), w.kind))
+    return found
+
+
+# --- one dispute at a time ------------------------------------------------------------------------
+
+def overdue(disputes, now) -> list[Warning]:
+    found = []
+    for dispute in disputes.filter(state__in=OPEN_STATES, due_by__lt=now).order_by("due_by", "id"):
+        days = (now - dispute.due_by).days
+        late = f"逾期 {days} 天" if days >= 1 else "刚刚逾期"
+        severe = dispute.escalation_count > 0 or days >= 30
+        found.append(Warning("overdue", "high" if severe else "medium",
+                             f"已超过本级（{LEVEL_LABELS[dispute.level]}）化解期限 "
+                             f"{timezone.localtime(dispute.due_by):%Y-%m-%d}，{late}", [dispute]))
+    return found
+
+
+def flagged_risk(disputes, now) -> list[Warning]:
+    """民转刑 always; 群体性 only when a person flagged it (a party count of 5+ is `many_parties`' warning, and the
+    registration sets group_risk for it, so counting it here too would warn twice about one thing)."""
+    found = []
+    flagged = Q(criminal_risk=True) | Q(group_risk=True, parties_count__lt=GROUP_PARTIES)
+    for dispute in disputes.filter(flagged, state__in=OPEN_STATES).order_by("reported_at", "id"):
+        flags = [text for on, text in ((dispute.criminal_risk, "可能民转刑"),
+                                       (dispute.group_risk and dispute.parties_count < GROUP_PARTIES,
+                                        "可能引发群体性事件")) if on]
+        reasons = "；".join(r for r in dispute.risk_reasons if isinstance(r, str))[:200]
+        text = f"标记为{'、'.join(flags)}，尚未化解" + (f"（{reasons}）" if reasons else "")
+        found.append(Warning("flagged_risk", "high", text, [dispute]))
+    return found
+
+
+def many_parties(disputes, now) -> list[Warning]:
+    return [Warning("many_parties", "high", f"当事人 {d.parties_count} 人，可能引发群体性事件，尚未化解", [d])
+            for d in disputes.filter(state__in=OPEN_STATES, parties_count__gte=GROUP_PARTIES)
+            .order_by("reported_at", "id")]
+
+
+# --- disputes that repeat -----------------------------------------------------------------------------
+
+def _normal_address(address: str) -> str:
+    return "".join((address or "").split()).lower()
+
+
+def repeat_place(disputes, now) -> list[Warning]:
+    """3+ disputes at one address, or in one grid, within 90 days. A grid whose disputes are exactly one
+    address's gets only the address's warning (it says more)."""
+    recent = list(disputes.filter(reported_at__gte=now - timedelta(days=REPEAT_PLACE_DAYS), reported_at__lte=now)
+                  .order_by("reported_at", "id"))
+    by_address, by_grid = defaultdict(list), defaultdict(list)
+    for dispute in recent:
+        if _normal_address(dispute.address):
+            by_address[_normal_address(dispute.address)].append(dispute)
+        if dispute.grid_id:
+            by_grid[dispute.grid_id].append(dispute)
+    found, seen = [], set()
+    for group in by_address.values():
+        if len(group) >= REPEAT_PLACE_MIN:
+            seen.add(frozenset(d.pk for d in group))
+            found.append(Warning("repeat_place", "medium", f"同一地址「{group[0].address.strip()}」"
+                                 f"{REPEAT_PLACE_DAYS} 天内发生 {len(group)} 起纠纷", group))
+    for group in by_grid.values():
+        if len(group) >= REPEAT_PLACE_MIN and frozenset(d.pk for d in group) not in seen:
+            found.append(Warning("repeat_place", "medium", f"{group[0].grid.name} {REPEAT_PLACE_DAYS} 天内发生 "
+                                 f"{len(group)} 起纠纷", group))
+    return found
+
+
+class _Identities:
+    """Union-find over party keys: every key of one party row names the same someone."""
+
+    def __init__(self):
+        self.parent = {}
+
+    def find(self, key):
+        self.parent.setdefault(key, key)
+        while self.parent[key] != key:
+            self.parent[key] = self.parent[self.parent[key]]
+            key = self.parent[key]
+        return key
+
+    def join(self, keys):
+        roots = [self.find(k) for k in keys]
+        for root in roots[1:]:
+            self.parent[root] = roots[0]
+
+
+def party_keys(party) -> list[str]:
+    """How a party is recognised again; hashes, so no plain ID number or phone is kept in memory longer."""
+    keys = []
+    if party.person_id:
+        keys.append(f"person:{party.person_id}")
+    if party.organisation_id:
+        keys.append(f"org:{party.organisation_id}")
+    if party.id_number:
+        keys.append("id:" + lookup_hash(party.id_number))
+    if party.phone and party.name.strip():
+        keys.append("name_phone:" + lookup_hash(f"{party.name.strip()}|{party.phone}"))
+    return keys
+
+
+def repeat_parties(disputes, now) -> list[Warning]:
+    """Disputes within 180 days between the same parties: two disputes repeat when they share two parties, or
+    every party of one of them when it has only one known party. One warning per set of shared parties."""
+    recent = {d.pk: d for d in disputes.filter(reported_at__gte=now - timedelta(days=REPEAT_PARTY_DAYS),
+                                                reported_at__lte=now)}
+    if len(recent) < 2:
+        return []
+    parties = list(Party.objects.filter(dispute_id__in=list(recent))
+                   .only("dispute_id", "person_id", "organisation_id", "name", "id_number", "phone"))
+    identities = _Identities()
+    keyed = []
+    for party in parties:
+        keys = party_keys(party)
+        if keys:
+            identities.join(keys)
+            keyed.append((party, keys[0]))
+    who, names = defaultdict(set), {}
+    for party, key in keyed:
+        root = identities.find(key)
+        who[party.dispute_id].add(root)
+        names.setdefault(root, party.name)
+    by_identity = defaultdict(set)
+    for dispute_id, roots in who.items():
+        for root in roots:
+            by_identity[root].add(dispute_id)
+    shared_sets = defaultdict(set)  # frozenset of identities -> dispute ids
+    for ids in by_identity.values():
+        ordered = sorted(ids)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1:]:
+                shared = who[a] & who[b]
+                if len(shared) >= min(2, len(who[a]), len(who[b])):
+                    shared_sets[frozenset(shared)].update((a, b))
+    found = []
+    for shared, ids in shared_sets.items():
+        group = sorted((recent[pk] for pk in ids), key=lambda d: (d.reported_at, d.pk))
+        people = "、".join(sorted(names[root] for root in shared))
+        found.append(Warning("repeat_parties", "medium",
+                             f"当事人{people} {REPEAT_PARTY_DAYS} 天内发生 {len(group)} 起纠纷", group))
+    return found
