@@ -7,6 +7,7 @@ import pytest
 from wangge.core.roles import Role
 from wangge.mediation.models import Dispute, DisputeEvent, Level, Party, Source, State
 from wangge.mediation.testing import build_mediation
+from wangge.portal.tests.test_browser_case_flow import browser  # noqa: F401  (the chromium fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +168,62 @@ def test_a_reported_dispute_reaches_the_chosen_mediators_phone_page(client, worl
     client.force_login(world.users[Role.MEDIATOR])
     html = client.get("/mediation/m/").content.decode()
     assert f'data-dispute="{dispute.pk}"' in html
+
+
+# ------------------------------------------------------------------ in a browser, at phone width
+
+
+@pytest.fixture
+def mediation_world(transactional_db):
+    from wangge.testing import build_world
+
+    world = build_world()
+    return world, build_mediation(world)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_citizen_applies_on_a_phone_and_the_chosen_mediator_accepts_it(mediation_world, live_server, browser):
+    from wangge.portal.tests.test_browser_case_flow import PHONE as VIEWPORT
+    from wangge.portal.tests.test_browser_case_flow import SHOTS, _log_in, _page, _tap_map_at
+
+    world, m = mediation_world
+    base, chosen = live_server.url, m.mediators["mediator_1"]
+    citizen = _page(browser, VIEWPORT)
+    citizen.goto(base + "/portal/")
+    citizen.click("#go-dispute")
+    citizen.wait_for_url(base + "/portal/dispute/")
+    citizen.select_option("select[name=type]", "neighbour")
+    citizen.fill("textarea[name=summary]", "楼上装修噪音，晚上十点后还在施工")
+    _tap_map_at(citizen, "dispute-form", *world.grid_center(world.grids[0]))
+    # The map's tap asks for the mediators near the point (htmx): the committee's members appear.
+    citizen.wait_for_selector(f"[data-mediator='{chosen.pk}']")
+    assert m.committee_of(world.communities[0]).name in citizen.inner_text("#committee-name")
+    citizen.check(f"[data-mediator='{chosen.pk}'] input[name=mediator]")
+    citizen.fill("input[name=party_0_name]", "刘先生")
+    citizen.fill("input[name=party_1_name]", "楼上住户")
+    citizen.screenshot(path=f"{SHOTS}/wangge-portal-dispute-phone.png", full_page=True)
+    assert citizen.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+    with citizen.expect_navigation():
+        citizen.click("#submit-dispute")
+    dispute = Dispute.objects.get()
+    assert citizen.inner_text("#dispute-number").strip() == dispute.number
+    assert chosen.name in citizen.inner_text("#chosen-mediator")
+    assert dispute.mediator == chosen and dispute.grid == world.grids[0]
+
+    # --- the chosen mediator, on a phone: 待受理 -> the card -> accept
+    mediator = _page(browser, VIEWPORT)
+    _log_in(mediator, base, "mediator_1")
+    mediator.goto(base + "/mediation/m/")
+    mediator.click(f"#to-accept [data-dispute='{dispute.pk}'] a")
+    mediator.wait_for_url(f"{base}/mediation/m/{dispute.pk}/")
+    assert "刘先生" in mediator.inner_text("#parties")
+    with mediator.expect_navigation():
+        mediator.click("form[data-action=accept] button[type=submit]")
+    dispute.refresh_from_db()
+    assert dispute.state == State.ACCEPTED
+    assert mediator.locator("form[data-action=schedule_session]").count() == 1
+    mediator.screenshot(path=f"{SHOTS}/wangge-mediation-card-phone.png", full_page=True)
+    assert mediator.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+    for page in (citizen, mediator):
+        assert page.errors == [] and page.outside == []
