@@ -71,6 +71,7 @@ DEPARTMENTS = (
     ("JY", "教育", "区教育局"),
     ("JT", "交通运输", "区交通运输局"),
     ("YL", "园林绿化", "区公园城市建设和城市更新局"),
+    ("FY", "法院", "区人民法院"),  # refers cases for mediation (诉前移送) and confirms agreements (司法确认)
 )
 MEDIATOR_STREETS = 3  # a mediator at each of the first streets and at the first community of each
 

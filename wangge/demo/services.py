@@ -17,6 +17,7 @@ from wangge.core.audit import record
 from wangge.core.models import AuditEntry, Department, User
 from wangge.core.roles import Role
 from wangge.demo import cases as demo_cases
+from wangge.demo import mediation as demo_mediation
 from wangge.demo import people as base_data
 from wangge.demo.generator import DEMO_PASSWORD, DISTRICT_CODE, DemoPlan
 
@@ -76,19 +77,21 @@ def people_loaded(code: str = DISTRICT_CODE) -> bool:
     return bool(district) and base_data.has_base_data(district)
 
 
-def load(plan: DemoPlan, force: bool = False, people: int = 0, cases: int | None = 0) -> LoadResult | None:
+def load(plan: DemoPlan, force: bool = False, people: int = 0, cases: int | None = 0,
+         disputes: int | None = 0) -> LoadResult | None:
     """Write the plan in one transaction, with `people` synthetic residents and their
     buildings, houses, tags and visits (`wangge.demo.people`) when asked, and a year of
-    synthetic cases (`wangge.demo.cases`): `cases` of them, None for the default per grid, 0 for none.
+    synthetic cases (`wangge.demo.cases`): `cases` of them, None for the default per grid, 0 for none;
+    likewise committees, mediators and a year of `disputes` (`wangge.demo.mediation`, None: per community).
     Returns None if the district was already loaded (and not `force`)."""
     try:
-        return _load(plan, force, people, cases)
+        return _load(plan, force, people, cases, disputes)
     except IntegrityError as exc:  # foreign keys are checked at commit
         raise DemoError(f"the demo district could not be written ({exc}); other records may still refer to it "
                         "/ 演示区写入失败，可能仍有其他数据引用演示区") from exc
 
 
-def _load(plan: DemoPlan, force: bool, people: int, cases: int | None) -> LoadResult | None:
+def _load(plan: DemoPlan, force: bool, people: int, cases: int | None, disputes: int | None) -> LoadResult | None:
     with transaction.atomic():
         if is_loaded(plan.district.code):
             if not force:
@@ -113,6 +116,8 @@ def _load(plan: DemoPlan, force: bool, people: int, cases: int | None) -> LoadRe
             counts.update(base_data.load_base_data(district, plan.seed, people))
         if cases != 0:
             counts.update(demo_cases.load_cases(district, plan.seed, cases))
+        if disputes != 0:
+            counts.update(demo_mediation.load_disputes(district, plan.seed, disputes))
     locate.invalidate()
     return LoadResult(district, counts, skipped)
 
@@ -138,6 +143,21 @@ def load_cases(seed: int, cases: int | None = None, code: str = DISTRICT_CODE) -
         if district is None or not is_loaded(code) or demo_cases.has_cases(district):
             return None
         return demo_cases.load_cases(district, seed, cases)
+
+
+def disputes_loaded(code: str = DISTRICT_CODE) -> bool:
+    district = demo_district(code)
+    return bool(district) and demo_mediation.has_disputes(district)
+
+
+def load_disputes(seed: int, disputes: int | None = None, code: str = DISTRICT_CODE) -> dict | None:
+    """Add committees, mediators and the year of disputes to a district loaded without them; None if it has
+    disputes already."""
+    with transaction.atomic():
+        district = demo_district(code)
+        if district is None or not is_loaded(code) or demo_mediation.has_disputes(district):
+            return None
+        return demo_mediation.load_disputes(district, seed, disputes)
 
 
 def _write_regions(plan: DemoPlan) -> dict[str, Region]:
@@ -213,6 +233,7 @@ def wipe(code: str = DISTRICT_CODE) -> None:
     prefix = district.path
     try:
         with transaction.atomic():
+            demo_mediation.wipe_disputes(district)  # first: disputes point at cases, people and staff
             demo_cases.wipe_cases(district)
             base_data.wipe_base_data(district)
             GridTeamMember.objects.filter(grid__path__startswith=prefix).delete()

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from wangge.demo import services
 from wangge.demo.cases import CASES_PER_GRID
 from wangge.demo.generator import DEFAULT_SEED, SYNTHETIC_NOTE, TARGET_GRIDS, generate
+from wangge.demo.mediation import DISPUTES_PER_COMMUNITY
 from wangge.demo.people import DEFAULT_PEOPLE
 
 
@@ -25,12 +26,15 @@ class Command(BaseCommand):
         parser.add_argument("--cases", type=int, default=None,
                             help=f"how many synthetic cases over the last year (default {CASES_PER_GRID} per grid; "
                                  "0 for none)")
+        parser.add_argument("--disputes", type=int, default=None,
+                            help=f"how many synthetic disputes over the last year, with mediation committees and "
+                                 f"mediators (default {DISPUTES_PER_COMMUNITY} per community; 0 for none)")
 
-    def handle(self, seed, force, grids, streets, people, cases, **options):
+    def handle(self, seed, force, grids, streets, people, cases, disputes, **options):
         if grids < 1 or (streets is not None and streets < 1):
             raise CommandError("--grids and --streets must be positive / 须为正整数")
-        if people < 0 or (cases is not None and cases < 0):
-            raise CommandError("--people and --cases must not be negative / 不能为负数")
+        if people < 0 or (cases is not None and cases < 0) or (disputes is not None and disputes < 0):
+            raise CommandError("--people, --cases and --disputes must not be negative / 不能为负数")
         started = time.monotonic()
         if services.is_loaded() and not force:
             loaded_seed = services.loaded_seed()
@@ -40,20 +44,26 @@ class Command(BaseCommand):
             case_counts = None
             if cases != 0 and not services.cases_loaded():  # loaded before it had cases
                 case_counts = services.load_cases(loaded_seed if loaded_seed is not None else seed, cases)
+            dispute_counts = None
+            if disputes != 0 and not services.disputes_loaded():  # loaded before it had disputes
+                dispute_counts = services.load_disputes(loaded_seed if loaded_seed is not None else seed, disputes)
             if counts:
                 self.stdout.write(f"已加载演示区基础数据 / loaded the demo district's base data "
                                   f"in {time.monotonic() - started:.1f} s: {self._base_counts(counts)}.")
             if case_counts:
                 self.stdout.write(f"已加载演示事件 / loaded the demo cases in {time.monotonic() - started:.1f} s: "
                                   f"{self._case_counts(case_counts)}.")
-            if not counts and not case_counts:
+            if dispute_counts:
+                self.stdout.write(f"已加载演示纠纷 / loaded the demo disputes in {time.monotonic() - started:.1f} s: "
+                                  f"{self._dispute_counts(dispute_counts)}.")
+            if not counts and not case_counts and not dispute_counts:
                 self.stdout.write(f"演示区已加载 / demo district already loaded (seed {loaded_seed}); "
                                   "use --force to reload.")
             self._print_logins()
             return
         plan = generate(seed, target_grids=grids, streets=streets)
         try:
-            result = services.load(plan, force=force, people=people, cases=cases)
+            result = services.load(plan, force=force, people=people, cases=cases, disputes=disputes)
         except services.DemoError as exc:
             raise CommandError(str(exc))
         if result is None:  # another process loaded it meanwhile
@@ -68,6 +78,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"基础数据 / base data: {self._base_counts(c)}.")
             if "cases" in c:
                 self.stdout.write(f"事件 / cases: {self._case_counts(c)}.")
+            if "disputes" in c:
+                self.stdout.write(f"矛盾纠纷 / disputes: {self._dispute_counts(c)}.")
             for username in result.skipped_users:
                 self.stderr.write(f"user {username} already exists and was left unchanged / 用户已存在，未修改")
         self._print_logins()
@@ -83,6 +95,12 @@ class Command(BaseCommand):
     def _case_counts(c) -> str:
         return (f"{c['cases']} cases over the last year with {c['case_events']} timeline steps, "
                 f"{c['open_cases']} still open (all synthetic / 事件均为合成数据)")
+
+    @staticmethod
+    def _dispute_counts(c) -> str:
+        return (f"{c['disputes']} disputes over the last year with {c['dispute_events']} timeline steps, "
+                f"{c['open_disputes']} still open; {c['committees']} committees, {c['mediators']} mediators "
+                "(all synthetic / 纠纷、调解员均为合成数据)")
 
     def _print_logins(self):
         self.stdout.write("")
