@@ -63,3 +63,24 @@ def timeline(viewer, dispute) -> list[dict]:
             who = {"citizen": "群众", "system": "系统"}.get(event.actor_name, "系统")
         rows.append({"event": event, "who": who})
     return rows
+
+
+def mediator_labels(viewer, mediators) -> dict:
+    """Mediator id -> the name the viewer may know: a mediator with an account is staff, named only to those
+    who may see that account (else "调解员"); a pool member without an account is named."""
+    from wangge.core.models import User
+
+    mediators = [m for m in mediators if m is not None]
+    accounts = [m.user_id for m in mediators if m.user_id]
+    visible = set(User.objects.visible_to(viewer).filter(pk__in=accounts).values_list("pk", flat=True))
+    return {m.pk: m.name if not m.user_id or m.user_id in visible or m.user_id == viewer.pk else "调解员"
+            for m in mediators}
+
+
+def label_mediators(viewer, disputes) -> list:
+    """Set `mediator_label` on each dispute (and return them as a list) for the lists."""
+    disputes = list(disputes)
+    labels = mediator_labels(viewer, [d.mediator for d in disputes])
+    for d in disputes:
+        d.mediator_label = labels.get(d.mediator_id, "")
+    return disputes

@@ -28,7 +28,7 @@ from wangge.mediation.models import (
 )
 from wangge.mediation.services import ConflictError
 from wangge.mediation.templatetags.mediation_tags import ACTION_LABELS, PERFORMANCE_LABELS
-from wangge.mediation.views import disputes_for, require, safe_next, staff_labels, timeline
+from wangge.mediation.views import disputes_for, mediator_labels, require, safe_next, staff_labels, timeline
 
 # The inputs each action's form carries, exactly the parameter names services.do_act takes.
 ACTION_PARAMS = {
@@ -89,12 +89,15 @@ def dispute_context(request, dispute, *, failed_action=None, error=None, values=
     referral = Referral.objects.filter(dispute=dispute).select_related("court").first()
     sessions = list(Session.objects.filter(dispute=dispute).select_related("mediator").order_by("starts_at", "id"))
     parties = _parties(user, dispute, revealed)
+    names = mediator_labels(user, [dispute.mediator] + [s.mediator for s in sessions])
+    for s in sessions:
+        s.mediator_label = names.get(s.mediator_id, "")
     return {
         "dispute": dispute, "forms": forms, "allowed": allowed, "timeline": timeline(user, dispute),
         "parties": parties, "sessions": sessions, "agreement": agreement,
         "follow_ups": list(agreement.follow_ups.all()) if agreement else [],
         "referral": referral, "progress": list(PetitionProgress.objects.filter(dispute=dispute).order_by("month")),
-        "leader": _leader_label(user, dispute),
+        "leader": _leader_label(user, dispute), "mediator_label": names.get(dispute.mediator_id, ""),
         "committees": committees_for(dispute) if {"route", "transfer"} & set(allowed) else [],
         "mediators": list(services.eligible_mediators(dispute)) if "assign_mediator" in allowed else [],
         "scheduled": [s for s in sessions if s.state == SessionState.SCHEDULED],

@@ -13,7 +13,7 @@ from wangge.mediation.models import OPEN_STATES, Committee, DisputeType, Level, 
 from wangge.mediation.templatetags.mediation_tags import (
     LEVEL_LABELS, RISK_LABELS, SOURCE_LABELS, STATE_LABELS, TYPE_LABELS,
 )
-from wangge.mediation.views import PAGE_SIZE, disputes_for, require
+from wangge.mediation.views import PAGE_SIZE, disputes_for, label_mediators, require
 
 SORTS = {
     "reported": ("-reported_at", "-id"),
@@ -82,6 +82,7 @@ def ledger(request):
     require(user, "mediation.view")
     chosen = read_filters(request.GET)
     page = Paginator(filtered_disputes(user, chosen), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = label_mediators(user, page.object_list)
     context = {
         "page": page, "chosen": chosen, "query": _query(chosen),
         "states": [("open", "未办结")] + list(STATE_LABELS.items()),

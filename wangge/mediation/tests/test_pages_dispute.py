@@ -168,7 +168,8 @@ def test_a_role_the_table_refuses_gets_403_and_nothing_changes(client, world, m)
     assert dispute.state == State.REGISTERED and dispute.version == 1
 
 
-def test_route_offers_the_committees_serving_the_dispute(client, world, m):
+def test_route_offers_the_committees_serving_the_dispute(client, world, m, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     from wangge.mediation import services
     from wangge.mediation.testing import letter
 
