@@ -4,7 +4,8 @@
   /mediation/m/<pk>/                a compact dispute card (parties masked) with the quick actions
   /mediation/m/<pk>/act/<action>/   POST one quick action (services.do_act with the version the card showed)
   /mediation/m/<pk>/party/<party>/phone/   POST 查看完整号码 with a reason (core's do_reveal writes the audit row)
-  /mediation/m/me/                  我的调解档案: disputes handled, agreed, success rate, mean party rating
+  /mediation/m/me/                  我的调解档案: the year's cases, agreed, success rate and mean party rating
+                                    (the shared measures' formulas), and every dispute I handled
 
 Only the mediator role uses these pages (others get 403; their workbench is the staff pages). Every read goes
 through `Dispute.objects.visible_to(user)`, so a dispute that is not theirs answers 404 like one that does not
@@ -16,7 +17,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Avg, Count, Q
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,23 +29,11 @@ from wangge.core.roles import Role
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError, do_reveal
 from wangge.mediation import services, workflow
-from wangge.mediation.models import (
-    Dispute, Mediator, Party, Performance, Session, SessionState, State,
+from wangge.mediation.models import Dispute, Mediator, Party, Performance, Session, SessionState, State
+# The Chinese words for the ledger's codes are kept once, with the staff pages' template helpers.
+from wangge.mediation.templatetags.mediation_tags import (
+    LEVEL_LABELS, PERFORMANCE_LABELS, RISK_LABELS, ROLE_LABELS, SESSION_LABELS, STATE_LABELS, TYPE_LABELS,
 )
-
-# Chinese words for the ledger's codes (the model's choices are English, translated nowhere yet).
-TYPE_LABELS = {
-    "marriage_family": "婚姻家庭", "neighbour": "邻里纠纷", "property_management": "物业纠纷", "labour": "劳资纠纷",
-    "housing_land": "房屋土地", "medical": "医疗纠纷", "traffic": "交通事故", "consumer": "消费纠纷",
-    "demolition": "征地拆迁", "military": "涉军纠纷", "ethnic": "涉民族纠纷", "other": "其他纠纷",
-}
-STATE_LABELS = {"registered": "待受理", "accepted": "已受理", "mediating": "调解中", "agreed": "调解成功",
-                "failed": "调解不成", "withdrawn": "已撤回"}
-ROLE_LABELS = {"applicant": "申请人", "respondent": "被申请人", "third": "第三人"}
-LEVEL_LABELS = {"community": "社区", "street": "街道", "district": "区", "industry": "行业调委会"}
-RISK_LABELS = {"low": "低", "medium": "中", "high": "高"}
-PERFORMANCE_LABELS = {"pending": "待履行", "kept": "已履行", "partly": "部分履行", "broken": "未履行"}
-SESSION_LABELS = {"scheduled": "待召开", "held": "已召开", "cancelled": "已取消"}
 
 # The quick actions the card offers, and the inputs each one posts: exactly do_act's parameter names.
 ACTION_PARAMS = {
@@ -234,22 +223,27 @@ def reveal_phone(request, pk, party):
 # ------------------------------------------------------------------ my record
 
 
-def mediator_record(user) -> dict | None:
-    """经手 (every dispute assigned to me), 调解成功 (agreed), 成功率 = agreed / (agreed + failed): a withdrawn or
-    still open dispute is neither a success nor a failure; 当事人评价 = the mean of the parties' 1–5 ratings."""
+def mediator_record(user, year=None) -> dict | None:
+    """The mediator's own record. The year's figures come from the shared measures (measures.mediator_ranking,
+    the 十佳调解员 formulas: cases = disputes on them accepted in the year, 调解成功率 = agreed ÷ cases, the mean
+    of their parties' 1–5 ratings), so the phone shows what the ranking shows. Beside them, two small counts
+    over all time: every dispute assigned to them (经手) and those still open (在办)."""
+    from wangge.mediation import measures
+
     mediator = Mediator.objects.filter(user=user).first()
     if mediator is None:
         return None
-    mine = Dispute.objects.visible_to(user).filter(mediator=mediator)
-    counts = mine.aggregate(handled=Count("pk"), agreed=Count("pk", filter=Q(state=State.AGREED)),
-                            failed=Count("pk", filter=Q(state=State.FAILED)),
-                            open=Count("pk", filter=Q(state__in=(State.REGISTERED, State.ACCEPTED, State.MEDIATING))))
-    ratings = Party.objects.filter(dispute__in=mine.values("pk"), rating__isnull=False).aggregate(
-        mean=Avg("rating"), count=Count("pk"))
-    decided = counts["agreed"] + counts["failed"]
-    return {"mediator": mediator, **counts,
-            "success_rate": (counts["agreed"] / decided) if decided else None,
-            "mean_rating": ratings["mean"], "ratings": ratings["count"]}
+    year = year or timezone.localdate().year
+    ranking = measures.mediator_ranking(user, measures.RankingQuery(year=year, min_cases=measures.MIN_CASES,
+                                                                    anchor=None))
+    mine = next((r for r in ranking["ranking"] + ranking["below_threshold"] if r["mediator"] == mediator.pk),
+                {"cases": 0, "agreed": 0, "success_rate": measures.ratio(0, 0), "mean_rating": None, "ratings": 0})
+    counts = Dispute.objects.visible_to(user).filter(mediator=mediator).aggregate(
+        handled=Count("pk"), open=Count("pk", filter=Q(state__in=(State.REGISTERED, State.ACCEPTED,
+                                                                   State.MEDIATING))))
+    return {"mediator": mediator, "year": year, "cases": mine["cases"], "agreed": mine["agreed"],
+            "success_rate": mine["success_rate"]["display"], "mean_rating": mine["mean_rating"],
+            "ratings": mine["ratings"], **counts}
 
 
 @login_required

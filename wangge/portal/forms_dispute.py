@@ -7,7 +7,7 @@ from wangge.areas.crs import CRS_NAMES
 from wangge.core.services import OperationError
 from wangge.mediation.models import DisputeType, PartyRole
 from wangge.mediation.services import clean_amount
-from wangge.mediation.views_mobile import TYPE_LABELS
+from wangge.mediation.templatetags.mediation_tags import TYPE_LABELS
 
 # Rows offered for parties; the first is the one asking for help, the second the other side.
 PARTY_ROWS = 3

@@ -23,7 +23,7 @@ from wangge.cases.services import locate_public
 from wangge.core.services import OperationError
 from wangge.mediation import services
 from wangge.mediation.models import Dispute, Level, Mediator
-from wangge.mediation.views_mobile import LEVEL_LABELS, TYPE_LABELS
+from wangge.mediation.templatetags.mediation_tags import LEVEL_LABELS, TYPE_LABELS
 from wangge.portal import forms, ratelimit
 from wangge.portal.forms_dispute import DisputeReportForm
 

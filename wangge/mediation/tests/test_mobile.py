@@ -250,7 +250,7 @@ def test_revealing_a_partys_phone_needs_a_reason_and_is_logged(client, world, m,
 def test_my_record_counts_what_i_mediated(client, world, m, med):
     agreed = dispute_in(world, m, "agreed")
     dispute_in(world, m, "failed")
-    dispute_in(world, m, "accepted")  # open: handled, neither success nor failure
+    dispute_in(world, m, "accepted")  # open: handled and mediated, not (yet) a success
     register(world)  # nobody's yet: not mine
     parties = list(agreed.parties.all())
     act(med, agreed, "rate", party=parties[0].pk, rating=5)
@@ -261,7 +261,9 @@ def test_my_record_counts_what_i_mediated(client, world, m, med):
 
     html = client.get("/mediation/m/me/").content.decode()
     measures = dict(re.findall(r'data-measure="(\w+)">([^<]*)<', html))
-    assert measures == {"handled": "3", "agreed": "1", "success_rate": "50%", "mean_rating": "4.5"}
+    # The year's figures by the shared measures' formulas (agreed ÷ accepted), then the all-time counts.
+    assert measures == {"cases": "3", "agreed": "1", "success_rate": "33.33%", "mean_rating": "4.5",
+                        "handled": "3", "open": "1"}
     assert other.number not in html
 
 
