@@ -216,7 +216,7 @@ def list_disputes(request, filters: Query[DisputeFilters]):
     return disputes.order_by(f.ordering, "-id")
 
 
-@router.get("/disputes/{id}", response=DisputeDetail, summary="One dispute whole 纠纷详情")
+@router.get("/disputes/{int:id}", response=DisputeDetail, summary="One dispute whole 纠纷详情")
 def dispute_detail(request, id: int):
     _require(request.user, "mediation.view")
     return _detail(request, id)
@@ -238,7 +238,7 @@ def create_dispute(request, payload: DisputeIn):
     return Status(201, dispute)
 
 
-@router.post("/cases/{id}/dispute", response={201: DisputeCreated}, summary="Turn a case into a dispute 转为纠纷")
+@router.post("/cases/{int:id}/dispute", response={201: DisputeCreated}, summary="Turn a case into a dispute 转为纠纷")
 def case_to_dispute(request, id: int, payload: CaseToDisputeIn):
     """A case of the 矛盾纠纷 class (major class 11) becomes a dispute, linked both ways. A case outside the
     caller's area answers 404."""
@@ -312,7 +312,7 @@ def _action_params(dispute, payload: ActionIn) -> dict:
     return params
 
 
-@router.post("/disputes/{id}/actions/{action}", response=DisputeDetail | HandedOverOut,
+@router.post("/disputes/{int:id}/actions/{action}", response=DisputeDetail | HandedOverOut,
              summary="Take a workflow action 办理 (受理、分流、调解、达成协议、司法确认、回访…)")
 def take_action(request, id: int, action: str, payload: ActionIn):
     """`version` is the dispute's version as last read; someone else's change in between answers 409

@@ -222,6 +222,8 @@ def test_detail_outside_the_area_is_404(world, m, client):
         assert client.get(f"/api/v1/disputes/{dispute.pk}").status_code == 404, user.username
     login(client, world.users[Role.DISTRICT_OPERATOR])
     assert client.get(f"/api/v1/disputes/{dispute.pk + 999}").status_code == 404
+    # only numbers are ids: other words under /disputes/ are left to the routes that own them
+    assert client.get("/api/v1/disputes/no-such-page").status_code == 404
     login(client, world.users[Role.SYSTEM])
     assert client.get(f"/api/v1/disputes/{dispute.pk}").status_code == 403
 
