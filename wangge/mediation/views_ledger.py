@@ -3,7 +3,7 @@ from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import F, Q
 from django.shortcuts import render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
@@ -18,8 +18,9 @@ from wangge.mediation.views import PAGE_SIZE, disputes_for, label_mediators, req
 SORTS = {
     "reported": ("-reported_at", "-id"),
     "oldest": ("reported_at", "id"),
-    "due": ("due_by", "id"),
-    "amount": ("-amount", "-id"),
+    "due": (F("due_by").asc(nulls_last=True), "id"),
+    # PostgreSQL puts NULLs first in a descending sort, SQLite last: disputes without an amount go last on both.
+    "amount": (F("amount").desc(nulls_last=True), "-id"),
 }
 SORT_LABELS = {"reported": "登记时间（新→旧）", "oldest": "登记时间（旧→新）", "due": "化解期限（近→远）",
                "amount": "涉及金额（高→低）"}
