@@ -224,6 +224,8 @@ def _locate(actor, lng, lat, crs, grid, region, *, public=False):
             located, lng, lat = locate_grid(actor, lng, lat, crs, grid)
         return located, located, lng, lat
     if region is None:
+        if public:
+            raise OperationError("请在地图上选择位置，或使用手机定位 / pick the place on the map", field="location")
         raise OperationError("请提供位置或网格 / give a location or a grid", field="location")
     if not isinstance(region, Region):
         region = Region.objects.filter(pk=region).first() if str(region).isdigit() else \
@@ -313,9 +315,11 @@ def _create(actor, fields, now, *, case=None) -> Dispute:
     for party in parties:
         party.dispute = dispute
     Party.objects.bulk_create(parties)
-    _record(actor, dispute, "register", "", State.REGISTERED, "",
-            {"source": dispute.source, "type": dispute.type, "level": dispute.level,
-             "committee": dispute.committee_id}, now)
+    details = {"source": dispute.source, "type": dispute.type, "level": dispute.level,
+               "committee": dispute.committee_id}
+    if dispute.mediator_id:  # chosen by the parties when they reported it
+        details.update(mediator=dispute.mediator.name, chosen_by_parties=True)
+    _record(actor, dispute, "register", "", State.REGISTERED, "", details, now)
     return dispute
 
 

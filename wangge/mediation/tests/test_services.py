@@ -263,6 +263,7 @@ def test_a_citizen_reports_and_may_choose_an_eligible_mediator(world, m):
                                                 parties=[{"name": "己某", "phone": "13800000001"}],
                                                 mediator=m.mediators["pool"].pk)
     assert dispute.source == "citizen" and dispute.mediator == m.mediators["pool"] and dispute.created_by is None
+    assert dispute.events.get(action="register").details["chosen_by_parties"] is True
     before = counts()
     with pytest.raises(OperationError) as raised:
         services.do_report_dispute_public(title="噪音纠纷", type="neighbour", lng=lng, lat=lat,
