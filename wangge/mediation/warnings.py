@@ -45,7 +45,7 @@ LEVEL_LABELS = {"community": "社区", "street": "街道", "district": "区", "i
 
 
 @dataclass
-class Warning:
+class EarlyWarning:
     kind: str
     severity: str  # "high" or "medium"
     reason: str
@@ -67,7 +67,7 @@ def _disputes(user, region=None):
     return disputes
 
 
-def warnings_for(user, *, region=None, kinds=None, now=None) -> list[Warning]:
+def warnings_for(user, *, region=None, kinds=None, now=None) -> list[EarlyWarning]:
     """All warnings for `user` (optionally under `region`, a region the caller has checked the user may see),
     high severity first, then the most recent."""
     now = now or timezone.now()
@@ -85,19 +85,19 @@ def warnings_for(user, *, region=None, kinds=None, now=None) -> list[Warning]:
 
 # --- one dispute at a time ------------------------------------------------------------------------
 
-def overdue(disputes, now) -> list[Warning]:
+def overdue(disputes, now) -> list[EarlyWarning]:
     found = []
     for dispute in disputes.filter(state__in=OPEN_STATES, due_by__lt=now).order_by("due_by", "id"):
         days = (now - dispute.due_by).days
         late = f"逾期 {days} 天" if days >= 1 else "刚刚逾期"
         severe = dispute.escalation_count > 0 or days >= 30
-        found.append(Warning("overdue", "high" if severe else "medium",
+        found.append(EarlyWarning("overdue", "high" if severe else "medium",
                              f"已超过本级（{LEVEL_LABELS[dispute.level]}）化解期限 "
                              f"{timezone.localtime(dispute.due_by):%Y-%m-%d}，{late}", [dispute]))
     return found
 
 
-def flagged_risk(disputes, now) -> list[Warning]:
+def flagged_risk(disputes, now) -> list[EarlyWarning]:
     """民转刑 always; 群体性 only when a person flagged it (a party count of 5+ is `many_parties`' warning, and the
     registration sets group_risk for it, so counting it here too would warn twice about one thing)."""
     found = []
@@ -108,12 +108,12 @@ def flagged_risk(disputes, now) -> list[Warning]:
                                         "可能引发群体性事件")) if on]
         reasons = "；".join(r for r in dispute.risk_reasons if isinstance(r, str))[:200]
         text = f"标记为{'、'.join(flags)}，尚未化解" + (f"（{reasons}）" if reasons else "")
-        found.append(Warning("flagged_risk", "high", text, [dispute]))
+        found.append(EarlyWarning("flagged_risk", "high", text, [dispute]))
     return found
 
 
-def many_parties(disputes, now) -> list[Warning]:
-    return [Warning("many_parties", "high", f"当事人 {d.parties_count} 人，可能引发群体性事件，尚未化解", [d])
+def many_parties(disputes, now) -> list[EarlyWarning]:
+    return [EarlyWarning("many_parties", "high", f"当事人 {d.parties_count} 人，可能引发群体性事件，尚未化解", [d])
             for d in disputes.filter(state__in=OPEN_STATES, parties_count__gte=GROUP_PARTIES)
             .order_by("reported_at", "id")]
 
@@ -124,7 +124,7 @@ def _normal_address(address: str) -> str:
     return "".join((address or "").split()).lower()
 
 
-def repeat_place(disputes, now) -> list[Warning]:
+def repeat_place(disputes, now) -> list[EarlyWarning]:
     """3+ disputes at one address, or in one grid, within 90 days. A grid whose disputes are exactly one
     address's gets only the address's warning (it says more)."""
     recent = list(disputes.filter(reported_at__gte=now - timedelta(days=REPEAT_PLACE_DAYS), reported_at__lte=now)
@@ -139,11 +139,11 @@ def repeat_place(disputes, now) -> list[Warning]:
     for group in by_address.values():
         if len(group) >= REPEAT_PLACE_MIN:
             seen.add(frozenset(d.pk for d in group))
-            found.append(Warning("repeat_place", "medium", f"同一地址「{group[0].address.strip()}」"
+            found.append(EarlyWarning("repeat_place", "medium", f"同一地址「{group[0].address.strip()}」"
                                  f"{REPEAT_PLACE_DAYS} 天内发生 {len(group)} 起纠纷", group))
     for group in by_grid.values():
         if len(group) >= REPEAT_PLACE_MIN and frozenset(d.pk for d in group) not in seen:
-            found.append(Warning("repeat_place", "medium", f"{group[0].grid.name} {REPEAT_PLACE_DAYS} 天内发生 "
+            found.append(EarlyWarning("repeat_place", "medium", f"{group[0].grid.name} {REPEAT_PLACE_DAYS} 天内发生 "
                                  f"{len(group)} 起纠纷", group))
     return found
 
@@ -181,7 +181,7 @@ def party_keys(party) -> list[str]:
     return keys
 
 
-def repeat_parties(disputes, now) -> list[Warning]:
+def repeat_parties(disputes, now) -> list[EarlyWarning]:
     """Disputes within 180 days between the same parties: two disputes repeat when they share two parties, or
     every party of one of them when it has only one known party. One warning per set of shared parties."""
     recent = {d.pk: d for d in disputes.filter(reported_at__gte=now - timedelta(days=REPEAT_PARTY_DAYS),
@@ -218,6 +218,6 @@ def repeat_parties(disputes, now) -> list[Warning]:
     for shared, ids in shared_sets.items():
         group = sorted((recent[pk] for pk in ids), key=lambda d: (d.reported_at, d.pk))
         people = "、".join(sorted(names[root] for root in shared))
-        found.append(Warning("repeat_parties", "medium",
+        found.append(EarlyWarning("repeat_parties", "medium",
                              f"当事人{people} {REPEAT_PARTY_DAYS} 天内发生 {len(group)} 起纠纷", group))
     return found

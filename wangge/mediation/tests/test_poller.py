@@ -16,7 +16,7 @@ from wangge.mediation.models import Dispute, DisputeEvent
 from wangge.mediation.testing import PARAMS, act, build_mediation, dispute_in, register
 
 MINUTE = timedelta(minutes=1)
-C_OP, MED = Role.COMMUNITY_OPERATOR, Role.MEDIATOR
+C_OP = Role.COMMUNITY_OPERATOR
 
 
 def run_at_once(func, using=None, robust=False):
