@@ -77,7 +77,7 @@ def dispute_measures(
         date_to: str | None = Query(None, alias="to", description="YYYY-MM-DD, inclusive"),
         year: str | None = Query(None, description="a whole year instead of from/to"),
         region: str | None = Query(None, description="a region code in your area (default: your own)"),
-        level: str | None = Query(None, description="only disputes at this level: community | street | district | industry"),
+        level: str | None = Query(None, description="only this level: community | street | district | industry"),
         type: str | None = Query(None, description="only this dispute type"),
         committee: str | None = Query(None, description="only this committee (id)"),
         mediator: str | None = Query(None, description="only this mediator (id)")):

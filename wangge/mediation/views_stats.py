@@ -83,7 +83,8 @@ def _trend(user, query: StatsQuery) -> dict:
                                       start=local_midnight(first), end=local_midnight(next_period(last, "month"))))
     rows = trend["rows"]
     return {"labels": [r["label"] for r in rows], "found": [r["counts"]["found"] for r in rows],
-            "mediated": [r["counts"]["mediated"] for r in rows], "successful": [r["counts"]["successful"] for r in rows]}
+            "mediated": [r["counts"]["mediated"] for r in rows],
+            "successful": [r["counts"]["successful"] for r in rows]}
 
 
 def _cards(total: dict) -> list[dict]:

@@ -137,7 +137,8 @@ def ledger(world):
     9  grid 0, grid patrol, reported 31 May, accepted and agreed in June, mediator_1, 100.00
     10 grid 5, petition, mediating (accepted 10 June), street committee 1
 
-    registered 9 (9 itself was registered in May), found 5 (1 2 3 7 8), resolved 2 (1 7): 40.00%; accepted 7 of 9: 77.78%;
+    registered 9 (9 itself was registered in May), found 5 (1 2 3 7 8), resolved 2 (1 7): 40.00%;
+    accepted 7 of 9: 77.78%;
     mediated 8 (1 2 4 5 6 7 9 10), successful 5 (1 4 5 7 9): 62.50%, failed 2; parties 18;
     amount 20,246.17 yuan = 2.02 万元; at community level 3 of 5 (1 7 9): 60.00%; group incidents prevented 1;
     closed 8 (all but 3 and 10), settled 5; referrals 2, settled 1, returned 1: 50.00%, mean 7.50 days.
@@ -266,7 +267,6 @@ def test_scoping_counts_only_what_the_user_sees(world, ledger):
     outsider = stats(world.outsiders[Role.COMMUNITY_OPERATOR], **JUNE)["total"]["counts"]
     assert (outsider["registered"], outsider["mediated"]) == (3, 2)  # 7 8 10 / 7 10
     # the court's handler sees the disputes it referred, and nothing else
-    _m, d = ledger
     court = stats(ledger[0].court_handler, **JUNE)["total"]["counts"]
     assert (court["registered"], court["referrals"]) == (2, 2)
     with pytest.raises(Http404):

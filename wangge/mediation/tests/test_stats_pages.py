@@ -65,13 +65,14 @@ def test_page_by_each_group(client, world, ledger, group_by, rows):  # noqa: F81
 
 
 def test_empty_window_shows_dashes_not_percentages(client, world, ledger):  # noqa: F811
-    body = page(client, world.users[Role.DISTRICT_OPERATOR], **{"from": "2023-01-01", "to": "2023-01-31"}).content.decode()
+    op = world.users[Role.DISTRICT_OPERATOR]
+    body = page(client, op, **{"from": "2023-01-01", "to": "2023-01-31"}).content.decode()
     assert 'data-rate="mediation_success_rate">—<' in body
     assert "100.00%" not in body
 
 
 def test_an_outsider_page_is_their_street_only(client, world, ledger):  # noqa: F811
-    m, d = ledger
+    m, _ = ledger
     response = page(client, world.outsiders[Role.STREET_OPERATOR], **JUNE)
     assert response.context["stats"]["total"]["counts"]["mediated"] == 2
     body = response.content.decode()
