@@ -630,8 +630,10 @@ APPLY = {
 assert set(APPLY) == set(workflow.ACTIONS), "every action of the table has its effect"
 
 
-def _record(actor, dispute, action, from_state, to_state, note, details, now):
-    actor_name = getattr(actor, "username", "") or ("citizen" if dispute.source == Source.CITIZEN else "system")
+def _record(actor, dispute, action, from_state, to_state, note, details, now, actor_name=None):
+    # Without an actor: the citizen's own report, or the system (the poller's flags and reminders).
+    actor_name = (actor_name or getattr(actor, "username", "")
+                  or ("citizen" if action == "register" and dispute.source == Source.CITIZEN else "system"))
     event = DisputeEvent.objects.create(dispute=dispute, at=now, actor=actor if getattr(actor, "pk", None) else None,
                                         actor_name=actor_name, action=action, from_state=from_state,
                                         to_state=to_state, note=note, details=details)
