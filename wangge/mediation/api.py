@@ -275,10 +275,10 @@ def refer(request, form: Form[ReferralIn], letter: File[UploadedFile] = None):
     if not isinstance(parties, list):
         raise _field_error("form", "parties", "当事人应为 JSON 列表 / parties must be a JSON list")
     fields = form.dict(exclude={"parties", "grid"})
+    fields["amount"], fields["region"] = fields["amount"] or None, fields["region"] or None  # empty form fields
     try:
         dispute = services.do_refer(user, letter=letter, parties=parties, grid=_grid_for(user, form.grid, "form"),
-                                    **{k: (v if v != "" else None) if k in ("amount", "region") else v
-                                       for k, v in fields.items()})
+                                    **fields)
     except OperationError as exc:
         return _refused(request, exc, source="form", default_field="form")
     return Status(201, dispute)

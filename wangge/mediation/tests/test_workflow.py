@@ -159,13 +159,12 @@ def test_actions_outside_the_table_are_refused_for_the_state(world, state):
 
 
 def test_an_unknown_action_is_refused(world):
-    m = build_mediation(world)
+    build_mediation(world)
     dispute = register(world)
     with pytest.raises(workflow.WorkflowError) as refused:
         act(world.users[Role.DISTRICT_OPERATOR], dispute, "settle_by_force")
     assert refused.value.reason == "action"
     assert snapshot(dispute)[:2] == (State.REGISTERED, dispute.version)
-    assert m.court is not None
 
 
 def test_stale_version_is_a_conflict_and_changes_nothing(world):
