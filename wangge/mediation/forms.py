@@ -8,6 +8,8 @@ from wangge.areas.models import Level as RegionLevel
 from wangge.areas.models import Region
 from wangge.core.models import User
 from wangge.core.roles import OPERATORS
+from wangge.core.services import OperationError
+from wangge.mediation import services
 from wangge.mediation.models import DisputeType, PartyKind, PartyRole, Risk, Source
 from wangge.mediation.templatetags.mediation_tags import (
     KIND_LABELS, RISK_LABELS, ROLE_LABELS, SOURCE_LABELS, TYPE_LABELS,
@@ -210,17 +212,13 @@ class ReferralForm(DisputeFields):
     letter = forms.FileField(label="移送函（PDF 或图片）", required=False)
 
     location_required = False
-    MAX_LETTER = 10 * 1024 * 1024
-    LETTER_TYPES = (".pdf", ".jpg", ".jpeg", ".png", ".doc", ".docx", ".ofd")
 
     def clean_letter(self):
         letter = self.cleaned_data.get("letter")
-        if not letter:
-            raise forms.ValidationError("请上传移送函 / the referral letter is required")
-        if letter.size > self.MAX_LETTER:
-            raise forms.ValidationError("移送函不能超过 10 MB / the letter is larger than 10 MB")
-        if not letter.name.lower().endswith(self.LETTER_TYPES):
-            raise forms.ValidationError("移送函须为 PDF、图片或 Word 文件 / the letter must be a PDF, an image or a document")
+        try:
+            services.check_letter(letter)
+        except OperationError as exc:
+            raise forms.ValidationError(exc.message) from None
         return letter
 
     def operation_fields(self) -> dict:

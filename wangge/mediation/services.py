@@ -286,7 +286,10 @@ def validate_dispute(actor, *, title, type, source, summary="", lng=None, lat=No
 
         leader = leader if isinstance(leader, User) else User.objects.filter(pk=_int(leader, "leader"),
                                                                              is_active=True).first()
-        if leader is None:
+        # The leader in charge (包案领导) oversees the place (bound to it or a level above it) or is someone the
+        # registrar can see: no naming staff of another street.
+        oversees = leader is not None and leader.region_id and region.path.startswith(leader.region.path)
+        if leader is None or not (oversees or User.objects.visible_to(actor).filter(pk=leader.pk).exists()):
             raise OperationError("包案领导不存在 / unknown leader", field="leader")
     else:
         leader = None
@@ -356,6 +359,21 @@ def do_case_to_dispute(actor, case, *, type=DisputeType.OTHER, parties=(), amoun
     return dispute
 
 
+MAX_LETTER_BYTES = 10 * 1024 * 1024
+LETTER_TYPES = (".pdf", ".jpg", ".jpeg", ".png", ".doc", ".docx", ".ofd")
+
+
+def check_letter(letter) -> None:
+    """The referral letter (移送函): required, a PDF, an image or a document (OFD included), at most 10 MB."""
+    if not letter:
+        raise OperationError("请上传移送函 / the referral letter is required", field="letter")
+    if (getattr(letter, "size", 0) or 0) > MAX_LETTER_BYTES:
+        raise OperationError("移送函不能超过 10 MB / the letter is larger than 10 MB", field="letter")
+    if not str(getattr(letter, "name", "")).lower().endswith(LETTER_TYPES):
+        raise OperationError("移送函须为 PDF、图片或 Word 文件 / the letter must be a PDF, an image or a document",
+                             field="letter")
+
+
 def do_refer(actor, *, letter, letter_number, title, type, summary="", court_case_number="", parties=(),
              amount=None, lng=None, lat=None, crs="wgs84", grid=None, region=None, address="", now=None) -> Dispute:
     """诉前移送: a court sends a case for mediation with its referral letter (移送函); it goes to the district's
@@ -363,8 +381,7 @@ def do_refer(actor, *, letter, letter_number, title, type, summary="", court_cas
     now = now or timezone.now()
     if not workflow.is_court_handler(actor):
         raise OperationError("仅法院可移送 / only a court refers cases", field="role")
-    if not letter:
-        raise OperationError("请上传移送函 / the referral letter is required", field="letter")
+    check_letter(letter)
     letter_number = _text({"letter_number": letter_number}, "letter_number", "移送函号", limit=64)
     court = Department.objects.select_related("region").get(pk=actor.department_id)
     if region is None and grid is None and lng is None:

@@ -279,3 +279,25 @@ def test_a_stale_version_is_a_conflict_and_changes_nothing(world, m):
     with pytest.raises(services.ConflictError):
         services.do_act(world.users[Role.MEDIATOR], dispute, "withdraw", expected_version=stale, reason="撤回")
     assert counts() == before
+
+
+def test_a_leader_outside_the_registrars_area_is_refused(world, m):
+    before = counts()
+    with pytest.raises(OperationError) as raised:
+        register(world, world.users[Role.COMMUNITY_OPERATOR], is_petition=True,
+                 leader=world.outsiders[Role.STREET_OPERATOR].pk)
+    assert raised.value.field == "leader" and counts() == before
+    dispute = register(world, world.users[Role.COMMUNITY_OPERATOR], is_petition=True,
+                       leader=world.users[Role.COMMUNITY_OPERATOR].pk)
+    assert dispute.leader == world.users[Role.COMMUNITY_OPERATOR]
+
+
+@pytest.mark.parametrize("name,size", [("letter.exe", 100), ("letter.pdf", 11 * 1024 * 1024)])
+def test_a_referral_letter_of_the_wrong_kind_or_size_is_refused(world, m, name, size):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    before = counts()
+    with pytest.raises(OperationError) as raised:
+        services.do_refer(m.court_handler, letter=SimpleUploadedFile(name, b"x" * size), letter_number="（2026）4号",
+                          title="合同纠纷", type="consumer", parties=[{"name": "丁某"}])
+    assert raised.value.field == "letter" and counts() == before
