@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from wangge.core.models import AuditEntry
@@ -278,6 +279,7 @@ def test_register_by_grid_code_with_many_parties_is_high_risk(world, m, client):
     ({"level": "planet"}, ["body", "level"]),
     ({"committee": 999999}, ["body", "committee"]),
     ({"risk": "extreme"}, ["body", "risk"]),
+    ({"is_petition": True, "leader": 999999}, ["body", "leader"]),
 ])
 def test_bad_registration_is_422_and_stores_nothing(world, m, client, change, loc):
     login(client, world.users[Role.COMMUNITY_OPERATOR])
@@ -300,6 +302,9 @@ def test_parties_and_places_outside_the_callers_area_are_refused(world, m, clien
                                                           grid=world.grids[4].code))) == "grid"
     assert field_of(post(client, "/api/v1/disputes", body(world, lng=None, lat=None,
                                                           region=world.streets[1].code))) == "region"
+    # a leader in charge from the other street neither oversees grid 0 nor is the grid worker's to name
+    assert field_of(post(client, "/api/v1/disputes", body(
+        world, is_petition=True, leader=world.outsiders[Role.STREET_OPERATOR].pk))) == "leader"
     # another community's committee does not serve grid 0
     assert field_of(post(client, "/api/v1/disputes", body(
         world, committee=m.committee_of(world.communities[2]).pk))) == "committee"
@@ -386,6 +391,7 @@ def test_a_court_refers_with_its_letter(world, m, client):
 
 @pytest.mark.parametrize("change,field", [
     ({"letter": None}, "letter"),
+    ({"letter": "program"}, "letter"),  # not a PDF, an image or a document
     ({"letter_number": ""}, "letter_number"),
     ({"parties": "not json"}, "parties"),
     ({"parties": "[]"}, "parties"),
@@ -396,6 +402,8 @@ def test_a_court_refers_with_its_letter(world, m, client):
 def test_a_bad_referral_is_422_and_stores_nothing(world, m, client, change, field):
     login(client, m.court_handler)
     form = {**referral_form(world), "letter": letter(), **change}
+    if form["letter"] == "program":
+        form["letter"] = SimpleUploadedFile("移送函.exe", b"MZ synthetic", content_type="application/octet-stream")
     form = {k: v for k, v in form.items() if v is not None}
     before = snapshot()
     response = client.post("/api/v1/referrals", form)
