@@ -153,10 +153,6 @@ PROGRESS_NOTES = ("包案领导约谈当事人，了解诉求", "召集相关部
 # ----------------------------------------------------------- committees
 
 
-def _operator_region_level(level):
-    return {Level.COMMUNITY: RegionLevel.COMMUNITY, Level.STREET: RegionLevel.STREET}.get(level, RegionLevel.DISTRICT)
-
-
 def ensure_committees(district: Region, phones) -> list[Committee]:
     """A people's committee for every community, street and the district, the 多调办 and the industry committees;
     those that exist are kept. Returns all the district's active committees."""
@@ -285,14 +281,6 @@ class _Run:
                                            details=details or {}))
 
 
-@dataclass
-class _Place:
-    """A grid with its community and street (regions) for the plan."""
-    grid: object  # demo.cases._Grid
-    people: list  # person ids living in the grid
-    organisations: list  # (id, name)
-
-
 class _Planner:
     def __init__(self, world, committees, mediators, court, court_handler, people, organisations, seed, now):
         self.world = world
@@ -417,8 +405,8 @@ class _Planner:
                 level = Level.INDUSTRY
             else:
                 roll = rng.random()
-                level = Level.DISTRICT if roll < DISTRICT_START else Level.STREET if roll < DISTRICT_START + STREET_START \
-                    else Level.COMMUNITY
+                level = (Level.DISTRICT if roll < DISTRICT_START
+                         else Level.STREET if roll < DISTRICT_START + STREET_START else Level.COMMUNITY)
             if spec.source == S.PETITION and level == Level.COMMUNITY:
                 level = Level.STREET  # 信访 comes in at the street or the district
         committee = self.committee_at(level, grid, t)
@@ -499,14 +487,16 @@ class _Planner:
 
     def parties(self, run):
         rng, spec, grid = self.rng, run.spec, run.grid
+        # A citizen or a court names the parties; staff may pick them from the registry of the grid.
+        registry = spec.source not in (S.CITIZEN, S.COURT)
         parties = []
         group = rng.random() < GROUP_TYPES.get(spec.type, 0)
         applicants = rng.randint(GROUP_PARTIES, 12) if group else (2 if rng.random() < 0.1 else 1)
         for _ in range(applicants):
-            parties.append(self.person_party(grid, PartyRole.APPLICANT))
+            parties.append(self.person_party(grid, PartyRole.APPLICANT, registry))
         organisation = ORGANISATION_RESPONDENT.get(spec.type)
         if organisation and rng.random() < organisation[1]:
-            found = self.organisations.get(grid.region.pk)
+            found = self.organisations.get(grid.region.pk) if registry else None
             if found and rng.random() < 0.5:
                 org_id, org_name = rng.choice(found)
                 parties.append(SimpleNamespace(kind=PartyKind.ORGANISATION, role=PartyRole.RESPONDENT,
@@ -516,18 +506,18 @@ class _Planner:
                                                person_id=None, organisation_id=None,
                                                name=f"成都{names.trade_name(rng)}{organisation[0]}"))
         else:
-            parties.append(self.person_party(grid, PartyRole.RESPONDENT))
+            parties.append(self.person_party(grid, PartyRole.RESPONDENT, registry))
         if rng.random() < 0.08:
-            parties.append(self.person_party(grid, PartyRole.THIRD))
+            parties.append(self.person_party(grid, PartyRole.THIRD, registry))
         for party in parties:
             party.id_number, party.rating = getattr(party, "id_number", ""), None
             party.phone = getattr(party, "phone", "")
         run.parties = parties
         run.row.parties_count = len(parties)
 
-    def person_party(self, grid, role):
+    def person_party(self, grid, role, registry):
         rng = self.rng
-        people = self.people.get(grid.region.pk)
+        people = self.people.get(grid.region.pk) if registry else None
         if people and rng.random() < REGISTRY_PERSON:
             person_id, name = rng.choice(people)  # ID number and phone are copied from the registry on writing
             return SimpleNamespace(kind=PartyKind.PERSON, role=role, person_id=person_id, organisation_id=None,
@@ -538,11 +528,12 @@ class _Planner:
     def risk(self, run):
         """As services' registration assesses it: the registrar's level, raised by many parties (群体性)."""
         rng, row = self.rng, run.row
-        roll = rng.random() + (0.25 if row.source == S.PETITION else 0)
-        row.risk = Risk.HIGH if roll > 0.95 else Risk.MEDIUM if roll > 0.72 else Risk.LOW
-        if row.risk != Risk.LOW:
-            row.risk_reasons = [rng.choice(RISK_REASONS)]
-        row.criminal_risk = row.risk == Risk.HIGH and rng.random() < 0.3
+        if row.source not in (S.CITIZEN, S.COURT):  # a citizen's report and a referral carry no assessment
+            roll = rng.random() + (0.25 if row.source == S.PETITION else 0)
+            row.risk = Risk.HIGH if roll > 0.95 else Risk.MEDIUM if roll > 0.72 else Risk.LOW
+            if row.risk != Risk.LOW:
+                row.risk_reasons = [rng.choice(RISK_REASONS)]
+            row.criminal_risk = row.risk == Risk.HIGH and rng.random() < 0.3
         if row.parties_count >= GROUP_PARTIES:
             row.group_risk = True
             row.risk_reasons.append(f"当事人 {row.parties_count} 人以上，可能引发群体性事件")
@@ -647,10 +638,10 @@ class _Planner:
         at = run.when(self.work(run.last, rng.uniform(0.3, 8)))
         starts_at = self.day_at(at, days_low, days_high)
         online = rng.random() < ONLINE
+        # A made-up room on a reserved domain (.invalid): no real meeting service is named.
+        room = f"https://meet.example.invalid/wangge-demo/{row.number}-{len(run.sessions) + 1}" if online else ""
         session = SimpleNamespace(id=None, dispute_id=row.id, starts_at=starts_at, mediator_id=row.mediator_id,
-                                  place="" if online else self.place(run),
-                                  online_room=f"https://meet.example.invalid/wangge-demo/{row.number}-{len(run.sessions) + 1}"
-                                  if online else "",
+                                  place="" if online else self.place(run), online_room=room,
                                   participants="、".join([p.name for p in run.parties[:6] if p.name]
                                                         + ([run.mediator.name] if run.mediator else [])),
                                   state=SessionState.SCHEDULED, record="", held_at=None)
@@ -810,7 +801,8 @@ class DisputesPlan:
 def _court(district):
     from wangge.core.models import Department
 
-    court = Department.objects.filter(region__path__startswith=district.path, code__in=COURT_CODES).order_by("id").first()
+    court = (Department.objects.filter(region__path__startswith=district.path, code__in=COURT_CODES)
+             .order_by("id").first())
     handler = (User.objects.filter(department=court, role=Role.DEPARTMENT_HANDLER, is_active=True)
                .order_by("username").first() if court else None)
     return court, handler

@@ -222,7 +222,7 @@ def test_every_timeline_is_a_walk_the_workflow_table_allows(loaded):
         for previous, event in zip(events, steps):
             transition = TRANSITIONS.get((event.from_state, event.action))
             assert transition is not None, (dispute.number, event.from_state, event.action)
-            assert event.from_state == state and event.at >= previous.at, [(e.at, e.action, e.from_state, e.to_state) for e in events]
+            assert event.from_state == state and event.at >= previous.at, (dispute.number, event.action)
             assert event.to_state == (transition.to_state or event.from_state), (dispute.number, event.action)
             actor = users[event.actor_id]
             assert actor.role in transition.roles and event.actor_name == actor.username
@@ -408,3 +408,146 @@ def test_command_rejects_a_negative_number_of_disputes():
     with pytest.raises(CommandError):
         call_command("load_demo", *TINY, "--disputes", "-1", stdout=io.StringIO())
     assert not Region.objects.exists() and not Dispute.objects.exists()
+
+
+# ------------------------------------------------------- the same as the real operations
+
+
+def _sample(timelines, users):
+    """Disputes of every source and every kind of step: transfers, escalations, refused confirmations, petitions,
+    failures and withdrawals. Citizens' only where the timeline shows who mediates (a mediator the parties chose
+    when reporting is not in the register step; an operator then accepts without assigning anyone)."""
+    disputes = Dispute.objects.exclude(source=Source.CITIZEN).order_by("reported_at", "id")
+    picked = {}
+    for d in Dispute.objects.filter(source=Source.CITIZEN).order_by("reported_at", "id"):
+        steps = timelines[d.pk][1:3]
+        if len(steps) == 2 and steps[0].action == "accept" and (
+                steps[1].action == "assign_mediator" or users[steps[0].actor_id].role == Role.MEDIATOR):
+            picked[d.pk] = d
+            if len(picked) == 3:
+                break
+    for source in Source.values:
+        for d in disputes.filter(source=source)[:2]:
+            picked[d.pk] = d
+    for filters in ({"transfer_count__gt": 0}, {"escalation_count__gt": 0}, {"escalation_count": 2},
+                    {"agreement__confirmation": Confirmation.REFUSED}, {"agreement__follow_ups__isnull": False},
+                    {"is_petition": True, "state": State.AGREED}, {"state": State.FAILED},
+                    {"state": State.WITHDRAWN}, {"state": State.MEDIATING}, {"source": Source.COURT, "grid": None}):
+        for d in disputes.filter(**filters).distinct()[:2]:
+            picked[d.pk] = d
+    return list(picked.values())
+
+
+def _register_again(d, events, users, committees):
+    register = events[0]
+    actor = users.get(register.actor_id)
+    parties = []
+    for p in d.parties.order_by("id"):
+        if p.person_id:
+            parties.append({"person": p.person_id, "role": p.role})
+        elif p.organisation_id:
+            parties.append({"organisation": p.organisation_id, "role": p.role})
+        else:
+            parties.append({"kind": p.kind, "role": p.role, "name": p.name, "phone": p.phone})
+    place = {"lng": d.lng, "lat": d.lat} if d.grid_id else {"region": d.region}
+    common = {"title": d.title, "type": d.type, "summary": d.summary, "address": d.address, "amount": d.amount,
+              "parties": parties, "now": d.reported_at, **place}
+    if d.source == Source.CITIZEN:
+        return mediation_services.do_report_dispute_public(**common)
+    if d.source == Source.COURT:
+        referral = d.referral
+        from wangge.mediation.testing import letter
+
+        return mediation_services.do_refer(actor, letter=letter(), letter_number=referral.letter_number,
+                                           court_case_number=referral.court_case_number, **common)
+    committee = committees[register.details["committee"]]
+    group = [r for r in d.risk_reasons if "群体性" in r]
+    return mediation_services.do_register_dispute(
+        actor, source=d.source, level=register.details["level"],
+        committee=committee if committee.kind == CommitteeKind.INDUSTRY else None, risk=d.risk,
+        risk_reasons=[r for r in d.risk_reasons if r not in group], group_risk=d.group_risk,
+        criminal_risk=d.criminal_risk, is_petition=d.is_petition, leader=d.leader, **common)
+
+
+def _params(event, original, copy, by_name):
+    """What the real operation needs to take the step the timeline shows."""
+    action, details, note = event.action, event.details, event.note
+    if action in ("route", "transfer"):
+        return {"committee": by_name[details["committee"]].pk, "reason": note}
+    if action in ("escalate", "fail", "withdraw"):
+        return {"reason": note}
+    if action == "assign_mediator":
+        committee = Dispute.objects.get(pk=copy.pk).committee
+        return {"mediator": committee.mediators.get(name=details["mediator"]).pk}
+    if action == "schedule_session":
+        session = original.sessions.get(pk=details["session"])
+        return {"starts_at": session.starts_at.astimezone(SHANGHAI), "place": session.place, "online_room": session.online_room,
+                "participants": session.participants}
+    if action == "record_session":
+        session = original.sessions.get(pk=details["session"])
+        scheduled = copy.sessions.filter(state=SessionState.SCHEDULED, starts_at=session.starts_at).get()
+        return {"session": scheduled.pk, "record": session.record}
+    if action == "agree":
+        agreement = original.agreement
+        return {"terms": agreement.terms, "amount": agreement.amount, "perform_by": agreement.perform_by}
+    if action == "apply_confirmation":
+        return {"court": original.agreement.confirmation_court_id}
+    if action in ("confirm", "refuse_confirmation"):
+        return {"note": note}
+    if action == "follow_up":
+        return {"performance": details["performance"], "note": note}
+    if action == "rate":
+        index = list(original.parties.order_by("id").values_list("pk", flat=True)).index(details["party"])
+        return {"party": copy.parties.order_by("id")[index].pk, "rating": details["rating"]}
+    if action == "record_progress":
+        return {"text": note}
+    return {}
+
+
+def _without_keys(details):
+    return {k: v for k, v in details.items() if k not in ("session", "party", "committee")}
+
+
+def test_the_real_operations_take_the_same_steps_to_the_same_fields(loaded):
+    """Each timeline of a sample is replayed through services (registration, then do_act step by step as the
+    recorded actor at the recorded time): every step is allowed, and the copy ends with the same fields."""
+    users = User.objects.select_related("region", "department").in_bulk()
+    committees = Committee.objects.in_bulk()
+    by_name = {c.name: c for c in committees.values()}
+    timelines = _timelines()
+    sample = _sample(timelines, users)
+    assert len(sample) >= 25 and {d.source for d in sample} == set(Source.values)
+    fields = ("state", "level", "committee_id", "mediator_id", "region_id", "grid_id", "risk", "risk_reasons",
+              "group_risk", "criminal_risk", "accepted_at", "mediation_started_at", "closed_at", "due_by",
+              "outcome_note", "escalation_count", "transfer_count", "parties_count", "version", "is_petition",
+              "leader_id", "amount", "title", "type", "source")
+    for original in sample:
+        events = timelines[original.pk]
+        copy = _register_again(original, events, users, committees)
+        for event in events[1:]:
+            copy.refresh_from_db()
+            copy = mediation_services.do_act(users[event.actor_id], copy, event.action,
+                                             expected_version=copy.version, now=event.at,
+                                             **_params(event, original, copy, by_name))
+        copy.refresh_from_db()
+        assert [getattr(copy, f) for f in fields] == [getattr(original, f) for f in fields], original.number
+        replayed = list(copy.events.order_by("at", "id"))
+        assert [(e.at, e.action, e.from_state, e.to_state, e.actor_id, e.note, _without_keys(e.details))
+                for e in replayed] == \
+               [(e.at, e.action, e.from_state, e.to_state, e.actor_id, e.note, _without_keys(e.details))
+                for e in events], original.number
+        if original.state == State.AGREED:
+            a, b = original.agreement, copy.agreement
+            assert (a.terms, a.amount, a.perform_by, a.signed_at, a.confirmation, a.confirmation_court_id,
+                    a.confirmation_applied_at, a.confirmation_decided_at, a.confirmation_note, a.performance) == \
+                   (b.terms, b.amount, b.perform_by, b.signed_at, b.confirmation, b.confirmation_court_id,
+                    b.confirmation_applied_at, b.confirmation_decided_at, b.confirmation_note, b.performance)
+        if original.source == Source.COURT:
+            a, b = original.referral, copy.referral
+            assert (a.routed_at, a.outcome, a.outcome_at) == (b.routed_at, b.outcome, b.outcome_at)
+        assert [(s.starts_at, s.state, s.held_at, s.mediator_id, s.online_room) for s in original.sessions.all()] == \
+               [(s.starts_at, s.state, s.held_at, s.mediator_id, s.online_room) for s in copy.sessions.all()]
+        assert [(p.name, p.rating) for p in original.parties.order_by("id")] == \
+               [(p.name, p.rating) for p in copy.parties.order_by("id")]
+        assert list(original.progress.values_list("month", "text", "by_id", "at")) == \
+               list(copy.progress.values_list("month", "text", "by_id", "at"))
