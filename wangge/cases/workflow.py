@@ -11,28 +11,10 @@ actor at or above the case's responsible level (`owner_region`), so once a commu
 Escalate (上报上级) moves `owner_region` one level up (grid → community → street → district) and puts the
 case back to `reported`, so the level above triages it afresh; it is allowed only before dispatch.
 """
-from dataclasses import dataclass
-from typing import Callable
-
 from wangge.areas.models import Level
 from wangge.cases.models import Case, State
 from wangge.core.roles import OPERATORS, Role
-from wangge.core.services import OperationError
-
-
-class WorkflowError(OperationError):
-    """The action is not allowed: `reason` is "state", "role", "area" or "guard"."""
-
-    def __init__(self, message: str, reason: str):
-        super().__init__(message, field="action")
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class Transition:
-    to_state: str | None  # None: the action is recorded but the state does not move
-    roles: frozenset
-    guard: Callable | None = None  # guard(case, user) -> an error message, or None when allowed
+from wangge.core.workflow import Transition, Workflow, WorkflowError  # noqa: F401 (re-exported)
 
 
 def _owns(case, user):
@@ -110,39 +92,7 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
     (S.CLOSED, "rate"): Transition(None, OPS, _not_rated),
 }
 
-ACTIONS = sorted({action for _, action in TRANSITIONS})
-
-
-def _visible(case, user) -> bool:
-    return Case.objects.visible_to(user).filter(pk=case.pk).exists()
-
-
-def check(case, user, action: str) -> Transition:
-    """The transition for `action` on `case` by `user`, or WorkflowError saying why not."""
-    if action not in ACTIONS:
-        raise WorkflowError(f"未知操作 / unknown action {action!r}", "action")
-    if not _visible(case, user):
-        raise WorkflowError("事件不在辖区内 / the case is outside your area", "area")
-    transition = TRANSITIONS.get((case.state, action))
-    if transition is None:
-        raise WorkflowError(f"当前状态不允许此操作 / {action!r} is not allowed in state {case.state!r}", "state")
-    if not getattr(user, "is_active", False) or user.role not in transition.roles:
-        raise WorkflowError(f"当前角色不能执行此操作 / role {user.role!r} may not {action!r}", "role")
-    if transition.guard is not None:
-        message = transition.guard(case, user)
-        if message:
-            raise WorkflowError(message, "guard")
-    return transition
-
-
-def allowed_actions(case, user) -> list[str]:
-    """The actions `user` may take on `case` now: what the buttons and the API offer."""
-    if not _visible(case, user):
-        return []
-    allowed = []
-    for (state, action), transition in TRANSITIONS.items():
-        if state != case.state or user.role not in transition.roles:
-            continue
-        if transition.guard is None or transition.guard(case, user) is None:
-            allowed.append(action)
-    return allowed
+FLOW = Workflow(Case, TRANSITIONS, "事件")
+ACTIONS = FLOW.actions
+check = FLOW.check
+allowed_actions = FLOW.allowed_actions

@@ -115,9 +115,12 @@ def _detail(request, dispute_id: int):
     follow_ups = list(FollowUp.objects.filter(agreement=agreement).select_related("by")) if agreement else []
     progress = list(PetitionProgress.objects.filter(dispute=dispute).select_related("by"))
     events = list(DisputeEvent.objects.filter(dispute=dispute).select_related("actor").order_by("at", "id"))
+    # Timeline details name a mediator by id; the label is the viewer's (a name only if they may see them).
+    named = {m.pk: m for m in Mediator.objects.filter(
+        pk__in={e.details.get("mediator_id") for e in events if e.details.get("mediator_id")}).select_related("user")}
     staff = ([dispute.created_by, dispute.leader] + [e.actor for e in events] + [f.by for f in follow_ups]
              + [p.by for p in progress] + [m.user for m in [dispute.mediator] + [s.mediator for s in sessions]
-                                           if m is not None and m.user_id])
+                                           + list(named.values()) if m is not None and m.user_id])
     labels = staff_labels(user, staff)
     dispute.allowed_actions = workflow.allowed_actions(dispute, user)
     dispute.mediator_label = mediator_label(labels, dispute.mediator)
@@ -138,6 +141,8 @@ def _detail(request, dispute_id: int):
     dispute.progress_shown = progress
     for event in events:
         event.actor_label = labels.get(event.actor_id) if event.actor_id else event.actor_name
+        if event.details.get("mediator_id") in named:  # shown, never saved: the timeline is append-only
+            event.details = {**event.details, "mediator": mediator_label(labels, named[event.details["mediator_id"]])}
     dispute.events_shown = events
     return dispute
 

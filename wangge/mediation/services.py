@@ -274,6 +274,9 @@ def validate_dispute(actor, *, title, type, source, summary="", lng=None, lat=No
             Committee.objects.filter(pk=_int(committee, "committee"), active=True).first()
         if committee is None or not region.path.startswith(committee.region.path):
             raise OperationError("调解组织不服务该区域 / the committee does not serve this area", field="committee")
+        if committee.kind == CommitteeKind.OFFICE:
+            raise OperationError("请选择具体的调解组织 / choose a mediation committee, not the office",
+                                 field="committee")
         if not committee.takes(dispute_type):
             raise OperationError("该调委会不受理此类纠纷 / the committee does not take this type", field="committee")
         level = committee.level
@@ -321,7 +324,7 @@ def _create(actor, fields, now, *, case=None) -> Dispute:
     details = {"source": dispute.source, "type": dispute.type, "level": dispute.level,
                "committee": dispute.committee_id}
     if dispute.mediator_id:  # chosen by the parties when they reported it
-        details.update(mediator=dispute.mediator.name, chosen_by_parties=True)
+        details.update(mediator_id=dispute.mediator_id, chosen_by_parties=True)
     _record(actor, dispute, "register", "", State.REGISTERED, "", details, now)
     return dispute
 
@@ -475,6 +478,7 @@ def _transfer(actor, dispute, params, now):
     note, details = _route(actor, dispute, params, now)
     dispute.transfer_count += 1
     dispute.accepted_at = dispute.mediation_started_at = None
+    _cancel_sessions(dispute)
     return _text(params, "reason", "移交原因"), details
 
 
@@ -485,6 +489,7 @@ def _escalate(actor, dispute, params, now):
     dispute.committee = default_committee(level, dispute.region, dispute.type)
     dispute.mediator, dispute.accepted_at, dispute.mediation_started_at = None, None, None
     dispute.due_by, dispute.overdue_flagged_at = due_by(level, now), None
+    _cancel_sessions(dispute)
     return reason, {"level": level, "committee": dispute.committee.name if dispute.committee else ""}
 
 
@@ -509,7 +514,8 @@ def _assign_mediator(actor, dispute, params, now):
         raise OperationError("请从本调委会的调解员中选择 / choose a mediator of the committee", field="mediator")
     dispute.mediator = mediator
     chosen = bool(params.get("chosen_by_parties"))
-    return ("当事人选择" if chosen else ""), {"mediator": mediator.name, "chosen_by_parties": chosen}
+    # The id, not the name: who may read a mediator's name is the reader's business (the API labels it).
+    return ("当事人选择" if chosen else ""), {"mediator_id": mediator.pk, "chosen_by_parties": chosen}
 
 
 def _schedule_session(actor, dispute, params, now):
@@ -566,8 +572,15 @@ def _withdraw(actor, dispute, params, now):
     return reason, {}
 
 
+def _cancel_sessions(dispute):
+    """Sessions still ahead are off once the dispute leaves this committee or ends."""
+    Session.objects.filter(dispute=dispute, state=SessionState.SCHEDULED).update(state=SessionState.CANCELLED)
+
+
 def _close_referral(dispute, outcome, now):
-    """The outcome goes back to the referring court: settled, or returned to litigation (退回诉讼)."""
+    """The outcome goes back to the referring court: settled, or returned to litigation (退回诉讼).
+    Closing the dispute also calls off the sessions still scheduled."""
+    _cancel_sessions(dispute)
     Referral.objects.filter(dispute=dispute, outcome=ReferralOutcome.PENDING).update(outcome=outcome, outcome_at=now)
 
 

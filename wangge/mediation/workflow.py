@@ -15,27 +15,9 @@ Area: the actor must see the dispute (`Dispute.objects.visible_to`). Operators a
 (else region) is at their level or below, so an escalated dispute is the level above's. A mediator acts on
 disputes assigned to them or to a committee they serve (visible_to already limits them to those).
 """
-from dataclasses import dataclass
-from typing import Callable
-
 from wangge.core.roles import OPERATORS, Role
-from wangge.core.services import OperationError
+from wangge.core.workflow import Transition, Workflow, WorkflowError  # noqa: F401 (re-exported)
 from wangge.mediation.models import NEXT_LEVEL, Confirmation, Dispute, State
-
-
-class WorkflowError(OperationError):
-    """The action is not allowed: `reason` is "action", "state", "role", "area" or "guard"."""
-
-    def __init__(self, message: str, reason: str):
-        super().__init__(message, field="action")
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class Transition:
-    to_state: str | None
-    roles: frozenset
-    guard: Callable | None = None  # guard(dispute, user) -> an error message, or None when allowed
 
 
 # 法院: a department whose code is one of these is a court: it refers cases and records judicial confirmation.
@@ -123,39 +105,7 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
     (S.FAILED, "rate"): Transition(None, MEDIATORS, None),
 }
 
-ACTIONS = sorted({action for _, action in TRANSITIONS})
-
-
-def _visible(dispute, user) -> bool:
-    return Dispute.objects.visible_to(user).filter(pk=dispute.pk).exists()
-
-
-def check(dispute, user, action: str) -> Transition:
-    """The transition for `action` on `dispute` by `user`, or WorkflowError saying why not."""
-    if action not in ACTIONS:
-        raise WorkflowError(f"未知操作 / unknown action {action!r}", "action")
-    if not _visible(dispute, user):
-        raise WorkflowError("纠纷不在辖区内 / the dispute is outside your area", "area")
-    transition = TRANSITIONS.get((dispute.state, action))
-    if transition is None:
-        raise WorkflowError(f"当前状态不允许此操作 / {action!r} is not allowed in state {dispute.state!r}", "state")
-    if not getattr(user, "is_active", False) or user.role not in transition.roles:
-        raise WorkflowError(f"当前角色不能执行此操作 / role {user.role!r} may not {action!r}", "role")
-    if transition.guard is not None:
-        message = transition.guard(dispute, user)
-        if message:
-            raise WorkflowError(message, "guard")
-    return transition
-
-
-def allowed_actions(dispute, user) -> list[str]:
-    """The actions `user` may take on `dispute` now: what the buttons and the API offer."""
-    if not _visible(dispute, user):
-        return []
-    allowed = []
-    for (state, action), transition in TRANSITIONS.items():
-        if state != dispute.state or user.role not in transition.roles:
-            continue
-        if transition.guard is None or transition.guard(dispute, user) is None:
-            allowed.append(action)
-    return allowed
+FLOW = Workflow(Dispute, TRANSITIONS, "纠纷")
+ACTIONS = FLOW.actions
+check = FLOW.check
+allowed_actions = FLOW.allowed_actions

@@ -301,3 +301,29 @@ def test_a_referral_letter_of_the_wrong_kind_or_size_is_refused(world, m, name, 
         services.do_refer(m.court_handler, letter=SimpleUploadedFile(name, b"x" * size), letter_number="（2026）4号",
                           title="合同纠纷", type="consumer", parties=[{"name": "丁某"}])
     assert raised.value.field == "letter" and counts() == before
+
+
+def test_sessions_still_scheduled_are_called_off_when_the_dispute_ends_or_moves(world, m):
+    med = world.users[Role.MEDIATOR]
+    dispute = dispute_in(world, m, "mediating")
+    dispute = act(med, dispute, "schedule_session", starts_at=soon() + timedelta(days=2), place="调解室")
+    assert dispute.sessions.filter(state="scheduled").count() == 2
+    dispute = act(med, dispute, "agree", **PARAMS["agree"])
+    assert set(dispute.sessions.values_list("state", flat=True)) == {"cancelled"}
+    moved = dispute_in(world, m, "mediating")
+    moved = act(med, moved, "escalate", **PARAMS["escalate"])
+    assert set(moved.sessions.values_list("state", flat=True)) == {"cancelled"}
+
+
+def test_the_office_is_not_a_committee_to_register_with(world, m):
+    before = counts()
+    with pytest.raises(OperationError) as raised:
+        register(world, world.users[Role.DISTRICT_OPERATOR], committee=m.committees["office"].pk)
+    assert raised.value.field == "committee" and counts() == before
+
+
+def test_the_timeline_names_an_assigned_mediator_by_id(world, m):
+    dispute = dispute_in(world, m, "accepted")
+    dispute = act(world.users[Role.COMMUNITY_OPERATOR], dispute, "assign_mediator", mediator=m.mediators["pool"].pk)
+    details = dispute.events.get(action="assign_mediator").details
+    assert details == {"mediator_id": m.mediators["pool"].pk, "chosen_by_parties": False}
