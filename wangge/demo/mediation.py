@@ -467,6 +467,7 @@ class _Planner:
             if chosen:
                 run.mediator = rng.choice(chosen)
                 row.mediator_id = run.mediator.pk
+                run.events[0].details.update(mediator_id=row.mediator_id, chosen_by_parties=True)
         if spec.source == S.COURT:
             self.letter_seq += 1
             year = spec.at.year
@@ -569,6 +570,7 @@ class _Planner:
                 self.move(run, industry, at)
                 row.transfer_count += 1
                 row.accepted_at = row.mediation_started_at = None
+                self.call_off_sessions(run)
                 run.step(actor, "transfer", at, rng.choice(TRANSFER_REASONS),
                          {"committee": industry.name, "level": industry.level})
             # 受理 (and the mediator, when an operator accepts)
@@ -583,7 +585,7 @@ class _Planner:
             if run.mediator is not None and row.mediator_id is None:
                 at = run.when(self.work(at, rng.uniform(0.2, 4)))
                 row.mediator_id = run.mediator.pk
-                run.step(hand, "assign_mediator", at, "", {"mediator": run.mediator.name, "chosen_by_parties": False})
+                run.step(hand, "assign_mediator", at, "", {"mediator_id": run.mediator.pk, "chosen_by_parties": False})
             hand = self.hand(run)
             if rng.random() < WITHDRAW * 0.4:
                 return self.close(run, hand, "withdraw", run.when(self.work(run.last, rng.uniform(2, 40))))
@@ -631,6 +633,7 @@ class _Planner:
         row.committee_id, row.mediator_id = committee.pk, None
         row.accepted_at = row.mediation_started_at = None
         row.due_by, row.overdue_flagged_at = self.due(level, at), None
+        self.call_off_sessions(run)
         run.step(hand, "escalate", at, rng.choice(ESCALATE_REASONS), {"level": level, "committee": committee.name})
 
     def session(self, run, hand, days_low, days_high):
@@ -667,7 +670,14 @@ class _Planner:
         self.referral_outcome(run, ReferralOutcome.RETURNED, at)
         run.step(hand, action, at, reason)
 
+    def call_off_sessions(self, run):
+        """As services do when a dispute moves or ends: sessions still ahead are cancelled."""
+        for session in run.sessions:
+            if session.state == SessionState.SCHEDULED:
+                session.state = SessionState.CANCELLED
+
     def referral_outcome(self, run, outcome, at):
+        self.call_off_sessions(run)
         if run.referral is not None:
             run.referral.outcome, run.referral.outcome_at = outcome, at
 
