@@ -475,8 +475,8 @@ def _params(event, original, copy, by_name):
         return {"mediator": details["mediator_id"]}
     if action == "schedule_session":
         session = original.sessions.get(pk=details["session"])
-        return {"starts_at": session.starts_at.astimezone(SHANGHAI), "place": session.place, "online_room": session.online_room,
-                "participants": session.participants}
+        return {"starts_at": session.starts_at.astimezone(SHANGHAI), "place": session.place,
+                "online_room": session.online_room, "participants": session.participants}
     if action == "record_session":
         session = original.sessions.get(pk=details["session"])
         scheduled = copy.sessions.filter(state=SessionState.SCHEDULED, starts_at=session.starts_at).get()
