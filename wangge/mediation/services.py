@@ -300,7 +300,8 @@ def validate_dispute(actor, *, title, type, source, summary="", lng=None, lat=No
             "grid": grid, "lng": lng, "lat": lat, "address": str(address or "").strip()[:200], "amount": amount,
             "parties": cleaned, "level": level, "committee": committee, "risk": risk, "risk_reasons": reasons,
             "group_risk": group_risk, "criminal_risk": criminal_risk, "is_petition": bool(is_petition),
-            "leader": leader, "leader_name": (leader_name or ((leader.full_name or leader.username) if leader else ""))[:50]}
+            "leader": leader,
+            "leader_name": (leader_name or ((leader.full_name or leader.username) if leader else ""))[:50]}
 
 
 def clean_parties_public(parties) -> list[Party]:
