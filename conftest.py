@@ -59,6 +59,42 @@ def pytest_terminal_summary(terminalreporter, config):
 
 
 @pytest.fixture
+def browser(monkeypatch):
+    """Debian's chromium, headless, through Playwright's sync API (wangge/testing_browser.py has the rest)."""
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the test makes around it are
+    # ordinary synchronous calls.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    from wangge.testing_browser import CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+        # ORM calls made while Playwright's event loop runs get connections of their own (Django keeps
+        # them per async context); close them here, or PostgreSQL cannot drop the test database.
+        connections.close_all()
+
+
+@pytest.fixture
+def catalogue_world(transactional_db, settings, tmp_path):
+    """build_world() for a browser test (a live server needs a transactional database), with the case
+    catalogue and uploads in a temporary folder."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from wangge.testing import build_world
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    # A transactional test empties the tables afterwards, data-migration rows included: the catalogue back.
+    import_module("wangge.cases.migrations.0002_default_catalogue").load(apps, None)
+    return build_world()
+
+
+@pytest.fixture
 def registry_readers_without_special(monkeypatch):
     """Let mediators and department handlers read base data (they may not by default), so
     tests can prove special-group tags stay hidden from a reader without that permission."""

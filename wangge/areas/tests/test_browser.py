@@ -4,35 +4,14 @@ Runs Debian's /usr/bin/chromium (never `playwright install`); the live server se
 files, so ECharts and htmx come from wangge/static/vendor like everywhere else.
 Screenshots go to /tmp/wangge-browser-*.png for a person to look at.
 """
-import os
-
 import pytest
 
 from wangge.areas.models import GridTeamMember
 from wangge.core.roles import Role
-from wangge.testing import PASSWORD, build_world
+from wangge.testing import build_world
+from wangge.testing_browser import DESK, PHONE, SHOTS, log_in, new_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = os.environ.get("WANGGE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = os.environ.get("WANGGE_SCREENSHOTS", "/tmp")
-DESK = {"width": 1440, "height": 900}
-PHONE = {"width": 375, "height": 760}
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls the test makes
-    # around it are ordinary synchronous calls.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -44,28 +23,6 @@ def shown_world(transactional_db):
                                   user=world.users[Role.GRID_WORKER])
     GridTeamMember.objects.create(grid=grid, role="volunteer", name="赵志愿", phone="13700001111")
     return world
-
-
-def _page(browser, viewport):
-    context = browser.new_context(viewport=viewport, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.errors = []
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    # Nothing may come from outside the server under test.
-    page.outside = []
-    page.on("request", lambda req: page.outside.append(req.url)
-            if not req.url.startswith(("http://localhost", "http://127.0.0.1", "data:", "blob:")) else None)
-    return page
-
-
-def _log_in(page, base, username):
-    page.goto(base + "/")
-    assert "/login/" in page.url
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(base + "/")
 
 
 def _map_ready(page, code):
@@ -89,8 +46,8 @@ def _listed(page):
 def test_log_in_see_the_map_and_drill_into_a_grid(shown_world, live_server, browser):
     base = live_server.url
     street, community, grid = "510107001", "510107001001", shown_world.grids[0].code
-    page = _page(browser, DESK)
-    _log_in(page, base, "district_op")
+    page = new_page(browser, DESK)
+    log_in(page, base, "district_op", from_home=True)
 
     # The district map, drawn by ECharts from /map/510107.json, and the list of its streets.
     assert page.evaluate("typeof window.echarts") == "object"
@@ -145,10 +102,10 @@ def test_log_in_see_the_map_and_drill_into_a_grid(shown_world, live_server, brow
 
 def test_phone_width_and_language_switch(shown_world, live_server, browser):
     base = live_server.url
-    page = _page(browser, PHONE)
+    page = new_page(browser, PHONE)
     page.goto(base + "/login/")
     page.screenshot(path=f"{SHOTS}/wangge-browser-login-phone.png", full_page=True)
-    _log_in(page, base, "street_op")
+    log_in(page, base, "street_op", from_home=True)
     _map_ready(page, "510107001")
     # Nothing overflows sideways at 375px.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

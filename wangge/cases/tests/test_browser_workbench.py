@@ -4,72 +4,19 @@ operator bulk-dispatches from the queue at desk width.
 
 Runs Debian's /usr/bin/chromium (never `playwright install`). Screenshots go to /tmp/wangge-cases-*.png.
 """
-import os
-from importlib import import_module
-
 import pytest
-from django.apps import apps
-from django.db import connections
 
 from wangge.cases.models import Case, Category, State
 from wangge.cases.testing import act, report
 from wangge.core.roles import Role
-from wangge.testing import PASSWORD, build_world
+from wangge.testing_browser import DESK, PHONE_TALL as PHONE, SHOTS, log_in, new_page, no_sideways_scroll
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = os.environ.get("WANGGE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = os.environ.get("WANGGE_SCREENSHOTS", "/tmp")
-PHONE = {"width": 390, "height": 844}
-DESK = {"width": 1440, "height": 900}
-
 
 @pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-        # ORM calls made while Playwright's loop runs get connections of their own: close them, or
-        # PostgreSQL cannot drop the test database.
-        connections.close_all()
-
-
-@pytest.fixture
-def district(transactional_db, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    # A transactional test empties the tables afterwards, data-migration rows included: the catalogue back.
-    import_module("wangge.cases.migrations.0002_default_catalogue").load(apps, None)
-    return build_world()
-
-
-def _page(browser, viewport, **context_options):
-    context = browser.new_context(viewport=viewport, locale="zh-CN", **context_options)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.errors = []
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    page.outside = []
-    page.on("request", lambda req: page.outside.append(req.url)
-            if not req.url.startswith(("http://localhost", "http://127.0.0.1", "data:", "blob:")) else None)
-    return page
-
-
-def _log_in(page, base, username):
-    page.goto(base + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(base + "/")
-
-
-def _no_sideways_scroll(page, viewport):
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], page.url
+def district(catalogue_world):
+    return catalogue_world
 
 
 def test_grid_worker_reports_on_the_phone_and_resolves_on_the_spot(district, live_server, browser):
@@ -77,12 +24,12 @@ def test_grid_worker_reports_on_the_phone_and_resolves_on_the_spot(district, liv
     base = live_server.url
     earlier = report(world)  # the same problem reported a little earlier: offered as a possible duplicate
     lng, lat = world.grid_center(world.grids[0])
-    page = _page(browser, PHONE, geolocation={"longitude": lng + 0.001, "latitude": lat + 0.001},
-                 permissions=["geolocation"])
-    _log_in(page, base, "gridder")
+    page = new_page(browser, PHONE, geolocation={"longitude": lng + 0.001, "latitude": lat + 0.001},
+                    permissions=["geolocation"])
+    log_in(page, base, "gridder")
     page.goto(base + "/cases/report/")
     page.wait_for_selector("#pick-map[data-ready='1']")
-    _no_sideways_scroll(page, PHONE)
+    no_sideways_scroll(page, PHONE)
 
     # Two-level category: the major class narrows the minor classes.
     category = Category.objects.get(major__code="01", code="001")
@@ -111,7 +58,7 @@ def test_grid_worker_reports_on_the_phone_and_resolves_on_the_spot(district, liv
     page.check("#id_self_resolved")
     assert page.locator("[data-resolution]").is_visible()
     page.fill("#id_resolution", "已当场清扫干净")
-    _no_sideways_scroll(page, PHONE)
+    no_sideways_scroll(page, PHONE)
     page.screenshot(path=f"{SHOTS}/wangge-cases-report-phone.png", full_page=True)
     with page.expect_navigation():
         page.click("#report-submit")
@@ -123,12 +70,12 @@ def test_grid_worker_reports_on_the_phone_and_resolves_on_the_spot(district, liv
     assert page.inner_text("#case-state") == "已结案"
     assert "当场解决" in page.inner_text("#on-time")
     page.wait_for_selector("#case-map canvas")
-    _no_sideways_scroll(page, PHONE)
+    no_sideways_scroll(page, PHONE)
     page.screenshot(path=f"{SHOTS}/wangge-cases-case-phone.png", full_page=True)
 
     page.goto(base + "/cases/mine/")
     assert case.number in page.inner_text("#my-reports")
-    _no_sideways_scroll(page, PHONE)
+    no_sideways_scroll(page, PHONE)
     assert not page.errors, page.errors
     assert not page.outside, page.outside
 
@@ -139,8 +86,8 @@ def test_operator_bulk_dispatches_from_the_queue(district, live_server, browser)
     op = world.users[Role.DISTRICT_OPERATOR]
     cases = [act(op, report(world), "register") for _ in range(2)]
     waiting = report(world)  # still reported: it has no box to tick
-    page = _page(browser, DESK)
-    _log_in(page, base, "district_op")
+    page = new_page(browser, DESK)
+    log_in(page, base, "district_op")
     page.goto(base + "/cases/?state=registered")
     assert page.locator("#case-list li").count() == 2
     for case in cases:
@@ -155,14 +102,14 @@ def test_operator_bulk_dispatches_from_the_queue(district, live_server, browser)
         assert case.state == State.DISPATCHED and case.assignee_department == world.department
     waiting.refresh_from_db()
     assert waiting.state == State.REPORTED
-    _no_sideways_scroll(page, DESK)
+    no_sideways_scroll(page, DESK)
 
     # The same queue at phone width stays usable.
-    phone = _page(browser, PHONE)
-    _log_in(phone, base, "district_op")
+    phone = new_page(browser, PHONE)
+    log_in(phone, base, "district_op")
     phone.goto(base + "/cases/")
-    _no_sideways_scroll(phone, PHONE)
+    no_sideways_scroll(phone, PHONE)
     phone.goto(base + "/cases/supervision/")
-    _no_sideways_scroll(phone, PHONE)
+    no_sideways_scroll(phone, PHONE)
     assert not page.errors and not phone.errors, page.errors + phone.errors
     assert not page.outside and not phone.outside

@@ -7,31 +7,14 @@ import os
 from datetime import datetime, timedelta
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from wangge.cases.models import Case, Category, MajorCategory, State
 from wangge.core.roles import Role
-from wangge.testing import PASSWORD, build_world
+from wangge.testing import build_world
+from wangge.testing_browser import DESK, SHOTS, log_in, new_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = os.environ.get("WANGGE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = os.environ.get("WANGGE_SCREENSHOTS", "/tmp")
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-        connections.close_all()
 
 
 @pytest.fixture
@@ -58,18 +41,8 @@ def shown(transactional_db):
 
 def test_operator_reads_the_measures_page(shown, live_server, browser):
     base = live_server.url
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN", accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors, outside = [], []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("request", lambda req: outside.append(req.url)
-            if not req.url.startswith(("http://localhost", "http://127.0.0.1", "data:", "blob:")) else None)
-    page.goto(base + "/login/")
-    page.fill("#id_username", shown.users[Role.DISTRICT_OPERATOR].username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(base + "/")
+    page = new_page(browser, DESK, accept_downloads=True)
+    log_in(page, base, shown.users[Role.DISTRICT_OPERATOR].username)
 
     page.goto(base + "/cases/stats/?from=2025-06-01&to=2025-06-30")
     assert page.inner_text("[data-count=received]") == "12"
@@ -89,6 +62,6 @@ def test_operator_reads_the_measures_page(shown, live_server, browser):
     with page.expect_download() as download:
         page.click("#stats-export")
     assert download.value.suggested_filename == "case-measures-2025-06-01-2025-06-30.xlsx"
-    assert not errors, errors
-    assert not outside, outside
-    context.close()
+    assert not page.errors, page.errors
+    assert not page.outside, page.outside
+    page.context.close()

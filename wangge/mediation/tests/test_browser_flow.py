@@ -10,41 +10,18 @@ Every staff step uses the dispute page's action forms (one `form[data-action=<ac
 inputs named as do_act's parameters). Runs Debian's /usr/bin/chromium (never `playwright install`).
 Screenshots go to /tmp/wangge-mediation-*.png.
 """
-import os
 import re
 from datetime import timedelta
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
-from wangge.core.roles import Role
 from wangge.mediation.models import Confirmation, Dispute, ReferralOutcome, SessionState, Source, State
 from wangge.mediation.testing import build_mediation
-from wangge.testing import PASSWORD, build_world
+from wangge.testing import build_world
+from wangge.testing_browser import LAPTOP, PHONE, SHOTS, log_in, new_page, submit_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = os.environ.get("WANGGE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = os.environ.get("WANGGE_SCREENSHOTS", "/tmp")
-DESK = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 760}
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-        # ORM calls made while Playwright's loop runs get connections of their own: close them, or
-        # PostgreSQL cannot drop the test database.
-        connections.close_all()
 
 
 @pytest.fixture
@@ -54,26 +31,6 @@ def district(transactional_db, settings, tmp_path):
     return world, build_mediation(world)
 
 
-def _page(browser, viewport=DESK):
-    context = browser.new_context(viewport=viewport, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.errors = []
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    page.outside = []
-    page.on("request", lambda req: page.outside.append(req.url)
-            if not req.url.startswith(("http://localhost", "http://127.0.0.1", "data:", "blob:")) else None)
-    return page
-
-
-def _log_in(page, base, username):
-    page.goto(base + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(base + "/")
-
-
 def _act(page, base, dispute, action, **inputs):
     """Submit the dispute page's form for `action` (the action-form contract), filling `inputs` by name."""
     page.goto(f"{base}/mediation/{dispute.pk}/")
@@ -81,14 +38,7 @@ def _act(page, base, dispute, action, **inputs):
     assert form.count() == 1, f"no form for {action!r} on the dispute page: {page.inner_text('#dispute-page')[:500]}"
     assert form.get_attribute("action") == f"/mediation/{dispute.pk}/act/{action}/"
     assert form.locator("input[name=version]").count() == 1
-    for name, value in inputs.items():
-        field = form.locator(f"[name={name}]")
-        if field.evaluate("el => el.tagName") == "SELECT":
-            field.select_option(str(value))
-        else:
-            field.fill(str(value))
-    with page.expect_navigation():
-        form.locator("button[type=submit]").click()
+    submit_form(page, form, inputs)
     assert page.url == f"{base}/mediation/{dispute.pk}/", page.url
     assert page.locator("#act-error").count() == 0, page.inner_text("#act-error")
     dispute.refresh_from_db()
@@ -125,8 +75,8 @@ def test_a_court_referral_is_routed_mediated_and_confirmed(district, live_server
     letter.write_bytes(b"%PDF-1.4 synthetic referral letter")
 
     # --- the court's handler refers the case with its letter
-    court = _page(browser)
-    _log_in(court, base, m.court_handler.username)
+    court = new_page(browser, LAPTOP)
+    log_in(court, base, m.court_handler.username)
     court.goto(base + "/mediation/referrals/new/")
     court.fill("input[name=letter_number]", "（2026）川0107诉前调12号")
     court.fill("input[name=court_case_number]", "（2026）川0107民初88号")
@@ -147,15 +97,15 @@ def test_a_court_referral_is_routed_mediated_and_confirmed(district, live_server
     assert "13912345678" not in court.content() and "139****5678" in court.inner_text("#parties")
 
     # --- the district's operator (多调办) routes it to community 0's committee
-    operator = _page(browser)
-    _log_in(operator, base, "district_op")
+    operator = new_page(browser, LAPTOP)
+    log_in(operator, base, "district_op")
     target = m.committee_of(world.communities[0])
     dispute = _act(operator, base, dispute, "route", committee=target.pk, note="属社区调解范围")
     assert dispute.committee == target and dispute.referral.routed_at is not None
 
     # --- the committee's mediator mediates to an agreement and applies for confirmation at the referring court
-    mediator = _page(browser)
-    _log_in(mediator, base, "mediator_1")
+    mediator = new_page(browser, LAPTOP)
+    log_in(mediator, base, "mediator_1")
     dispute = _mediate_to_confirmation(mediator, base, dispute)
     mediator.screenshot(path=f"{SHOTS}/wangge-mediation-agreed.png", full_page=True)
 
@@ -193,8 +143,8 @@ def test_a_grid_workers_dispute_is_mediated_and_confirmed(district, live_server,
     lng, lat = world.grid_center(world.grids[0])
 
     # --- the grid worker registers it from the ledger's 新登记, on a phone
-    worker = _page(browser, PHONE)
-    _log_in(worker, base, "gridder")
+    worker = new_page(browser, PHONE)
+    log_in(worker, base, "gridder")
     worker.click("#nav-mediation")
     worker.wait_for_url(base + "/mediation/")
     with worker.expect_navigation():
@@ -225,15 +175,15 @@ def test_a_grid_workers_dispute_is_mediated_and_confirmed(district, live_server,
     assert "已登记" in worker.inner_text("#dispute-state")
 
     # --- the community's mediator takes it to an agreement and applies to the court
-    mediator = _page(browser)
-    _log_in(mediator, base, "mediator_1")
+    mediator = new_page(browser, LAPTOP)
+    log_in(mediator, base, "mediator_1")
     mediator.goto(base + "/mediation/")
     assert dispute.number in mediator.inner_text("#dispute-list")
     dispute = _mediate_to_confirmation(mediator, base, dispute, court=m.court)
 
     # --- the court's handler sees it now and confirms
-    court = _page(browser)
-    _log_in(court, base, m.court_handler.username)
+    court = new_page(browser, LAPTOP)
+    log_in(court, base, m.court_handler.username)
     court.goto(base + "/mediation/")
     assert dispute.number in court.inner_text("#dispute-list")
     dispute = _confirm(court, base, dispute)

@@ -9,32 +9,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from wangge.core.roles import Role
 from wangge.mediation.models import Agreement, Committee, Dispute, Mediator, State
-from wangge.testing import PASSWORD, build_world
+from wangge.testing import build_world
+from wangge.testing_browser import DESK, PHONE_TALL, SHOTS, log_in, new_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = os.environ.get("WANGGE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = os.environ.get("WANGGE_SCREENSHOTS", "/tmp")
-LOCAL = ("http://localhost", "http://127.0.0.1", "data:", "blob:")
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-        connections.close_all()
 
 
 @pytest.fixture
@@ -62,23 +44,10 @@ def shown(transactional_db):
     return world
 
 
-def _login(page, base, user):
-    page.goto(base + "/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(base + "/")
-
-
 def test_operator_reads_the_dispute_measures(shown, live_server, browser):
     base = live_server.url
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN", accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors, outside = [], []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("request", lambda req: outside.append(req.url) if not req.url.startswith(LOCAL) else None)
-    _login(page, base, shown.users[Role.DISTRICT_OPERATOR])
+    page = new_page(browser, DESK, accept_downloads=True)
+    log_in(page, base, shown.users[Role.DISTRICT_OPERATOR].username)
 
     page.goto(base + "/mediation/stats/?from=2025-06-01&to=2025-06-30")
     assert page.inner_text("[data-count=mediated]").startswith("12")
@@ -104,24 +73,20 @@ def test_operator_reads_the_dispute_measures(shown, live_server, browser):
     page.goto(base + "/mediation/stats/mediators/?year=2025&min_cases=1")
     page.wait_for_selector("#chart-ranking canvas")
     assert page.locator("#ranking-table tbody tr").count() == 4
-    assert not errors, errors
-    assert not outside, outside
-    context.close()
+    assert not page.errors, page.errors
+    assert not page.outside, page.outside
+    page.context.close()
 
 
 def test_the_page_fits_a_phone(shown, live_server, browser):
     base = live_server.url
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _login(page, base, shown.users[Role.STREET_OPERATOR])
+    page = new_page(browser, PHONE_TALL, is_mobile=True)
+    log_in(page, base, shown.users[Role.STREET_OPERATOR].username)
     page.goto(base + "/mediation/stats/?from=2025-06-01&to=2025-06-30")
     page.wait_for_selector("#chart-pie canvas")
     assert page.inner_text("[data-count=mediated]").startswith("8")  # street 0: grids 0–3 hold 8 of the 12
     # nothing but the table (which scrolls in its own box) is wider than the screen
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=os.path.join(SHOTS, "wangge-dispute-stats-phone.png"), full_page=True)
-    assert not errors, errors
-    context.close()
+    assert not page.errors, page.errors
+    page.context.close()

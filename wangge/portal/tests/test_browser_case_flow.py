@@ -6,67 +6,19 @@ docs: one `form[data-action=<action>]` per allowed action, inputs named as do_ac
 
 Runs Debian's /usr/bin/chromium (never `playwright install`). Screenshots go to /tmp/wangge-portal-*.png.
 """
-import os
 import re
-from importlib import import_module
 
 import pytest
-from django.apps import apps
-from django.db import connections
 
 from wangge.cases.models import Case, CaseEvent, Category, Channel, State
-from wangge.testing import PASSWORD, build_world
+from wangge.testing_browser import LAPTOP, PHONE, SHOTS, log_in, new_page, submit_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = os.environ.get("WANGGE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = os.environ.get("WANGGE_SCREENSHOTS", "/tmp")
-PHONE = {"width": 375, "height": 760}
-DESK = {"width": 1280, "height": 900}
-
 
 @pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-        # ORM calls made while Playwright's loop runs get connections of their own: close them, or
-        # PostgreSQL cannot drop the test database.
-        connections.close_all()
-
-
-@pytest.fixture
-def district(transactional_db, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    # A transactional test empties the tables afterwards, data-migration rows included: the catalogue back.
-    import_module("wangge.cases.migrations.0002_default_catalogue").load(apps, None)
-    return build_world()
-
-
-def _page(browser, viewport):
-    context = browser.new_context(viewport=viewport, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.errors = []
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    page.outside = []
-    page.on("request", lambda req: page.outside.append(req.url)
-            if not req.url.startswith(("http://localhost", "http://127.0.0.1", "data:", "blob:")) else None)
-    return page
-
-
-def _log_in(page, base, username):
-    page.goto(base + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(base + "/")
+def district(catalogue_world):
+    return catalogue_world
 
 
 def _act(page, base, case, action, **inputs):
@@ -76,14 +28,7 @@ def _act(page, base, case, action, **inputs):
     assert form.count() == 1, f"no form for {action!r} on the case page"
     assert form.get_attribute("action") == f"/cases/{case.pk}/act/{action}/"
     assert form.locator("input[name=version]").count() == 1
-    for name, value in inputs.items():
-        field = form.locator(f"[name={name}]")
-        if field.evaluate("el => el.tagName") == "SELECT":
-            field.select_option(str(value))
-        else:
-            field.fill(str(value))
-    with page.expect_navigation():
-        form.locator("button[type=submit]").click()
+    submit_form(page, form, inputs)
     assert page.url.startswith(f"{base}/cases/{case.pk}/"), page.url
     case.refresh_from_db()
     return case
@@ -105,7 +50,7 @@ def test_citizen_report_to_rated_close(district, live_server, browser):
     lng, lat = world.grid_center(world.grids[0])
 
     # --- the citizen reports, on a phone
-    citizen = _page(browser, PHONE)
+    citizen = new_page(browser, PHONE)
     citizen.goto(base + "/portal/")
     citizen.click("#go-report")
     citizen.wait_for_url(base + "/portal/report/")
@@ -129,16 +74,16 @@ def test_citizen_report_to_rated_close(district, live_server, browser):
     citizen.screenshot(path=f"{SHOTS}/wangge-portal-receipt-phone.png", full_page=True)
 
     # --- the district operator registers and dispatches it to the department
-    operator = _page(browser, DESK)
-    _log_in(operator, base, "district_op")
+    operator = new_page(browser, LAPTOP)
+    log_in(operator, base, "district_op")
     case = _act(operator, base, case, "register")
     assert case.state == State.REGISTERED
     case = _act(operator, base, case, "dispatch", department=world.department.pk)
     assert case.state == State.DISPATCHED and case.assignee_department == world.department
 
     # --- the department handler accepts and handles it
-    handler = _page(browser, DESK)
-    _log_in(handler, base, "dept_handler")
+    handler = new_page(browser, LAPTOP)
+    log_in(handler, base, "dept_handler")
     case = _act(handler, base, case, "accept")
     assert case.state == State.ACCEPTED
     case = _act(handler, base, case, "handle", feedback="垃圾已全部清运，路面已冲洗")
@@ -184,7 +129,7 @@ def test_find_my_grid_worker_by_tapping_the_map(district, live_server, browser):
     world, base = district, live_server.url
     GridTeamMember.objects.create(grid=world.grids[2], role=TeamRole.GRID_WORKER, name="郑网格员",
                                   phone="13800005678")
-    page = _page(browser, PHONE)
+    page = new_page(browser, PHONE)
     page.goto(base + "/portal/grid-worker/")
     _tap_map_at(page, "locate-form", *world.grid_center(world.grids[2]))
     page.wait_for_selector("#grid-name")
@@ -209,10 +154,8 @@ def test_position_from_the_phone_and_from_wechat(district, live_server, browser)
     category = Category.objects.get(major__code="01", code="001")
     wgs_lng, wgs_lat = 104.009, 30.605  # grid 0, near its east edge: GCJ-02 numbers read as WGS-84 are in grid 1
 
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", permissions=["geolocation"],
-                                  geolocation={"longitude": wgs_lng, "latitude": wgs_lat})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    page = new_page(browser, PHONE, permissions=["geolocation"],
+                    geolocation={"longitude": wgs_lng, "latitude": wgs_lat})
     page.goto(base + "/portal/report/")
     _fill_report(page, category)
     page.click("[data-geolocate=report-form]")
@@ -222,15 +165,12 @@ def test_position_from_the_phone_and_from_wechat(district, live_server, browser)
         page.click("#submit-report")
     phone_case = Case.objects.get(tracking_code=page.inner_text("#tracking-code").strip())
     assert phone_case.grid == world.grids[0]
-    context.close()
+    page.context.close()
 
     gcj_lng, gcj_lat = coord.wgs84_to_gcj02(wgs_lng, wgs_lat)
-    context = browser.new_context(viewport=PHONE, locale="zh-CN",
-                                  user_agent="Mozilla/5.0 (Linux; Android 14) MicroMessenger/8.0.50")
-    context.add_init_script(f"window.wx = {{getLocation: function (o) {{ o.success({{longitude: {gcj_lng}, "
-                            f"latitude: {gcj_lat}}}); }}}};")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    page = new_page(browser, PHONE, user_agent="Mozilla/5.0 (Linux; Android 14) MicroMessenger/8.0.50",
+                    init_script=f"window.wx = {{getLocation: function (o) {{ o.success({{longitude: {gcj_lng}, "
+                                f"latitude: {gcj_lat}}}); }}}};")
     page.goto(base + "/portal/report/")
     _fill_report(page, category)
     page.click("[data-geolocate=report-form]")
@@ -241,4 +181,4 @@ def test_position_from_the_phone_and_from_wechat(district, live_server, browser)
     wechat_case = Case.objects.get(tracking_code=page.inner_text("#tracking-code").strip())
     assert wechat_case.grid == world.grids[0]
     assert wechat_case.lng == pytest.approx(wgs_lng, abs=1e-5) and wechat_case.lat == pytest.approx(wgs_lat, abs=1e-5)
-    context.close()
+    page.context.close()

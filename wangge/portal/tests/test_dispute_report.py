@@ -7,7 +7,6 @@ import pytest
 from wangge.core.roles import Role
 from wangge.mediation.models import Dispute, DisputeEvent, Level, Party, Source, State
 from wangge.mediation.testing import build_mediation
-from wangge.portal.tests.test_browser_case_flow import browser  # noqa: F401  (the chromium fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -184,12 +183,13 @@ def mediation_world(transactional_db):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_a_citizen_applies_on_a_phone_and_the_chosen_mediator_accepts_it(mediation_world, live_server, browser):
-    from wangge.portal.tests.test_browser_case_flow import PHONE as VIEWPORT
-    from wangge.portal.tests.test_browser_case_flow import SHOTS, _log_in, _page, _tap_map_at
+    from wangge.portal.tests.test_browser_case_flow import _tap_map_at
+    from wangge.testing_browser import PHONE as VIEWPORT
+    from wangge.testing_browser import SHOTS, log_in, new_page
 
     world, m = mediation_world
     base, chosen = live_server.url, m.mediators["mediator_1"]
-    citizen = _page(browser, VIEWPORT)
+    citizen = new_page(browser, VIEWPORT)
     citizen.goto(base + "/portal/")
     citizen.click("#go-dispute")
     citizen.wait_for_url(base + "/portal/dispute/")
@@ -212,8 +212,8 @@ def test_a_citizen_applies_on_a_phone_and_the_chosen_mediator_accepts_it(mediati
     assert dispute.mediator == chosen and dispute.grid == world.grids[0]
 
     # --- the chosen mediator, on a phone: 待受理 -> the card -> accept
-    mediator = _page(browser, VIEWPORT)
-    _log_in(mediator, base, "mediator_1")
+    mediator = new_page(browser, VIEWPORT)
+    log_in(mediator, base, "mediator_1")
     mediator.goto(base + "/mediation/m/")
     mediator.click(f"#to-accept [data-dispute='{dispute.pk}'] a")
     mediator.wait_for_url(f"{base}/mediation/m/{dispute.pk}/")

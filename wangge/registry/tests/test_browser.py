@@ -6,43 +6,21 @@ Runs Debian's /usr/bin/chromium (never `playwright install`). Screenshots go to
 /tmp/wangge-registry-*.png for a person to look at, at desk width and at 375px.
 """
 import io
-import os
 import re
 from importlib import import_module
 from datetime import timedelta
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from wangge.core.models import AuditEntry
 from wangge.core.roles import Role
 from wangge.registry import services
 from wangge.registry.models import Household, House, Person, Residence, Tag
-from wangge.testing import PASSWORD, build_registry, build_world, make_id_number
+from wangge.testing import build_registry, build_world, make_id_number
+from wangge.testing_browser import DESK, PHONE, SHOTS, log_in, new_page, no_sideways_scroll
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = os.environ.get("WANGGE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = os.environ.get("WANGGE_SCREENSHOTS", "/tmp")
-DESK = {"width": 1440, "height": 900}
-PHONE = {"width": 375, "height": 760}
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-        # ORM calls made while Playwright's event loop runs get connections of their own (Django keeps
-        # them per async context); close them here, or PostgreSQL cannot drop the test database.
-        connections.close_all()
 
 
 @pytest.fixture
@@ -70,30 +48,6 @@ def shown(transactional_db, settings, tmp_path):
     return world, data
 
 
-def _page(browser, viewport):
-    context = browser.new_context(viewport=viewport, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.errors = []
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    page.outside = []
-    page.on("request", lambda req: page.outside.append(req.url)
-            if not req.url.startswith(("http://localhost", "http://127.0.0.1", "data:", "blob:")) else None)
-    return page
-
-
-def _log_in(page, base, username):
-    page.goto(base + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(base + "/")
-
-
-def _no_sideways_scroll(page, viewport):
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], page.url
-
-
 def _plain_numbers_absent(page):
     html = page.content()
     for person in Person.objects.all():
@@ -107,20 +61,20 @@ def test_grid_worker_browses_to_a_person_and_reveals_with_a_reason(shown, live_s
     world, data = shown
     base = live_server.url
     head = data["home"]["head"]
-    page = _page(browser, viewport)
-    _log_in(page, base, "gridder")
+    page = new_page(browser, viewport)
+    log_in(page, base, "gridder")
 
     # The grid page (a grid worker's home) links to the grid's buildings.
     page.click("#grid-links a[href$='/buildings/']")
     page.wait_for_url(f"{base}/grids/{world.grids[0].code}/buildings/")
     assert "1栋" in page.inner_text("#building-list")
-    _no_sideways_scroll(page, viewport)
+    no_sideways_scroll(page, viewport)
     page.screenshot(path=f"{SHOTS}/wangge-registry-buildings-{label}.png", full_page=True)
 
     page.click("#building-list a.item-main")
     page.wait_for_url(f"{base}/buildings/{data['home']['building'].pk}/")
     assert page.locator("#house-list li").count() == 4
-    _no_sideways_scroll(page, viewport)
+    no_sideways_scroll(page, viewport)
     page.screenshot(path=f"{SHOTS}/wangge-registry-building-{label}.png", full_page=True)
 
     page.click(f"#house-list a[href='/houses/{data['home']['house'].pk}/']")
@@ -128,7 +82,7 @@ def test_grid_worker_browses_to_a_person_and_reveals_with_a_reason(shown, live_s
     text = page.inner_text("main")
     assert "home户主" in text and "home家人" in text and "510107********" in text
     _plain_numbers_absent(page)
-    _no_sideways_scroll(page, viewport)
+    no_sideways_scroll(page, viewport)
     page.screenshot(path=f"{SHOTS}/wangge-registry-house-{label}.png", full_page=True)
 
     page.click(f"a.item-main[href='/people/{head.pk}/']")
@@ -139,7 +93,7 @@ def test_grid_worker_browses_to_a_person_and_reveals_with_a_reason(shown, live_s
     assert "独居老人" in page.inner_text(".page-head")
     assert "电话" in page.inner_text("#history-list")  # the phone change, by field
     _plain_numbers_absent(page)
-    _no_sideways_scroll(page, viewport)
+    no_sideways_scroll(page, viewport)
     page.screenshot(path=f"{SHOTS}/wangge-registry-person-{label}.png", full_page=True)
 
     # Reveal without a reason: refused next to the field, nothing logged.
@@ -158,7 +112,7 @@ def test_grid_worker_browses_to_a_person_and_reveals_with_a_reason(shown, live_s
     assert entry.object_id == str(head.pk) and entry.details["reason"] == "入户核实身份"
     assert entry.actor.username == "gridder"
     assert "13800002222" not in page.content()  # only the field asked for
-    _no_sideways_scroll(page, viewport)
+    no_sideways_scroll(page, viewport)
     page.screenshot(path=f"{SHOTS}/wangge-registry-person-revealed-{label}.png", full_page=True)
 
     assert not page.errors, page.errors
@@ -169,8 +123,8 @@ def test_grid_worker_phone_forms(shown, live_server, browser):
     """The phone pages render, fit 375px, and the member rows are added by the page's script."""
     world, data = shown
     base = live_server.url
-    page = _page(browser, PHONE)
-    _log_in(page, base, "gridder")
+    page = new_page(browser, PHONE)
+    log_in(page, base, "gridder")
     page.goto(f"{base}/buildings/{data['home']['building'].pk}/households/new/")
     assert page.locator("[data-new-house]").is_hidden()
     page.select_option("#id_house-house", "new")
@@ -182,7 +136,7 @@ def test_grid_worker_phone_forms(shown, live_server, browser):
     page.locator("#members [data-member]").first.locator("[data-remove-member]").click()
     assert page.input_value("#id_members-TOTAL_FORMS") == "1"
     assert page.locator("#id_members-0-name").count() == 1
-    _no_sideways_scroll(page, PHONE)
+    no_sideways_scroll(page, PHONE)
 
     # A bad ID number: the error by the field, nothing written.
     before = (Person.objects.count(), House.objects.count(), Household.objects.count(), Residence.objects.count())
@@ -207,12 +161,12 @@ def test_grid_worker_phone_forms(shown, live_server, browser):
 
     page.goto(f"{base}/people/{data['home']['head'].pk}/visits/new/")
     assert page.get_attribute("#id_photos", "accept") == "image/*"
-    _no_sideways_scroll(page, PHONE)
+    no_sideways_scroll(page, PHONE)
     page.screenshot(path=f"{SHOTS}/wangge-registry-visit-phone.png", full_page=True)
 
     page.goto(f"{base}/visits/due/")
     assert "home户主" in page.inner_text("#due-list")
-    _no_sideways_scroll(page, PHONE)
+    no_sideways_scroll(page, PHONE)
     page.screenshot(path=f"{SHOTS}/wangge-registry-due-phone.png", full_page=True)
     assert not page.errors, page.errors
 
@@ -221,12 +175,9 @@ def test_visit_takes_the_position_from_the_browser(shown, live_server, browser):
     world, data = shown
     base = live_server.url
     lng, lat = world.grid_center(world.grids[0])
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", geolocation={"longitude": lng, "latitude": lat,
-                                                                               "accuracy": 12},
-                                  permissions=["geolocation"])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    _log_in(page, base, "gridder")
+    page = new_page(browser, PHONE, geolocation={"longitude": lng, "latitude": lat, "accuracy": 12},
+                    permissions=["geolocation"])
+    log_in(page, base, "gridder")
     head = data["home"]["head"]
     page.goto(f"{base}/people/{head.pk}/visits/new/")
     page.wait_for_selector("[data-geo-status][data-state=found]")
@@ -256,8 +207,8 @@ def test_operator_uploads_a_bad_csv_and_sees_the_report(shown, live_server, brow
     upload.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
     before = (Person.objects.count(), House.objects.count(), AuditEntry.objects.count())
 
-    page = _page(browser, viewport)
-    _log_in(page, base, "community_op")
+    page = new_page(browser, viewport)
+    log_in(page, base, "community_op")
     page.click(".mainnav a[href='/people/import/']")
     page.wait_for_url(f"{base}/people/import/")
     page.set_input_files("#id_file", str(upload))
@@ -272,7 +223,7 @@ def test_operator_uploads_a_bad_csv_and_sees_the_report(shown, live_server, brow
     assert {c for c, _ in by_line["4"]} >= {"民族"}
     assert page.locator("#commit-form").count() == 0
     assert (Person.objects.count(), House.objects.count(), AuditEntry.objects.count()) == before
-    _no_sideways_scroll(page, viewport)
+    no_sideways_scroll(page, viewport)
     page.screenshot(path=f"{SHOTS}/wangge-registry-import-errors-{label}.png", full_page=True)
 
     with page.expect_download() as caught:
@@ -291,8 +242,8 @@ def test_operator_uploads_a_bad_csv_and_sees_the_report(shown, live_server, brow
 def test_desk_pages_and_map_layer(shown, live_server, browser):
     world, data = shown
     base = live_server.url
-    page = _page(browser, DESK)
-    _log_in(page, base, "district_op")
+    page = new_page(browser, DESK)
+    log_in(page, base, "district_op")
     page.wait_for_function("window.wanggeMap && window.wanggeMap.data")
     before = page.evaluate("window.wanggeMap.colourOf('510107001')")
     page.click("[data-layer-switch] button[data-layer=population]")
@@ -317,11 +268,11 @@ def test_desk_pages_and_map_layer(shown, live_server, browser):
     assert page.inner_text("#population-stats dd >> nth=0") == "7"
     page.screenshot(path=f"{SHOTS}/wangge-registry-population-desk.png", full_page=True)
 
-    phone = _page(browser, PHONE)
-    _log_in(phone, base, "district_op")
+    phone = new_page(browser, PHONE)
+    log_in(phone, base, "district_op")
     for url, name in (("/people/", "people"), ("/regions/510107/population/", "population")):
         phone.goto(base + url)
-        _no_sideways_scroll(phone, PHONE)
+        no_sideways_scroll(phone, PHONE)
         phone.screenshot(path=f"{SHOTS}/wangge-registry-{name}-phone.png", full_page=True)
     assert not page.errors and not phone.errors, page.errors + phone.errors
     assert not page.outside, page.outside
