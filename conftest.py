@@ -19,11 +19,15 @@ def _fresh_token_cache():
 
     from wangge.core.workdays import forget_overrides
 
+    from wangge.cases.catalogue import forget as forget_catalogue
+
     forget_cached_tokens()
     forget_overrides()
+    forget_catalogue()
     yield
     forget_cached_tokens()
     forget_overrides()
+    forget_catalogue()
 
 
 @pytest.fixture(autouse=True)

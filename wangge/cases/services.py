@@ -11,7 +11,7 @@ from django.utils import timezone
 from wangge.areas import locate as locating
 from wangge.areas.crs import to_wgs84
 from wangge.areas.models import Region
-from wangge.cases import notifications, workflow
+from wangge.cases import catalogue, notifications, workflow
 from wangge.cases.models import Case, CaseCounter, CaseEvent, Category, Channel, Priority, Rating, State
 from wangge.core import audit
 from wangge.core.models import Department
@@ -134,8 +134,7 @@ def _check_category(category) -> Category:
     text = str(category or "").strip()
     found = None
     if len(text) == 5 and text.isdigit():
-        found = (Category.objects.select_related("major")
-                 .filter(major__code=text[:2], code=text[2:], active=True, major__active=True).first())
+        found = catalogue.active_by_code(text)
     elif text.isdigit():
         found = Category.objects.select_related("major").filter(pk=int(text), active=True).first()
     if found is None:
