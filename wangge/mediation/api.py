@@ -16,7 +16,7 @@ from datetime import datetime, time, timedelta
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError, ValidationError
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -153,13 +153,17 @@ def _parties(payload_parties) -> list[dict]:
 
 # --- reading ------------------------------------------------------------------------------------
 
+# Row ids are 64-bit: a larger number is a 422 here, not an overflow in the database driver.
+MAX_ID = 2 ** 63 - 1
+
+
 class DisputeFilters(Schema):
     state: str | None = None
     type: str | None = None
     source: str | None = None
     level: str | None = None
-    committee: int | None = None
-    mediator: int | None = None
+    committee: int | None = Field(None, ge=1, le=MAX_ID)
+    mediator: int | None = Field(None, ge=1, le=MAX_ID)
     risk: str | None = None
     petition: bool | None = None
     overdue: bool | None = None

@@ -53,7 +53,7 @@ def filtered_disputes(user, chosen):
     for key, choices in (("type", DisputeType), ("source", Source), ("level", Level), ("risk", Risk)):
         if chosen[key] in choices.values:
             disputes = disputes.filter(**{key: chosen[key]})
-    if chosen["committee"].isdigit():
+    if chosen["committee"].isdigit() and int(chosen["committee"]) < 2 ** 63:  # a row id, not an overflow
         disputes = disputes.filter(committee_id=int(chosen["committee"]))
     if chosen["from"]:
         disputes = disputes.filter(reported_at__date__gte=_day(chosen["from"]))
