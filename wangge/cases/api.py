@@ -44,6 +44,7 @@ from wangge.core.roles import can
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError
 from wangge.registry.queries import staff_labels
+from wangge.core.ids import as_row_id
 
 router = Router(tags=["cases"])
 
@@ -186,8 +187,11 @@ def list_cases(request, state: str | None = None, category: str | None = None, c
         node = get_visible_or_404(Region, user, code=region)
         cases = cases.filter(grid__path__startswith=node.path)
     if department:
-        cases = cases.filter(assignee_department_id=int(department)) if department.isdigit() \
-            else cases.filter(assignee_department__code=department)
+        if department.isdigit():  # an id; one too long for the column matches nothing
+            cases = cases.filter(assignee_department_id=as_row_id(department)) if as_row_id(department) \
+                else cases.none()
+        else:
+            cases = cases.filter(assignee_department__code=department)
     now = timezone.now()
     if overdue is not None:
         late = Q(state__in=OVERDUE_STATES, handle_by__lt=now)

@@ -20,6 +20,7 @@ from wangge.core.roles import OPERATORS, Role, can
 from wangge.core.services import OperationError
 from wangge.registry.validation import InvalidValue, clean_phone
 from wangge.core.workdays import add_working_days, add_working_hours
+from wangge.core.ids import as_row_id
 
 MAX_EXTENSION_DAYS = 30
 
@@ -136,7 +137,7 @@ def _check_category(category) -> Category:
     if len(text) == 5 and text.isdigit():
         found = catalogue.active_by_code(text)
     elif text.isdigit():
-        found = Category.objects.select_related("major").filter(pk=int(text), active=True).first()
+        found = Category.objects.select_related("major").filter(pk=as_row_id(text), active=True).first()
     if found is None:
         raise OperationError("未知事项类别 / unknown category", field="category")
     return found

@@ -19,6 +19,7 @@ from wangge.cases.views import PAGE_SIZE, cases_for, departments_serving, requir
 from wangge.core.roles import OPERATORS, Role
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError
+from wangge.core.ids import as_row_id
 
 SORTS = {
     "reported": ("-reported_at", "-id"),
@@ -62,8 +63,9 @@ def filtered_cases(user, chosen, area, now=None):
         cases = cases.filter(state__in=OPEN_STATES)
     if chosen["major"]:
         cases = cases.filter(category__major__code=chosen["major"])
-    if chosen["category"].isdigit():
-        cases = cases.filter(category_id=int(chosen["category"]))
+    if chosen["category"].isdigit():  # an id too long for the column matches nothing
+        category_id = as_row_id(chosen["category"])
+        cases = cases.filter(category_id=category_id) if category_id else cases.none()
     if chosen["channel"] in Channel.values:
         cases = cases.filter(channel=chosen["channel"])
     if area is not None:

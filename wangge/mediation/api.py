@@ -36,6 +36,7 @@ from wangge.mediation.schemas import (
     HandedOverOut, ReferralIn, mediator_label,
 )
 from wangge.registry.queries import staff_labels
+from wangge.core.ids import MAX_ID
 
 router = Router(tags=["mediation"])
 
@@ -152,10 +153,6 @@ def _parties(payload_parties) -> list[dict]:
 
 
 # --- reading ------------------------------------------------------------------------------------
-
-# Row ids are 64-bit: a larger number is a 422 here, not an overflow in the database driver.
-MAX_ID = 2 ** 63 - 1
-
 
 class DisputeFilters(Schema):
     state: str | None = None

@@ -14,6 +14,7 @@ from wangge.mediation.templatetags.mediation_tags import (
     LEVEL_LABELS, RISK_LABELS, SOURCE_LABELS, STATE_LABELS, TYPE_LABELS,
 )
 from wangge.mediation.views import PAGE_SIZE, disputes_for, label_mediators, require
+from wangge.core.ids import as_row_id
 
 SORTS = {
     "reported": ("-reported_at", "-id"),
@@ -53,8 +54,9 @@ def filtered_disputes(user, chosen):
     for key, choices in (("type", DisputeType), ("source", Source), ("level", Level), ("risk", Risk)):
         if chosen[key] in choices.values:
             disputes = disputes.filter(**{key: chosen[key]})
-    if chosen["committee"].isdigit() and int(chosen["committee"]) < 2 ** 63:  # a row id, not an overflow
-        disputes = disputes.filter(committee_id=int(chosen["committee"]))
+    if chosen["committee"].isdigit():  # an id too long for the column matches nothing
+        committee_id = as_row_id(chosen["committee"])
+        disputes = disputes.filter(committee_id=committee_id) if committee_id else disputes.none()
     if chosen["from"]:
         disputes = disputes.filter(reported_at__date__gte=_day(chosen["from"]))
     if chosen["to"]:

@@ -1,0 +1,28 @@
+"""Row ids from text, and the filters that read them: an over-long number matches nothing, never a 500."""
+import pytest
+from django.test import Client
+
+from wangge.core.ids import MAX_ID, as_row_id
+from wangge.core.roles import Role
+
+
+@pytest.mark.parametrize("text,expected", [("12", 12), (" 7 ", 7), (str(MAX_ID), MAX_ID), (str(MAX_ID + 1), None),
+                                           ("99999999999999999999", None), ("0", None), ("-1", None), ("1.5", None),
+                                           ("abc", None), ("", None), (None, None)])
+def test_as_row_id(text, expected):
+    assert as_row_id(text) == expected
+
+
+@pytest.mark.parametrize("url", ["/api/v1/cases?department=99999999999999999999",
+                                 "/cases/?category=99999999999999999999"])
+def test_an_over_long_id_filter_lists_nothing(world, url):
+    from wangge.cases.testing import report
+
+    number = report(world).number
+    client = Client(raise_request_exception=False)
+    client.force_login(world.users[Role.DISTRICT_OPERATOR])
+    unfiltered = client.get(url.split("?")[0])
+    assert number in unfiltered.content.decode()  # the case is listed without the filter
+    response = client.get(url)
+    assert response.status_code == 200
+    assert number not in response.content.decode()
