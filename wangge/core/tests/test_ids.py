@@ -26,3 +26,12 @@ def test_an_over_long_id_filter_lists_nothing(world, url):
     response = client.get(url)
     assert response.status_code == 200
     assert number not in response.content.decode()
+
+
+def test_a_nul_byte_in_a_query_string_is_a_400_on_every_database(world):
+    client = Client(raise_request_exception=False)
+    client.force_login(world.users[Role.DISTRICT_OPERATOR])
+    for url in ("/mediation/stats/?region=%00", "/cases/?q=a%00b", "/api/v1/cases?region=%00"):
+        response = client.get(url)
+        assert response.status_code == 400, url
+    assert client.get("/cases/?q=ab").status_code == 200
