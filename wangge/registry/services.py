@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from wangge.areas import locate as locating
 from wangge.areas.crs import to_wgs84
@@ -164,16 +165,27 @@ def do_create_house(actor, building: Building, *, number, unit="", area=None, us
                     owner: Person | None = None) -> House:
     _require(actor, "registry.edit")
     _in_area(actor, building, "building")
-    if use not in HouseUse.values:
-        raise FieldErrors({"use": "房屋用途应为 自住/出租/空置/经营/其他 / unknown use"})
-    if not str(number or "").strip():
-        raise FieldErrors({"number": "必填 / required"})
-    if House.objects.filter(building=building, unit=unit or "", number=str(number).strip()).exists():
-        raise FieldErrors({"number": "该房屋已存在 / this house already exists"})
-    house = House.objects.create(building=building, grid_id=building.grid_id, unit=unit or "",
-                                 number=str(number).strip(), area=area, use=use, owner=owner)
+    errors = _house_errors(building, number, unit, use)
+    if errors:
+        raise FieldErrors(errors)
+    house = _new_house(building, number, unit, use, area, owner)
     audit.record(actor, "registry.create_house", house, grid=building.grid.code)
     return house
+
+
+def _house_errors(building: Building, number, unit, use) -> dict[str, str]:
+    if use not in HouseUse.values:
+        return {"use": "房屋用途应为 自住/出租/空置/经营/其他 / unknown use"}
+    if not str(number or "").strip():
+        return {"number": "必填 / required"}
+    if House.objects.filter(building=building, unit=unit or "", number=str(number).strip()).exists():
+        return {"number": "该房屋已存在 / this house already exists"}
+    return {}
+
+
+def _new_house(building: Building, number, unit="", use=HouseUse.OWNER_OCCUPIED, area=None, owner=None) -> House:
+    return House.objects.create(building=building, grid_id=building.grid_id, unit=unit or "",
+                                number=str(number).strip(), area=area, use=use, owner=owner)
 
 
 @transaction.atomic
@@ -181,13 +193,82 @@ def do_create_household(actor, house: House, head: Person, members: list[tuple[P
     """Open a household in a house; the head and members move in (keeping their history)."""
     _require(actor, "registry.edit")
     _in_area(actor, house, "house")
+    household = _open_household(house, head, members)
+    audit.record(actor, "registry.create_household", household, head=head.pk, members=len(members) + 1)
+    return household
+
+
+def _open_household(house: House, head: Person, members) -> Household:
     household = Household.objects.create(house=house, grid_id=house.grid_id, head=head)
     for person, relation in [(head, Relation.HEAD), *members]:
         if relation not in Relation.values:
             raise FieldErrors({"relation": f"未知关系 {relation!r} / unknown relation"})
         _settle(person, house, household, relation, timezone.localdate())
-    audit.record(actor, "registry.create_household", household, head=head.pk, members=len(members) + 1)
     return household
+
+
+@transaction.atomic
+def do_add_household(actor, building: Building, *, head: dict, members=(), house: House | None = None,
+                     new_house: dict | None = None) -> Household:
+    """新增住户: a household in one of `building`'s houses (`house`, or `new_house` {number, unit, use} made
+    here), its head and `members` ((person data, relation) pairs) registered and moved in. All or nothing,
+    one audit row.
+
+    Every fault is reported at once, in one FieldErrors whose names say where: "house.<field>",
+    "head.<field>", "members.<i>.<field>" (i counts the members given)."""
+    _require(actor, "registry.edit")
+    _in_area(actor, building, "building")
+    errors = _household_house_errors(actor, building, house, new_house)
+    people = [("head", head, Relation.HEAD), *((f"members.{i}", data, relation)
+                                               for i, (data, relation) in enumerate(members))]
+    cleaned = _household_people(people, errors)
+    if errors:
+        raise FieldErrors(errors)
+    made_house = house is None
+    if made_house:
+        house = _new_house(building, new_house["number"], new_house.get("unit"),
+                           new_house.get("use") or HouseUse.OWNER_OCCUPIED)
+    registered = [(_new_person(clean), relation) for clean, relation in cleaned]
+    (head_person, _head), *placed = registered
+    household = _open_household(house, head_person, placed)
+    audit.record(actor, "registry.add_household", household, house=house.pk, new_house=made_house,
+                 grid=building.grid.code, people=[person.pk for person, _relation in registered])
+    return household
+
+
+def _household_house_errors(actor, building, house, new_house) -> dict[str, str]:
+    if house is not None:
+        _in_area(actor, house, "house")
+        if house.building_id != building.pk:
+            return {"house.house": "房屋不在该楼栋 / the house is not in this building"}
+        return {}
+    new_house = new_house or {}
+    found = _house_errors(building, new_house.get("number"), new_house.get("unit"),
+                          new_house.get("use") or HouseUse.OWNER_OCCUPIED)
+    return {f"house.{name}": message for name, message in found.items()}
+
+
+def _household_people(people, errors: dict) -> list[tuple[CleanPerson, str]]:
+    """Each person checked by clean_person, their ID number new to the form and to the register; faults go
+    into `errors` under the person's prefix."""
+    cleaned, seen = [], set()
+    for prefix, data, relation in people:
+        clean = None
+        try:
+            clean = clean_person(data)
+            number = clean.id_number
+        except FieldErrors as exc:
+            errors.update({f"{prefix}.{name}": message for name, message in exc.errors.items()})
+            number = None if "id_number" in exc.errors else clean_id_number(str(data.get("id_number") or ""))
+        if relation not in Relation.values or (prefix != "head" and relation == Relation.HEAD):
+            errors[f"{prefix}.relation"] = f"未知关系 {relation!r} / unknown relation"
+        if number and number in seen:
+            errors[f"{prefix}.id_number"] = gettext("This ID number is already in this form.")
+        elif number and Person.objects.filter(id_hash=lookup_hash(number)).exists():
+            errors[f"{prefix}.id_number"] = gettext("This ID number is already registered: move the person instead.")
+        seen.add(number)
+        cleaned.append((clean, relation))
+    return cleaned
 
 
 # --- people ------------------------------------------------------------------------------------
@@ -224,15 +305,19 @@ def do_register_person(actor, data: dict, house: House | None = None, household:
         raise FieldErrors({"house": "请选择居住房屋 / choose the house they live in"})
     if Person.objects.filter(id_hash=lookup_hash(clean.id_number)).exists():
         raise FieldErrors({"id_number": "该身份证号已登记 / this ID number is already registered"})
-    person = Person.objects.create(
-        name=clean.name, id_number=clean.id_number, id_hash=lookup_hash(clean.id_number),
-        id_tail=clean.id_number[-4:], sex=clean.sex, birth_date=clean.birth_date, ethnicity=clean.ethnicity,
-        phone=clean.phone, phone_hash=lookup_hash(clean.phone) if clean.phone else "", kind=clean.kind,
-    )
+    person = _new_person(clean)
     if house is not None:
         _settle(person, house, household, relation, moved_in or timezone.localdate())
     audit.record(actor, "registry.register_person", person)
     return person
+
+
+def _new_person(clean: CleanPerson) -> Person:
+    return Person.objects.create(
+        name=clean.name, id_number=clean.id_number, id_hash=lookup_hash(clean.id_number),
+        id_tail=clean.id_number[-4:], sex=clean.sex, birth_date=clean.birth_date, ethnicity=clean.ethnicity,
+        phone=clean.phone, phone_hash=lookup_hash(clean.phone) if clean.phone else "", kind=clean.kind,
+    )
 
 
 UPDATABLE = {"name", "ethnicity", "phone", "kind"}

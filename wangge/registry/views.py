@@ -20,7 +20,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -484,7 +483,7 @@ def population_page(request, code):
 
 
 class _Refused(Exception):
-    """An operation refused: its errors are on the forms; the transaction rolls back."""
+    """An operation refused: its errors are on the forms and nothing was saved."""
 
 
 def _attempt(form, call, fallback=None):
@@ -501,7 +500,7 @@ def _attempt(form, call, fallback=None):
 @require_http_methods(["GET", "POST"])
 def household_new(request, pk):
     """新增住户: choose or add a house in the building, then the head and the members.
-    Nothing is saved unless every person and the house pass."""
+    Nothing is saved unless every person and the house pass (do_add_household is all or nothing)."""
     user = request.user
     building = get_visible_or_404(Building.objects.select_related("grid"), user, pk=pk)
     _require(user, "registry.edit")
@@ -511,17 +510,14 @@ def household_new(request, pk):
         head_form = forms.PersonForm(request.POST, prefix="head")
         members = forms.MemberFormSet(request.POST, prefix="members")
         valid = [house_form.is_valid(), head_form.is_valid(), members.is_valid()]
-        people_forms = [head_form, *_filled(members)]
-        _check_numbers(people_forms)
-        if all(valid) and not any(f.errors for f in people_forms):
+        if all(valid):
             try:
-                with transaction.atomic():
-                    house = _make_household(user, building, house_form, head_form, members)
+                household = _add_household(user, building, house_form, head_form, _filled(members))
             except _Refused:
                 pass
             else:
                 messages.success(request, _("Household added."))
-                return redirect("house", pk=house.pk)
+                return redirect("house", pk=household.house_id)
         status = 400
     else:
         chosen = request.GET.get("house") or ""
@@ -543,37 +539,26 @@ def _filled(members) -> list:
     return [form for form in members.forms if form.has_changed()]
 
 
-def _check_numbers(people_forms):
-    """ID numbers used twice in the form or already registered, all reported at once."""
-    seen = {}
-    for form in people_forms:
-        number = form.cleaned_data.get("id_number") if form.is_bound and not form.errors else None
-        if not number:
-            continue
-        if number in seen:
-            form.add_error("id_number", _("This ID number is already in this form."))
-            continue
-        seen[number] = form
-        if Person.objects.with_id_number(number).exists():
-            form.add_error("id_number", _("This ID number is already registered: move the person instead."))
-
-
-def _make_household(user, building, house_form, head_form, members):
-    house = house_form.chosen_house
-    if house is None:
-        data = house_form.cleaned_data
-        house = _attempt(house_form, lambda: services.do_create_house(
-            user, building, number=data["number"].strip(), unit=(data.get("unit") or "").strip(),
-            use=data["use"]), "number")
-    head = _attempt(head_form, lambda: services.do_register_person(user, head_form.person_data(), house=house),
-                    "id_number")
-    placed = []
-    for form in _filled(members):
-        person = _attempt(form, lambda f=form: services.do_register_person(user, f.person_data(), house=house),
-                          "id_number")
-        placed.append((person, form.cleaned_data["relation"]))
-    _attempt(head_form, lambda: services.do_create_household(user, house, head, placed), "name")
-    return house
+def _add_household(user, building, house_form, head_form, member_forms):
+    """Call do_add_household with the forms' data; its faults ("head.name", "members.1.id_number", …) go back
+    on the form each names."""
+    data = house_form.cleaned_data
+    new_house = None
+    if house_form.chosen_house is None:
+        new_house = {"number": data["number"].strip(), "unit": (data.get("unit") or "").strip(), "use": data["use"]}
+    try:
+        return services.do_add_household(
+            user, building, house=house_form.chosen_house, new_house=new_house, head=head_form.person_data(),
+            members=[(form.person_data(), form.cleaned_data["relation"]) for form in member_forms])
+    except services.FieldErrors as exc:
+        forms_by_prefix = {"house": house_form, "head": head_form,
+                           **{f"members.{i}": form for i, form in enumerate(member_forms)}}
+        for name, message in exc.errors.items():
+            prefix, _dot, field = name.rpartition(".")
+            forms_by_prefix.get(prefix, head_form).add_errors({field: message}, "id_number")
+    except OperationError as exc:
+        house_form.add_errors({exc.field or "__all__": exc.message}, "house")
+    raise _Refused
 
 
 # ------------------------------------------------------------------ grid worker: move a person
@@ -668,11 +653,10 @@ def visit_new(request, pk):
             if lng is None or lat is None:
                 lng = lat = None
             try:
-                with transaction.atomic():
-                    visit = _attempt(form, lambda: services.do_record_visit(
-                        user, person, visited_at=data.get("visited_at"), lng=lng, lat=lat,
-                        crs=data.get("crs") or "wgs84", notes=data.get("notes") or "",
-                        photos=data.get("photos") or []), "notes")
+                visit = _attempt(form, lambda: services.do_record_visit(
+                    user, person, visited_at=data.get("visited_at"), lng=lng, lat=lat,
+                    crs=data.get("crs") or "wgs84", notes=data.get("notes") or "",
+                    photos=data.get("photos") or []), "notes")
             except _Refused:
                 pass
             else:
