@@ -6,7 +6,8 @@ from wangge.core.models import ApiToken, AuditEntry, CalendarOverride, Departmen
 
 
 class AuditedAdmin(admin.ModelAdmin):
-    """Maintenance through the admin is an operation too: every save and delete is audited."""
+    """Maintenance through the admin is an operation too: every save and delete is audited, inline rows
+    included. Every ModelAdmin on the site is one (core/tests/test_admin_audited.py checks)."""
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -21,6 +22,44 @@ class AuditedAdmin(admin.ModelAdmin):
         for obj in queryset:
             audit.record(request.user, "admin.delete", obj)
         super().delete_queryset(request, queryset)
+
+    def save_formset(self, request, form, formset, change):
+        """Inline rows (a catalogue's categories, a grid's team) are recorded one by one, as in save_model."""
+        for deleted in formset.deleted_forms:
+            if deleted.instance.pk is not None:  # recorded before the row (and its id) is gone
+                audit.record(request.user, "admin.delete", deleted.instance)
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects:
+            audit.record(request.user, "admin.add", obj)
+        for obj, fields in formset.changed_objects:
+            audit.record(request.user, "admin.change", obj, fields=sorted(fields))
+
+
+class ReadOnlyAdmin(AuditedAdmin):
+    """For records that change only through their operations (cases, their timeline, the audit log itself):
+    shown in the admin, never added, changed or deleted there."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _audit_admins_registered_so_far():
+    """The admins of the libraries before us in INSTALLED_APPS (auth's groups, axes' lockouts, the task
+    results) get the same auditing: unlocking an account or changing a group is maintenance like any other."""
+    for model, model_admin in list(admin.site._registry.items()):
+        if not isinstance(model_admin, AuditedAdmin):
+            admin.site.unregister(model)
+            audited = type(f"Audited{type(model_admin).__name__}", (AuditedAdmin, type(model_admin)), {})
+            admin.site.register(model, audited)
+
+
+_audit_admins_registered_so_far()
 
 
 @admin.register(User)
@@ -50,22 +89,13 @@ class ApiTokenAdmin(AuditedAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """Read-only: the audit log is append-only."""
 
     list_display = ["at", "actor_name", "operation", "object_type", "object_repr"]
     list_filter = ["operation", "object_type"]
     search_fields = ["actor_name", "object_id", "object_repr"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CalendarOverride)
