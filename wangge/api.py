@@ -22,7 +22,7 @@ def _register_routers():
     from wangge.cases.api import router as cases_router
     from wangge.cases.api_stats import router as stats_router
     from wangge.core.api import router as core_router
-    from wangge.mediation.api import router as mediation_router
+    from wangge.mediation.api_directory import router as mediation_router  # the lists' router, with the writes
     from wangge.mediation.api_stats import router as mediation_stats_router
     from wangge.mediation.api_warnings import router as mediation_warnings_router
     from wangge.registry.api import router as registry_router

@@ -54,7 +54,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "mediation.view": {Role.ADMINISTRATOR, *OPERATORS, Role.GRID_WORKER, Role.MEDIATOR, Role.DEPARTMENT_HANDLER},
     "mediation.register": {*OPERATORS, Role.GRID_WORKER, Role.MEDIATOR},
     "mediation.stats": {Role.ADMINISTRATOR, *OPERATORS},
-    "mediation.edit_committees": {Role.ADMINISTRATOR, Role.DISTRICT_OPERATOR},
+    # 调解组织与调解员名录: the district operator keeps the whole district's, a street operator their street's.
+    "mediation.edit_committees": {Role.ADMINISTRATOR, Role.DISTRICT_OPERATOR, Role.STREET_OPERATOR},
 }
 
 

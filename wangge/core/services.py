@@ -1,5 +1,6 @@
 """Operations on accounts. Each takes the acting user, runs atomically and writes an audit row."""
 from django.db import transaction
+from django.utils.translation import gettext
 
 from wangge.core import audit
 from wangge.core.models import ApiToken, User, hash_token
@@ -12,6 +13,29 @@ class OperationError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class FieldErrors(OperationError):
+    """Several fields refused at once: {field: message}."""
+
+    def __init__(self, errors: dict[str, str]):
+        first = next(iter(errors))
+        super().__init__(errors[first], field=first)
+        self.errors = errors
+
+
+class NotAllowed(OperationError):
+    """The acting user's role does not carry the permission: 403 for pages and the API alike."""
+
+    status = 403
+
+
+def require(user, permission: str) -> None:
+    """The one permission check of operations: refuse unless `user`'s role carries `permission`."""
+    from wangge.core.roles import can
+
+    if not can(user, permission):
+        raise NotAllowed(gettext("You are not allowed to do this."))
 
 
 @transaction.atomic

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("wangge.mediation.urls_mobile")),
     path("", include("wangge.mediation.urls_stats")),
     path("", include("wangge.mediation.urls_warnings")),
+    path("", include("wangge.mediation.urls_directory")),
 ]

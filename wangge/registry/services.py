@@ -18,7 +18,7 @@ from wangge.core import audit
 from wangge.core.crypto import lookup_hash
 from wangge.core.roles import can
 from wangge.core.scoping import ALL, scope_prefix
-from wangge.core.services import OperationError
+from wangge.core.services import FieldErrors, OperationError
 from wangge.registry.models import (
     Building,
     House,
@@ -47,15 +47,6 @@ from wangge.registry.validation import (
     clean_uscc,
     facts_from_id_number,
 )
-
-
-class FieldErrors(OperationError):
-    """Several fields refused at once: {field: message}."""
-
-    def __init__(self, errors: dict[str, str]):
-        first = next(iter(errors))
-        super().__init__(errors[first], field=first)
-        self.errors = errors
 
 
 @dataclass
