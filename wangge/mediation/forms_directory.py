@@ -13,8 +13,11 @@ from wangge.mediation.services_directory import MEDIATOR_REGION_LEVELS, REGION_L
 class DirectoryForm(forms.Form):
     """Inputs get the page's class; an operation's {field: message} goes on the field it names."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, obj=None, **kwargs):
+        if obj is not None and not args and "initial" not in kwargs:
+            kwargs["initial"] = self.initial_of(obj)
         super().__init__(*args, **kwargs)
+        self.offer_choices(user, obj)
         for field in self.fields.values():
             if not isinstance(field.widget, forms.CheckboxSelectMultiple):
                 field.widget.attrs.setdefault("class", "input")
@@ -23,6 +26,10 @@ class DirectoryForm(forms.Form):
         for name, message in errors.items():
             self.add_error(name if name in self.fields else None, message)
 
+    def values(self) -> dict:
+        """The fields to hand to the operation."""
+        return dict(self.cleaned_data)
+
 
 def region_choices(user, levels) -> list[tuple[str, str]]:
     regions = Region.objects.visible_to(user).filter(level__in=levels).order_by("path").only("code", "name", "level")
@@ -30,8 +37,10 @@ def region_choices(user, levels) -> list[tuple[str, str]]:
 
 
 class CommitteeForm(DirectoryForm):
-    name = forms.CharField(label=_("Name"), max_length=100)
-    kind = forms.ChoiceField(label=_("Kind"), choices=CommitteeKind.choices, initial=CommitteeKind.PEOPLES)
+    # Not "Name"/"Kind": those msgids are a person's (姓名, 人口类型).
+    name = forms.CharField(label=_("Name of the committee"), max_length=100)
+    kind = forms.ChoiceField(label=_("Type of committee"), choices=CommitteeKind.choices,
+                             initial=CommitteeKind.PEOPLES)
     level = forms.ChoiceField(label=_("Level"), choices=Level.choices, initial=Level.COMMUNITY)
     region = forms.ChoiceField(label=_("Region"), help_text=_("The community, street or district it serves; an "
                                                               "industry committee serves the district."))
@@ -42,8 +51,7 @@ class CommitteeForm(DirectoryForm):
                             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
 
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
+    def offer_choices(self, user, committee):
         self.fields["region"].choices = region_choices(user, set(REGION_LEVEL.values()))
 
     @staticmethod
@@ -72,8 +80,7 @@ class MediatorForm(DirectoryForm):
     user = forms.ChoiceField(label=_("Login account"), required=False,
                              help_text=_("A mediator account lets them take disputes on the phone pages."))
 
-    def __init__(self, *args, user, mediator: Mediator | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
+    def offer_choices(self, user, mediator):
         self.fields["region"].choices = region_choices(user, MEDIATOR_REGION_LEVELS)
         committees = Committee.objects.visible_to(user).filter(active=True).order_by("level", "name", "id")
         self.fields["committees"].choices = [(str(c.pk), c.name) for c in committees]

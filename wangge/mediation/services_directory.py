@@ -146,19 +146,31 @@ def do_create_committee(actor, **values) -> Committee:
     return committee
 
 
-def _own_committee(actor, committee: Committee) -> Committee:
-    """The committee, locked, if it lies in the actor's area (else as if it did not exist)."""
-    found = Committee.objects.visible_to(actor).select_for_update().filter(pk=committee.pk).first()
+def _own(actor, obj):
+    """The committee or mediator, locked, if it lies in the actor's area (else as if it did not exist)."""
+    model = type(obj)
+    found = model.objects.visible_to(actor).select_for_update().filter(pk=obj.pk).first()
     if found is None:
-        raise OperationError(_("Not found in your area."), field="committee")
+        raise OperationError(_("Not found in your area."), field=model._meta.model_name)
     return found
+
+
+def _retire(actor, obj, operation: str):
+    require(actor, PERMISSION)
+    obj = _own(actor, obj)
+    if not obj.active:
+        raise OperationError(_("Already retired."), field="active")
+    obj.active = False
+    obj.save(update_fields=["active"])
+    audit.record(actor, operation, obj, region=obj.region.code)
+    return obj
 
 
 @transaction.atomic
 def do_update_committee(actor, committee: Committee, **changes) -> Committee:
     """Change some of a committee's fields; the others keep their values. One audit row naming the changed."""
     require(actor, PERMISSION)
-    committee = _own_committee(actor, committee)
+    committee = _own(actor, committee)
     cleaned = _clean_committee(actor, _merged(_committee_values(committee), COMMITTEE_FIELDS, changes))
     changed = _changed(committee, cleaned)
     if changed:
@@ -170,14 +182,7 @@ def do_update_committee(actor, committee: Committee, **changes) -> Committee:
 @transaction.atomic
 def do_retire_committee(actor, committee: Committee) -> Committee:
     """撤销: the committee takes no new disputes and is offered nowhere; its disputes and history stay."""
-    require(actor, PERMISSION)
-    committee = _own_committee(actor, committee)
-    if not committee.active:
-        raise OperationError(_("Already retired."), field="active")
-    committee.active = False
-    committee.save(update_fields=["active"])
-    audit.record(actor, "mediation.retire_committee", committee, region=committee.region.code)
-    return committee
+    return _retire(actor, committee, "mediation.retire_committee")
 
 
 # --- mediators ----------------------------------------------------------------------------------
@@ -266,18 +271,11 @@ def do_create_mediator(actor, **values) -> Mediator:
     return mediator
 
 
-def _own_mediator(actor, mediator: Mediator) -> Mediator:
-    found = Mediator.objects.visible_to(actor).select_for_update().filter(pk=mediator.pk).first()
-    if found is None:
-        raise OperationError(_("Not found in your area."), field="mediator")
-    return found
-
-
 @transaction.atomic
 def do_update_mediator(actor, mediator: Mediator, **changes) -> Mediator:
     """Change some of a mediator's fields (committees: the full list they serve on). One audit row."""
     require(actor, PERMISSION)
-    mediator = _own_mediator(actor, mediator)
+    mediator = _own(actor, mediator)
     cleaned, committees = _clean_mediator(actor, _merged(_mediator_values(mediator), MEDIATOR_FIELDS, changes),
                                           mediator)
     changed = _changed(mediator, cleaned)
@@ -294,11 +292,4 @@ def do_update_mediator(actor, mediator: Mediator, **changes) -> Mediator:
 @transaction.atomic
 def do_retire_mediator(actor, mediator: Mediator) -> Mediator:
     """The mediator is no longer offered for assignment; their disputes, sessions and record stay."""
-    require(actor, PERMISSION)
-    mediator = _own_mediator(actor, mediator)
-    if not mediator.active:
-        raise OperationError(_("Already retired."), field="active")
-    mediator.active = False
-    mediator.save(update_fields=["active"])
-    audit.record(actor, "mediation.retire_mediator", mediator, region=mediator.region.code)
-    return mediator
+    return _retire(actor, mediator, "mediation.retire_mediator")

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -60,23 +61,30 @@ def _directory(request, user, status=200):
                   status=status)
 
 
-def _form_page(request, template, form, status, **context):
-    return render(request, template, {"form": form, **context}, status=status)
+def _form_page(request, form_class, template, *, save, obj=None, done=None, **context):
+    """A directory form page: GET shows the form (filled from `obj` when editing); POST hands the form's values
+    to `save(values)`, an operation, and goes back to the lists, or shows its refusal by field with 400."""
+    status = 200
+    if request.method == "POST":
+        form = form_class(request.POST, user=request.user, obj=obj)
+        if form.is_valid():
+            saved = _attempt(form, lambda: save(form.values()))
+            if saved is not None:
+                messages.success(request, done(saved) if done else _("Saved."))
+                return redirect("mediation:directory")
+        status = 400
+    else:
+        form = form_class(user=request.user, obj=obj)
+    return render(request, template, {"form": form, "record": obj, **context}, status=status)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def committee_new(request):
     user = _keeper(request)
-    form = CommitteeForm(request.POST or None, user=user)
-    if request.method == "POST":
-        if form.is_valid():
-            committee = _attempt(form, lambda: directory.do_create_committee(user, **form.cleaned_data))
-            if committee is not None:
-                messages.success(request, _("Committee added: %(name)s.") % {"name": committee.name})
-                return redirect("mediation:directory")
-        return _form_page(request, "mediation/directory_committee.html", form, 400)
-    return _form_page(request, "mediation/directory_committee.html", form, 200)
+    return _form_page(request, CommitteeForm, "mediation/directory_committee.html",
+                      save=lambda values: directory.do_create_committee(user, **values),
+                      done=lambda made: _("Committee added: %(name)s.") % {"name": made.name})
 
 
 @login_required
@@ -84,17 +92,9 @@ def committee_new(request):
 def committee_edit(request, pk):
     user = _keeper(request)
     committee = get_visible_or_404(Committee.objects.select_related("region"), user, pk=pk)
-    if request.method == "POST":
-        form = CommitteeForm(request.POST, user=user)
-        if form.is_valid() and _attempt(form, lambda: directory.do_update_committee(user, committee,
-                                                                                     **form.cleaned_data)):
-            messages.success(request, _("Saved."))
-            return redirect("mediation:directory")
-        status = 400
-    else:
-        form = CommitteeForm(initial=CommitteeForm.initial_of(committee), user=user)
-        status = 200
-    return _form_page(request, "mediation/directory_committee.html", form, status, committee=committee)
+    return _form_page(request, CommitteeForm, "mediation/directory_committee.html", obj=committee,
+                      save=lambda values: directory.do_update_committee(user, committee, **values),
+                      retire_url=reverse("mediation:committee_retire", args=[committee.pk]))
 
 
 @login_required
@@ -110,15 +110,9 @@ def committee_retire(request, pk):
 @require_http_methods(["GET", "POST"])
 def mediator_new(request):
     user = _keeper(request)
-    form = MediatorForm(request.POST or None, user=user)
-    if request.method == "POST":
-        if form.is_valid():
-            mediator = _attempt(form, lambda: directory.do_create_mediator(user, **form.values()))
-            if mediator is not None:
-                messages.success(request, _("Mediator added: %(name)s.") % {"name": mediator.name})
-                return redirect("mediation:directory")
-        return _form_page(request, "mediation/directory_mediator.html", form, 400)
-    return _form_page(request, "mediation/directory_mediator.html", form, 200)
+    return _form_page(request, MediatorForm, "mediation/directory_mediator.html",
+                      save=lambda values: directory.do_create_mediator(user, **values),
+                      done=lambda made: _("Mediator added: %(name)s.") % {"name": made.name})
 
 
 @login_required
@@ -126,16 +120,9 @@ def mediator_new(request):
 def mediator_edit(request, pk):
     user = _keeper(request)
     mediator = get_visible_or_404(Mediator.objects.select_related("region"), user, pk=pk)
-    if request.method == "POST":
-        form = MediatorForm(request.POST, user=user, mediator=mediator)
-        if form.is_valid() and _attempt(form, lambda: directory.do_update_mediator(user, mediator, **form.values())):
-            messages.success(request, _("Saved."))
-            return redirect("mediation:directory")
-        status = 400
-    else:
-        form = MediatorForm(initial=MediatorForm.initial_of(mediator), user=user, mediator=mediator)
-        status = 200
-    return _form_page(request, "mediation/directory_mediator.html", form, status, mediator=mediator,
+    return _form_page(request, MediatorForm, "mediation/directory_mediator.html", obj=mediator,
+                      save=lambda values: directory.do_update_mediator(user, mediator, **values),
+                      retire_url=reverse("mediation:mediator_retire", args=[mediator.pk]),
                       phone_masked=mask_phone(mediator.phone))
 
 
