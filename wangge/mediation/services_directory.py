@@ -40,6 +40,8 @@ def _text(values, name, errors, *, limit, required=False) -> str:
     text = str(values.get(name) or "").strip()
     if required and not text:
         errors[name] = _("This field is required.")
+    elif "\x00" in text:  # the database refuses it (PostgreSQL): a field error, never a 500
+        errors[name] = _("Contains a character that is not allowed.")
     elif len(text) > limit:
         errors[name] = _("At most %(limit)s characters.") % {"limit": limit}
     return text
@@ -74,7 +76,7 @@ def _region(actor, values, errors, levels) -> Region | None:
     """The region named by code (or given), if it lies in the actor's area; unknown and outside answer alike."""
     value = values.get("region")
     code = value.code if isinstance(value, Region) else str(value or "").strip()
-    region = Region.objects.visible_to(actor).filter(code=code).first() if code else None
+    region = Region.objects.visible_to(actor).filter(code=code).first() if code.isascii() and code.isdigit() else None
     if region is None:
         errors["region"] = _("Choose a region in your area.")
     elif region.level not in levels:
@@ -221,7 +223,7 @@ def _words(values, name, errors, *, limit=10) -> list[str]:
         errors[name] = _("Give a list.")
         return []
     words = [str(item).strip() for item in items if str(item).strip()]
-    if len(words) > limit or any(len(word) > 20 for word in words):
+    if len(words) > limit or any(len(word) > 20 or "\x00" in word for word in words):
         errors[name] = _("At most %(limit)s entries of at most 20 characters.") % {"limit": limit}
     return list(dict.fromkeys(words))
 

@@ -385,3 +385,39 @@ def test_api_adds_and_retires_a_mediator(client, world, m):
     response = client.post(f"/api/v1/mediators/{data['id']}/retire")
     assert response.status_code == 200 and response.json()["active"] is False
     assert last_audit("mediation.retire_mediator").object_id == str(data["id"])
+
+
+def test_malformed_api_input_is_a_4xx_never_a_server_error(world, m):
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(world.users[Role.DISTRICT_OPERATOR])
+    committee = m.committee_of(world.communities[0])
+    before = snapshot()
+    bodies = [{"name": "x\u0000y", "level": "community", "region": world.communities[0].code},
+              {"name": "x", "level": "community", "region": "5101\u0000"},
+              {"name": "x", "level": "community", "region": "²"},
+              {"name": "x", "level": "community", "region": world.communities[0].code, "dispute_types": "labour"},
+              {"name": "x", "level": "community", "region": world.communities[0].code, "dispute_types": [1, None]},
+              {"name": ["x"], "level": {}, "region": 5},
+              "not an object", [], None]
+    for body in bodies:
+        response = client.post("/api/v1/committees", json.dumps(body), content_type=JSON)
+        assert 400 <= response.status_code < 500, (body, response.status_code)
+    mediators = [{"name": "x", "region": world.communities[0].code, "committees": [2 ** 70]},
+                 {"name": "x", "region": world.communities[0].code, "committees": ["abc"]},
+                 {"name": "x", "region": world.communities[0].code, "user": 2 ** 70},
+                 {"name": "x", "region": world.communities[0].code, "languages": ["普通话\u0000"]}]
+    for body in mediators:
+        response = client.post("/api/v1/mediators", json.dumps(body), content_type=JSON)
+        assert 400 <= response.status_code < 500, (body, response.status_code)
+    for url in (f"/api/v1/committees/{2 ** 70}", "/api/v1/committees/abc", f"/api/v1/mediators/{2 ** 70}"):
+        assert 400 <= client.patch(url, "{}", content_type=JSON).status_code < 500, url
+    for url in (f"/api/v1/committees/{2 ** 70}/retire", f"/api/v1/mediators/{2 ** 70}/retire"):
+        assert 400 <= client.post(url).status_code < 500, url
+    response = client.post("/api/v1/committees", "{", content_type=JSON)
+    assert 400 <= response.status_code < 500
+    response = client.patch(f"/api/v1/committees/{committee.pk}", json.dumps({"address": "a\u0000b"}),
+                            content_type=JSON)
+    assert response.status_code == 422
+    assert snapshot() == before
