@@ -13,12 +13,23 @@ KEEPERS = (Role.ADMINISTRATOR, Role.DISTRICT_OPERATOR, Role.STREET_OPERATOR)
 LISTED = re.compile(r'data-committee="(\d+)"')
 
 
+FAR_COMMUNITY = "510108002001"  # the matrix world's second district: outside even a district operator's area
+
+
 def _setup(world):
-    from wangge.mediation.models import Committee
+    """The mediation world, and a committee with a mediator in the second district (idempotent)."""
+    from wangge.areas.models import Region
+    from wangge.mediation.models import Committee, Level, Mediator, Membership
     from wangge.mediation.testing import build_mediation
 
-    if not Committee.objects.exists():
-        build_mediation(world)
+    if Committee.objects.exists():
+        return
+    build_mediation(world)
+    far = Region.objects.filter(code=FAR_COMMUNITY).first()
+    if far is not None:
+        committee = Committee.objects.create(name=f"{far.name}人民调解委员会", level=Level.COMMUNITY, region=far)
+        mediator = Mediator.objects.create(name="外区调解员", region=far)
+        Membership.objects.create(committee=committee, mediator=mediator)
 
 
 def _split(model, user):
