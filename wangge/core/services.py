@@ -4,6 +4,7 @@ from django.utils.translation import gettext
 
 from wangge.core import audit
 from wangge.core.models import ApiToken, User, hash_token
+from wangge.core.roles import can
 
 
 class OperationError(Exception):
@@ -32,8 +33,6 @@ class NotAllowed(OperationError):
 
 def require(user, permission: str) -> None:
     """The one permission check of operations: refuse unless `user`'s role carries `permission`."""
-    from wangge.core.roles import can
-
     if not can(user, permission):
         raise NotAllowed(gettext("You are not allowed to do this."))
 
