@@ -11,7 +11,7 @@ from ninja.errors import HttpError
 
 from wangge.core.api_errors import field_errors
 from wangge.core.ids import MAX_ID, as_row_id
-from wangge.core.services import FieldErrors, NotAllowed, OperationError
+from wangge.core.services import FieldErrors, NotAllowed, OperationError, require
 from wangge.mediation import services_directory as directory
 
 # The writes sit on the mediation router itself: a path (/committees) answers from one router only, and the
@@ -100,8 +100,6 @@ def _shown(mediator: Mediator) -> Mediator:
 
 def _refuse_without_permission(request):
     """403 before anything else is looked at: no hint of what exists to those who may not write."""
-    from wangge.core.services import require
-
     _run(lambda: require(request.user, directory.PERMISSION))
 
 
