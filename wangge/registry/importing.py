@@ -170,6 +170,10 @@ class PersonRow:
     crs: str
     id_hash: str
     phone_hash: str
+    # Encrypted here, in the checking processes, not in the one that writes; random nonces, so two
+    # checks of one row differ only here.
+    id_cipher: str = field(compare=False)
+    phone_cipher: str = field(compare=False)
 
 
 class _FileProblem(Exception):
@@ -391,6 +395,7 @@ def check_row(line: int, cells: dict, today: date | None = None) -> PersonRow | 
         kind=clean.kind if kind_text else None, address=address, building=building, unit=unit, number=number,
         relation=relation, moved_in=moved_in, lng=lng, lat=lat, crs=crs,
         id_hash=lookup_hash(clean.id_number), phone_hash=lookup_hash(phone) if phone else "",
+        id_cipher=encrypt(clean.id_number), phone_cipher=encrypt(phone) if phone else "",
     )
 
 
@@ -720,9 +725,9 @@ class _PeopleImport:
     def _create(self, row, person_id, house_id, household_id, relation, grid_id, when, batch):
         moved_in = when.isoformat()
         batch.people.append({
-            "id": person_id, "name": row.name, "id_number": encrypt(row.id_number), "id_hash": row.id_hash,
+            "id": person_id, "name": row.name, "id_number": row.id_cipher, "id_hash": row.id_hash,
             "id_tail": row.id_number[-4:], "sex": row.sex, "birth_date": row.birth_date.isoformat(),
-            "ethnicity": row.ethnicity or "01", "phone": encrypt(row.phone) if row.phone else "",
+            "ethnicity": row.ethnicity or "01", "phone": row.phone_cipher,
             "phone_hash": row.phone_hash, "kind": row.kind or PersonKind.REGISTERED, "house_id": house_id,
             "household_id": household_id, "relation": relation, "grid_id": grid_id, "moved_in": moved_in,
             "moved_out": None,
@@ -752,7 +757,7 @@ class _PeopleImport:
         batch.changed.append({
             "id": known.id, "name": name, "id_number": known.id_cipher, "id_tail": known.id_tail, "sex": known.sex,
             "birth_date": known.birth_date.isoformat(), "ethnicity": ethnicity,
-            "phone": (encrypt(row.phone) if row.phone else "") if phone_changed else known.phone_cipher,
+            "phone": row.phone_cipher if phone_changed else known.phone_cipher,
             "phone_hash": row.phone_hash if phone_changed else known.phone_hash, "kind": kind,
             "house_id": house_id, "household_id": household_id, "relation": relation, "grid_id": grid_id,
             "moved_in": moved_in.isoformat() if moved_in else None,

@@ -14,6 +14,7 @@ from wangge.areas import locate as locating
 from wangge.areas.crs import to_wgs84
 from wangge.areas.models import Region
 from wangge.core import audit
+from wangge.core.bulk import roomy_sqlite_cache
 from wangge.core.crypto import lookup_hash
 from wangge.core.importing import ImportRejected
 from wangge.core.roles import can
@@ -370,7 +371,7 @@ def do_import_people(actor, rows, errors=()):
     """
     if actor is not None:
         _require(actor, "registry.import")
-    with transaction.atomic():
+    with transaction.atomic(), roomy_sqlite_cache():
         result = run_import(actor, rows, errors, write=True)
         if result.errors:
             raise ImportRejected(result.errors)
