@@ -52,27 +52,13 @@ from wangge.areas.crs import BD09, GCJ02, WGS84, to_wgs84_many
 from wangge.areas.models import Region
 from wangge.core.bulk import BulkWriter, Ids, Table
 from wangge.core.crypto import encrypt, lookup_hash
-from wangge.core.importing import (  # noqa: F401
-    Column,
-    ImportRejected,
-    RowError,
-    error_report_xlsx,
-    read_header,
-)
+from wangge.core.importing import Column, ImportRejected, RowError, error_report_xlsx, read_header  # noqa: F401
 from wangge.core.importing import template_xlsx as build_template
 from wangge.core.roles import can
 from wangge.core.scoping import ALL, scope_prefix
 from wangge.core.services import OperationError
 from wangge.registry.codes import ETHNICITIES
-from wangge.registry.models import (
-    Building,
-    House,
-    Household,
-    Person,
-    PersonKind,
-    Relation,
-    Residence,
-)
+from wangge.registry.models import Building, House, Household, Person, PersonKind, Relation, Residence
 from wangge.registry.validation import FieldErrors, clean_person
 
 # --- the columns -------------------------------------------------------------------------------

@@ -24,8 +24,8 @@ from wangge.registry.importing import run_import
 from wangge.registry.models import (
     Building,
     House,
-    Household,
     HouseUse,
+    Household,
     Organisation,
     OrganisationKind,
     Person,
