@@ -19,33 +19,28 @@ from django.utils import timezone
 from wangge.areas.crs import BD09, GCJ02, WGS84
 from wangge.cases.models import Case, Category, Channel, Priority
 from wangge.core import audit
-from wangge.core.importing import ImportRejected, RowError
+from wangge.core.importing import Column, ImportRejected, RowError, read_header
+from wangge.core.importing import template_xlsx as build_template
 from wangge.core.roles import OPERATORS
 from wangge.core.services import OperationError
 
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    key: str
-    required: bool
-    help: str
-    example: str = ""
-
-
 COLUMNS = (
-    Column("工单编号", "external_id", True, "12345 平台的工单号，同一工单重复导入不会重复受理", "GD2025030100123"),
+    Column("工单编号", "external_id", True, "12345 平台的工单号，同一工单重复导入不会重复受理", "GD2025030100123",
+           text=True),
     Column("受理时间", "received_at", False, "如 2025-03-01 09:30；留空为导入时间。办理时限从此时起算", "2025-03-01 09:30"),
     Column("诉求人", "reporter_name", False, "不超过 50 个字", "张先生"),
-    Column("联系电话", "reporter_phone", False, "11 位手机号或带区号的固定电话；办结后将短信邀请评价", "13800001111"),
+    Column("联系电话", "reporter_phone", False, "11 位手机号或带区号的固定电话；办结后将短信邀请评价", "13800001111",
+           text=True),
     Column("诉求标题", "title", True, "不超过 200 个字", "小区门口垃圾未清运"),
     Column("诉求内容", "description", False, "诉求的详细描述", "幸福路1号小区门口垃圾堆放两天无人清运"),
-    Column("事项类别", "category", True, "5 位事项代码（大类2位+小类3位，如 01001）或小类名称（如 暴露垃圾）", "01001"),
+    Column("事项类别", "category", True, "5 位事项代码（大类2位+小类3位，如 01001）或小类名称（如 暴露垃圾）", "01001",
+           text=True),
     Column("地址", "address", False, "不超过 200 个字", "武侯区幸福路1号"),
     Column("经度", "lng", True, "事发位置经度", "104.005"),
     Column("纬度", "lat", True, "事发位置纬度", "30.605"),
-    Column("坐标系", "crs", False, "WGS-84（默认）/ GCJ-02（高德、腾讯、微信）/ BD-09（百度）", "WGS-84"),
-    Column("紧急程度", "priority", False, "一般 / 紧急；留空按事项类别的默认", "一般"),
+    Column("坐标系", "crs", False, "WGS-84（默认）/ GCJ-02（高德、腾讯、微信）/ BD-09（百度）", "WGS-84",
+           choices=("WGS-84", "GCJ-02", "BD-09")),
+    Column("紧急程度", "priority", False, "一般 / 紧急；留空按事项类别的默认", "一般", choices=("一般", "紧急")),
 )
 HEADERS = tuple(c.header for c in COLUMNS)
 HEADER_OF = {c.key: c.header for c in COLUMNS}
@@ -99,45 +94,9 @@ class FileProblem(Exception):
 
 def template_xlsx() -> bytes:
     """The empty template with one synthetic example row, and a sheet 说明 explaining each column."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = SHEET
-    sheet.append(list(HEADERS))
-    sheet.append([c.example for c in COLUMNS])
-    for position, column in enumerate(COLUMNS, start=1):
-        letter = get_column_letter(position)
-        sheet[f"{letter}1"].font = Font(bold=True, color="C00000" if column.required else "000000")
-        sheet.column_dimensions[letter].width = max(12, 2 * len(column.header) + 6)
-        if column.key in ("external_id", "reporter_phone", "category"):
-            sheet.column_dimensions[letter].number_format = "@"  # keep leading zeros (01001) and long numbers
-            sheet[f"{letter}2"].number_format = "@"
-        choices = {"crs": ("WGS-84", "GCJ-02", "BD-09"), "priority": ("一般", "紧急")}.get(column.key)
-        if choices:
-            check = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True)
-            check.add(f"{letter}2:{letter}100000")
-            sheet.add_data_validation(check)
-    sheet.freeze_panes = "A2"
-    notes = book.create_sheet("说明")
-    notes.append(["列名", "必填", "填写说明", "示例"])
-    for column in COLUMNS:
-        notes.append([column.header, "是" if column.required else "", column.help, column.example])
-    notes.append([])
-    for line in NOTES:
-        notes.append([line])
-    notes.append([])
-    notes.append(["事项代码", "事项名称"])
-    for category in Category.objects.filter(active=True, major__active=True).select_related("major"):
-        notes.append([category.full_code, f"{category.major.name} / {category.name}"])
-    for letter, width in zip("ABCD", (14, 6, 80, 24)):
-        notes.column_dimensions[letter].width = width
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    categories = Category.objects.filter(active=True, major__active=True).select_related("major")
+    return build_template(SHEET, COLUMNS, NOTES, example_row=True, reference=(
+        ("事项代码", "事项名称"), ((c.full_code, f"{c.major.name} / {c.name}") for c in categories)))
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -235,17 +194,7 @@ def read_workorders(data: bytes, now=None) -> tuple[list[WorkOrder], list[RowErr
     if not records:
         return [], [RowError(1, "文件是空的 / the file is empty")]
     line, header = records[0]
-    positions, errors = {}, []
-    for i, cell in enumerate(header):
-        title = _text(cell).strip("*＊").strip()
-        key = next((c.key for c in COLUMNS if c.header == title), None)
-        if key in positions:
-            errors.append(RowError(line, "表头重复 / duplicate column", title))
-        elif key:
-            positions[key] = i
-    for column in COLUMNS:
-        if column.required and column.key not in positions:
-            errors.append(RowError(line, "缺少必填列 / required column missing", column.header))
+    positions, errors = read_header(line, header, COLUMNS)
     if errors:
         return [], errors
     by_code, by_name = _categories()

@@ -1,13 +1,28 @@
-"""What every import shares: row errors, the all-or-nothing refusal, the error report.
+"""What every import shares: the columns, the template workbook, reading the header row, row errors,
+the all-or-nothing refusal and the error report.
 
 Readers return the rows they understood and a list of `RowError`s; operations
 write only when that list is empty, and otherwise raise `ImportRejected` with
 all of them, so one upload shows every mistake at once.
 """
 import io
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 REPORT_HEADERS = ("行号", "列", "原因")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an import file: its Chinese header, the key rows use, and what the template says."""
+
+    header: str
+    key: str
+    required: bool
+    help: str
+    example: str = ""
+    text: bool = False  # Excel keeps it as text: leading zeros, all 18 digits of an ID number
+    choices: tuple = ()  # offered as a drop-down list in the template
 
 
 @dataclass
@@ -26,6 +41,84 @@ class ImportRejected(Exception):
     def __init__(self, errors: list[RowError]):
         super().__init__(f"{len(errors)} error(s)")
         self.errors = errors
+
+
+def read_header(line: int, header: Iterable, columns: Sequence[Column]) -> tuple[dict, list[RowError]]:
+    """{key: position} of the known columns in a header row (a trailing * on a title is ignored), and
+    the errors: a column given twice, a required column missing. Unknown columns are ignored."""
+    key_of = {c.header: c.key for c in columns}
+    positions, problems = {}, []
+    for i, cell in enumerate(header):
+        title = str(cell if cell is not None else "").strip().strip("*＊").strip()
+        key = key_of.get(title)
+        if key is None:
+            continue
+        if key in positions:
+            problems.append(RowError(line, "表头重复 / duplicate column", title))
+        else:
+            positions[key] = i
+    for column in columns:
+        if column.required and column.key not in positions:
+            problems.append(RowError(line, "缺少必填列 / required column missing", column.header))
+    return positions, problems
+
+
+def template_xlsx(sheet_title: str, columns: Sequence[Column], notes: Sequence[str], *, example_row: bool = False,
+                  reference: tuple[Sequence[str], Iterable[Sequence]] | None = None) -> bytes:
+    """The template workbook of an import: a sheet `sheet_title` with the headers (required ones in
+    red), text-formatted columns where Excel would mangle numbers, drop-down lists, and with
+    `example_row` one synthetic example; then a sheet 说明 with a line per column (header, required,
+    how to fill it, example), the general `notes`, and a `reference` table (its headings, its rows),
+    e.g. the codes a column accepts."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = sheet_title
+    sheet.append([c.header for c in columns])
+    if example_row:
+        sheet.append([c.example for c in columns])
+    for position, column in enumerate(columns, start=1):
+        letter = get_column_letter(position)
+        sheet[f"{letter}1"].font = Font(bold=True, color="C00000" if column.required else "000000")
+        sheet.column_dimensions[letter].width = max(12, 2 * len(column.header) + 6)
+        if column.text:
+            sheet.column_dimensions[letter].number_format = "@"
+            if example_row:
+                sheet[f"{letter}2"].number_format = "@"
+        if column.choices:
+            check = DataValidation(type="list", formula1='"' + ",".join(column.choices) + '"', allow_blank=True)
+            check.add(f"{letter}2:{letter}100000")
+            sheet.add_data_validation(check)
+    sheet.freeze_panes = "A2"
+    _notes_sheet(book.create_sheet("说明"), columns, notes, reference)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _notes_sheet(notes_sheet, columns, notes, reference):
+    from openpyxl.styles import Font
+
+    notes_sheet.append(["列名", "必填", "填写说明", "示例"])
+    for column in columns:
+        notes_sheet.append([column.header, "是" if column.required else "", column.help, column.example])
+    notes_sheet.append([])
+    for line in notes:
+        notes_sheet.append([line])
+    if reference is not None:
+        headings, rows = reference
+        notes_sheet.append([])
+        notes_sheet.append(list(headings))
+        for row in rows:
+            notes_sheet.append(list(row))
+    for letter, width in zip("ABCD", (14, 6, 90, 24)):
+        notes_sheet.column_dimensions[letter].width = width
+    for cell in notes_sheet[1]:
+        cell.font = Font(bold=True)
 
 
 def error_report_xlsx(errors: list[RowError]) -> bytes:

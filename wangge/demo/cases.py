@@ -20,13 +20,13 @@ sets on_time as `services._apply` does. A step that would fall after `now` is no
 latest cases are still open, and some of them are already past accept_by or handle_by: the poller flags
 those on its first run (unsigned_flagged_at and overdue_flagged_at are left empty on purpose).
 
-Written with one bulk insert per table (executemany on SQLite, COPY on PostgreSQL) and primary keys
-handed out up front, not through `services.do_act`: tens of thousands of steps each with its own
-transaction, version claim and audit row would take minutes. No audit rows are written for this
+Written by the one bulk writer (`wangge.core.bulk`: one insert per table, executemany on SQLite, COPY
+on PostgreSQL, the tables analysed after) with primary keys handed out up front, not through
+`services.do_act`: tens of thousands of steps each with its own transaction, version claim and audit row
+would take minutes. No audit rows are written for this
 history (it is synthetic history, not operations): one audit row records the load. The tests replay
 every generated timeline over the workflow table, so this path cannot take a step the table refuses.
 """
-import json
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -34,8 +34,7 @@ from datetime import datetime, time, timedelta
 from types import SimpleNamespace
 
 import shapely
-from django.core.management.color import no_style
-from django.db import connection, connections, models, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from shapely.geometry import shape
@@ -44,14 +43,13 @@ from wangge.areas.models import Level, Region
 from wangge.cases.models import Case, CaseCounter, CaseEvent, CasePhoto, Category, Channel, Priority, State
 from wangge.cases.services import new_tracking_code
 from wangge.cases.workflow import TRANSITIONS
+from wangge.core import workdays
 from wangge.core.audit import record
-from wangge.core.fields import EncryptedCharField
+from wangge.core.bulk import BulkWriter, Table, catch_up_sequences, first_free_id
 from wangge.core.models import Department, User
 from wangge.core.roles import Role
-from wangge.core import workdays
 from wangge.core.workdays import WORKING_PERIODS, add_working_days, local_zone
 from wangge.demo import names
-from wangge.demo.people import _first_free_id
 
 CASES_PER_GRID = 36  # 550 grids: about 20,000 cases a year
 DAYS = 365
@@ -727,7 +725,7 @@ def has_cases(district: Region) -> bool:
 def load_cases(district: Region, seed: int, count: int | None = None, now: datetime | None = None) -> dict:
     """Plan and write the district's cases in one transaction (with the day counters moved past them)."""
     with transaction.atomic():
-        first_ids = (_first_free_id(Case), _first_free_id(CaseEvent))
+        first_ids = (first_free_id(Case), first_free_id(CaseEvent))
         plan = plan_cases(district, seed, count, now, first_ids,
                           counters=dict(CaseCounter.objects.values_list("day", "last")),
                           taken_codes=set(Case.objects.exclude(tracking_code=None)
@@ -740,63 +738,21 @@ def load_cases(district: Region, seed: int, count: int | None = None, now: datet
                 event.id, event.case_id = event_id, run.row.id
                 event_id += 1
                 events.append(event)
-        _insert(Case, rows)
-        _insert(CaseEvent, events)
-        _reset_sequences((Case, CaseEvent))
+        writer = BulkWriter()
+        for model, model_rows in ((Case, rows), (CaseEvent, events)):
+            if model_rows:
+                writer.insert(Table(model), model_rows)
+        catch_up_sequences((Case, CaseEvent))
         existing = CaseCounter.objects.in_bulk(list(plan.counters), field_name="day")
         CaseCounter.objects.bulk_create([CaseCounter(day=d, last=n) for d, n in plan.counters.items()
                                          if d not in existing], batch_size=500)
         for day, counter in existing.items():
             if counter.last < plan.counters[day]:
                 CaseCounter.objects.filter(pk=counter.pk, last__lt=plan.counters[day]).update(last=plan.counters[day])
+        writer.finish()
         counts = plan.counts()
         record(None, "demo.load_cases", district, seed=seed, **counts)
     return counts
-
-
-def _insert(model, rows) -> None:
-    """One table's rows in one statement: executemany on SQLite, COPY on PostgreSQL; each value prepared as
-    bulk_create would (encrypted phones, aware datetimes, JSON)."""
-    if not rows:
-        return
-    conn = connections[model.objects.db]
-    spec = []
-    for f in model._meta.concrete_fields:
-        if isinstance(f, EncryptedCharField):
-            convert = f.get_prep_value
-        elif isinstance(f, models.DateTimeField):
-            convert = conn.ops.adapt_datetimefield_value
-        elif isinstance(f, models.JSONField):
-            convert = lambda value: json.dumps(value, ensure_ascii=False)  # noqa: E731
-        else:
-            convert = None
-        default = f.get_default()
-        spec.append((f.attname, convert, convert(default) if convert and default is not None else default))
-
-    def values():
-        for row in rows:
-            d = row.__dict__
-            yield tuple((convert(d[name]) if convert and d[name] is not None else d[name]) if name in d else default
-                        for name, convert, default in spec)
-
-    table = conn.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(conn.ops.quote_name(f.column) for f in model._meta.concrete_fields)
-    with conn.cursor() as cursor:
-        if conn.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in values():
-                    copy.write_row(row)
-        else:
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES "
-                               f"({', '.join(['%s'] * len(model._meta.concrete_fields))})", values())
-
-
-def _reset_sequences(models_) -> None:
-    statements = connection.ops.sequence_reset_sql(no_style(), models_)
-    if statements:
-        with connection.cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql)
 
 
 def wipe_cases(district: Region) -> None:

@@ -39,13 +39,13 @@ from django.utils import timezone
 from wangge.areas.models import Level as RegionLevel
 from wangge.areas.models import Region
 from wangge.core.audit import record
+from wangge.core.bulk import BulkWriter, Table, catch_up_sequences, first_free_id
 from wangge.core.models import User
 from wangge.core.roles import Role
 from wangge.core.workdays import local_zone
 from wangge.demo import names
-from wangge.demo.cases import Clock, _insert, _reset_sequences, _world
+from wangge.demo.cases import Clock, _world
 from wangge.demo.generator import short_name
-from wangge.demo.people import _first_free_id
 from wangge.mediation.models import (
     NEXT_LEVEL, Agreement, Committee, CommitteeKind, Confirmation, Dispute, DisputeCounter, DisputeEvent,
     DisputeType, FollowUp, Level, Mediator, Membership, MemberRole, Party, PartyKind, PartyRole, Performance,
@@ -884,7 +884,7 @@ def load_disputes(district: Region, seed: int, count: int | None = None, now: da
         committees = ensure_committees(district, phones)
         mediators = ensure_mediators(district, committees, seed, phones)
         models_ = (Dispute, DisputeEvent, Party, Session, Agreement, FollowUp, Referral, PetitionProgress)
-        ids = {model: _first_free_id(model) for model in models_}
+        ids = {model: first_free_id(model) for model in models_}
         plan = plan_disputes(district, seed, count, now, committees, mediators, ids[Dispute],
                              counters=dict(DisputeCounter.objects.values_list("day", "last")))
         if any(run.referral for run in plan.runs):
@@ -921,9 +921,11 @@ def load_disputes(district: Region, seed: int, count: int | None = None, now: da
                     if key in details and not isinstance(details[key], int):
                         details[key] = details[key].id
                 rows[DisputeEvent].append(event)
+        writer = BulkWriter()
         for model in models_:
-            _insert(model, rows[model])
-        _reset_sequences(models_)
+            if rows[model]:
+                writer.insert(Table(model), rows[model])
+        catch_up_sequences(models_)
         existing = DisputeCounter.objects.in_bulk(list(plan.counters), field_name="day")
         DisputeCounter.objects.bulk_create([DisputeCounter(day=d, last=n) for d, n in plan.counters.items()
                                             if d not in existing], batch_size=500)
@@ -931,6 +933,7 @@ def load_disputes(district: Region, seed: int, count: int | None = None, now: da
             if counter.last < plan.counters[day]:
                 DisputeCounter.objects.filter(pk=counter.pk, last__lt=plan.counters[day]).update(
                     last=plan.counters[day])
+        writer.finish()
         counts = {**plan.counts(), "committees": len(committees), "mediators": len(mediators)}
         record(None, "demo.load_disputes", district, seed=seed, **counts)
     return counts

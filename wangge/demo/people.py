@@ -31,7 +31,6 @@ household counts):
 import math
 import random
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -39,9 +38,8 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 import shapely
-from django.core.management.color import no_style
-from django.db import connection, connections, models, transaction
-from django.db.models import Max, Q
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from shapely.geometry import shape
 from stdnum import numdb
@@ -49,8 +47,8 @@ from stdnum.cn import ric, uscc
 
 from wangge.areas.models import Level, Region
 from wangge.core.audit import record
+from wangge.core.bulk import BulkWriter, Table, catch_up_sequences, first_free_id, roomy_sqlite_cache
 from wangge.core.crypto import lookup_hash
-from wangge.core.fields import EncryptedCharField
 from wangge.core.models import User
 from wangge.core.roles import Role
 from wangge.demo import names
@@ -745,114 +743,22 @@ def has_base_data(district: Region) -> bool:
 def load_base_data(district: Region, seed: int, people: int = DEFAULT_PEOPLE, now: datetime | None = None) -> dict:
     """Plan and write the district's base data in one transaction. Returns the counts."""
     tags = {code: (pk, days) for pk, code, days in Tag.objects.values_list("pk", "code", "visit_every_days")}
-    first_ids = {model: _first_free_id(model) for model in MODELS}
+    first_ids = {model: first_free_id(model) for model in MODELS}
     taken = Taken(set(Person.objects.values_list("id_hash", flat=True)),
                   set(Vehicle.objects.values_list("plate", flat=True)),
                   set(Organisation.objects.values_list("uscc", flat=True)))
     data = plan_base_data(demo_grids(district), seed, people, tags, now, first_ids, taken)
     # One transaction, also when called on its own: the circular keys are only whole at commit.
-    with transaction.atomic(), _roomy_sqlite_cache():
+    with transaction.atomic(), roomy_sqlite_cache():
+        writer = BulkWriter()
         for model, rows in data.tables():
-            _insert(model, rows)
-        _reset_sequences()
+            if rows:
+                writer.insert(Table(model), rows)
+        catch_up_sequences(MODELS)
+        writer.finish()
         counts = data.counts()
         record(None, "demo.load_people", district, seed=seed, people_asked=people, **counts)
     return counts
-
-
-def _first_free_id(model) -> int:
-    """Above every key in use and every key handed out before (deleted rows' keys are not reused:
-    their history rows still carry them)."""
-    used = model.objects.aggregate(top=Max("pk"))["top"] or 0
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-            row = cursor.fetchone()
-        elif connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, model._meta.pk.column])
-            sequence = cursor.fetchone()[0]
-            cursor.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {sequence}")
-            row = cursor.fetchone()
-        else:
-            row = None
-    return max(used, row[0] if row and row[0] else 0) + 1
-
-
-@contextmanager
-def _roomy_sqlite_cache():
-    """SQLite's default 2 MB page cache thrashes on the random keys of the hash indexes of 100,000 people;
-    256 MB for the load halves its time."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        before = cursor.fetchone()[0]
-        cursor.execute("PRAGMA cache_size = -262144")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(before)}")
-
-
-def _insert(model, rows) -> None:
-    """One table's rows in one statement: executemany on SQLite, COPY on PostgreSQL.
-
-    Each value is prepared the way bulk_create would (the field's own
-    conversion: encryption of ID numbers and phones, dates, decimals), without
-    its per-row, per-field bookkeeping.
-    """
-    if not rows:
-        return
-    conn = connections[Person.objects.db]
-    fields = model._meta.concrete_fields
-    spec = []
-    for f in fields:
-        convert = _converter(f, conn)
-        default = timezone.now() if getattr(f, "auto_now", False) else f.get_default()
-        spec.append((f.attname, convert, convert(default) if convert else default))
-
-    def values():
-        for row in rows:
-            d = row.__dict__
-            yield tuple((convert(d[name]) if convert else d[name]) if name in d else default
-                        for name, convert, default in spec)
-
-    table = conn.ops.quote_name(model._meta.db_table)
-    names = ", ".join(conn.ops.quote_name(f.column) for f in fields)
-    with conn.cursor() as cursor:
-        if conn.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in values():
-                    copy.write_row(row)
-        else:
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(fields))})",
-                               values())
-
-
-def _converter(field, conn):
-    """How a field's Python value becomes what the driver takes; None where it already is."""
-    if isinstance(field, EncryptedCharField):
-        return field.get_prep_value
-    if isinstance(field, models.DateTimeField):
-        return conn.ops.adapt_datetimefield_value
-    if isinstance(field, models.DateField):
-        return conn.ops.adapt_datefield_value
-    if isinstance(field, (models.AutoField, models.BigAutoField, models.CharField, models.TextField,
-                          models.IntegerField, models.FloatField, models.BooleanField, models.ForeignKey)):
-        return None
-    return lambda value: field.get_db_prep_save(value, conn)
-
-
-def _reset_sequences() -> None:
-    """Rows were written with their own keys: move PostgreSQL's sequences past them (SQLite does it itself)."""
-    statements = connection.ops.sequence_reset_sql(no_style(), MODELS)
-    if statements:
-        with connection.cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql)
 
 
 def wipe_base_data(district: Region) -> None:

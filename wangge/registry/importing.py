@@ -27,9 +27,10 @@ opened, as `do_move_person` does).
 Speed (bench/import_people.py): the per-row work is Python (validation,
 AES-GCM, HMAC); everything else is done per chunk of rows — people are
 fetched by hash in batches, buildings and houses are cached, coordinates are
-located in one call, and rows (with their simple-history rows) are written in
-bulk: COPY on PostgreSQL, executemany on SQLite, with primary keys reserved
-up front so rows can point at each other without a read-back.
+located in one call, and rows (with their simple-history rows) are written by
+the one bulk writer (`wangge.core.bulk`: COPY on PostgreSQL, executemany on
+SQLite, primary keys reserved up front so rows can point at each other without
+a read-back, the tables analysed at the end).
 """
 import csv
 import io
@@ -49,24 +50,18 @@ from django.utils import timezone
 from wangge.areas import locate as locating
 from wangge.areas.crs import BD09, GCJ02, WGS84, to_wgs84_many
 from wangge.areas.models import Region
+from wangge.core.bulk import BulkWriter, Ids, Table
 from wangge.core.crypto import encrypt, lookup_hash
-from wangge.core.importing import ImportRejected, RowError, error_report_xlsx  # noqa: F401 (part of this API)
+from wangge.core.importing import Column, ImportRejected, RowError, error_report_xlsx, read_header  # noqa: F401
+from wangge.core.importing import template_xlsx as build_template
 from wangge.core.roles import can
 from wangge.core.scoping import ALL, scope_prefix
 from wangge.core.services import OperationError
 from wangge.registry.codes import ETHNICITIES
 from wangge.registry.models import Building, House, Household, Person, PersonKind, Relation, Residence
+from wangge.registry.validation import FieldErrors, clean_person
 
 # --- the columns -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    key: str
-    required: bool
-    help: str
-    example: str = ""
 
 
 KIND_LABELS = {PersonKind.REGISTERED: "户籍", PersonKind.FLOATING: "流动", PersonKind.OVERSEAS: "境外",
@@ -93,21 +88,23 @@ COLUMNS = (
     Column("姓名", "name", True, "不超过 50 个字", "张三"),
     Column("公民身份号码", "id_number", True,
            "18 位，末位可为 X；性别与出生日期由号码得出。请把此列设为“文本”格式，否则 Excel 会丢掉末几位",
-           EXAMPLE_ID),
+           EXAMPLE_ID, text=True),
     Column("民族", "ethnicity", False, "GB 3304 民族名称或两位代码，如 汉族 或 01；新登记人员留空为汉族", "汉族"),
-    Column("联系电话", "phone", False, "11 位手机号，或带区号的固定电话如 028-85551234", "13800001111"),
-    Column("人口类型", "kind", False, "户籍 / 流动 / 境外 / 人户分离；新登记人员留空为户籍", "户籍"),
+    Column("联系电话", "phone", False, "11 位手机号，或带区号的固定电话如 028-85551234", "13800001111", text=True),
+    Column("人口类型", "kind", False, "户籍 / 流动 / 境外 / 人户分离；新登记人员留空为户籍", "户籍",
+           choices=tuple(KIND_LABELS.values())),
     Column("楼栋地址", "address", True, "与系统中已登记楼栋的地址完全一致", "武侯区幸福路1号"),
     Column("楼栋名称", "building", True, "与系统中已登记楼栋的名称完全一致，如 1栋", "1栋"),
-    Column("单元", "unit", False, "如 1；没有单元留空", "1"),
-    Column("房号", "number", True, "如 101；楼栋里还没有这套房屋时自动新建", "101"),
+    Column("单元", "unit", False, "如 1；没有单元留空", "1", text=True),
+    Column("房号", "number", True, "如 101；楼栋里还没有这套房屋时自动新建", "101", text=True),
     Column("与户主关系", "relation", False,
            "户主 / 配偶 / 子女 / 父母 / 孙子女 / 祖父母 / 兄弟姐妹 / 租户 / 其他。户主所在行须排在家庭成员之前；"
-           "留空则不编入户", "户主"),
+           "留空则不编入户", "户主", choices=tuple(RELATION_LABELS.values())),
     Column("迁入日期", "moved_in", False, "如 2020-05-01；留空为导入当天", "2020-05-01"),
     Column("经度", "lng", False, "仅在楼栋尚未登记时填写：用于新建楼栋并定位到网格", ""),
     Column("纬度", "lat", False, "同上", ""),
-    Column("坐标系", "crs", False, "WGS-84（默认）/ GCJ-02（高德、腾讯、微信）/ BD-09（百度）", ""),
+    Column("坐标系", "crs", False, "WGS-84（默认）/ GCJ-02（高德、腾讯、微信）/ BD-09（百度）", "",
+           choices=tuple(CRS_LABELS.values())),
 )
 HEADERS = tuple(c.header for c in COLUMNS)
 HEADER_OF = {c.key: c.header for c in COLUMNS}
@@ -128,47 +125,9 @@ def template_csv() -> bytes:
 
 
 def template_xlsx() -> bytes:
-    """The template workbook: sheet 人口信息 (headers, text format, drop-down lists) and sheet 说明."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "人口信息"
-    sheet.append(list(HEADERS))
-    for position, column in enumerate(COLUMNS, start=1):
-        letter = get_column_letter(position)
-        sheet[f"{letter}1"].font = Font(bold=True, color="C00000" if column.required else "000000")
-        sheet.column_dimensions[letter].width = max(10, 2 * len(column.header) + 4)
-        if column.key in ("id_number", "phone", "unit", "number"):
-            sheet.column_dimensions[letter].number_format = "@"  # keep leading zeros and all 18 digits
-        choices = {"kind": KIND_LABELS.values(), "relation": RELATION_LABELS.values(),
-                   "crs": CRS_LABELS.values()}.get(column.key)
-        if choices:
-            check = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True)
-            check.add(f"{letter}2:{letter}100000")
-            sheet.add_data_validation(check)
-    sheet.freeze_panes = "A2"
-    notes = book.create_sheet("说明")
-    notes.append(["列名", "必填", "填写说明", "示例"])
-    for column in COLUMNS:
-        notes.append([column.header, "是" if column.required else "", column.help, column.example])
-    notes.append([])
-    for line in NOTES:
-        notes.append([line])
-    notes.append([])
-    notes.append(["民族代码（GB 3304）"])
-    for code, name in ETHNICITIES.items():
-        notes.append([code, name])
-    for letter, width in zip("ABCD", (14, 6, 90, 22)):
-        notes.column_dimensions[letter].width = width
-    for cell in notes[1]:
-        cell.font = Font(bold=True)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """The template workbook: sheet 人口信息 (headers, text format, drop-down lists; no example row, so
+    that an untouched template imports nobody) and sheet 说明 with the GB 3304 ethnicity codes."""
+    return build_template("人口信息", COLUMNS, NOTES, reference=(("民族代码（GB 3304）",), ETHNICITIES.items()))
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -197,6 +156,10 @@ class PersonRow:
     crs: str
     id_hash: str
     phone_hash: str
+    # Encrypted here, in the checking processes, not in the one that writes; random nonces, so two
+    # checks of one row differ only here.
+    id_cipher: str = field(compare=False)
+    phone_cipher: str = field(compare=False)
 
 
 class _FileProblem(Exception):
@@ -233,7 +196,7 @@ def iter_people_file(stream, filename: str, jobs: int = 1) -> Iterator[PersonRow
         if header is None:
             yield RowError(1, "文件为空 / the file is empty")
             return
-        positions, problems = _read_header(header_line, header)
+        positions, problems = read_header(header_line, header, COLUMNS)
         if problems:
             yield from problems
             return
@@ -337,21 +300,6 @@ def _xlsx_records(stream) -> Iterator[tuple[int, tuple]]:
         book.close()
 
 
-def _read_header(line: int, header) -> tuple[dict, list[RowError]]:
-    known = {c.header: c.key for c in COLUMNS}
-    positions, problems = {}, []
-    for i, cell in enumerate(header):
-        title = str(cell or "").strip().strip("*＊").strip()
-        if title in known:
-            if known[title] in positions:
-                problems.append(RowError(line, "表头重复 / duplicate column", title))
-            positions[known[title]] = i
-    for title in REQUIRED:
-        if known[title] not in positions:
-            problems.append(RowError(line, "缺少必填列 / required column missing", title))
-    return positions, problems
-
-
 def _text(value) -> str:
     if type(value) is str:
         return value.strip()
@@ -366,8 +314,6 @@ def _text(value) -> str:
 
 def check_row(line: int, cells: dict, today: date | None = None) -> PersonRow | list[RowError]:
     """One row's own checks (no database): clean_person, then house, relation, date, position."""
-    from wangge.registry.services import FieldErrors, clean_person
-
     errors = []
 
     def refuse(key, reason):
@@ -435,6 +381,7 @@ def check_row(line: int, cells: dict, today: date | None = None) -> PersonRow | 
         kind=clean.kind if kind_text else None, address=address, building=building, unit=unit, number=number,
         relation=relation, moved_in=moved_in, lng=lng, lat=lat, crs=crs,
         id_hash=lookup_hash(clean.id_number), phone_hash=lookup_hash(phone) if phone else "",
+        id_cipher=encrypt(clean.id_number), phone_cipher=encrypt(phone) if phone else "",
     )
 
 
@@ -498,6 +445,8 @@ def run_import(actor, rows: Iterable[PersonRow | RowError], errors: Iterable[Row
     importer = _PeopleImport(actor, write)
     for chunk in _chunks(itertools.chain(errors, rows), CHUNK_ROWS):
         importer.take(chunk)
+    if write and not importer.result.errors:
+        importer.writer.finish()  # statistics for what was written (PostgreSQL)
     importer.result.errors.sort(key=lambda e: (e.line, HEADERS.index(e.field) if e.field in HEADERS else -1))
     return importer.result
 
@@ -565,7 +514,7 @@ class _PeopleImport:
         self.write = write
         self.today = timezone.localdate()
         self.result = PeopleImportResult()
-        self.ids = _Ids(real=write)
+        self.ids = Ids(real=write)
         self.writer = _Writer(actor) if write else None
         self.first_line: dict[int, int] = {}  # ID number (as a number) -> the line it was first seen on
         self.buildings: dict[tuple, tuple | str] = {}  # (address, name) -> (id, grid_id) or the reason it is refused
@@ -762,9 +711,9 @@ class _PeopleImport:
     def _create(self, row, person_id, house_id, household_id, relation, grid_id, when, batch):
         moved_in = when.isoformat()
         batch.people.append({
-            "id": person_id, "name": row.name, "id_number": encrypt(row.id_number), "id_hash": row.id_hash,
+            "id": person_id, "name": row.name, "id_number": row.id_cipher, "id_hash": row.id_hash,
             "id_tail": row.id_number[-4:], "sex": row.sex, "birth_date": row.birth_date.isoformat(),
-            "ethnicity": row.ethnicity or "01", "phone": encrypt(row.phone) if row.phone else "",
+            "ethnicity": row.ethnicity or "01", "phone": row.phone_cipher,
             "phone_hash": row.phone_hash, "kind": row.kind or PersonKind.REGISTERED, "house_id": house_id,
             "household_id": household_id, "relation": relation, "grid_id": grid_id, "moved_in": moved_in,
             "moved_out": None,
@@ -794,7 +743,7 @@ class _PeopleImport:
         batch.changed.append({
             "id": known.id, "name": name, "id_number": known.id_cipher, "id_tail": known.id_tail, "sex": known.sex,
             "birth_date": known.birth_date.isoformat(), "ethnicity": ethnicity,
-            "phone": (encrypt(row.phone) if row.phone else "") if phone_changed else known.phone_cipher,
+            "phone": row.phone_cipher if phone_changed else known.phone_cipher,
             "phone_hash": row.phone_hash if phone_changed else known.phone_hash, "kind": kind,
             "house_id": house_id, "household_id": household_id, "relation": relation, "grid_id": grid_id,
             "moved_in": moved_in.isoformat() if moved_in else None,
@@ -806,126 +755,54 @@ class _PeopleImport:
 # --- writing in bulk ---------------------------------------------------------------------------
 
 
-class _Ids:
-    """Primary keys handed out before the rows are written, so that new people, houses and
-    households can point at each other in one pass. A dry run hands out negative stand-ins."""
-
-    BLOCK = 10_000
-
-    def __init__(self, real: bool):
-        self.real = real
-        self.free: dict[type, Iterator[int]] = {}
-
-    def next(self, model) -> int:
-        while True:
-            try:
-                return next(self.free[model])
-            except (KeyError, StopIteration):
-                self.free[model] = self._reserve(model)
-
-    def _reserve(self, model) -> Iterator[int]:
-        if not self.real:
-            return itertools.count(-1, -1)
-        table = model._meta.db_table
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                               [table, self.BLOCK])
-                return iter([pk for (pk,) in cursor.fetchall()])
-            # SQLite: the transaction holds the write lock (BEGIN IMMEDIATE), so nobody else takes these ids.
-            quote = connection.ops.quote_name
-            cursor.execute(f"SELECT MAX(id) FROM {quote(table)}")
-            highest = cursor.fetchone()[0] or 0
-            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-            sequence = cursor.fetchone()
-            return itertools.count(max(highest, sequence[0] if sequence else 0) + 1)
-
-
-class _Table:
-    """A model's table as columns, with its defaults, for inserting rows given as {attname: value}."""
-
-    def __init__(self, model, with_pk: bool = True, **fixed):
-        fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
-        self.name = model._meta.db_table
-        self.columns = [f.column for f in fields]
-        self.defaults = {f.attname: _db_default(f) for f in fields if not f.primary_key}
-        self.defaults.update(fixed)
-        self.values = operator.itemgetter(*[f.attname for f in fields])
-
-    def rows(self, items: list[dict]) -> list[tuple]:
-        defaults, values = self.defaults, self.values
-        return [values({**defaults, **item}) for item in items]
-
-
-def _db_default(model_field):
-    value = model_field.get_default()
-    return connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
-
-
 # What an import may change on a registered person (the rest follows from the ID number).
 PERSON_UPDATES = ("name", "ethnicity", "phone", "phone_hash", "kind", "house", "household", "relation", "grid",
                   "moved_in", "moved_out")
 
 
 class _Writer:
-    """Writes a chunk's rows: COPY on PostgreSQL, executemany on SQLite; history rows alongside."""
+    """Writes a chunk's rows through the bulk writer, each table's simple-history rows alongside."""
 
     def __init__(self, actor):
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         user_id = getattr(actor, "pk", None)
 
         def history(model):
-            return _Table(model.history.model, with_pk=False, history_date=now, history_type="+",
-                          history_user_id=user_id, history_change_reason="导入 / import")
+            return Table(model.history.model, with_pk=False, prepared=True, history_date=now, history_type="+",
+                         history_user_id=user_id, history_change_reason="导入 / import")
 
         self.tables = {
-            "buildings": (_Table(Building), history(Building)),
-            "houses": (_Table(House), history(House)),
-            "households": (_Table(Household), history(Household)),
-            "people": (_Table(Person, updated_at=now), history(Person)),
+            "buildings": (Table(Building, prepared=True), history(Building)),
+            "houses": (Table(House, prepared=True), history(House)),
+            "households": (Table(Household, prepared=True), history(Household)),
+            "people": (Table(Person, prepared=True, updated_at=now), history(Person)),
         }
-        self.residences = _Table(Residence, with_pk=False)
+        self.residences = Table(Residence, with_pk=False, prepared=True)
         self.now = now
+        self.bulk = BulkWriter()
 
     def write(self, batch: _Batch):
-        with connection.cursor() as wrapper:
-            cursor = wrapper.cursor  # below Django's debug wrapper: no per-row logging of huge batches
-            for key in ("buildings", "houses", "households", "people"):
-                items = getattr(batch, key)
-                if items:
-                    table, history = self.tables[key]
-                    self._insert(cursor, table, table.rows(items))
-                    self._insert(cursor, history, history.rows(items))
-            if batch.closes:  # before the new residences are added: those stay open
-                cursor.executemany(f"UPDATE {self._q(self.residences.name)} SET moved_out = %s "
-                                   "WHERE person_id = %s AND moved_out IS NULL", batch.closes)
-            if batch.residences:
-                self._insert(cursor, self.residences, self.residences.rows(batch.residences))
-            if batch.changed:
-                self._update_people(cursor, batch.changed)
+        for key in ("buildings", "houses", "households", "people"):
+            items = getattr(batch, key)
+            if items:
+                table, history = self.tables[key]
+                self.bulk.insert(table, items)
+                self.bulk.insert(history, items)
+        if batch.closes:  # before the new residences are added: those stay open
+            self.bulk.update(self.residences.name, ["moved_out"], ["person_id"], batch.closes,
+                             where="moved_out IS NULL")
+        if batch.residences:
+            self.bulk.insert(self.residences, batch.residences)
+        if batch.changed:
+            self._update_people(batch.changed)
 
-    def _update_people(self, cursor, changed: list[dict]):
+    def finish(self):
+        self.bulk.finish()
+
+    def _update_people(self, changed: list[dict]):
         table, history = self.tables["people"]
         fields = [Person._meta.get_field(name) for name in PERSON_UPDATES]
-        assignments = ", ".join(f"{self._q(f.column)} = %s" for f in fields)
         values = operator.itemgetter(*[f.attname for f in fields], "id")
-        cursor.executemany(f"UPDATE {self._q(table.name)} SET {assignments}, {self._q('updated_at')} = %s "
-                           f"WHERE {self._q('id')} = %s",
-                           [(*values(item)[:-1], self.now, item["id"]) for item in changed])
-        changes = [dict(item, history_type="~") for item in changed]
-        self._insert(cursor, history, history.rows(changes))
-
-    @staticmethod
-    def _q(name):
-        return connection.ops.quote_name(name)
-
-    def _insert(self, cursor, table: _Table, rows: list[tuple]):
-        columns = ", ".join(self._q(c) for c in table.columns)
-        if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY {self._q(table.name)} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(table.columns))
-            cursor.executemany(f"INSERT INTO {self._q(table.name)} ({columns}) VALUES ({marks})", rows)
-
+        self.bulk.update(table.name, [f.column for f in fields] + ["updated_at"], ["id"],
+                         [(*values(item)[:-1], self.now, item["id"]) for item in changed])
+        self.bulk.insert(history, [dict(item, history_type="~") for item in changed])

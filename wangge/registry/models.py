@@ -55,7 +55,9 @@ class Building(Located):
     head = models.ForeignKey("Person", verbose_name=_("building head"), null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="headed_buildings")
     has_electronic_door = models.BooleanField(_("electronic door"), default=False)
-    history = HistoricalRecords()
+    # History is read one record at a time (by id): the other indexes would only slow every write,
+    # a bulk import's most of all.
+    history = HistoricalRecords(no_db_index=["grid", "head"])
 
     class Meta:
         verbose_name = _("building")
@@ -84,7 +86,7 @@ class House(GridScoped):
     use = models.CharField(_("use"), max_length=16, choices=HouseUse.choices, default=HouseUse.OWNER_OCCUPIED)
     owner = models.ForeignKey("Person", verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="owned_houses")
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["grid", "building", "owner"])
 
     class Meta:
         verbose_name = _("house")
@@ -103,7 +105,7 @@ class Household(GridScoped):
     house = models.ForeignKey(House, verbose_name=_("house"), on_delete=models.PROTECT, related_name="households")
     head = models.ForeignKey("Person", verbose_name=_("head of household"), null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="headed_households")
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["grid", "house", "head"])
 
     class Meta:
         verbose_name = _("household")
@@ -168,7 +170,8 @@ class Person(models.Model):
     moved_in = models.DateField(_("moved in"), null=True, blank=True)
     moved_out = models.DateField(_("moved out"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["id_hash", "phone_hash", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["id_hash", "phone_hash", "updated_at"],
+                                no_db_index=["name", "id_tail", "grid", "house", "household"])
 
     objects = PersonQuerySet.as_manager()
     scope_path_field = "grid__path"

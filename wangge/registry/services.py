@@ -1,10 +1,10 @@
 """Operations on base data. Each takes the acting user, checks the rule and the
 actor's area, runs in one transaction and writes an audit row.
 
-`clean_person` is the one place a person's fields are checked; forms, the API
-and imports all use it, so a row is refused for the same reasons everywhere.
+`clean_person` (in validation.py, which the importer shares without importing the operations) is the
+one place a person's fields are checked; forms, the API and imports all use it, so a row is refused for
+the same reasons everywhere.
 """
-from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.db import transaction
@@ -15,10 +15,13 @@ from wangge.areas import locate as locating
 from wangge.areas.crs import to_wgs84
 from wangge.areas.models import Region
 from wangge.core import audit
+from wangge.core.bulk import roomy_sqlite_cache
 from wangge.core.crypto import lookup_hash
+from wangge.core.importing import ImportRejected
 from wangge.core.roles import can
 from wangge.core.scoping import ALL, scope_prefix
 from wangge.core.services import FieldErrors, OperationError
+from wangge.registry.importing import run_import
 from wangge.registry.models import (
     Building,
     House,
@@ -27,7 +30,6 @@ from wangge.registry.models import (
     Organisation,
     OrganisationKind,
     Person,
-    PersonKind,
     PersonTag,
     Place,
     PlaceKind,
@@ -38,66 +40,13 @@ from wangge.registry.models import (
     Visit,
     VisitPhoto,
 )
-from wangge.registry.validation import (
+from wangge.registry.validation import (  # noqa: F401 (FieldErrors, CleanPerson: part of this module's API)
+    CleanPerson,
     InvalidValue,
-    clean_ethnicity,
-    clean_id_number,
-    clean_phone,
+    clean_person,
     clean_plate,
     clean_uscc,
-    facts_from_id_number,
 )
-
-
-@dataclass
-class CleanPerson:
-    name: str
-    id_number: str
-    sex: str
-    birth_date: date
-    ethnicity: str = "01"
-    phone: str = ""
-    kind: str = PersonKind.REGISTERED
-    errors: dict = field(default_factory=dict)
-
-
-# The interface's words for the kinds, whatever language the request is in.
-KIND_BY_CHINESE_NAME = {"户籍": PersonKind.REGISTERED, "流动": PersonKind.FLOATING, "境外": PersonKind.OVERSEAS,
-                        "人户分离": PersonKind.SEPARATED}
-
-
-PERSON_KINDS = frozenset(PersonKind.values)
-
-
-def clean_person(data: dict) -> CleanPerson:
-    """Check a person's fields; raises FieldErrors naming every bad field."""
-    errors = {}
-    name = str(data.get("name") or "").strip()
-    if not name or len(name) > 50:
-        errors["name"] = "姓名为空或过长 / name is empty or too long"
-    id_number, sex, birth = "", "", None
-    try:
-        id_number = clean_id_number(str(data.get("id_number") or ""))
-        sex, birth = facts_from_id_number(id_number)
-    except InvalidValue as exc:
-        errors["id_number"] = str(exc)
-    ethnicity = "01"
-    if data.get("ethnicity") not in (None, ""):
-        try:
-            ethnicity = clean_ethnicity(str(data["ethnicity"]))
-        except InvalidValue as exc:
-            errors["ethnicity"] = str(exc)
-    try:
-        phone = clean_phone(str(data.get("phone") or ""))
-    except InvalidValue as exc:
-        errors["phone"], phone = str(exc), ""
-    kind = str(data.get("kind") or PersonKind.REGISTERED).strip()
-    kind = KIND_BY_CHINESE_NAME.get(kind, kind)
-    if kind not in PERSON_KINDS:
-        errors["kind"] = "人口类型应为 户籍/流动/境外/人户分离 / unknown kind"
-    if errors:
-        raise FieldErrors(errors)
-    return CleanPerson(name, id_number, sex, birth, ethnicity, phone, kind)
 
 
 def _require(actor, permission: str):
@@ -504,12 +453,9 @@ def do_import_people(actor, rows, errors=()):
     row error, and then nothing is written. actor None is the system (the command
     line without --as).
     """
-    from wangge.core.importing import ImportRejected
-    from wangge.registry.importing import run_import
-
     if actor is not None:
         _require(actor, "registry.import")
-    with transaction.atomic():
+    with transaction.atomic(), roomy_sqlite_cache():
         result = run_import(actor, rows, errors, write=True)
         if result.errors:
             raise ImportRejected(result.errors)

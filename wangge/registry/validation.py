@@ -1,12 +1,15 @@
 """Checking national numbers with python-stdnum, with reasons a person can act on."""
 import re
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric, uscc
 
+from wangge.core.services import FieldErrors, OperationError  # noqa: F401 (FieldErrors re-exported)
 from wangge.registry.codes import ETHNICITIES, ETHNICITY_BY_NAME
+from wangge.registry.models import PersonKind
 
 
 class InvalidValue(ValueError):
@@ -95,3 +98,56 @@ def clean_plate(value: str) -> str:
     if not PLATE.match(plate):
         raise InvalidValue("车牌号格式错误 / not a number plate")
     return plate
+
+
+# --- a person's fields, as every path registers them ------------------------------------------
+
+@dataclass
+class CleanPerson:
+    name: str
+    id_number: str
+    sex: str
+    birth_date: date
+    ethnicity: str = "01"
+    phone: str = ""
+    kind: str = PersonKind.REGISTERED
+    errors: dict = field(default_factory=dict)
+
+
+# The interface's words for the kinds, whatever language the request is in.
+KIND_BY_CHINESE_NAME = {"户籍": PersonKind.REGISTERED, "流动": PersonKind.FLOATING, "境外": PersonKind.OVERSEAS,
+                        "人户分离": PersonKind.SEPARATED}
+
+
+PERSON_KINDS = frozenset(PersonKind.values)
+
+
+def clean_person(data: dict) -> CleanPerson:
+    """Check a person's fields; raises FieldErrors naming every bad field."""
+    errors = {}
+    name = str(data.get("name") or "").strip()
+    if not name or len(name) > 50:
+        errors["name"] = "姓名为空或过长 / name is empty or too long"
+    id_number, sex, birth = "", "", None
+    try:
+        id_number = clean_id_number(str(data.get("id_number") or ""))
+        sex, birth = facts_from_id_number(id_number)
+    except InvalidValue as exc:
+        errors["id_number"] = str(exc)
+    ethnicity = "01"
+    if data.get("ethnicity") not in (None, ""):
+        try:
+            ethnicity = clean_ethnicity(str(data["ethnicity"]))
+        except InvalidValue as exc:
+            errors["ethnicity"] = str(exc)
+    try:
+        phone = clean_phone(str(data.get("phone") or ""))
+    except InvalidValue as exc:
+        errors["phone"], phone = str(exc), ""
+    kind = str(data.get("kind") or PersonKind.REGISTERED).strip()
+    kind = KIND_BY_CHINESE_NAME.get(kind, kind)
+    if kind not in PERSON_KINDS:
+        errors["kind"] = "人口类型应为 户籍/流动/境外/人户分离 / unknown kind"
+    if errors:
+        raise FieldErrors(errors)
+    return CleanPerson(name, id_number, sex, birth, ethnicity, phone, kind)
