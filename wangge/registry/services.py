@@ -43,6 +43,7 @@ from wangge.registry.models import (
 from wangge.registry.validation import (  # noqa: F401 (FieldErrors, CleanPerson: part of this module's API)
     CleanPerson,
     InvalidValue,
+    clean_id_number,
     clean_person,
     clean_plate,
     clean_uscc,

@@ -7,7 +7,7 @@ from functools import lru_cache
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric, uscc
 
-from wangge.core.services import FieldErrors, OperationError  # noqa: F401 (FieldErrors re-exported)
+from wangge.core.services import FieldErrors
 from wangge.registry.codes import ETHNICITIES, ETHNICITY_BY_NAME
 from wangge.registry.models import PersonKind
 
