@@ -1,6 +1,6 @@
-"""Operations on cases. Each takes the acting user, checks the workflow table and the actor's area, claims
-the row by its version (a stale version is a ConflictError, which the API answers with 409), applies the
-change, and writes a timeline row (CaseEvent) and an audit row, all in one transaction.
+"""Operations on cases. Each takes the acting user and runs in one transaction with a timeline row (CaseEvent)
+and an audit row. Workflow actions go through the engine (`do_act` is `workflow.FLOW.act`: area, version claim,
+the table's check, the effect registered below, timeline, audit, notifications after the commit).
 """
 import secrets
 
@@ -11,9 +11,10 @@ from django.utils import timezone
 from wangge.areas import locate as locating
 from wangge.areas.crs import to_wgs84
 from wangge.areas.models import Region
-from wangge.cases import catalogue, notifications, workflow
-from wangge.cases.models import Case, CaseCounter, CaseEvent, Category, Channel, Priority, Rating, State
-from wangge.core import audit
+from wangge.cases import catalogue
+from wangge.cases.workflow import FLOW
+from wangge.cases.models import Case, CaseCounter, Category, Channel, PhotoStage, Priority, Rating, State
+from wangge.cases.photos import attach_photos, clean_photos, photo_transaction
 from wangge.core.models import Department
 from wangge.core.numbering import next_day_number
 from wangge.core.roles import OPERATORS, Role, can
@@ -23,13 +24,6 @@ from wangge.core.workdays import add_working_days, add_working_hours
 from wangge.core.ids import as_row_id
 
 MAX_EXTENSION_DAYS = 30
-
-
-class ConflictError(OperationError):
-    """Someone else changed the case first (optimistic concurrency): reload and try again."""
-
-    def __init__(self):
-        super().__init__("事件已被他人修改，请刷新后重试 / the case was changed by someone else; reload", "version")
 
 
 def deadlines(category: Category, priority: str, start):
@@ -103,8 +97,8 @@ def _create_case(actor, *, channel, category, title, priority, grid, lng, lat, n
         reporter_phone="" if anonymous else reporter_phone, anonymous=anonymous,
         external_id=external_id or "", priority=priority, reported_at=now, accept_by=accept_by,
         handle_by=handle_by)
-    _record(actor, case, "report", "", State.REPORTED, "", {"channel": channel, "category": category.full_code},
-            now)
+    FLOW.record(actor, case, "report", from_state="", to_state=State.REPORTED,
+                details={"channel": channel, "category": category.full_code}, now=now)
     return case
 
 
@@ -178,7 +172,7 @@ def validate_report(actor, *, category, title, description="", lng=None, lat=Non
 def record_event(actor, case, action: str, *, note: str = "", details=None, now=None) -> None:
     """A timeline and audit row for something that moves no state (photos added, …), in the caller's
     transaction."""
-    _record(actor, case, action, case.state, case.state, note, details or {}, now or timezone.now())
+    FLOW.record(actor, case, action, note=note, details=details, now=now)
 
 
 def do_report_case(actor, *, category, title, description="", lng=None, lat=None, crs="wgs84", grid=None,
@@ -192,29 +186,20 @@ def do_report_case(actor, *, category, title, description="", lng=None, lat=None
     `photos` (uploaded files) are checked and re-encoded before anything is written; one bad photo and
     nothing is kept.
     """
-    from wangge.cases.photos import clean_photos, remove_files, store_photos
-
     # Decoding photos is the slow part: done before the transaction takes the write lock.
     cleaned = clean_photos(photos) if photos else []
     now = now or timezone.now()
-    stored = []
-    try:
-        with transaction.atomic():
-            fields = validate_report(actor, category=category, title=title, description=description, lng=lng,
-                                     lat=lat, crs=crs, grid=grid, channel=channel, reporter_name=reporter_name,
-                                     reporter_phone=reporter_phone, priority=priority, address=address,
-                                     external_id=external_id, resolved_on_spot=resolved_on_spot)
-            case = _create_case(actor, now=now, **fields)
-            if cleaned:
-                added = store_photos(actor, case, cleaned, "report", now, stored)
-                record_event(actor, case, "add_photos", details={"stage": "report", "count": len(added)}, now=now)
-            if resolved_on_spot:
-                text = (resolution or "").strip() or case.description or "已当场处置 / resolved on the spot"
-                case = do_act(actor, case, "self_resolve", expected_version=case.version, now=now,
-                              resolution=text)
-    except BaseException:
-        remove_files(stored)
-        raise
+    with photo_transaction() as stored:
+        fields = validate_report(actor, category=category, title=title, description=description, lng=lng,
+                                 lat=lat, crs=crs, grid=grid, channel=channel, reporter_name=reporter_name,
+                                 reporter_phone=reporter_phone, priority=priority, address=address,
+                                 external_id=external_id, resolved_on_spot=resolved_on_spot)
+        case = _create_case(actor, now=now, **fields)
+        if cleaned:
+            attach_photos(actor, case, cleaned, PhotoStage.REPORT, now, stored, checked=False)
+        if resolved_on_spot:
+            text = (resolution or "").strip() or case.description or "已当场处置 / resolved on the spot"
+            case = do_act(actor, case, "self_resolve", expected_version=case.version, now=now, resolution=text)
     return case
 
 
@@ -223,25 +208,17 @@ def do_report_public(*, category, title, description="", lng=None, lat=None, crs
                      external_id="", now=None, photos=None) -> Case:
     """群众上报: a case from someone without an account (the portal, Open311). No actor; the point may be
     anywhere the platform has grids. Anonymous reports keep no name or phone. `photos` as in do_report_case."""
-    from wangge.cases.photos import clean_photos, remove_files, store_photos
-
     cleaned = clean_photos(photos) if photos else []
     now = now or timezone.now()
-    stored = []
-    try:
-        with transaction.atomic():
-            category, title, _priority = _check_fields(_check_category(category), title, None)
-            grid, lng, lat = locate_public(lng, lat, crs)
-            case = _create_case(None, channel=channel, category=category, title=title,
-                                priority=category.default_priority, grid=grid, lng=lng, lat=lat, now=now,
-                                description=description, address=address, reporter_name=reporter_name,
-                                reporter_phone=reporter_phone, anonymous=anonymous, external_id=external_id)
-            if cleaned:
-                added = store_photos(None, case, cleaned, "report", now, stored)
-                record_event(None, case, "add_photos", details={"stage": "report", "count": len(added)}, now=now)
-    except BaseException:
-        remove_files(stored)
-        raise
+    with photo_transaction() as stored:
+        category, title, _priority = _check_fields(_check_category(category), title, None)
+        grid, lng, lat = locate_public(lng, lat, crs)
+        case = _create_case(None, channel=channel, category=category, title=title,
+                            priority=category.default_priority, grid=grid, lng=lng, lat=lat, now=now,
+                            description=description, address=address, reporter_name=reporter_name,
+                            reporter_phone=reporter_phone, anonymous=anonymous, external_id=external_id)
+        if cleaned:
+            attach_photos(None, case, cleaned, PhotoStage.REPORT, now, stored, checked=False)
     return case
 
 
@@ -261,21 +238,9 @@ def do_rate_public(tracking_code: str, *, rating: str, note: str = "", now=None)
         if not claimed:
             raise OperationError("已评价 / already rated", field="rating")
         case.refresh_from_db()
-        _record(None, case, "rate", State.CLOSED, State.CLOSED, case.rating_note, {"rating": rating, "by": "citizen"},
-                now, actor_name="citizen")
+        FLOW.record(None, case, "rate", note=case.rating_note, details={"rating": rating, "by": "citizen"}, now=now,
+                    actor_name="citizen")
     return case
-
-
-def _record(actor, case, action, from_state, to_state, note, details, now, actor_name=None):
-    actor_name = actor_name or getattr(actor, "username", "") or ("citizen" if case.channel == Channel.CITIZEN
-                                                                   else "system")
-    event = CaseEvent.objects.create(case=case, at=now, actor=actor if getattr(actor, "pk", None) else None,
-                                     actor_name=actor_name, action=action, from_state=from_state, to_state=to_state,
-                                     note=note, details=details)
-    audit.record(actor, f"cases.{action}", case, from_state=from_state, to_state=to_state, note=note, **details)
-    # Who hears about it (assignee, operators, the reporter) is decided after the commit, never inside it.
-    if notifications.may_notify(action, case):
-        transaction.on_commit(lambda: notifications.case_event(event.pk))
 
 
 def _text(params, name, label):
@@ -340,109 +305,160 @@ def _apply_dispatch(actor, case, params, now):
     return "", target
 
 
-def _apply(action, actor, case, params, now) -> tuple[str, dict]:
-    """Apply one action's side effects to `case`; returns (note, details) for the timeline."""
-    if action == "register":
-        case.registered_at = now
-        return str(params.get("note") or ""), {}
-    if action == "reject":
-        reason = _text(params, "reason", "不予立案理由")
-        case.resolution, case.closed_at = reason, now
-        return reason, {}
-    if action == "dispatch":
-        return _apply_dispatch(actor, case, params, now)
-    if action == "accept":
-        case.accepted_at = now
-        return "", {}
-    if action == "return":
-        reason = _text(params, "reason", "退回理由")
-        returned_by = case.assignee_department.code if case.assignee_department_id else case.assignee_region.code
-        case.assignee_department = case.assignee_region = None
-        case.accepted_at = None
-        case.extension_requested_days = None
-        case.return_count, case.returned_at = case.return_count + 1, now
-        return reason, {"returned_by": returned_by}
-    if action == "request_extension":
-        days, reason = _days(params), _text(params, "reason", "延期理由")
-        case.extension_requested_days = days
-        return reason, {"days": days}
-    if action == "approve_extension":
-        days = case.extension_requested_days
-        old = case.handle_by
-        case.handle_by = add_working_days(old or now, days)
-        case.overdue_flagged_at = None  # the new deadline is watched afresh
-        case.extension_requested_days, case.extension_count = None, case.extension_count + 1
-        return str(params.get("note") or ""), {"days": days, "handle_by": case.handle_by.isoformat()}
-    if action == "deny_extension":
-        days, case.extension_requested_days = case.extension_requested_days, None
-        return _text(params, "reason", "不予延期理由"), {"days": days}
-    if action == "handle":
-        case.resolution, case.handled_at = _text(params, "feedback", "处置情况"), now
-        return case.resolution, {}
-    if action == "verify_close":
-        case.closed_at = now
-        case.on_time = case.handle_by is None or now <= case.handle_by
-        return str(params.get("note") or ""), {"on_time": case.on_time}
-    if action == "verify_rework":
-        reason = _text(params, "reason", "返工理由")
-        case.rework_count += 1
-        case.handled_at = None
-        case.dispatched_at = now
-        case.accept_by = add_working_hours(now, case.category.accept_within_hours)
-        case.unsigned_flagged_at = None
-        return reason, {"rework_count": case.rework_count}
-    if action == "escalate":
-        owner = case.owner_region or case.grid
-        case.owner_region = owner.parent
-        case.registered_at = None
-        return str(params.get("reason") or ""), {"from": owner.code, "to": owner.parent.code}
-    if action in ("supervise", "urge"):
-        if action == "supervise":
-            case.supervise_count += 1
-        return _text(params, "note", "督办/催办意见"), {}
-    if action == "merge":
-        original = params.get("into")
-        if not isinstance(original, Case):
-            original = Case.objects.filter(pk=original).first()
-        if (original is None or original.pk == case.pk
-                or not Case.objects.visible_to(actor).filter(pk=original.pk).exists()):
-            raise OperationError("原事件不存在或不在辖区内 / original case not found in your area", field="into")
-        if original.state in (State.MERGED, State.REJECTED):
-            raise OperationError("不能并入已合并或不予立案的事件 / cannot merge into that case", field="into")
-        case.merged_into, case.closed_at = original, now
-        return "", {"into": original.number}
-    if action == "rate":
-        rating = params.get("rating")
-        if rating not in Rating.values:
-            raise OperationError("评价应为 满意/基本满意/不满意 / unknown rating", field="rating")
-        case.rating, case.rated_at = rating, now
-        case.rating_note = str(params.get("note") or "").strip()[:500]
-        return str(params.get("note") or ""), {"rating": rating}
-    if action == "self_resolve":
-        case.resolution = _text(params, "resolution", "处置情况")
-        case.self_resolved, case.on_time = True, True
-        case.handled_at = case.closed_at = now
-        return case.resolution, {}
-    raise AssertionError(f"no effect written for {action!r}")  # the table and this function must agree
+# --- the effects of the workflow's actions (see wangge/core/workflow.py) --------------------------------
+# Each takes (actor, case, params, now), changes the fresh row the engine claimed and returns the timeline's
+# (note, details); OperationError names the input at fault and rolls everything back.
+
+FLOW.effect("dispatch")(_apply_dispatch)
 
 
-def do_act(actor, case, action: str, *, expected_version: int, now=None, **params) -> Case:
-    """Take `action` on `case` (the workflow table decides), as of `expected_version`. Returns the new row."""
+@FLOW.effect("register")
+def _register(actor, case, params, now):
+    case.registered_at = now
+    return str(params.get("note") or ""), {}
+
+
+@FLOW.effect("reject")
+def _reject(actor, case, params, now):
+    reason = _text(params, "reason", "不予立案理由")
+    case.resolution, case.closed_at = reason, now
+    return reason, {}
+
+
+@FLOW.effect("accept")
+def _accept(actor, case, params, now):
+    case.accepted_at = now
+    return "", {}
+
+
+@FLOW.effect("return")
+def _return(actor, case, params, now):
+    reason = _text(params, "reason", "退回理由")
+    returned_by = case.assignee_department.code if case.assignee_department_id else case.assignee_region.code
+    case.assignee_department = case.assignee_region = None
+    case.accepted_at = None
+    case.extension_requested_days = None
+    case.return_count, case.returned_at = case.return_count + 1, now
+    return reason, {"returned_by": returned_by}
+
+
+@FLOW.effect("request_extension")
+def _request_extension(actor, case, params, now):
+    days, reason = _days(params), _text(params, "reason", "延期理由")
+    case.extension_requested_days = days
+    return reason, {"days": days}
+
+
+@FLOW.effect("approve_extension")
+def _approve_extension(actor, case, params, now):
+    days = case.extension_requested_days
+    case.handle_by = add_working_days(case.handle_by or now, days)
+    case.overdue_flagged_at = None  # the new deadline is watched afresh
+    case.extension_requested_days, case.extension_count = None, case.extension_count + 1
+    return str(params.get("note") or ""), {"days": days, "handle_by": case.handle_by.isoformat()}
+
+
+@FLOW.effect("deny_extension")
+def _deny_extension(actor, case, params, now):
+    days, case.extension_requested_days = case.extension_requested_days, None
+    return _text(params, "reason", "不予延期理由"), {"days": days}
+
+
+@FLOW.effect("handle")
+def _handle(actor, case, params, now):
+    case.resolution, case.handled_at = _text(params, "feedback", "处置情况"), now
+    return case.resolution, {}
+
+
+@FLOW.effect("verify_close")
+def _verify_close(actor, case, params, now):
+    case.closed_at = now
+    case.on_time = case.handle_by is None or now <= case.handle_by
+    return str(params.get("note") or ""), {"on_time": case.on_time}
+
+
+@FLOW.effect("verify_rework")
+def _verify_rework(actor, case, params, now):
+    reason = _text(params, "reason", "返工理由")
+    case.rework_count += 1
+    case.handled_at = None
+    case.dispatched_at = now
+    case.accept_by = add_working_hours(now, case.category.accept_within_hours)
+    case.unsigned_flagged_at = None
+    return reason, {"rework_count": case.rework_count}
+
+
+@FLOW.effect("escalate")
+def _escalate(actor, case, params, now):
+    owner = case.owner_region or case.grid
+    case.owner_region = owner.parent
+    case.registered_at = None
+    return str(params.get("reason") or ""), {"from": owner.code, "to": owner.parent.code}
+
+
+@FLOW.effect("supervise")
+def _supervise(actor, case, params, now):
+    case.supervise_count += 1
+    return _urge(actor, case, params, now)
+
+
+@FLOW.effect("urge")
+def _urge(actor, case, params, now):
+    return _text(params, "note", "督办/催办意见"), {}
+
+
+@FLOW.effect("merge")
+def _merge(actor, case, params, now):
+    original = params.get("into")
+    if not isinstance(original, Case):
+        original = Case.objects.filter(pk=original).first()
+    if (original is None or original.pk == case.pk
+            or not Case.objects.visible_to(actor).filter(pk=original.pk).exists()):
+        raise OperationError("原事件不存在或不在辖区内 / original case not found in your area", field="into")
+    if original.state in (State.MERGED, State.REJECTED):
+        raise OperationError("不能并入已合并或不予立案的事件 / cannot merge into that case", field="into")
+    case.merged_into, case.closed_at = original, now
+    return "", {"into": original.number}
+
+
+@FLOW.effect("rate")
+def _rate(actor, case, params, now):
+    rating = params.get("rating")
+    if rating not in Rating.values:
+        raise OperationError("评价应为 满意/基本满意/不满意 / unknown rating", field="rating")
+    case.rating, case.rated_at = rating, now
+    case.rating_note = str(params.get("note") or "").strip()[:500]
+    return str(params.get("note") or ""), {"rating": rating}
+
+
+@FLOW.effect("self_resolve")
+def _self_resolve(actor, case, params, now):
+    case.resolution = _text(params, "resolution", "处置情况")
+    case.self_resolved, case.on_time = True, True
+    case.handled_at = case.closed_at = now
+    return case.resolution, {}
+
+
+FLOW.assert_complete()
+
+
+# Actions that may carry photos, and the stage the photos are kept under.
+PHOTO_STAGES = {"handle": PhotoStage.HANDLE, "verify_close": PhotoStage.VERIFY, "verify_rework": PhotoStage.VERIFY}
+
+
+def do_act(actor, case, action: str, *, expected_version: int, now=None, photos=None, **params) -> Case:
+    """Take `action` on `case` (the workflow table decides), as of `expected_version`. Returns the new row.
+
+    `photos` (uploaded files; handle and verify actions only): checked and re-encoded before the transaction,
+    then stored with the action in the same transaction, so the action and its photos happen together or not
+    at all."""
+    if not photos:
+        return FLOW.act(actor, case, action, expected_version, now=now, **params)
+    if action not in PHOTO_STAGES:
+        raise OperationError("此操作不能附带照片 / this action takes no photos", field="photos")
+    cleaned = clean_photos(photos)  # not an image, too large, too many: refused before anything changes
     now = now or timezone.now()
-    with transaction.atomic():
-        # Outside the area answers as not found, before the version can tell anything.
-        if not Case.objects.visible_to(actor).filter(pk=case.pk).exists():
-            raise workflow.WorkflowError("事件不在辖区内 / the case is outside your area", "area")
-        claimed = Case.objects.filter(pk=case.pk, version=expected_version).update(version=F("version") + 1)
-        if not claimed:
-            raise ConflictError()
-        fresh = Case.objects.select_related("category", "grid", "owner_region", "assignee_department",
-                                            "assignee_region").get(pk=case.pk)
-        transition = workflow.check(fresh, actor, action)
-        from_state = fresh.state
-        note, details = _apply(action, actor, fresh, params, now)
-        if transition.to_state is not None:
-            fresh.state = transition.to_state
-        fresh.save()
-        _record(actor, fresh, action, from_state, fresh.state, note, details, now)
+    with photo_transaction() as stored:
+        fresh = FLOW.act(actor, case, action, expected_version, now=now, **params)
+        attach_photos(actor, fresh, cleaned, PHOTO_STAGES[action], now, stored)
     return fresh

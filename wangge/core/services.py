@@ -6,12 +6,24 @@ from wangge.core.models import ApiToken, User, hash_token
 
 
 class OperationError(Exception):
-    """A rule refused the operation; `field` names the input at fault, if any."""
+    """A rule refused the operation; `field` names the input at fault, if any.
+
+    `reason` says what kind of refusal it is when that is more than bad input (wangge/core/refusals.py turns
+    it into the HTTP status): "area" (not in the actor's area: as if it did not exist), "role", "state",
+    "guard", "action" (the workflow table) or "version" (someone else changed it first)."""
+
+    reason: str | None = None
 
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class NotInArea(OperationError):
+    """The record named is outside the actor's area: answered exactly like one that does not exist (404)."""
+
+    reason = "area"
 
 
 @transaction.atomic

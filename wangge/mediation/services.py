@@ -1,28 +1,29 @@
-"""Operations on disputes. Each takes the acting user, checks the workflow table and the actor's area, claims
-the row by its version (stale: ConflictError, answered 409), applies the change and writes a timeline row
-(DisputeEvent) and an audit row, in one transaction. Nothing here is reached except through these functions.
+"""Operations on disputes. Each takes the acting user and runs in one transaction with a timeline row
+(DisputeEvent) and an audit row. Workflow actions go through the engine (`do_act` is `workflow.FLOW.act`: area,
+version claim, the table's check, the effect registered below, timeline, audit, notifications after the
+commit). Nothing here is reached except through these functions.
 """
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from wangge.areas.models import Level as RegionLevel
 from wangge.areas.models import Region
-from wangge.core import audit
+from wangge.cases.models import Case
+from wangge.cases.workflow import FLOW as CASE_FLOW
 from wangge.core.models import Department
 from wangge.core.numbering import next_day_number
-from wangge.core.roles import OPERATORS, Role, can
+from wangge.core.roles import Role, can
 from wangge.core.scoping import ALL, scope_prefix
-from wangge.core.services import OperationError
+from wangge.core.services import NotInArea, OperationError
 from wangge.core.workdays import add_working_days
-from wangge.mediation import notifications, workflow
+from wangge.mediation import workflow
+from wangge.mediation.workflow import FLOW
 from wangge.mediation.models import (
-    NEXT_LEVEL, Agreement, Committee, CommitteeKind, Confirmation, Dispute, DisputeCounter, DisputeEvent,
-    DisputeType, FollowUp, Level, Mediator, Party, PartyKind, PartyRole, Performance, PetitionProgress, Referral,
-    ReferralOutcome, Risk, Session, SessionState, Source, State,
+    NEXT_LEVEL, Agreement, Committee, CommitteeKind, Confirmation, Dispute, DisputeCounter, DisputeType, FollowUp,
+    Level, Mediator, Party, PartyKind, PartyRole, Performance, PetitionProgress, Referral, ReferralOutcome, Risk, Session, SessionState, Source, State,
 )
 from wangge.registry.validation import InvalidValue, clean_phone
 
@@ -40,11 +41,6 @@ MAX_AMOUNT = Decimal("999999999999.99")
 SOURCE_OF_CHANNEL = {"grid_worker": Source.GRID, "citizen": Source.CITIZEN, "hotline_12345": Source.HOTLINE_12345,
                      "device": Source.FIXED_POINT, "other_system": Source.DEPARTMENT, "leader": Source.DEPARTMENT}
 DISPUTE_MAJOR_CODE = "11"  # 矛盾纠纷 in the case catalogue
-
-
-class ConflictError(OperationError):
-    def __init__(self):
-        super().__init__("纠纷已被他人修改，请刷新后重试 / the dispute was changed by someone else; reload", "version")
 
 
 # --- reading input -------------------------------------------------------------------------------
@@ -326,7 +322,7 @@ def _create(actor, fields, now, *, case=None) -> Dispute:
                "committee": dispute.committee_id}
     if dispute.mediator_id:  # chosen by the parties when they reported it
         details.update(mediator_id=dispute.mediator_id, chosen_by_parties=True)
-    _record(actor, dispute, "register", "", State.REGISTERED, "", details, now)
+    FLOW.record(actor, dispute, "register", from_state="", to_state=State.REGISTERED, details=details, now=now)
     return dispute
 
 
@@ -340,14 +336,11 @@ def do_register_dispute(actor, *, now=None, **fields) -> Dispute:
 def do_case_to_dispute(actor, case, *, type=DisputeType.OTHER, parties=(), amount=None, level=None, committee=None,
                        now=None) -> Dispute:
     """转为纠纷: a case of the 矛盾纠纷 class becomes a dispute, linked both ways (dispute.case, case.dispute)."""
-    from wangge.cases.models import Case
-    from wangge.cases.services import record_event
-
     now = now or timezone.now()
     with transaction.atomic():
         case = Case.objects.visible_to(actor).select_related("category__major", "grid").filter(pk=case.pk).first()
         if case is None:
-            raise OperationError("事件不在辖区内 / the case is outside your area", field="case")
+            raise NotInArea("事件不在辖区内 / the case is outside your area", field="case")
         if case.category.major.code != DISPUTE_MAJOR_CODE:
             raise OperationError("只有矛盾纠纷类事件可转为纠纷 / only a 矛盾纠纷 case becomes a dispute", field="case")
         if Dispute.objects.filter(case=case).exists():
@@ -358,8 +351,8 @@ def do_case_to_dispute(actor, case, *, type=DisputeType.OTHER, parties=(), amoun
                                   amount=amount, parties=parties, level=level, committee=committee, now=now)
         fields["lng"], fields["lat"] = case.lng, case.lat
         dispute = _create(actor, fields, now, case=case)
-        record_event(actor, case, "to_dispute", note=f"转为矛盾纠纷 {dispute.number}",
-                     details={"dispute": dispute.number}, now=now)
+        CASE_FLOW.record(actor, case, "to_dispute", note=f"转为矛盾纠纷 {dispute.number}",
+                         details={"dispute": dispute.number}, now=now)
     return dispute
 
 
@@ -424,23 +417,12 @@ def do_report_dispute_public(*, title, type, summary="", lng=None, lat=None, crs
 
 def do_act(actor, dispute, action: str, *, expected_version: int, now=None, **params) -> Dispute:
     """Take `action` on `dispute` (the workflow table decides), as of `expected_version`. Returns the new row."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        if not Dispute.objects.visible_to(actor).filter(pk=dispute.pk).exists():
-            raise workflow.WorkflowError("纠纷不在辖区内 / the dispute is outside your area", "area")
-        claimed = Dispute.objects.filter(pk=dispute.pk, version=expected_version).update(version=F("version") + 1)
-        if not claimed:
-            raise ConflictError()
-        fresh = Dispute.objects.select_related("committee__region", "region", "mediator").get(pk=dispute.pk)
-        transition = workflow.check(fresh, actor, action)
-        from_state = fresh.state
-        note, details = APPLY[action](actor, fresh, params, now)
-        if transition.to_state is not None:
-            fresh.state = transition.to_state
-        fresh.save()
-        _record(actor, fresh, action, from_state, fresh.state, note, details, now)
-    return fresh
+    return FLOW.act(actor, dispute, action, expected_version, now=now, **params)
 
+
+# --- the effects of the workflow's actions (see wangge/core/workflow.py) -------------------------------
+# Each takes (actor, dispute, params, now), changes the fresh row the engine claimed (and the rows beside it)
+# and returns the timeline's (note, details); OperationError names the input at fault and rolls all back.
 
 def _committee_param(dispute, params, *, field="committee") -> Committee:
     value = params.get(field)
@@ -650,25 +632,13 @@ def _record_progress(actor, dispute, params, now):
     return text, {"month": month.isoformat()}
 
 
-APPLY = {
+for _action, _effect in {
     "route": _route, "transfer": _transfer, "escalate": _escalate, "accept": _accept,
     "assign_mediator": _assign_mediator, "schedule_session": _schedule_session, "record_session": _record_session,
     "agree": _agree, "fail": _fail, "withdraw": _withdraw, "apply_confirmation": _apply_confirmation,
     "confirm": _decide_confirmation(Confirmation.CONFIRMED),
     "refuse_confirmation": _decide_confirmation(Confirmation.REFUSED),
     "follow_up": _follow_up, "rate": _rate, "record_progress": _record_progress,
-}
-assert set(APPLY) == set(workflow.ACTIONS), "every action of the table has its effect"
-
-
-def _record(actor, dispute, action, from_state, to_state, note, details, now, actor_name=None):
-    # Without an actor: the citizen's own report, or the system (the poller's flags and reminders).
-    actor_name = (actor_name or getattr(actor, "username", "")
-                  or ("citizen" if action == "register" and dispute.source == Source.CITIZEN else "system"))
-    event = DisputeEvent.objects.create(dispute=dispute, at=now, actor=actor if getattr(actor, "pk", None) else None,
-                                        actor_name=actor_name, action=action, from_state=from_state,
-                                        to_state=to_state, note=note, details=details)
-    audit.record(actor, f"mediation.{action}", dispute, from_state=from_state, to_state=to_state, note=note,
-                 **details)
-    if notifications.may_notify(action):
-        transaction.on_commit(lambda: notifications.dispute_event(event.pk))
+}.items():
+    FLOW.effect(_action)(_effect)
+FLOW.assert_complete()

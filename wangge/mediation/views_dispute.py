@@ -4,10 +4,11 @@ allowed action (workflow.allowed_actions) and the POST that takes it.
 
 Action-form contract (the browser test drives it): each allowed action is a
 `<form method="post" action="/mediation/<pk>/act/<action>/" data-action="<action>">` with a hidden `version`
-and inputs named exactly as the action's parameters (ACTION_PARAMS), and one submit button.
+and inputs named exactly as the action's parameters (the workflow table's `params`), and one submit button.
 
-A refused action changes nothing and re-renders the page with the reason and the status:
-404 outside the area, 403 not allowed (state, role, guard), 409 a stale version, 422 bad input.
+A refused action changes nothing and re-renders the page with the reason, at the status the API gives the same
+refusal (wangge/core/refusals.py): 404 outside the area, 403 a role that may not, 409 not in this state,
+refused by a guard or a stale version, 422 bad input.
 """
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,29 +20,18 @@ from django.views.decorators.http import require_GET, require_POST
 
 from wangge.core.models import Department
 from wangge.core.personal import mask_id_number, mask_phone
+from wangge.core.refusals import page_status, posted_version
 from wangge.core.roles import OPERATORS
 from wangge.core.services import OperationError, do_reveal
+from wangge.core.workflow import action_done_message
 from wangge.mediation import services, workflow
 from wangge.mediation.models import (
     Agreement, Committee, CommitteeKind, Dispute, Party, Performance, PetitionProgress, Referral, Session,
     SessionState,
 )
-from wangge.mediation.services import ConflictError
-from wangge.mediation.templatetags.mediation_tags import ACTION_LABELS, PERFORMANCE_LABELS
+from wangge.mediation.templatetags.mediation_tags import PERFORMANCE_LABELS
 from wangge.mediation.views import disputes_for, mediator_labels, require, safe_next, staff_labels, timeline
 
-# The inputs each action's form carries, exactly the parameter names services.do_act takes.
-ACTION_PARAMS = {
-    "route": ("committee", "note"), "transfer": ("committee", "reason"), "escalate": ("reason",),
-    "accept": ("note",), "assign_mediator": ("mediator", "chosen_by_parties"),
-    "schedule_session": ("starts_at", "place", "online_room", "participants"),
-    "record_session": ("session", "record"), "agree": ("terms", "amount", "perform_by"), "fail": ("reason",),
-    "withdraw": ("reason",), "apply_confirmation": ("court",), "confirm": ("note",),
-    "refuse_confirmation": ("note",), "follow_up": ("performance", "note"), "rate": ("party", "rating"),
-    "record_progress": ("text",),
-}
-assert set(ACTION_PARAMS) == set(workflow.ACTIONS), "every action of the table has its form"
-STATUS_BY_REASON = {"area": 404, "role": 403, "state": 403, "guard": 403, "action": 403}
 REVEAL_FIELDS = ("phone", "id_number")
 
 
@@ -82,7 +72,7 @@ def _leader_label(viewer, dispute) -> str:
 def dispute_context(request, dispute, *, failed_action=None, error=None, values=None, revealed=None) -> dict:
     user = request.user
     allowed = workflow.allowed_actions(dispute, user)
-    forms = [{"action": a, "label": ACTION_LABELS.get(a, a), "params": ACTION_PARAMS[a],
+    forms = [{"action": a, "label": workflow.FLOW.label(a), "params": workflow.FLOW.params(a),
               "error": error if a == failed_action else None,
               "values": (values or {}) if a == failed_action else {}} for a in allowed]
     agreement = Agreement.objects.filter(dispute=dispute).select_related("confirmation_court").first()
@@ -128,7 +118,7 @@ def detail(request, pk):
 def _params(request, action) -> dict:
     """The action's inputs as posted; a box left unticked is False, an empty choice is "not chosen"."""
     params = {}
-    for name in ACTION_PARAMS[action]:
+    for name in workflow.FLOW.params(action):
         if name == "chosen_by_parties":
             params[name] = request.POST.get(name) == "1"
             continue
@@ -142,24 +132,16 @@ def act(request, pk, action):
     """Take one action on a dispute (POST from the dispute page)."""
     user = request.user
     require(user, "mediation.view")
-    if action not in ACTION_PARAMS:
+    if action not in workflow.ACTIONS:
         raise Http404
     dispute = _dispute(user, pk)
-    values = {name: request.POST.get(name, "") for name in ACTION_PARAMS[action]}
-    version = (request.POST.get("version") or "").strip()
+    values = {name: request.POST.get(name, "") for name in workflow.FLOW.params(action)}
     try:
-        if not version.isdigit():
-            raise OperationError("缺少版本号，请刷新后重试 / version is missing", field="version")
-        fresh = services.do_act(user, dispute, action, expected_version=int(version), **_params(request, action))
-    except ConflictError as exc:
-        return _refused(request, dispute, action, exc.message, 409, values)
-    except workflow.WorkflowError as exc:
-        if exc.reason == "area":
-            raise Http404
-        return _refused(request, dispute, action, exc.message, STATUS_BY_REASON.get(exc.reason, 403), values)
+        version = posted_version(request)
+        fresh = services.do_act(user, dispute, action, expected_version=version, **_params(request, action))
     except OperationError as exc:
-        return _refused(request, dispute, action, exc.message, 422, values)
-    messages.success(request, f"{fresh.number}：{ACTION_LABELS.get(action, action)}完成")
+        return _refused(request, dispute, action, exc.message, page_status(exc), values)
+    messages.success(request, action_done_message(fresh.number, workflow.FLOW.label(action)))
     here = reverse("mediation:detail", args=[dispute.pk])
     target = safe_next(request, here)
     if target == here and not disputes_for(user).filter(pk=dispute.pk).exists():

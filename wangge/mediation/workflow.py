@@ -1,8 +1,9 @@
-"""The mediation workflow as one table, like cases (DESIGN.md §3).
+"""The mediation workflow as one table, like cases (DESIGN.md §3), on the engine of wangge/core/workflow.py.
 
 `TRANSITIONS[(state, action)]` says where the action leads (None: the state stays), which roles may take it
-and a guard on the dispute and the actor. Pages, the API and the tests read this table; `check()` is the one
-place an action is refused, with the reason ("state", "role", "area" or "guard").
+and a guard on the dispute and the actor; `ACTION_SPECS` gives each action its label and inputs. Pages, the API
+and the tests read this table; `check()` is the one place an action is refused, with the reason ("state",
+"role", "area" or "guard"). The effects are in services.py.
 
   registered ──accept──▶ accepted ──schedule_session──▶ mediating ──agree──▶ agreed
        │  ▲                  │                              │        └─fail──▶ failed
@@ -15,9 +16,12 @@ Area: the actor must see the dispute (`Dispute.objects.visible_to`). Operators a
 (else region) is at their level or below, so an escalated dispute is the level above's. A mediator acts on
 disputes assigned to them or to a committee they serve (visible_to already limits them to those).
 """
+from django.utils.translation import pgettext_lazy
+
 from wangge.core.roles import OPERATORS, Role
-from wangge.core.workflow import Transition, Workflow, WorkflowError  # noqa: F401 (re-exported)
-from wangge.mediation.models import NEXT_LEVEL, Confirmation, Dispute, State
+from wangge.core.workflow import Action, Transition, Workflow, WorkflowError  # noqa: F401 (re-exported)
+from wangge.mediation import notifications
+from wangge.mediation.models import NEXT_LEVEL, Confirmation, Dispute, DisputeEvent, Source, State
 
 
 # 法院: a department whose code is one of these is a court: it refers cases and records judicial confirmation.
@@ -105,7 +109,43 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
     (S.FAILED, "rate"): Transition(None, MEDIATORS, None),
 }
 
-FLOW = Workflow(Dispute, TRANSITIONS, "纠纷")
-ACTIONS = FLOW.actions
+ACTION_SPECS = {
+    "route": Action(pgettext_lazy("dispute action", "Route"), ("committee", "note")),
+    "transfer": Action(pgettext_lazy("dispute action", "Transfer"), ("committee", "reason")),
+    "escalate": Action(pgettext_lazy("dispute action", "Escalate"), ("reason",)),
+    "accept": Action(pgettext_lazy("dispute action", "Accept"), ("note",)),
+    "assign_mediator": Action(pgettext_lazy("dispute action", "Assign a mediator"),
+                              ("mediator", "chosen_by_parties")),
+    "schedule_session": Action(pgettext_lazy("dispute action", "Schedule a session"),
+                               ("starts_at", "place", "online_room", "participants")),
+    "record_session": Action(pgettext_lazy("dispute action", "Record a session"), ("session", "record")),
+    "agree": Action(pgettext_lazy("dispute action", "Reach an agreement"), ("terms", "amount", "perform_by")),
+    "fail": Action(pgettext_lazy("dispute action", "Mediation failed"), ("reason",)),
+    "withdraw": Action(pgettext_lazy("dispute action", "Withdraw"), ("reason",)),
+    "apply_confirmation": Action(pgettext_lazy("dispute action", "Apply for judicial confirmation"), ("court",)),
+    "confirm": Action(pgettext_lazy("dispute action", "Judicial confirmation"), ("note",)),
+    "refuse_confirmation": Action(pgettext_lazy("dispute action", "Confirmation refused"), ("note",)),
+    "follow_up": Action(pgettext_lazy("dispute action", "Follow-up visit"), ("performance", "note")),
+    "rate": Action(pgettext_lazy("dispute action", "Parties' rating"), ("party", "rating")),
+    "record_progress": Action(pgettext_lazy("dispute action", "Petition progress"), ("text",)),
+}
+# Timeline rows that are not actions of the table.
+EVENTS = {
+    "register": pgettext_lazy("dispute action", "Register"),
+    "flag_overdue": pgettext_lazy("dispute action", "Overdue at its level (system)"),
+}
+
+
+def _actor_name(actor, dispute, action) -> str:
+    # Without an actor: the citizen's own report, or the system (the poller's flags and reminders).
+    return (getattr(actor, "username", "")
+            or ("citizen" if action == "register" and dispute.source == Source.CITIZEN else "system"))
+
+
+FLOW = Workflow(Dispute, TRANSITIONS, ACTION_SPECS, noun=pgettext_lazy("noun", "dispute"), event_model=DisputeEvent,
+                event_field="dispute", audit_prefix="mediation", events=EVENTS, actor_name=_actor_name,
+                related=("committee__region", "region", "mediator"), notify=notifications.dispute_event,
+                notifies=lambda action, dispute: notifications.may_notify(action))
+ACTIONS = FLOW.names
 check = FLOW.check
 allowed_actions = FLOW.allowed_actions

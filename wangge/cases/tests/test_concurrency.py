@@ -5,6 +5,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
+from wangge.core.workflow import ConflictError
 from wangge.cases import services
 from wangge.cases.models import Case, CaseEvent, Category, MajorCategory, State
 from wangge.core.roles import Role
@@ -28,7 +29,7 @@ def test_two_operators_at_once_one_wins(world):
             barrier.wait()
             services.do_act(user, case, action, expected_version=case.version, **params)
             results[action] = "ok"
-        except services.ConflictError:
+        except ConflictError:
             results[action] = "conflict"
         finally:
             connections.close_all()

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection, connections
 from django.test import Client
 
+from wangge.core.workflow import ConflictError
 from wangge.core.roles import Role
 from wangge.mediation import services
 from wangge.mediation.models import Agreement, Dispute, DisputeEvent, Session, State
@@ -25,7 +26,7 @@ def at_once(*calls):
         try:
             barrier.wait()
             results[index] = call()
-        except services.ConflictError:
+        except ConflictError:
             results[index] = "conflict"
         finally:
             connections.close_all()

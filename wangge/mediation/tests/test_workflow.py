@@ -2,6 +2,7 @@
 with the reason the table gives; every action outside the table refused with reason "state"."""
 import pytest
 
+from wangge.core.workflow import ConflictError
 from wangge.core.models import AuditEntry
 from wangge.core.roles import Role
 from wangge.mediation import services, workflow
@@ -173,7 +174,7 @@ def test_stale_version_is_a_conflict_and_changes_nothing(world):
     med = world.users[Role.MEDIATOR]
     services.do_act(med, dispute, "agree", expected_version=dispute.version, **PARAMS["agree"])
     before = snapshot(dispute)
-    with pytest.raises(services.ConflictError):
+    with pytest.raises(ConflictError):
         services.do_act(med, dispute, "fail", expected_version=dispute.version, **PARAMS["fail"])
     assert snapshot(dispute) == before
     assert Dispute.objects.get(pk=dispute.pk).state == State.AGREED

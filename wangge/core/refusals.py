@@ -1,0 +1,86 @@
+"""One mapping from a refusal to an HTTP status, for the API and for pages alike.
+
+An operation refuses by raising OperationError (wangge/core/services.py) or one of its kinds; the status says
+which kind, the same on a page and in the API:
+
+| refusal | status | API body |
+|---|---|---|
+| outside the actor's area (`reason` "area": WorkflowError, NotInArea) | 404 | `{"detail": "Not Found"}` |
+| the role may not take this action (WorkflowError "role") | 403 | `{"detail", "code": "role"}` |
+| a missing permission (`require`), or a refusal naming no input | 403 | `{"detail"}` |
+| not in this state, refused by a guard, no such action (WorkflowError "state", "guard", "action") | 409 | `{…, code}` |
+| someone changed the record first (ConflictError) | 409 | `{"detail", "code": "version"}` |
+| bad input (an OperationError naming its field) | 422 | django-ninja's validation shape, at the field |
+
+The API registers `install(api)` once (wangge/api.py): endpoints let refusals propagate. Pages call
+`page_status(exc)` and render their own template with the message at that status (404 raises Http404).
+"""
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from wangge.core.api_errors import field_error
+from wangge.core.roles import can
+from wangge.core.services import OperationError
+
+STATUS_BY_REASON = {"area": 404, "role": 403, "state": 409, "guard": 409, "action": 409, "version": 409}
+
+
+def refusal_status(exc: OperationError) -> int:
+    """The HTTP status of a refusal (see the table above)."""
+    reason = getattr(exc, "reason", None)
+    if reason in STATUS_BY_REASON:
+        return STATUS_BY_REASON[reason]
+    if exc.field in (None, "role"):
+        return 403
+    return 422
+
+
+def page_status(exc: OperationError) -> int:
+    """The status a page answers a refusal with; outside the area raises Http404 (as if it did not exist)."""
+    status = refusal_status(exc)
+    if status == 404:
+        raise Http404
+    return status
+
+
+def require(user, permission: str) -> None:
+    """403 unless the user's role has the permission (core/roles.py): pages and the API alike."""
+    if not can(user, permission):
+        raise PermissionDenied(_("You are not allowed to do this."))
+
+
+def posted_version(request) -> int:
+    """The `version` a form posted (the record's version as the page showed it), or a refusal at that field."""
+    version = (request.POST.get("version") or "").strip()
+    if not version.isdigit():
+        raise OperationError(_("The version is missing; reload and try again."), field="version")
+    return int(version)
+
+
+# --- the API ---------------------------------------------------------------------------------------
+
+def _source(request) -> str:
+    """Where the fields came from: a form (multipart or urlencoded) or a JSON body."""
+    kind = request.META.get("CONTENT_TYPE", "")
+    return "form" if kind.startswith(("multipart/form-data", "application/x-www-form-urlencoded")) else "body"
+
+
+def install(api) -> None:
+    """Register the refusal handlers on a NinjaAPI, once."""
+
+    @api.exception_handler(OperationError)
+    def refused(request, exc: OperationError):
+        status = refusal_status(exc)
+        if status == 404:
+            return api.create_response(request, {"detail": "Not Found"}, status=404)
+        if status == 422:
+            return api.on_exception(request, field_error(_source(request), exc.field, exc.message))
+        reason = getattr(exc, "reason", None)
+        body = {"detail": exc.message, "code": reason} if reason else {"detail": exc.message}
+        return api.create_response(request, body, status=status)
+
+    @api.exception_handler(PermissionDenied)
+    def forbidden(request, exc: PermissionDenied):
+        return api.create_response(request, {"detail": str(exc) or _("You are not allowed to do this.")},
+                                   status=403)
