@@ -12,6 +12,8 @@ Nothing changes on any refusal. Operations' refusals become these statuses in wa
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -50,7 +52,7 @@ router = Router(tags=["cases"])
 
 ORDERINGS = {"reported_at", "-reported_at", "handle_by", "-handle_by", "accept_by", "-accept_by", "number",
              "-number", "state", "-state", "priority", "-priority"}
-NOT_IN_AREA = "不存在或不在辖区内 / not found in your area"
+NOT_IN_AREA = gettext_lazy("not found in your area")
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -86,7 +88,7 @@ def _category_filter(value: str) -> Q:
         return Q(category__major__code=value[:2], category__code=value[2:])
     if len(value) == 2 and value.isdigit():
         return Q(category__major__code=value)
-    raise field_error("query", "category", "事项编码应为 2 位大类或 5 位小类 / give a 2- or 5-digit category code")
+    raise field_error("query", "category", _("give a 2- or 5-digit category code"))
 
 
 def _category_for(value) -> Category:
@@ -256,7 +258,7 @@ def _action_params(case, payload: ActionIn) -> dict:
         found = [d for d in Department.objects.filter(code=department).select_related("region")
                  if case.grid.path.startswith(d.region.path)]
         if not found:
-            raise field_error("body", "department", "部门不服务该区域 / the department does not serve this area")
+            raise field_error("body", "department", _("the department does not serve this area"))
         params["department"] = found[0]
     region = params.get("region")
     if isinstance(region, str):
@@ -268,7 +270,7 @@ def _action_params(case, payload: ActionIn) -> dict:
     if isinstance(into, str):
         found = Case.objects.filter(number=into).first()
         if found is None:
-            raise field_error("body", "into", "原事件不存在或不在辖区内 / original case not found in your area")
+            raise field_error("body", "into", _("original case not found in your area"))
         params["into"] = found
     return params
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from wangge.cases.models import Case, CasePhoto, PhotoStage, State
@@ -112,9 +113,9 @@ def _may_add(actor, case) -> None:
     if actor is None:
         return  # the portal and Open311 attach to the case they have just made
     if not Case.objects.visible_to(actor).filter(pk=case.pk).exists():
-        raise NotInArea("事件不在辖区内 / the case is outside your area", field="case")
+        raise NotInArea(_("the case is outside your area"), field="case")
     if not (can(actor, "cases.view") or case.reporter_id == actor.pk):
-        raise NotInArea("not allowed / 无权操作", field="case")
+        raise NotInArea(_("not allowed"), field="case")
 
 
 def store_photos(actor, case, cleaned: list[CleanPhoto], stage: str, now, stored: list) -> list[CasePhoto]:
@@ -179,11 +180,11 @@ def do_add_photos(actor, case, files, stage: str = PhotoStage.REPORT, *, now=Non
         raise OperationError(f"未知照片阶段 / unknown stage {stage!r}", field="stage")
     cleaned = clean_photos(files)
     if not cleaned:
-        _refuse("请选择照片 / no photo given")
+        _refuse(_("no photo given"))
     with photo_transaction() as stored:
         return attach_photos(actor, case, cleaned, stage, now or timezone.now(), stored)
 
 
 def _check_state(case, stage) -> None:
     if case.state in (State.REJECTED, State.MERGED) or (case.state == State.CLOSED and stage != PhotoStage.VERIFY):
-        raise OperationError("该事件已办结，不能再添加照片 / the case is finished", field="stage")
+        raise OperationError(_("the case is finished"), field="stage")

@@ -9,8 +9,8 @@ SQLite and PostgreSQL.
 
 Against an operation on the same case: `do_act` (the engine's `act`) claims the row by its version with an
 UPDATE first, so the two serialise on the row; the poller's UPDATE re-checks the state after the operation
-commits (an accepted case is no longer unsigned). The claim does not bump `version`: a flag is not an edit, and people working
-on the case must not get a conflict because the clock ran out.
+commits (an accepted case is no longer unsigned). The claim does not bump `version`: a flag is not an edit,
+and people working on the case must not get a conflict because the clock ran out.
 
 The flags are cleared where the deadline moves (services: dispatch and rework reset `accept_by` and the
 unsigned flag, an approved extension resets the overdue flag), so a case can be flagged again later.

@@ -7,6 +7,7 @@ import secrets
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wangge.areas import locate as locating
 from wangge.areas.crs import to_wgs84
@@ -42,7 +43,7 @@ TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
 def new_tracking_code() -> str:
-    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(10))
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _position in range(10))
 
 
 # Which channels each reporting role may use; citizens come through do_report_public.
@@ -61,10 +62,10 @@ def _check_fields(category, title, priority):
         except (TypeError, ValueError):
             category = None
     if category is None or not category.active:
-        raise OperationError("未知事项类别 / unknown category", field="category")
+        raise OperationError(_("unknown category"), field="category")
     title = (title or "").strip()
     if not title or len(title) > 200:
-        raise OperationError("标题为空或过长 / title is empty or too long", field="title")
+        raise OperationError(_("title is empty or too long"), field="title")
     priority = priority or category.default_priority
     if priority not in Priority.values:
         raise OperationError(f"unknown priority {priority!r} / 未知优先级", field="priority")
@@ -74,14 +75,14 @@ def _check_fields(category, title, priority):
 def locate_public(lng, lat, crs="wgs84") -> tuple[Region, float, float]:
     """The grid of a point given by someone without an area (a citizen, Open311): anywhere we have grids."""
     if lng is None or lat is None:
-        raise OperationError("请在地图上选择位置 / give a location", field="location")
+        raise OperationError(_("give a location"), field="location")
     try:
         wgs_lng, wgs_lat = to_wgs84(float(lng), float(lat), crs)
         found = locating.locate(wgs_lng, wgs_lat)
     except (ValueError, TypeError) as exc:
         raise OperationError(str(exc), field="location") from None
     if found is None:
-        raise OperationError("位置不在本区任何网格内 / the location is outside every grid", field="location")
+        raise OperationError(_("the location is outside every grid"), field="location")
     return Region.objects.get(code=found["code"]), round(wgs_lng, 7), round(wgs_lat, 7)
 
 
@@ -133,7 +134,7 @@ def _check_category(category) -> Category:
     elif text.isdigit():
         found = Category.objects.select_related("major").filter(pk=as_row_id(text), active=True).first()
     if found is None:
-        raise OperationError("未知事项类别 / unknown category", field="category")
+        raise OperationError(_("unknown category"), field="category")
     return found
 
 
@@ -146,21 +147,21 @@ def validate_report(actor, *, category, title, description="", lng=None, lat=Non
     from wangge.registry.services import locate_grid
 
     if not can(actor, "cases.report"):
-        raise OperationError("not allowed / 无权操作")
+        raise OperationError(_("not allowed"))
     if channel not in Channel.values:
         raise OperationError(f"unknown channel {channel!r} / 未知渠道", field="channel")
     if channel not in CHANNELS_BY_ROLE.get(actor.role, set(Channel.values) - {Channel.CITIZEN}):
         raise OperationError(f"此角色不能从该渠道上报 / role may not report through {channel!r}", field="channel")
     if resolved_on_spot and actor.role != Role.GRID_WORKER:
-        raise OperationError("只有网格员可以自行处置 / only grid workers resolve on the spot",
+        raise OperationError(_("only grid workers resolve on the spot"),
                              field="resolved_on_spot")
     category = _check_category(category)
     category, title, priority = _check_fields(category, title, priority)
     if len(description or "") > 5000:
-        raise OperationError("描述过长 / description is too long", field="description")
+        raise OperationError(_("description is too long"), field="description")
     external_id = str(external_id or "").strip()
     if len(external_id) > 64:
-        raise OperationError("外部编号过长 / external number is too long", field="external_id")
+        raise OperationError(_("external number is too long"), field="external_id")
     grid, lng, lat = locate_grid(actor, lng, lat, crs, grid)
     if external_id and Case.objects.filter(channel=channel, external_id=external_id).exists():
         raise OperationError(f"外部编号 {external_id} 已受理 / already received", field="external_id")
@@ -198,7 +199,7 @@ def do_report_case(actor, *, category, title, description="", lng=None, lat=None
         if cleaned:
             attach_photos(actor, case, cleaned, PhotoStage.REPORT, now, stored, checked=False)
         if resolved_on_spot:
-            text = (resolution or "").strip() or case.description or "已当场处置 / resolved on the spot"
+            text = (resolution or "").strip() or case.description or _("resolved on the spot")
             case = do_act(actor, case, "self_resolve", expected_version=case.version, now=now, resolution=text)
     return case
 
@@ -226,17 +227,17 @@ def do_rate_public(tracking_code: str, *, rating: str, note: str = "", now=None)
     """群众评价: the reporter rates their closed case by its tracking code; once only."""
     now = now or timezone.now()
     if rating not in Rating.values:
-        raise OperationError("评价应为 满意/基本满意/不满意 / unknown rating", field="rating")
+        raise OperationError(_("unknown rating"), field="rating")
     with transaction.atomic():
         case = Case.objects.filter(tracking_code=str(tracking_code or "").strip().upper()).first()
         if case is None:
-            raise OperationError("查询码不存在 / unknown tracking code", field="tracking_code")
+            raise OperationError(_("unknown tracking code"), field="tracking_code")
         if case.state != State.CLOSED:
-            raise OperationError("事件尚未办结，办结后才能评价 / the case is not closed yet", field="rating")
+            raise OperationError(_("the case is not closed yet"), field="rating")
         claimed = Case.objects.filter(pk=case.pk, state=State.CLOSED, rating="").update(
             rating=rating, rating_note=(note or "").strip()[:500], rated_at=now, version=F("version") + 1)
         if not claimed:
-            raise OperationError("已评价 / already rated", field="rating")
+            raise OperationError(_("already rated"), field="rating")
         case.refresh_from_db()
         FLOW.record(None, case, "rate", note=case.rating_note, details={"rating": rating, "by": "citizen"}, now=now,
                     actor_name="citizen")
@@ -254,7 +255,7 @@ def _days(params):
     try:
         days = int(params.get("days"))
     except (TypeError, ValueError):
-        raise OperationError("延期天数须为整数 / days must be a whole number", field="days") from None
+        raise OperationError(_("days must be a whole number"), field="days") from None
     if not 1 <= days <= MAX_EXTENSION_DAYS:
         raise OperationError(f"延期天数须在 1–{MAX_EXTENSION_DAYS} 之间 / days out of range", field="days")
     return days
@@ -274,19 +275,19 @@ def departments_for(case) -> list[Department]:
 def _apply_dispatch(actor, case, params, now):
     department, region = params.get("department"), params.get("region")
     if department is not None and region is not None:
-        raise OperationError("派往部门或下级，只选其一 / dispatch to a department or a region, not both",
+        raise OperationError(_("dispatch to a department or a region, not both"),
                              field="department")
     if department is None and region is None:
         found = departments_for(case)
         if not found:
-            raise OperationError("该类别没有承办部门，请指定 / no department for this category; choose one",
+            raise OperationError(_("no department for this category; choose one"),
                                  field="department")
         department = found[0]
     if department is not None:
         if not isinstance(department, Department):
             department = Department.objects.filter(pk=department).select_related("region").first()
         if department is None or not case.grid.path.startswith(department.region.path):
-            raise OperationError("部门不服务该区域 / the department does not serve this area", field="department")
+            raise OperationError(_("the department does not serve this area"), field="department")
         case.assignee_department, case.assignee_region = department, None
         target = {"department": department.code}
     else:
@@ -294,7 +295,7 @@ def _apply_dispatch(actor, case, params, now):
             region = Region.objects.filter(pk=region).first()
         if (region is None or not actor.region_id or region.pk == actor.region_id
                 or not region.path.startswith(actor.region.path) or not case.grid.path.startswith(region.path)):
-            raise OperationError("只能派往本级以下、事件所在的区域 / dispatch to a lower level holding the case",
+            raise OperationError(_("dispatch to a lower level holding the case"),
                                  field="region")
         case.assignee_department, case.assignee_region = None, region
         target = {"region": region.code}
@@ -414,9 +415,9 @@ def _merge(actor, case, params, now):
         original = Case.objects.filter(pk=original).first()
     if (original is None or original.pk == case.pk
             or not Case.objects.visible_to(actor).filter(pk=original.pk).exists()):
-        raise OperationError("原事件不存在或不在辖区内 / original case not found in your area", field="into")
+        raise OperationError(_("original case not found in your area"), field="into")
     if original.state in (State.MERGED, State.REJECTED):
-        raise OperationError("不能并入已合并或不予立案的事件 / cannot merge into that case", field="into")
+        raise OperationError(_("cannot merge into that case"), field="into")
     case.merged_into, case.closed_at = original, now
     return "", {"into": original.number}
 
@@ -425,7 +426,7 @@ def _merge(actor, case, params, now):
 def _rate(actor, case, params, now):
     rating = params.get("rating")
     if rating not in Rating.values:
-        raise OperationError("评价应为 满意/基本满意/不满意 / unknown rating", field="rating")
+        raise OperationError(_("unknown rating"), field="rating")
     case.rating, case.rated_at = rating, now
     case.rating_note = str(params.get("note") or "").strip()[:500]
     return str(params.get("note") or ""), {"rating": rating}
@@ -455,7 +456,7 @@ def do_act(actor, case, action: str, *, expected_version: int, now=None, photos=
     if not photos:
         return FLOW.act(actor, case, action, expected_version, now=now, **params)
     if action not in PHOTO_STAGES:
-        raise OperationError("此操作不能附带照片 / this action takes no photos", field="photos")
+        raise OperationError(_("this action takes no photos"), field="photos")
     cleaned = clean_photos(photos)  # not an image, too large, too many: refused before anything changes
     now = now or timezone.now()
     with photo_transaction() as stored:

@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from wangge.cases import services, workflow
@@ -99,7 +100,7 @@ def _params(request, action) -> dict:
             if not value:
                 continue
             if not value.isdigit():
-                raise OperationError("请从列表中选择 / choose from the list", field=name)
+                raise OperationError(_("choose from the list"), field=name)
             value = int(value)
         params[name] = value
     return params
@@ -108,11 +109,11 @@ def _params(request, action) -> dict:
 def _into(user, value):
     """The original of a merge, given by id or by its number, among the cases the user sees."""
     if not value:
-        raise OperationError("请选择要并入的原事件 / choose the original case", field="into")
+        raise OperationError(_("choose the original case"), field="into")
     cases = cases_for(user)
     found = cases.filter(pk=int(value)).first() if value.isdigit() else cases.filter(number=value.upper()).first()
     if found is None:
-        raise OperationError("原事件不存在或不在辖区内 / original case not found in your area", field="into")
+        raise OperationError(_("original case not found in your area"), field="into")
     return found
 
 

@@ -12,6 +12,7 @@ actor at or above the case's responsible level (`owner_region`), so once a commu
 Escalate (上报上级) moves `owner_region` one level up (grid → community → street → district) and puts the
 case back to `reported`, so the level above triages it afresh; it is allowed only before dispatch.
 """
+from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from wangge.areas.models import Level
@@ -26,7 +27,7 @@ def _owns(case, user):
     owner = case.owner_region or case.grid
     if user.region_id and owner.path.startswith(user.region.path):
         return None
-    return "该事件已上报至上级，由上级处理 / the case is owned by a higher level"
+    return _("the case is owned by a higher level")
 
 
 def _is_assignee(case, user):
@@ -34,35 +35,35 @@ def _is_assignee(case, user):
         return None
     if case.assignee_region_id and case.assignee_region_id == user.region_id:
         return None
-    return "仅承办单位可操作 / only the assignee may do this"
+    return _("only the assignee may do this")
 
 
 def _is_reporter(case, user):
-    return None if case.reporter_id == user.pk else "仅上报人可自行处置 / only the reporter may self-resolve"
+    return None if case.reporter_id == user.pk else _("only the reporter may self-resolve")
 
 
 def _can_escalate(case, user):
     owner = case.owner_region or case.grid
     if owner.level == Level.DISTRICT or owner.parent_id is None:
-        return "已在区级，无法再上报 / already at district level"
+        return _("already at district level")
     if not user.region_id or not owner.path.startswith(user.region.path):
-        return "该事件已上报至上级 / the case is owned by a higher level"
+        return _("the case has been escalated to a higher level")
     return None
 
 
 def _extension_pending(case, user):
-    return None if case.extension_requested_days else "没有待审批的延期申请 / no extension request pending"
+    return None if case.extension_requested_days else _("no extension request pending")
 
 
 def _no_extension_pending(case, user):
     error = _is_assignee(case, user)
     if error:
         return error
-    return "已有待审批的延期申请 / an extension request is pending" if case.extension_requested_days else None
+    return _("an extension request is pending") if case.extension_requested_days else None
 
 
 def _not_rated(case, user):
-    return "已评价 / already rated" if case.rating else None
+    return _("already rated") if case.rating else None
 
 
 OPS = frozenset(OPERATORS)

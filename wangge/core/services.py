@@ -1,5 +1,6 @@
 """Operations on accounts. Each takes the acting user, runs atomically and writes an audit row."""
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from wangge.core import audit
 from wangge.core.models import ApiToken, User, hash_token
@@ -30,7 +31,7 @@ class NotInArea(OperationError):
 def do_create_token(actor: User | None, user: User, name: str = "") -> tuple[ApiToken, str]:
     """Issue an API token for `user`. The raw key is returned once and never stored."""
     if not user.is_active:
-        raise OperationError("用户已停用 / user is inactive", field="username")
+        raise OperationError(_("user is inactive"), field="username")
     raw = ApiToken.new_raw_key()
     token = ApiToken.objects.create(user=user, name=name, prefix=raw[:10], key_hash=hash_token(raw))
     audit.record(actor, "core.create_token", token, user=user.username, name=name)
@@ -75,6 +76,6 @@ def do_reveal(actor: User, obj, field: str, reason: str) -> str:
         raise OperationError(f"{field!r} cannot be revealed / 该字段不可查看", field="field")
     reason = (reason or "").strip()
     if len(reason) < 2:
-        raise OperationError("give a reason for viewing / 请填写查看事由", field="reason")
+        raise OperationError(_("give a reason for viewing"), field="reason")
     audit.record(actor, "core.reveal", obj, field=field, reason=reason)
     return getattr(obj, field)

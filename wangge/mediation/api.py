@@ -16,6 +16,8 @@ from datetime import datetime, time, timedelta
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
@@ -41,7 +43,7 @@ from wangge.core.ids import MAX_ID
 router = Router(tags=["mediation"])
 
 ORDERINGS = {"reported_at", "-reported_at", "due_by", "-due_by", "number", "-number", "state", "-state"}
-NOT_IN_AREA = "不存在或不在辖区内 / not found in your area"
+NOT_IN_AREA = gettext_lazy("not found in your area")
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -143,7 +145,7 @@ def _date_param(value, field):
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise field_error("query", field, "日期格式应为 YYYY-MM-DD / not a date") from None
+        raise field_error("query", field, _("not a date")) from None
 
 
 @router.get("/disputes", response=list[DisputeOut], summary="Disputes in my area 矛盾纠纷台账")
@@ -229,15 +231,15 @@ def refer(request, form: Form[ReferralIn], letter: File[UploadedFile] = None):
     dispute's fields and `parties` as a JSON list. It goes to the district's 多调办, which routes it."""
     user = request.user
     if not workflow.is_court_handler(user):
-        raise HttpError(403, "仅法院可移送 / only a court refers cases")
+        raise HttpError(403, _("only a court refers cases"))
     if letter is None:
-        raise field_error("form", "letter", "请上传移送函 / the referral letter is required")
+        raise field_error("form", "letter", _("the referral letter is required"))
     try:
         parties = json.loads(form.parties or "[]")
     except ValueError:
         parties = None
     if not isinstance(parties, list):
-        raise field_error("form", "parties", "当事人应为 JSON 列表 / parties must be a JSON list")
+        raise field_error("form", "parties", _("parties must be a JSON list"))
     fields = form.dict(exclude={"parties", "grid"})
     fields["amount"], fields["region"] = fields["amount"] or None, fields["region"] or None  # empty form fields
     dispute = services.do_refer(user, letter=letter, parties=parties, grid=_grid_for(user, form.grid, "form"),
@@ -253,7 +255,7 @@ def _action_params(dispute, payload: ActionIn) -> dict:
     if "committee" in params:
         found = Committee.objects.select_related("region").filter(pk=params["committee"], active=True).first()
         if found is None:
-            raise field_error("body", "committee", "调解组织不存在 / unknown committee")
+            raise field_error("body", "committee", _("unknown committee"))
         params["committee"] = found
     if "court" in params:
         value = params["court"]
@@ -261,12 +263,12 @@ def _action_params(dispute, payload: ActionIn) -> dict:
         found = (courts.filter(pk=int(value)) if isinstance(value, int) or str(value).isdigit()
                  else courts.filter(code=value)).first()
         if found is None:
-            raise field_error("body", "court", "法院不存在 / unknown court")
+            raise field_error("body", "court", _("unknown court"))
         params["court"] = found
     # services reads these three by id among the dispute's own rows; an unknown id is named here the same way
-    lookups = (("mediator", Mediator.objects.filter(active=True), "调解员不存在 / unknown mediator"),
-               ("session", Session.objects.filter(dispute=dispute), "调解会不存在 / unknown session"),
-               ("party", Party.objects.filter(dispute=dispute), "当事人不存在 / unknown party"))
+    lookups = (("mediator", Mediator.objects.filter(active=True), _("unknown mediator")),
+               ("session", Session.objects.filter(dispute=dispute), _("unknown session")),
+               ("party", Party.objects.filter(dispute=dispute), _("unknown party")))
     for name, rows, message in lookups:
         if name in params and not rows.filter(pk=params[name]).exists():
             raise field_error("body", name, message)

@@ -16,6 +16,7 @@ Area: the actor must see the dispute (`Dispute.objects.visible_to`). Operators a
 (else region) is at their level or below, so an escalated dispute is the level above's. A mediator acts on
 disputes assigned to them or to a committee they serve (visible_to already limits them to those).
 """
+from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from wangge.core.roles import OPERATORS, Role
@@ -43,41 +44,41 @@ def _owns(dispute, user):
         return None  # mediators are limited by visible_to; other roles by the table
     if user.region_id and owner_path(dispute).startswith(user.region.path):
         return None
-    return "该纠纷已由上级受理 / the dispute is owned by a higher level"
+    return _("the dispute is owned by a higher level")
 
 
 def _has_committee(dispute, user):
     if not dispute.committee_id:
-        return "尚未分流到调解组织 / route the dispute to a committee first"
+        return _("route the dispute to a committee first")
     return _owns(dispute, user)
 
 
 def _can_escalate(dispute, user):
     if dispute.level not in NEXT_LEVEL:
-        return "已在区级或行业调委会，无法再上交 / no level above"
+        return _("no level above")
     return _owns(dispute, user)
 
 
 def _confirmation_pending(dispute, user):
     agreement = getattr(dispute, "agreement", None)
     if agreement is None or agreement.confirmation != Confirmation.APPLIED:
-        return "没有待确认的司法确认申请 / no judicial confirmation applied for"
+        return _("no judicial confirmation applied for")
     if user.role == Role.DEPARTMENT_HANDLER and not is_court_handler(user):
-        return "仅法院可确认 / only a court records this"
+        return _("only a court records this")
     return None
 
 
 def _may_apply_confirmation(dispute, user):
     agreement = getattr(dispute, "agreement", None)
     if agreement is None:
-        return "没有调解协议 / no agreement"
+        return _("no agreement")
     if agreement.confirmation in (Confirmation.APPLIED, Confirmation.CONFIRMED):
-        return "已申请司法确认 / already applied for"
+        return _("already applied for")
     return _owns(dispute, user)
 
 
 def _is_petition(dispute, user):
-    return None if dispute.is_petition else "不是信访包案事项 / not a petition matter"
+    return None if dispute.is_petition else _("not a petition matter")
 
 
 OPS = frozenset(OPERATORS)

@@ -5,10 +5,10 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from wangge.core.workflow import ConflictError
 from wangge.cases import services
 from wangge.cases.models import Case, CaseEvent, Category, MajorCategory, State
 from wangge.core.roles import Role
+from wangge.core.workflow import ConflictError
 
 # Transactional tests run last and each one empties the tables after itself, so this test
 # makes the category it needs rather than relying on the default catalogue's data migration.

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection, connections
 from django.test import Client
 
-from wangge.core.workflow import ConflictError
 from wangge.core.roles import Role
+from wangge.core.workflow import ConflictError
 from wangge.mediation import services
 from wangge.mediation.models import Agreement, Dispute, DisputeEvent, Session, State
 from wangge.mediation.testing import PARAMS, build_mediation, dispute_in, soon

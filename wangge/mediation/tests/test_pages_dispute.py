@@ -12,7 +12,6 @@ from wangge.mediation import workflow
 from wangge.mediation.models import Dispute, DisputeEvent, Session, State
 from wangge.mediation.testing import PARAMS, build_mediation, dispute_in, register, soon
 
-
 pytestmark = pytest.mark.django_db
 
 PHONE, ID_NUMBER = "13912345678", "510107199001010018"
@@ -162,7 +161,7 @@ def test_a_role_the_table_refuses_gets_403_and_nothing_changes(client, world, m)
     assert response.status_code == 403 and "当前角色不能执行此操作" in response.content.decode()
     client.force_login(world.users[Role.MEDIATOR])
     response = _post(client, dispute, "agree", terms="x")  # registered: no agreement yet
-    assert response.status_code == 409  # not in this state: the API's status for it (core/refusals.py)
+    assert response.status_code == 409  # not in this state: the API's status too (core/refusals.py)
     assert client.post(_url(dispute, "no_such_action"), {"version": 1}).status_code == 404
     dispute.refresh_from_db()
     assert dispute.state == State.REGISTERED and dispute.version == 1

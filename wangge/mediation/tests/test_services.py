@@ -5,10 +5,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from wangge.core.workflow import ConflictError
 from wangge.core.models import AuditEntry
 from wangge.core.roles import Role
 from wangge.core.services import OperationError
+from wangge.core.workflow import ConflictError
 from wangge.mediation import services
 from wangge.mediation.models import (
     Agreement, Dispute, DisputeEvent, Level, PetitionProgress, Referral, Risk, Session, State,

@@ -2,9 +2,9 @@
 with the reason the table gives; every action outside the table refused with reason "state"."""
 import pytest
 
-from wangge.core.workflow import ConflictError
 from wangge.core.models import AuditEntry
 from wangge.core.roles import Role
+from wangge.core.workflow import ConflictError
 from wangge.mediation import services, workflow
 from wangge.mediation.models import Agreement, Dispute, DisputeEvent, Session, SessionState, State
 from wangge.mediation.testing import PARAMS, act, build_mediation, dispute_in, register, soon
