@@ -9,7 +9,6 @@ A refused action changes nothing and re-renders the case page with the reason, a
 same refusal (wangge/core/refusals.py): 404 outside the area, 403 a role that may not, 409 not in this state,
 refused by a guard or a stale version, 422 bad input.
 """
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -29,11 +28,10 @@ from wangge.cases.views import (
     staff_labels,
     timeline,
 )
-from wangge.core.refusals import page_status, posted_version
+from wangge.core.refusals import take_posted_action
 from wangge.core.roles import OPERATORS
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError
-from wangge.core.workflow import action_done_message
 
 
 def _people(viewer, case) -> dict:
@@ -127,17 +125,17 @@ def act(request, pk, action):
     if action not in workflow.ACTIONS:
         raise Http404
     case = get_visible_or_404(cases_for(user).select_related("reporter"), user, pk=pk)
-    values = {name: request.POST.get(name, "") for name in workflow.FLOW.params(action)}
     files = request.FILES.getlist("photos") if action in services.PHOTO_STAGES else []
-    try:
-        version = posted_version(request)
+
+    def read_params():
         params = _params(request, action)
         if action == "merge":
             params["into"] = _into(user, params["into"])
-        fresh = services.do_act(user, case, action, expected_version=version, photos=files, **params)
-    except OperationError as exc:
-        return _refused(request, case, action, exc.message, page_status(exc), values)
-    messages.success(request, action_done_message(fresh.number, workflow.FLOW.label(action)))
+        return {**params, "photos": files}
+
+    fresh, refused = take_posted_action(request, workflow.FLOW, case, action, services.do_act, read_params)
+    if refused:
+        return _refused(request, case, action, refused)
     here = reverse("cases:detail", args=[case.pk])
     target = safe_next(request, here)
     if target == here and not cases_for(user).filter(pk=case.pk).exists():
@@ -145,9 +143,9 @@ def act(request, pk, action):
     return redirect(target)
 
 
-def _refused(request, case, action, message, status, values):
+def _refused(request, case, action, refused):
     case = Case.objects.select_related("category__major", "grid", "assignee_department", "assignee_region",
                                        "owner_region", "reporter").get(pk=case.pk)
-    context = case_context(request, case, failed_action=action, error=message, values=values)
-    return render(request, "cases/detail.html", context, status=status)
+    context = case_context(request, case, failed_action=action, error=refused.message, values=refused.values)
+    return render(request, "cases/detail.html", context, status=refused.status)
 

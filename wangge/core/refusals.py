@@ -12,9 +12,13 @@ which kind, the same on a page and in the API:
 | someone changed the record first (ConflictError) | 409 | `{"detail", "code": "version"}` |
 | bad input (an OperationError naming its field) | 422 | django-ninja's validation shape, at the field |
 
-The API registers `install(api)` once (wangge/api.py): endpoints let refusals propagate. Pages call
-`page_status(exc)` and render their own template with the message at that status (404 raises Http404).
+The API registers `install(api)` once (wangge/api.py): endpoints let refusals propagate. A page's action
+view calls `take_posted_action()`, which answers a `Refused` (message, status, field, what was posted) that the
+page renders with its own template at that status (outside the area raises Http404).
 """
+import dataclasses
+
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -22,6 +26,7 @@ from django.utils.translation import gettext as _
 from wangge.core.api_errors import field_error
 from wangge.core.roles import can
 from wangge.core.services import OperationError
+from wangge.core.workflow import action_done_message
 
 STATUS_BY_REASON = {"area": 404, "role": 403, "state": 409, "guard": 409, "action": 409, "version": 409}
 
@@ -56,6 +61,32 @@ def posted_version(request) -> int:
     if not version.isdigit():
         raise OperationError(_("The version is missing; reload and try again."), field="version")
     return int(version)
+
+
+@dataclasses.dataclass
+class Refused:
+    """A refused action, for the page to show beside its form: nothing was changed."""
+
+    message: str
+    status: int
+    field: str | None = None  # the input at fault (bad input only)
+    values: dict = dataclasses.field(default_factory=dict)  # what was posted, to fill the form again
+
+
+def take_posted_action(request, flow, record, action: str, operation, read_params) -> tuple[object, Refused | None]:
+    """Take `action` on `record` from a posted form: the posted `version`, the inputs `read_params()` reads (it may
+    refuse too), then `operation(user, record, action, expected_version=…, **params)` (the app's do_act).
+
+    Returns (the new row, None) with a success message queued, or (None, Refused)."""
+    values = {name: request.POST.get(name, "") for name in flow.params(action)}
+    try:
+        version = posted_version(request)
+        fresh = operation(request.user, record, action, expected_version=version, **read_params())
+    except OperationError as exc:
+        status = page_status(exc)
+        return None, Refused(exc.message, status, exc.field if status == 422 else None, values)
+    messages.success(request, action_done_message(fresh.number, flow.label(action)))
+    return fresh, None
 
 
 # --- the API ---------------------------------------------------------------------------------------

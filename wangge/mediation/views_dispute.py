@@ -10,7 +10,6 @@ A refused action changes nothing and re-renders the page with the reason, at the
 refusal (wangge/core/refusals.py): 404 outside the area, 403 a role that may not, 409 not in this state,
 refused by a guard or a stale version, 422 bad input.
 """
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
@@ -20,10 +19,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from wangge.core.models import Department
 from wangge.core.personal import mask_id_number, mask_phone
-from wangge.core.refusals import page_status, posted_version
+from wangge.core.refusals import take_posted_action
 from wangge.core.roles import OPERATORS
 from wangge.core.services import OperationError, do_reveal
-from wangge.core.workflow import action_done_message
 from wangge.mediation import services, workflow
 from wangge.mediation.models import (
     Agreement, Committee, CommitteeKind, Dispute, Party, Performance, PetitionProgress, Referral, Session,
@@ -135,13 +133,10 @@ def act(request, pk, action):
     if action not in workflow.ACTIONS:
         raise Http404
     dispute = _dispute(user, pk)
-    values = {name: request.POST.get(name, "") for name in workflow.FLOW.params(action)}
-    try:
-        version = posted_version(request)
-        fresh = services.do_act(user, dispute, action, expected_version=version, **_params(request, action))
-    except OperationError as exc:
-        return _refused(request, dispute, action, exc.message, page_status(exc), values)
-    messages.success(request, action_done_message(fresh.number, workflow.FLOW.label(action)))
+    fresh, refused = take_posted_action(request, workflow.FLOW, dispute, action, services.do_act,
+                                        lambda: _params(request, action))
+    if refused:
+        return _refused(request, dispute, action, refused)
     here = reverse("mediation:detail", args=[dispute.pk])
     target = safe_next(request, here)
     if target == here and not disputes_for(user).filter(pk=dispute.pk).exists():
@@ -149,10 +144,10 @@ def act(request, pk, action):
     return redirect(target)
 
 
-def _refused(request, dispute, action, message, status, values):
+def _refused(request, dispute, action, refused):
     fresh = _dispute(request.user, dispute.pk)
-    context = dispute_context(request, fresh, failed_action=action, error=message, values=values)
-    return render(request, "mediation/detail.html", context, status=status)
+    context = dispute_context(request, fresh, failed_action=action, error=refused.message, values=refused.values)
+    return render(request, "mediation/detail.html", context, status=refused.status)
 
 
 @login_required

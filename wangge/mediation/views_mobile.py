@@ -15,7 +15,6 @@ guard, or someone changed the dispute since the card was loaded), 422 (bad input
 """
 from datetime import timedelta
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -28,9 +27,8 @@ from django.views.decorators.http import require_GET, require_POST
 from wangge.core.personal import mask_id_number, mask_phone
 from wangge.core.roles import Role
 from wangge.core.scoping import get_visible_or_404
-from wangge.core.refusals import page_status, posted_version
+from wangge.core.refusals import take_posted_action
 from wangge.core.services import OperationError, do_reveal
-from wangge.core.workflow import action_done_message
 from wangge.mediation import services, workflow
 from wangge.mediation.models import Dispute, Mediator, Party, Performance, Session, SessionState, State
 # The Chinese words for the ledger's codes are kept once, with the staff pages' template helpers.
@@ -171,23 +169,18 @@ def act(request, pk, action):
     if action not in QUICK_ACTIONS:
         raise Http404
     dispute = _dispute(user, pk)
-    values = {name: request.POST.get(name, "") for name in workflow.FLOW.params(action)}
-    try:
-        version = posted_version(request)
-        fresh = services.do_act(user, dispute, action, expected_version=version, **_params(request, action))
-    except OperationError as exc:
-        status = page_status(exc)
-        return _refused(request, dispute, action, exc.message, status, values, field=exc.field if status == 422
-                        else None)
-    messages.success(request, action_done_message(fresh.number, workflow.FLOW.label(action)))
+    fresh, refused = take_posted_action(request, workflow.FLOW, dispute, action, services.do_act,
+                                        lambda: _params(request, action))
+    if refused:
+        return _refused(request, dispute, action, refused)
     return redirect(reverse("mediation:mobile_card", args=[fresh.pk]))
 
 
-def _refused(request, dispute, action, message, status, values, field=None):
+def _refused(request, dispute, action, refused):
     dispute = _dispute(request.user, dispute.pk)  # fresh: the card shows the dispute as it is now
-    context = card_context(request, dispute, failed_action=action, error=message, values=values,
-                           error_field=field if field in workflow.FLOW.params(action) else None)
-    return render(request, "mediation/mobile_card.html", context, status=status)
+    context = card_context(request, dispute, failed_action=action, error=refused.message, values=refused.values,
+                           error_field=refused.field if refused.field in workflow.FLOW.params(action) else None)
+    return render(request, "mediation/mobile_card.html", context, status=refused.status)
 
 
 @login_required
