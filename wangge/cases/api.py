@@ -7,13 +7,14 @@ that does not exist. Writes go through the operations in services.py and photos.
   * an action not allowed in this state, refused by its guard, or unknown: 409 {"detail", "code"} with code
     "state", "guard" or "action"; a stale version: 409 with code "version";
   * bad input: 422 naming the field, in django-ninja's validation shape (wangge/core/api_errors.py).
-Nothing changes on any refusal.
+Nothing changes on any refusal. Operations' refusals become these statuses in wangge/core/refusals.py.
 """
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import File, Form, Router, Status
-from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -40,6 +41,7 @@ from wangge.cases.schemas import (
 )
 from wangge.core.api_errors import field_error
 from wangge.core.models import Department
+from wangge.core.refusals import require
 from wangge.core.roles import can
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError
@@ -50,31 +52,10 @@ router = Router(tags=["cases"])
 
 ORDERINGS = {"reported_at", "-reported_at", "handle_by", "-handle_by", "accept_by", "-accept_by", "number",
              "-number", "state", "-state", "priority", "-priority"}
-NOT_IN_AREA = "不存在或不在辖区内 / not found in your area"
+NOT_IN_AREA = gettext_lazy("not found in your area")
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-def _require(user, permission: str):
-    if not can(user, permission):
-        raise HttpError(403, "not allowed / 无权操作")
-
-
-def _refused(request, exc: OperationError, source: str = "body", default_field: str = "body"):
-    """The HTTP answer for an operation's refusal (see the module docstring)."""
-    from wangge.api import api
-
-    if isinstance(exc, workflow.WorkflowError):
-        if exc.reason == "area":
-            raise Http404
-        status = 403 if exc.reason == "role" else 409
-        return api.create_response(request, {"detail": exc.message, "code": exc.reason}, status=status)
-    if isinstance(exc, services.ConflictError):
-        return api.create_response(request, {"detail": exc.message, "code": "version"}, status=409)
-    if exc.field is None:
-        raise HttpError(403, exc.message)
-    raise field_error(source, exc.field or default_field, exc.message)
-
 
 def _cases(user):
     return Case.objects.visible_to(user).select_related("category__major", "grid", "owner_region",
@@ -93,7 +74,7 @@ def _grid_for(user, code: str | None):
 
 def _report_fields(request, payload: CaseIn) -> dict:
     user = request.user
-    _require(user, "cases.report")
+    require(user, "cases.report")
     return dict(category=payload.category, title=payload.title, description=payload.description,
                 lng=payload.lng, lat=payload.lat, crs=payload.crs, grid=_grid_for(user, payload.grid),
                 channel=payload.channel or services.default_channel(user), reporter_name=payload.reporter_name,
@@ -107,7 +88,7 @@ def _category_filter(value: str) -> Q:
         return Q(category__major__code=value[:2], category__code=value[2:])
     if len(value) == 2 and value.isdigit():
         return Q(category__major__code=value)
-    raise field_error("query", "category", "事项编码应为 2 位大类或 5 位小类 / give a 2- or 5-digit category code")
+    raise field_error("query", "category", _("give a 2- or 5-digit category code"))
 
 
 def _category_for(value) -> Category:
@@ -170,7 +151,7 @@ def list_cases(request, state: str | None = None, category: str | None = None, c
     q (number, tracking code or words of the title). ordering: reported_at, handle_by, accept_by, number,
     state, priority, each optionally with a leading '-'."""
     user = request.user
-    _require(user, "cases.view")
+    require(user, "cases.view")
     cases = _cases(user)
     if state:
         states = [s.strip() for s in state.split(",") if s.strip()]
@@ -213,7 +194,7 @@ def possible_duplicates(request, category: str, lng: float, lat: float, crs: str
     """Open cases of the category within 250 m, reported in the last 7 days, with similar text; best first.
     Only cases the caller may see."""
     user = request.user
-    _require(user, "cases.view")
+    require(user, "cases.view")
     found = _category_for(category)
     try:
         wgs_lng, wgs_lat = to_wgs84(lng, lat, crs)
@@ -230,23 +211,20 @@ def validate_case(request, payload: CaseIn):
     """Every check POST /cases makes (category, title, the place located to a grid in the caller's area, phone,
     channel, external number), and nothing stored. The reference endpoint of bench/intake.py."""
     fields = _report_fields(request, payload)
-    try:
-        cleaned = services.validate_report(request.user, **fields)
-    except OperationError as exc:
-        return _refused(request, exc, default_field="body")
+    cleaned = services.validate_report(request.user, **fields)
     return {"valid": True, "grid": cleaned["grid"].code}
 
 
 @router.get("/cases/{id}", response=CaseDetail, summary="One case with its timeline 事件详情")
 def case_detail(request, id: int):
-    _require(request.user, "cases.view")
+    require(request.user, "cases.view")
     return _detail(request, id)
 
 
 @router.get("/cases/{id}/events", response=list[EventOut], summary="A case's timeline 时间线")
 def case_events(request, id: int):
     user = request.user
-    _require(user, "cases.view")
+    require(user, "cases.view")
     case = get_visible_or_404(Case, user, pk=id)
     return _events(user, case)
 
@@ -259,10 +237,7 @@ def create_case(request, payload: CaseIn):
     to its grid, which must be in the caller's area. The answer offers possible duplicates the caller may see."""
     user = request.user
     fields = _report_fields(request, payload)
-    try:
-        case = services.do_report_case(user, resolution=payload.resolution, **fields)
-    except OperationError as exc:
-        return _refused(request, exc, default_field="body")
+    case = services.do_report_case(user, resolution=payload.resolution, **fields)
     duplicates = []
     if can(user, "cases.view") and case.lng is not None:
         duplicates = [duplicate_out(d) for d in find_duplicates(
@@ -283,7 +258,7 @@ def _action_params(case, payload: ActionIn) -> dict:
         found = [d for d in Department.objects.filter(code=department).select_related("region")
                  if case.grid.path.startswith(d.region.path)]
         if not found:
-            raise field_error("body", "department", "部门不服务该区域 / the department does not serve this area")
+            raise field_error("body", "department", _("the department does not serve this area"))
         params["department"] = found[0]
     region = params.get("region")
     if isinstance(region, str):
@@ -295,7 +270,7 @@ def _action_params(case, payload: ActionIn) -> dict:
     if isinstance(into, str):
         found = Case.objects.filter(number=into).first()
         if found is None:
-            raise field_error("body", "into", "原事件不存在或不在辖区内 / original case not found in your area")
+            raise field_error("body", "into", _("original case not found in your area"))
         params["into"] = found
     return params
 
@@ -310,10 +285,7 @@ def take_action(request, id: int, action: str, payload: ActionIn):
     if case is None:
         raise Http404
     params = _action_params(case, payload)
-    try:
-        services.do_act(user, case, action, expected_version=payload.version, **params)
-    except OperationError as exc:
-        return _refused(request, exc, default_field="action")
+    services.do_act(user, case, action, expected_version=payload.version, **params)
     return _detail(request, id)
 
 
@@ -325,10 +297,5 @@ def add_photos(request, id: int, stage: Form[str] = PhotoStage.REPORT, photos: F
     case = Case.objects.visible_to(user).filter(pk=id).first()
     if case is None or not (can(user, "cases.view") or case.reporter_id == user.pk):
         raise Http404
-    try:
-        stored = do_add_photos(user, case, photos or [], stage)
-    except OperationError as exc:
-        if exc.field == "case":
-            raise Http404
-        return _refused(request, exc, source="form", default_field="photos")
+    stored = do_add_photos(user, case, photos or [], stage)
     return Status(201, stored)

@@ -10,16 +10,20 @@ and more, which nobody needs to judge a pile of rubbish and which fills the disk
 """
 import io
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from wangge.cases.models import CasePhoto, PhotoStage, State
-from wangge.core.services import OperationError
+from wangge.cases.models import Case, CasePhoto, PhotoStage, State
+from wangge.cases.workflow import FLOW
+from wangge.core.roles import can
+from wangge.core.services import NotInArea, OperationError
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 MAX_SIDE = 2560
@@ -106,16 +110,12 @@ def clean_photos(files) -> list[CleanPhoto]:
 
 
 def _may_add(actor, case) -> None:
-    from wangge.core.roles import can
-
-    from wangge.cases.models import Case
-
     if actor is None:
         return  # the portal and Open311 attach to the case they have just made
     if not Case.objects.visible_to(actor).filter(pk=case.pk).exists():
-        raise OperationError("事件不在辖区内 / the case is outside your area", field="case")
+        raise NotInArea(_("the case is outside your area"), field="case")
     if not (can(actor, "cases.view") or case.reporter_id == actor.pk):
-        raise OperationError("not allowed / 无权操作", field="case")
+        raise NotInArea(_("not allowed"), field="case")
 
 
 def store_photos(actor, case, cleaned: list[CleanPhoto], stage: str, now, stored: list) -> list[CasePhoto]:
@@ -145,30 +145,46 @@ def remove_files(names) -> None:
             pass
 
 
+@contextmanager
+def photo_transaction():
+    """A transaction that may store photo files: yields the list `store_photos` appends their names to, and
+    deletes those files again when the transaction fails (files are not part of a database transaction)."""
+    stored = []
+    try:
+        with transaction.atomic():
+            yield stored
+    except BaseException:
+        remove_files(stored)
+        raise
+
+
+def attach_photos(actor, case, cleaned: list[CleanPhoto], stage: str, now, stored: list, *,
+                  checked: bool = True) -> list[CasePhoto]:
+    """Store already-cleaned photos on `case` with their timeline row, inside the caller's photo_transaction.
+
+    `checked`: the actor must see the case and the case take photos at this stage (not needed for the photos
+    of the report that has just made the case)."""
+    if checked:
+        if stage not in PhotoStage.values:
+            raise OperationError(f"未知照片阶段 / unknown stage {stage!r}", field="stage")
+        _may_add(actor, case)
+        _check_state(case, stage)
+    photos = store_photos(actor, case, cleaned, stage, now, stored)
+    FLOW.record(actor, case, "add_photos", details={"stage": stage, "count": len(photos)}, now=now)
+    return photos
+
+
 def do_add_photos(actor, case, files, stage: str = PhotoStage.REPORT, *, now=None) -> list[CasePhoto]:
     """Add photos to a case (at report, after handling, at verification): all or none, with a timeline row."""
-    from wangge.cases import services
-
     if stage not in PhotoStage.values:
         raise OperationError(f"未知照片阶段 / unknown stage {stage!r}", field="stage")
     cleaned = clean_photos(files)
     if not cleaned:
-        _refuse("请选择照片 / no photo given")
-    now = now or timezone.now()
-    stored = []
-    try:
-        with transaction.atomic():
-            _may_add(actor, case)
-            _check_state(case, stage)
-            photos = store_photos(actor, case, cleaned, stage, now, stored)
-            services.record_event(actor, case, "add_photos", details={"stage": stage, "count": len(photos)},
-                                  now=now)
-    except BaseException:
-        remove_files(stored)
-        raise
-    return photos
+        _refuse(_("no photo given"))
+    with photo_transaction() as stored:
+        return attach_photos(actor, case, cleaned, stage, now or timezone.now(), stored)
 
 
 def _check_state(case, stage) -> None:
     if case.state in (State.REJECTED, State.MERGED) or (case.state == State.CLOSED and stage != PhotoStage.VERIFY):
-        raise OperationError("该事件已办结，不能再添加照片 / the case is finished", field="stage")
+        raise OperationError(_("the case is finished"), field="stage")

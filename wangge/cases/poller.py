@@ -7,10 +7,10 @@ row and, after its commit, notifies; a second poller running at the same moment 
 run) updates nothing and moves on. This is how Healthchecks claims its checks, and it behaves the same on
 SQLite and PostgreSQL.
 
-Against an operation on the same case: `do_act` claims the row by its version with an UPDATE first, so the
-two serialise on the row; the poller's UPDATE re-checks the state after the operation commits (an accepted
-case is no longer unsigned). The claim does not bump `version`: a flag is not an edit, and people working
-on the case must not get a conflict because the clock ran out.
+Against an operation on the same case: `do_act` (the engine's `act`) claims the row by its version with an
+UPDATE first, so the two serialise on the row; the poller's UPDATE re-checks the state after the operation
+commits (an accepted case is no longer unsigned). The claim does not bump `version`: a flag is not an edit,
+and people working on the case must not get a conflict because the clock ran out.
 
 The flags are cleared where the deadline moves (services: dispatch and rework reset `accept_by` and the
 unsigned flag, an approved extension resets the overdue flag), so a case can be flagged again later.
@@ -18,7 +18,7 @@ unsigned flag, an approved extension resets the overdue flag), so a case can be 
 from django.db import transaction
 from django.utils import timezone
 
-from wangge.cases import services
+from wangge.cases.workflow import FLOW
 from wangge.cases.models import Case, State
 
 UNSIGNED_STATES = (State.DISPATCHED,)
@@ -49,7 +49,7 @@ def claim(kind: str, pk: int, now) -> bool:
             return False
         case = Case.objects.select_related("category", "grid").get(pk=pk)
         details = {deadline: getattr(case, deadline).isoformat()}
-        services._record(None, case, action, case.state, case.state, note, details, now, actor_name="system")
+        FLOW.record(None, case, action, note=note, details=details, now=now, actor_name="system")
     return True
 
 

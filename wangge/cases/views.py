@@ -15,25 +15,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from wangge.areas.models import Region
 from wangge.cases.models import Case, CaseEvent
 from wangge.core.models import Department, User
+from wangge.core.refusals import require  # noqa: F401 (the pages' one permission check, re-exported)
 from wangge.core.roles import Role, can
 from wangge.core.scoping import ALL, scope_prefix
 
 PAGE_SIZE = 30
-
-# The inputs each action's form carries, exactly the parameter names services.do_act takes.
-ACTION_PARAMS = {
-    "register": ("note",), "reject": ("reason",), "dispatch": ("department", "region"), "accept": (),
-    "return": ("reason",), "request_extension": ("days", "reason"), "approve_extension": ("note",),
-    "deny_extension": ("reason",), "handle": ("feedback",), "verify_close": ("note",),
-    "verify_rework": ("reason",), "escalate": ("reason",), "supervise": ("note",), "urge": ("note",),
-    "merge": ("into",), "rate": ("rating", "note"), "self_resolve": ("resolution",),
-}
-
-
-def require(user, permission: str):
-    if not can(user, permission):
-        raise PermissionDenied
-
 
 def require_reporter(user):
     """The report pages are for people: a connected system (Role.SYSTEM) reports through the API."""

@@ -3,25 +3,23 @@ allowed action; and the POST that takes an action.
 
 Action-form contract (the browser tests drive it): each allowed action is a
 `<form method="post" action="/cases/<pk>/act/<action>/" data-action="<action>">` with a hidden `version`
-and inputs named exactly as the action's parameters (views.ACTION_PARAMS), and one submit button.
+and inputs named exactly as the action's parameters (the workflow table's `params`), and one submit button.
 
-A refused action changes nothing and re-renders the case page with the reason and the status:
-404 outside the area, 403 not allowed (state, role, guard), 409 a stale version, 422 bad input.
+A refused action changes nothing and re-renders the case page with the reason, at the status the API gives the
+same refusal (wangge/core/refusals.py): 404 outside the area, 403 a role that may not, 409 not in this state,
+refused by a guard or a stale version, 422 bad input.
 """
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from wangge.cases import services, workflow
 from wangge.cases.models import Case, CasePhoto
-from wangge.cases.services import ConflictError
-from wangge.cases.templatetags.cases_tags import ACTION_LABELS, RATING_LABELS
+from wangge.cases.templatetags.cases_tags import RATING_LABELS
 from wangge.cases.views import (
-    ACTION_PARAMS,
     cases_for,
     departments_for_case,
     lower_regions_for,
@@ -30,12 +28,10 @@ from wangge.cases.views import (
     staff_labels,
     timeline,
 )
+from wangge.core.refusals import take_posted_action
 from wangge.core.roles import OPERATORS
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError
-
-# Actions whose form carries photos (multipart), and the stage they are kept under.
-PHOTO_STAGES = {"handle": "handle", "verify_close": "verify", "verify_rework": "verify"}
 
 
 def _people(viewer, case) -> dict:
@@ -65,7 +61,7 @@ def _duplicates(user, case, allowed):
 def case_context(request, case, *, failed_action=None, error=None, values=None) -> dict:
     user = request.user
     allowed = workflow.allowed_actions(case, user)
-    forms = [{"action": a, "label": ACTION_LABELS.get(a, a), "params": ACTION_PARAMS[a],
+    forms = [{"action": a, "label": workflow.FLOW.label(a), "params": workflow.FLOW.params(a),
               "error": error if a == failed_action else None,
               "values": (values or {}) if a == failed_action else {}} for a in allowed]
     context = {
@@ -78,7 +74,7 @@ def case_context(request, case, *, failed_action=None, error=None, values=None) 
         "ratings": list(RATING_LABELS.items()), "error": error, "failed_action": failed_action,
         "merged_into": (cases_for(user).filter(pk=case.merged_into_id).first() if case.merged_into_id else None),
         "is_operator": user.role in OPERATORS,
-        "photo_actions": set(PHOTO_STAGES),
+        "photo_actions": set(services.PHOTO_STAGES),
         **_people(user, case),
     }
     return context
@@ -96,13 +92,13 @@ def detail(request, pk):
 def _params(request, action) -> dict:
     """The action's inputs as posted; an empty department or region means "not chosen"."""
     params = {}
-    for name in ACTION_PARAMS[action]:
+    for name in workflow.FLOW.params(action):
         value = (request.POST.get(name) or "").strip()
         if name in ("department", "region"):
             if not value:
                 continue
             if not value.isdigit():
-                raise OperationError("请从列表中选择 / choose from the list", field=name)
+                raise OperationError(_("choose from the list"), field=name)
             value = int(value)
         params[name] = value
     return params
@@ -111,54 +107,35 @@ def _params(request, action) -> dict:
 def _into(user, value):
     """The original of a merge, given by id or by its number, among the cases the user sees."""
     if not value:
-        raise OperationError("请选择要并入的原事件 / choose the original case", field="into")
+        raise OperationError(_("choose the original case"), field="into")
     cases = cases_for(user)
     found = cases.filter(pk=int(value)).first() if value.isdigit() else cases.filter(number=value.upper()).first()
     if found is None:
-        raise OperationError("原事件不存在或不在辖区内 / original case not found in your area", field="into")
+        raise OperationError(_("original case not found in your area"), field="into")
     return found
-
-
-STATUS_BY_REASON = {"area": 404, "role": 403, "state": 403, "guard": 403, "action": 403}
 
 
 @login_required
 @require_POST
 def act(request, pk, action):
-    """Take one action on a case (POST from the case page, the board or the inbox)."""
+    """Take one action on a case (POST from the case page, the board or the inbox); with photos on the
+    handle and verify forms, one operation (services.do_act)."""
     user = request.user
     require(user, "cases.view")
-    if action not in ACTION_PARAMS:
+    if action not in workflow.ACTIONS:
         raise Http404
     case = get_visible_or_404(cases_for(user).select_related("reporter"), user, pk=pk)
-    values = {name: request.POST.get(name, "") for name in ACTION_PARAMS[action]}
-    version = (request.POST.get("version") or "").strip()
-    files = request.FILES.getlist("photos") if action in PHOTO_STAGES else []
-    try:
-        if not version.isdigit():
-            raise OperationError("缺少版本号，请刷新后重试 / version is missing", field="version")
+    files = request.FILES.getlist("photos") if action in services.PHOTO_STAGES else []
+
+    def read_params():
         params = _params(request, action)
         if action == "merge":
             params["into"] = _into(user, params["into"])
-        with transaction.atomic():
-            if files:
-                from wangge.cases.photos import clean_photos, do_add_photos
+        return {**params, "photos": files}
 
-                clean_photos(files)  # not an image, too large, too many: refused before anything changes
-            fresh = services.do_act(user, case, action, expected_version=int(version), **params)
-            if files:
-                for f in files:
-                    f.seek(0)
-                do_add_photos(user, fresh, files, stage=PHOTO_STAGES[action])
-    except ConflictError as exc:
-        return _refused(request, case, action, exc.message, 409, values)
-    except workflow.WorkflowError as exc:
-        if exc.reason == "area":
-            raise Http404
-        return _refused(request, case, action, exc.message, STATUS_BY_REASON.get(exc.reason, 403), values)
-    except OperationError as exc:
-        return _refused(request, case, action, exc.message, 422, values)
-    messages.success(request, f"{fresh.number}：{ACTION_LABELS.get(action, action)}完成")
+    fresh, refused = take_posted_action(request, workflow.FLOW, case, action, services.do_act, read_params)
+    if refused:
+        return _refused(request, case, action, refused)
     here = reverse("cases:detail", args=[case.pk])
     target = safe_next(request, here)
     if target == here and not cases_for(user).filter(pk=case.pk).exists():
@@ -166,9 +143,9 @@ def act(request, pk, action):
     return redirect(target)
 
 
-def _refused(request, case, action, message, status, values):
+def _refused(request, case, action, refused):
     case = Case.objects.select_related("category__major", "grid", "assignee_department", "assignee_region",
                                        "owner_region", "reporter").get(pk=case.pk)
-    context = case_context(request, case, failed_action=action, error=message, values=values)
-    return render(request, "cases/detail.html", context, status=status)
+    context = case_context(request, case, failed_action=action, error=refused.message, values=refused.values)
+    return render(request, "cases/detail.html", context, status=refused.status)
 

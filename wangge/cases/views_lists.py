@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from wangge.areas.models import Level, Region
 from wangge.cases import poller, services, workflow
 from wangge.cases.models import OPEN_STATES, Category, Channel, MajorCategory, State
-from wangge.cases.services import ConflictError
+from wangge.core.workflow import ConflictError
 from wangge.cases.templatetags.cases_tags import CHANNEL_LABELS, STATE_LABELS
 from wangge.cases.views import PAGE_SIZE, cases_for, departments_serving, require, require_reporter
 from wangge.core.roles import OPERATORS, Role

@@ -1,8 +1,9 @@
-"""The case workflow as one table (DESIGN.md §3).
+"""The case workflow as one table (DESIGN.md §3), on the engine of wangge/core/workflow.py.
 
 `TRANSITIONS[(state, action)]` says where the action leads (None: the state stays), which roles may take
-it, and a guard on the case and the actor. The buttons, the API and the tests all read this table;
-`check()` is the one place an action is refused, with the reason (state, role, area or guard).
+it, and a guard on the case and the actor; `ACTIONS` gives each action its label and the inputs it takes.
+The buttons, the API and the tests all read this table; `check()` is the one place an action is refused,
+with the reason (state, role, area or guard). The effects are in services.py, beside the other operations.
 
 Area: the actor must see the case (`Case.objects.visible_to`). Operators' triage actions also need the
 actor at or above the case's responsible level (`owner_region`), so once a community escalates a case
@@ -11,10 +12,14 @@ actor at or above the case's responsible level (`owner_region`), so once a commu
 Escalate (上报上级) moves `owner_region` one level up (grid → community → street → district) and puts the
 case back to `reported`, so the level above triages it afresh; it is allowed only before dispatch.
 """
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+
 from wangge.areas.models import Level
-from wangge.cases.models import Case, State
+from wangge.cases import notifications
+from wangge.cases.models import Case, CaseEvent, Channel, State
 from wangge.core.roles import OPERATORS, Role
-from wangge.core.workflow import Transition, Workflow, WorkflowError  # noqa: F401 (re-exported)
+from wangge.core.workflow import Action, Transition, Workflow, WorkflowError  # noqa: F401 (re-exported)
 
 
 def _owns(case, user):
@@ -22,7 +27,7 @@ def _owns(case, user):
     owner = case.owner_region or case.grid
     if user.region_id and owner.path.startswith(user.region.path):
         return None
-    return "该事件已上报至上级，由上级处理 / the case is owned by a higher level"
+    return _("the case is owned by a higher level")
 
 
 def _is_assignee(case, user):
@@ -30,35 +35,35 @@ def _is_assignee(case, user):
         return None
     if case.assignee_region_id and case.assignee_region_id == user.region_id:
         return None
-    return "仅承办单位可操作 / only the assignee may do this"
+    return _("only the assignee may do this")
 
 
 def _is_reporter(case, user):
-    return None if case.reporter_id == user.pk else "仅上报人可自行处置 / only the reporter may self-resolve"
+    return None if case.reporter_id == user.pk else _("only the reporter may self-resolve")
 
 
 def _can_escalate(case, user):
     owner = case.owner_region or case.grid
     if owner.level == Level.DISTRICT or owner.parent_id is None:
-        return "已在区级，无法再上报 / already at district level"
+        return _("already at district level")
     if not user.region_id or not owner.path.startswith(user.region.path):
-        return "该事件已上报至上级 / the case is owned by a higher level"
+        return _("the case has been escalated to a higher level")
     return None
 
 
 def _extension_pending(case, user):
-    return None if case.extension_requested_days else "没有待审批的延期申请 / no extension request pending"
+    return None if case.extension_requested_days else _("no extension request pending")
 
 
 def _no_extension_pending(case, user):
     error = _is_assignee(case, user)
     if error:
         return error
-    return "已有待审批的延期申请 / an extension request is pending" if case.extension_requested_days else None
+    return _("an extension request is pending") if case.extension_requested_days else None
 
 
 def _not_rated(case, user):
-    return "已评价 / already rated" if case.rating else None
+    return _("already rated") if case.rating else None
 
 
 OPS = frozenset(OPERATORS)
@@ -92,7 +97,42 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
     (S.CLOSED, "rate"): Transition(None, OPS, _not_rated),
 }
 
-FLOW = Workflow(Case, TRANSITIONS, "事件")
-ACTIONS = FLOW.actions
+ACTION_SPECS = {
+    "register": Action(pgettext_lazy("case action", "Register"), ("note",)),
+    "reject": Action(pgettext_lazy("case action", "Reject"), ("reason",)),
+    "dispatch": Action(pgettext_lazy("case action", "Dispatch"), ("department", "region")),
+    "accept": Action(pgettext_lazy("case action", "Accept")),
+    "return": Action(pgettext_lazy("case action", "Return"), ("reason",)),
+    "request_extension": Action(pgettext_lazy("case action", "Request an extension"), ("days", "reason")),
+    "approve_extension": Action(pgettext_lazy("case action", "Approve the extension"), ("note",)),
+    "deny_extension": Action(pgettext_lazy("case action", "Deny the extension"), ("reason",)),
+    "handle": Action(pgettext_lazy("case action", "Report the handling"), ("feedback",)),
+    "verify_close": Action(pgettext_lazy("case action", "Verify and close"), ("note",)),
+    "verify_rework": Action(pgettext_lazy("case action", "Verify: rework"), ("reason",)),
+    "escalate": Action(pgettext_lazy("case action", "Escalate"), ("reason",)),
+    "supervise": Action(pgettext_lazy("case action", "Supervise"), ("note",)),
+    "urge": Action(pgettext_lazy("case action", "Urge"), ("note",)),
+    "merge": Action(pgettext_lazy("case action", "Merge into the original"), ("into",)),
+    "rate": Action(pgettext_lazy("case action", "Follow-up rating"), ("rating", "note")),
+    "self_resolve": Action(pgettext_lazy("case action", "Resolve on the spot"), ("resolution",)),
+}
+# Timeline rows that are not actions of the table.
+EVENTS = {
+    "report": pgettext_lazy("case action", "Report"),
+    "add_photos": pgettext_lazy("case action", "Add photos"),
+    "flag_unsigned": pgettext_lazy("case action", "Not accepted in time (system)"),
+    "flag_overdue": pgettext_lazy("case action", "Overdue (system)"),
+}
+
+
+def _actor_name(actor, case, action) -> str:
+    return getattr(actor, "username", "") or ("citizen" if case.channel == Channel.CITIZEN else "system")
+
+
+FLOW = Workflow(Case, TRANSITIONS, ACTION_SPECS, noun=pgettext_lazy("noun", "case"), event_model=CaseEvent,
+                event_field="case", audit_prefix="cases", events=EVENTS, actor_name=_actor_name,
+                related=("category", "grid", "owner_region", "assignee_department", "assignee_region"),
+                notify=notifications.case_event, notifies=notifications.may_notify)
+ACTIONS = FLOW.names
 check = FLOW.check
 allowed_actions = FLOW.allowed_actions

@@ -2,12 +2,20 @@
 from ninja.errors import ValidationError
 
 
+def field_loc(source: str, field: str) -> list:
+    """"parties[0].person" -> [source, "parties", 0, "person"], the shape pydantic gives nested fields."""
+    loc = [source]
+    for part in field.replace("]", "").replace("[", ".").split("."):
+        loc.append(int(part) if part.isdigit() else part)
+    return loc
+
+
 def field_error(source: str, field: str, message: str) -> ValidationError:
     """Raise the result: 422 {"detail": [{"loc": [source, field], "msg": message, "type": "value_error"}]}."""
-    return ValidationError([{"loc": [source, field], "msg": message, "type": "value_error"}])
+    return ValidationError([{"loc": field_loc(source, field), "msg": message, "type": "value_error"}])
 
 
 def field_errors(source: str, errors: dict[str, str]) -> ValidationError:
     """Several fields at once, one entry each: {field: message} -> 422 with every field named."""
-    return ValidationError([{"loc": [source, field], "msg": message, "type": "value_error"}
+    return ValidationError([{"loc": field_loc(source, field), "msg": message, "type": "value_error"}
                             for field, message in errors.items()])

@@ -1,6 +1,7 @@
 """Operations on accounts. Each takes the acting user, runs atomically and writes an audit row."""
 from django.db import transaction
-from django.utils.translation import gettext
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from wangge.core import audit
 from wangge.core.models import ApiToken, User, hash_token
@@ -8,7 +9,13 @@ from wangge.core.roles import can
 
 
 class OperationError(Exception):
-    """A rule refused the operation; `field` names the input at fault, if any."""
+    """A rule refused the operation; `field` names the input at fault, if any.
+
+    `reason` says what kind of refusal it is when that is more than bad input (wangge/core/refusals.py turns
+    it into the HTTP status): "area" (not in the actor's area: as if it did not exist), "role", "state",
+    "guard", "action" (the workflow table) or "version" (someone else changed it first)."""
+
+    reason: str | None = None
 
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
@@ -25,8 +32,9 @@ class FieldErrors(OperationError):
         self.errors = errors
 
 
-class NotAllowed(OperationError):
-    """The acting user's role does not carry the permission: 403 for pages and the API alike."""
+class NotAllowed(OperationError, PermissionDenied):
+    """The acting user's role does not carry the permission: 403 for pages and the API alike (a PermissionDenied
+    too, so a page that does not catch refusals still answers 403)."""
 
     status = 403
 
@@ -34,14 +42,20 @@ class NotAllowed(OperationError):
 def require(user, permission: str) -> None:
     """The one permission check of operations: refuse unless `user`'s role carries `permission`."""
     if not can(user, permission):
-        raise NotAllowed(gettext("You are not allowed to do this."))
+        raise NotAllowed(_("You are not allowed to do this."))
+
+
+class NotInArea(OperationError):
+    """The record named is outside the actor's area: answered exactly like one that does not exist (404)."""
+
+    reason = "area"
 
 
 @transaction.atomic
 def do_create_token(actor: User | None, user: User, name: str = "") -> tuple[ApiToken, str]:
     """Issue an API token for `user`. The raw key is returned once and never stored."""
     if not user.is_active:
-        raise OperationError("用户已停用 / user is inactive", field="username")
+        raise OperationError(_("user is inactive"), field="username")
     raw = ApiToken.new_raw_key()
     token = ApiToken.objects.create(user=user, name=name, prefix=raw[:10], key_hash=hash_token(raw))
     audit.record(actor, "core.create_token", token, user=user.username, name=name)
@@ -86,6 +100,6 @@ def do_reveal(actor: User, obj, field: str, reason: str) -> str:
         raise OperationError(f"{field!r} cannot be revealed / 该字段不可查看", field="field")
     reason = (reason or "").strip()
     if len(reason) < 2:
-        raise OperationError("give a reason for viewing / 请填写查看事由", field="reason")
+        raise OperationError(_("give a reason for viewing"), field="reason")
     audit.record(actor, "core.reveal", obj, field=field, reason=reason)
     return getattr(obj, field)

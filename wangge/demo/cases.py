@@ -16,9 +16,9 @@ dispatches to the category's department (some disputes and errands to the grid's
 sends back for rework and pays the return visit; the department's handler accepts, returns, asks for
 more time and handles; the district operator urges and supervises late work. Deadlines are the
 category's limits counted in working time (`wangge.core.workdays`), an extension moves handle_by, closing
-sets on_time as `services._apply` does. A step that would fall after `now` is not taken, so the
-latest cases are still open, and some of them are already past accept_by or handle_by: the poller flags
-those on its first run (unsigned_flagged_at and overdue_flagged_at are left empty on purpose).
+sets on_time as the verify_close effect (cases/services.py) does. A step that would fall after `now` is
+not taken, so the latest cases are still open, and some of them are already past accept_by or handle_by: the
+poller flags those on its first run (unsigned_flagged_at and overdue_flagged_at are left empty on purpose).
 
 Written by the one bulk writer (`wangge.core.bulk`: one insert per table, executemany on SQLite, COPY
 on PostgreSQL, the tables analysed after) with primary keys handed out up front, not through

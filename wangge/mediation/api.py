@@ -8,7 +8,7 @@ wangge.mediation.services. Refusals, as in the cases API:
   * an action not allowed in this state, refused by its guard, or unknown: 409 {"detail", "code"} with code
     "state", "guard" or "action"; a stale version: 409 with code "version";
   * bad input: 422 naming the field (parties as ["body", "parties", 0, "person"]).
-Nothing changes on any refusal.
+Nothing changes on any refusal. Operations' refusals become these statuses in wangge/core/refusals.py.
 """
 import json
 from datetime import datetime, time, timedelta
@@ -16,16 +16,18 @@ from datetime import datetime, time, timedelta
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, File, Form, Query, Router, Schema, Status
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from wangge.areas.models import Level as RegionLevel
 from wangge.areas.models import Region
 from wangge.core.models import Department
-from wangge.core.roles import can
-from wangge.core.services import OperationError
+from wangge.core.api_errors import field_error
+from wangge.core.refusals import require
 from wangge.mediation import services, workflow
 from wangge.mediation.models import (
     OPEN_STATES, Agreement, Committee, CommitteeKind, Dispute, DisputeEvent, DisputeType, FollowUp, Level, Mediator,
@@ -41,43 +43,10 @@ from wangge.core.ids import MAX_ID
 router = Router(tags=["mediation"])
 
 ORDERINGS = {"reported_at", "-reported_at", "due_by", "-due_by", "number", "-number", "state", "-state"}
-NOT_IN_AREA = "不存在或不在辖区内 / not found in your area"
+NOT_IN_AREA = gettext_lazy("not found in your area")
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-def _require(user, permission: str):
-    if not can(user, permission):
-        raise HttpError(403, "not allowed / 无权操作")
-
-
-def _loc(source: str, field: str) -> list:
-    """"parties[0].person" -> [source, "parties", 0, "person"], the shape pydantic gives nested fields."""
-    loc = [source]
-    for part in field.replace("]", "").replace("[", ".").split("."):
-        loc.append(int(part) if part.isdigit() else part)
-    return loc
-
-
-def _field_error(source: str, field: str, message: str) -> ValidationError:
-    return ValidationError([{"loc": _loc(source, field), "msg": message, "type": "value_error"}])
-
-
-def _refused(request, exc: OperationError, source: str = "body", default_field: str = "body"):
-    """The HTTP answer for an operation's refusal (see the module docstring)."""
-    from wangge.api import api
-
-    if isinstance(exc, workflow.WorkflowError):
-        if exc.reason == "area":
-            raise Http404
-        status = 403 if exc.reason == "role" else 409
-        return api.create_response(request, {"detail": exc.message, "code": exc.reason}, status=status)
-    if isinstance(exc, services.ConflictError):
-        return api.create_response(request, {"detail": exc.message, "code": "version"}, status=409)
-    if exc.field in (None, "role"):
-        raise HttpError(403, exc.message)
-    raise _field_error(source, exc.field or default_field, exc.message)
-
 
 def _disputes(user):
     return Dispute.objects.visible_to(user).select_related("region", "grid", "committee__region", "mediator")
@@ -85,7 +54,7 @@ def _disputes(user):
 
 def _choice_filter(value, choices, field):
     if value not in choices.values:
-        raise _field_error("query", field, f"未知取值 / unknown {field} {value!r}")
+        raise field_error("query", field, f"未知取值 / unknown {field} {value!r}")
     return value
 
 
@@ -95,7 +64,7 @@ def _grid_for(user, code: str | None, source: str = "body"):
         return None
     grid = Region.objects.visible_to(user).filter(level=RegionLevel.GRID, code=code).first()
     if grid is None:
-        raise _field_error(source, "grid", NOT_IN_AREA)
+        raise field_error(source, "grid", NOT_IN_AREA)
     return grid
 
 
@@ -176,7 +145,7 @@ def _date_param(value, field):
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise _field_error("query", field, "日期格式应为 YYYY-MM-DD / not a date") from None
+        raise field_error("query", field, _("not a date")) from None
 
 
 @router.get("/disputes", response=list[DisputeOut], summary="Disputes in my area 矛盾纠纷台账")
@@ -187,13 +156,13 @@ def list_disputes(request, filters: Query[DisputeFilters]):
     reported_to (YYYY-MM-DD, both inclusive). ordering: reported_at, due_by, number, state, each optionally with
     a leading '-'."""
     user = request.user
-    _require(user, "mediation.view")
+    require(user, "mediation.view")
     f = filters
     disputes = _disputes(user)
     if f.state:
         states = [s.strip() for s in f.state.split(",") if s.strip()]
         if not states or set(states) - set(State.values):
-            raise _field_error("query", "state", f"未知状态 / unknown state {f.state!r}")
+            raise field_error("query", "state", f"未知状态 / unknown state {f.state!r}")
         disputes = disputes.filter(state__in=states)
     for name, choices in (("type", DisputeType), ("source", Source), ("level", Level), ("risk", Risk)):
         value = getattr(f, name)
@@ -218,13 +187,13 @@ def list_disputes(request, filters: Query[DisputeFilters]):
         end = _day_start(_date_param(f.reported_to, "reported_to") + timedelta(days=1))
         disputes = disputes.filter(reported_at__lt=end)
     if f.ordering not in ORDERINGS:
-        raise _field_error("query", "ordering", f"不能按此排序 / cannot order by {f.ordering!r}")
+        raise field_error("query", "ordering", f"不能按此排序 / cannot order by {f.ordering!r}")
     return disputes.order_by(f.ordering, "-id")
 
 
 @router.get("/disputes/{int:id}", response=DisputeDetail, summary="One dispute whole 纠纷详情")
 def dispute_detail(request, id: int):
-    _require(request.user, "mediation.view")
+    require(request.user, "mediation.view")
     return _detail(request, id)
 
 
@@ -236,11 +205,8 @@ def create_dispute(request, payload: DisputeIn):
     area; registry parties must be in the caller's area too. It goes to its level's people's committee."""
     user = request.user
     fields = payload.dict(exclude={"grid", "parties"})
-    try:
-        dispute = services.do_register_dispute(user, grid=_grid_for(user, payload.grid),
-                                               parties=_parties(payload.parties), **fields)
-    except OperationError as exc:
-        return _refused(request, exc, default_field="body")
+    dispute = services.do_register_dispute(user, grid=_grid_for(user, payload.grid),
+                                           parties=_parties(payload.parties), **fields)
     return Status(201, dispute)
 
 
@@ -254,14 +220,8 @@ def case_to_dispute(request, id: int, payload: CaseToDisputeIn):
     case = Case.objects.visible_to(user).filter(pk=id).first()
     if case is None:
         raise Http404
-    try:
-        dispute = services.do_case_to_dispute(user, case, type=payload.type, parties=_parties(payload.parties),
-                                              amount=payload.amount, level=payload.level,
-                                              committee=payload.committee)
-    except OperationError as exc:
-        if exc.field == "case" and not Case.objects.visible_to(user).filter(pk=id).exists():
-            raise Http404
-        return _refused(request, exc, default_field="body")
+    dispute = services.do_case_to_dispute(user, case, type=payload.type, parties=_parties(payload.parties),
+                                          amount=payload.amount, level=payload.level, committee=payload.committee)
     return Status(201, dispute)
 
 
@@ -271,22 +231,19 @@ def refer(request, form: Form[ReferralIn], letter: File[UploadedFile] = None):
     dispute's fields and `parties` as a JSON list. It goes to the district's 多调办, which routes it."""
     user = request.user
     if not workflow.is_court_handler(user):
-        raise HttpError(403, "仅法院可移送 / only a court refers cases")
+        raise HttpError(403, _("only a court refers cases"))
     if letter is None:
-        raise _field_error("form", "letter", "请上传移送函 / the referral letter is required")
+        raise field_error("form", "letter", _("the referral letter is required"))
     try:
         parties = json.loads(form.parties or "[]")
     except ValueError:
         parties = None
     if not isinstance(parties, list):
-        raise _field_error("form", "parties", "当事人应为 JSON 列表 / parties must be a JSON list")
+        raise field_error("form", "parties", _("parties must be a JSON list"))
     fields = form.dict(exclude={"parties", "grid"})
     fields["amount"], fields["region"] = fields["amount"] or None, fields["region"] or None  # empty form fields
-    try:
-        dispute = services.do_refer(user, letter=letter, parties=parties, grid=_grid_for(user, form.grid, "form"),
-                                    **fields)
-    except OperationError as exc:
-        return _refused(request, exc, source="form", default_field="form")
+    dispute = services.do_refer(user, letter=letter, parties=parties, grid=_grid_for(user, form.grid, "form"),
+                                **fields)
     return Status(201, dispute)
 
 
@@ -298,7 +255,7 @@ def _action_params(dispute, payload: ActionIn) -> dict:
     if "committee" in params:
         found = Committee.objects.select_related("region").filter(pk=params["committee"], active=True).first()
         if found is None:
-            raise _field_error("body", "committee", "调解组织不存在 / unknown committee")
+            raise field_error("body", "committee", _("unknown committee"))
         params["committee"] = found
     if "court" in params:
         value = params["court"]
@@ -306,15 +263,15 @@ def _action_params(dispute, payload: ActionIn) -> dict:
         found = (courts.filter(pk=int(value)) if isinstance(value, int) or str(value).isdigit()
                  else courts.filter(code=value)).first()
         if found is None:
-            raise _field_error("body", "court", "法院不存在 / unknown court")
+            raise field_error("body", "court", _("unknown court"))
         params["court"] = found
     # services reads these three by id among the dispute's own rows; an unknown id is named here the same way
-    lookups = (("mediator", Mediator.objects.filter(active=True), "调解员不存在 / unknown mediator"),
-               ("session", Session.objects.filter(dispute=dispute), "调解会不存在 / unknown session"),
-               ("party", Party.objects.filter(dispute=dispute), "当事人不存在 / unknown party"))
+    lookups = (("mediator", Mediator.objects.filter(active=True), _("unknown mediator")),
+               ("session", Session.objects.filter(dispute=dispute), _("unknown session")),
+               ("party", Party.objects.filter(dispute=dispute), _("unknown party")))
     for name, rows, message in lookups:
         if name in params and not rows.filter(pk=params[name]).exists():
-            raise _field_error("body", name, message)
+            raise field_error("body", name, message)
     return params
 
 
@@ -330,10 +287,7 @@ def take_action(request, id: int, action: str, payload: ActionIn):
     if dispute is None:
         raise Http404
     params = _action_params(dispute, payload)
-    try:
-        done = services.do_act(user, dispute, action, expected_version=payload.version, **params)
-    except OperationError as exc:
-        return _refused(request, exc, default_field="action")
+    done = services.do_act(user, dispute, action, expected_version=payload.version, **params)
     if not Dispute.objects.visible_to(user).filter(pk=id).exists():
         return {"id": done.pk, "number": done.number, "state": done.state, "level": done.level,
                 "version": done.version, "committee_name": done.committee.name if done.committee_id else None}
@@ -355,7 +309,7 @@ def list_committees(request, level: str | None = None, kind: str | None = None, 
     """The committees in the caller's area. With `dispute=<id>` (a dispute the caller may see): the
     committees that may take it (route, transfer): those serving its place, taking its type, not the 多调办."""
     user = request.user
-    _require(user, "mediation.view")
+    require(user, "mediation.view")
     if dispute is not None:
         found = _visible_dispute_or_404(user, dispute)
         committees = (Committee.objects.filter(region__in=found.region.ancestors_and_self())
@@ -379,7 +333,7 @@ def list_mediators(request, committee: int | None = None, type: str | None = Non
     `dispute=<id>` (a dispute the caller may see): those eligible to mediate it, the active members of its
     committee, those with the dispute's type as expertise first."""
     user = request.user
-    _require(user, "mediation.view")
+    require(user, "mediation.view")
     memberships = Prefetch("memberships")
     if dispute is not None:
         found = _visible_dispute_or_404(user, dispute)

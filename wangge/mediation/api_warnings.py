@@ -8,11 +8,10 @@ from datetime import datetime
 
 from django.http import Http404
 from ninja import Router, Schema
-from ninja.errors import HttpError
 
 from wangge.areas.models import Region
 from wangge.core.api_errors import field_error
-from wangge.core.roles import can
+from wangge.core.refusals import require
 from wangge.mediation.warnings import KINDS, warnings_for
 
 router = Router(tags=["mediation"])
@@ -62,8 +61,7 @@ def chosen_kinds(value: str | None, source: str = "query") -> set:
 
 @router.get("/disputes/warnings", response=WarningsOut, summary="研判预警 / early warnings on disputes")
 def dispute_warnings(request, kind: str | None = None, region: str | None = None):
-    if not can(request.user, "mediation.stats"):
-        raise HttpError(403, "not allowed / 无权操作")
+    require(request.user, "mediation.stats")
     kinds = chosen_kinds(kind)
     found = warnings_for(request.user, region=region_in_area(request.user, region), kinds=kinds)
     counts = {k: sum(1 for w in found if w.kind == k) for k in KINDS}

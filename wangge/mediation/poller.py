@@ -1,4 +1,4 @@
-"""The disputes' clock (run by run_worker beside the cases poller): overdue at their level (超期未化解) and the
+"""The disputes' clock (registered with the worker in apps.py): overdue at their level (超期未化解) and the
 monthly progress reminder of petition matters (信访包案进展提醒).
 
 Overdue, like wangge/cases/poller.py: candidates come from the (state, due_by) index, then each is claimed with a
@@ -24,6 +24,7 @@ from wangge.core.notify import notify
 from wangge.core.roles import OPERATORS
 from wangge.mediation import notifications, services
 from wangge.mediation.models import OPEN_STATES, Dispute, DisputeEvent
+from wangge.mediation.workflow import FLOW
 
 OVERDUE_NOTE = "超过本级化解期限仍未化解"
 REMIND_AFTER_DAY = 20  # reminders from the 21st: the leader has had three weeks to enter the month's progress
@@ -47,7 +48,7 @@ def claim_overdue(pk: int, now) -> bool:
             return False
         dispute = Dispute.objects.select_related("committee", "region").get(pk=pk)
         details = {"due_by": dispute.due_by.isoformat(), "level": dispute.level}
-        services._record(None, dispute, "flag_overdue", dispute.state, dispute.state, OVERDUE_NOTE, details, now)
+        FLOW.record(None, dispute, "flag_overdue", note=OVERDUE_NOTE, details=details, now=now)
         transaction.on_commit(lambda: tell_overdue(pk, now))
     return True
 
@@ -104,8 +105,8 @@ def claim_reminder(pk: int, now) -> bool:
         if dispute is None:
             return False
         month, _since = _month_start(now)
-        services._record(None, dispute, "remind_progress", dispute.state, dispute.state, REMINDER_NOTE,
-                         {"month": month.isoformat(), "leader": dispute.leader_id}, now)
+        FLOW.record(None, dispute, "remind_progress", note=REMINDER_NOTE,
+                    details={"month": month.isoformat(), "leader": dispute.leader_id}, now=now)
         transaction.on_commit(lambda: tell_leader(pk, month, now))
     return True
 

@@ -1,28 +1,31 @@
-"""Operations on disputes. Each takes the acting user, checks the workflow table and the actor's area, claims
-the row by its version (stale: ConflictError, answered 409), applies the change and writes a timeline row
-(DisputeEvent) and an audit row, in one transaction. Nothing here is reached except through these functions.
+"""Operations on disputes. Each takes the acting user and runs in one transaction with a timeline row
+(DisputeEvent) and an audit row. Workflow actions go through the engine (`do_act` is `workflow.FLOW.act`: area,
+version claim, the table's check, the effect registered below, timeline, audit, notifications after the
+commit). Nothing here is reached except through these functions.
 """
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wangge.areas.models import Level as RegionLevel
 from wangge.areas.models import Region
-from wangge.core import audit
+from wangge.cases.models import Case
+from wangge.cases.workflow import FLOW as CASE_FLOW
 from wangge.core.models import Department
 from wangge.core.numbering import next_day_number
-from wangge.core.roles import OPERATORS, Role, can
+from wangge.core.roles import Role, can
 from wangge.core.scoping import ALL, scope_prefix
-from wangge.core.services import OperationError
+from wangge.core.services import NotInArea, OperationError
 from wangge.core.workdays import add_working_days
-from wangge.mediation import notifications, workflow
+from wangge.mediation import workflow
+from wangge.mediation.workflow import FLOW
 from wangge.mediation.models import (
-    NEXT_LEVEL, Agreement, Committee, CommitteeKind, Confirmation, Dispute, DisputeCounter, DisputeEvent,
-    DisputeType, FollowUp, Level, Mediator, Party, PartyKind, PartyRole, Performance, PetitionProgress, Referral,
-    ReferralOutcome, Risk, Session, SessionState, Source, State,
+    NEXT_LEVEL, Agreement, Committee, CommitteeKind, Confirmation, Dispute, DisputeCounter, DisputeType, FollowUp,
+    Level, Mediator, Party, PartyKind, PartyRole, Performance, PetitionProgress, Referral, ReferralOutcome, Risk,
+    Session, SessionState, Source, State,
 )
 from wangge.registry.validation import InvalidValue, clean_phone
 
@@ -42,11 +45,6 @@ SOURCE_OF_CHANNEL = {"grid_worker": Source.GRID, "citizen": Source.CITIZEN, "hot
 DISPUTE_MAJOR_CODE = "11"  # 矛盾纠纷 in the case catalogue
 
 
-class ConflictError(OperationError):
-    def __init__(self):
-        super().__init__("纠纷已被他人修改，请刷新后重试 / the dispute was changed by someone else; reload", "version")
-
-
 # --- reading input -------------------------------------------------------------------------------
 
 def _text(params, name, label, *, required=True, limit=5000):
@@ -62,20 +60,20 @@ def clean_amount(value, field="amount", *, required=False) -> Decimal | None:
     """A sum in yuan: a number, not negative, at most two decimals."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise OperationError("请填写金额 / amount is required", field=field)
+            raise OperationError(_("amount is required"), field=field)
         return None
     if isinstance(value, bool):
-        raise OperationError("金额须为数字 / the amount must be a number", field=field)
+        raise OperationError(_("the amount must be a number"), field=field)
     try:
         amount = Decimal(str(value).strip().replace(",", ""))
     except InvalidOperation:
-        raise OperationError("金额须为数字 / the amount must be a number", field=field) from None
+        raise OperationError(_("the amount must be a number"), field=field) from None
     if not amount.is_finite():
-        raise OperationError("金额须为数字 / the amount must be a number", field=field)
+        raise OperationError(_("the amount must be a number"), field=field)
     if amount < 0:
-        raise OperationError("金额不能为负数 / the amount must not be negative", field=field)
+        raise OperationError(_("the amount must not be negative"), field=field)
     if amount > MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
-        raise OperationError("金额超出范围或小数位过多 / amount out of range or more than 2 decimals", field=field)
+        raise OperationError(_("amount out of range or more than 2 decimals"), field=field)
     return amount.quantize(Decimal("0.01"))
 
 
@@ -93,7 +91,7 @@ def _moment(value, field):
         try:
             moment = datetime.fromisoformat(str(value or "").strip())
         except ValueError:
-            raise OperationError("时间格式应为 YYYY-MM-DD HH:MM / not a date and time", field=field) from None
+            raise OperationError(_("not a date and time"), field=field) from None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment
@@ -107,7 +105,7 @@ def _day(value, field) -> date | None:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise OperationError("日期格式应为 YYYY-MM-DD / not a date", field=field) from None
+        raise OperationError(_("not a date"), field=field) from None
 
 
 def _visible_to(actor, region) -> bool:
@@ -126,27 +124,27 @@ def clean_parties(actor, parties) -> list[Party]:
     for index, raw in enumerate(parties or ()):
         field = f"parties[{index}]"
         if not isinstance(raw, dict):
-            raise OperationError("当事人格式不正确 / a party must be an object", field=field)
+            raise OperationError(_("a party must be an object"), field=field)
         kind = _choice(raw.get("kind") or PartyKind.PERSON, PartyKind, f"{field}.kind", "当事人类型")
         role = _choice(raw.get("role") or PartyRole.APPLICANT, PartyRole, f"{field}.role", "当事人身份")
         party = Party(kind=kind, role=role)
         if raw.get("person") not in (None, ""):
             person = Person.objects.visible_to(actor).filter(pk=_int(raw["person"], f"{field}.person")).first()
             if person is None:
-                raise OperationError("当事人不在辖区内 / the person is not in your area", field=f"{field}.person")
+                raise OperationError(_("the person is not in your area"), field=f"{field}.person")
             party.kind, party.person, party.name = PartyKind.PERSON, person, person.name
             party.id_number, party.phone = person.id_number, person.phone or ""
         elif raw.get("organisation") not in (None, ""):
             organisation = (Organisation.objects.visible_to(actor)
                             .filter(pk=_int(raw["organisation"], f"{field}.organisation")).first())
             if organisation is None:
-                raise OperationError("组织不在辖区内 / the organisation is not in your area",
+                raise OperationError(_("the organisation is not in your area"),
                                      field=f"{field}.organisation")
             party.kind, party.organisation, party.name = PartyKind.ORGANISATION, organisation, organisation.name
         else:
             party.name = _text(raw, "name", "当事人姓名", limit=100) if raw.get("name") else ""
             if not party.name:
-                raise OperationError("请填写当事人姓名 / a party needs a name", field=f"{field}.name")
+                raise OperationError(_("a party needs a name"), field=f"{field}.name")
             party.id_number = _clean_id(raw.get("id_number"), f"{field}.id_number") if kind == PartyKind.PERSON else ""
             party.phone = _clean_phone(raw.get("phone"), f"{field}.phone")
         rows.append(party)
@@ -157,7 +155,7 @@ def _int(value, field) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise OperationError("编号须为整数 / must be a whole number", field=field) from None
+        raise OperationError(_("must be a whole number"), field=field) from None
 
 
 def _clean_phone(value, field) -> str:
@@ -225,13 +223,13 @@ def _locate(actor, lng, lat, crs, grid, region, *, public=False):
         return located, located, lng, lat
     if region is None:
         if public:
-            raise OperationError("请在地图上选择位置，或使用手机定位 / pick the place on the map", field="location")
-        raise OperationError("请提供位置或网格 / give a location or a grid", field="location")
+            raise OperationError(_("pick the place on the map"), field="location")
+        raise OperationError(_("give a location or a grid"), field="location")
     if not isinstance(region, Region):
         region = Region.objects.filter(pk=region).first() if str(region).isdigit() else \
             Region.objects.filter(code=str(region)).first()
     if region is None or (not public and not _visible_to(actor, region)):
-        raise OperationError("区域不在辖区内 / the region is not in your area", field="region")
+        raise OperationError(_("the region is not in your area"), field="region")
     return region, None, None, None
 
 
@@ -256,7 +254,7 @@ def validate_dispute(actor, *, title, type, source, summary="", lng=None, lat=No
     """Everything do_register_dispute checks, without writing: the fields of the new row, or OperationError.
     `public`: a citizen without an account; `court`: a referral, whose role do_refer has checked."""
     if not public and not court and not can(actor, "mediation.register"):
-        raise OperationError("当前角色不能登记纠纷 / your role may not register disputes", field="role")
+        raise OperationError(_("your role may not register disputes"), field="role")
     title = _text({"title": title}, "title", "标题", limit=200)
     dispute_type = _choice(type, DisputeType, "type", "纠纷类型")
     source = _choice(source, Source, "source", "来源")
@@ -265,7 +263,7 @@ def validate_dispute(actor, *, title, type, source, summary="", lng=None, lat=No
     amount = clean_amount(amount)
     cleaned = clean_parties(actor, parties) if not public else clean_parties_public(parties)
     if not cleaned:
-        raise OperationError("至少登记一名当事人 / add at least one party", field="parties")
+        raise OperationError(_("add at least one party"), field="parties")
     if level in (None, ""):
         level = LEVEL_OF_REGION.get(getattr(getattr(actor, "region", None), "level", None), Level.COMMUNITY)
     level = _choice(level, Level, "level", "层级")
@@ -273,12 +271,12 @@ def validate_dispute(actor, *, title, type, source, summary="", lng=None, lat=No
         committee = committee if isinstance(committee, Committee) else \
             Committee.objects.filter(pk=_int(committee, "committee"), active=True).first()
         if committee is None or not region.path.startswith(committee.region.path):
-            raise OperationError("调解组织不服务该区域 / the committee does not serve this area", field="committee")
+            raise OperationError(_("the committee does not serve this area"), field="committee")
         if committee.kind == CommitteeKind.OFFICE:
-            raise OperationError("请选择具体的调解组织 / choose a mediation committee, not the office",
+            raise OperationError(_("choose a mediation committee, not the office"),
                                  field="committee")
         if not committee.takes(dispute_type):
-            raise OperationError("该调委会不受理此类纠纷 / the committee does not take this type", field="committee")
+            raise OperationError(_("the committee does not take this type"), field="committee")
         level = committee.level
     else:
         committee = default_committee(level, region, dispute_type)
@@ -293,7 +291,7 @@ def validate_dispute(actor, *, title, type, source, summary="", lng=None, lat=No
         # registrar can see: no naming staff of another street.
         oversees = leader is not None and leader.region_id and region.path.startswith(leader.region.path)
         if leader is None or not (oversees or User.objects.visible_to(actor).filter(pk=leader.pk).exists()):
-            raise OperationError("包案领导不存在 / unknown leader", field="leader")
+            raise OperationError(_("unknown leader"), field="leader")
     else:
         leader = None
     return {"title": title, "type": dispute_type, "source": source, "summary": summary, "region": region,
@@ -309,7 +307,7 @@ def clean_parties_public(parties) -> list[Party]:
     rows = []
     for index, raw in enumerate(parties or ()):
         if not isinstance(raw, dict) or raw.get("person") or raw.get("organisation"):
-            raise OperationError("当事人格式不正确 / give a party's name", field=f"parties[{index}]")
+            raise OperationError(_("give a party's name"), field=f"parties[{index}]")
         rows.extend(clean_parties(None, [raw]))
     return rows
 
@@ -326,7 +324,7 @@ def _create(actor, fields, now, *, case=None) -> Dispute:
                "committee": dispute.committee_id}
     if dispute.mediator_id:  # chosen by the parties when they reported it
         details.update(mediator_id=dispute.mediator_id, chosen_by_parties=True)
-    _record(actor, dispute, "register", "", State.REGISTERED, "", details, now)
+    FLOW.record(actor, dispute, "register", from_state="", to_state=State.REGISTERED, details=details, now=now)
     return dispute
 
 
@@ -340,26 +338,23 @@ def do_register_dispute(actor, *, now=None, **fields) -> Dispute:
 def do_case_to_dispute(actor, case, *, type=DisputeType.OTHER, parties=(), amount=None, level=None, committee=None,
                        now=None) -> Dispute:
     """转为纠纷: a case of the 矛盾纠纷 class becomes a dispute, linked both ways (dispute.case, case.dispute)."""
-    from wangge.cases.models import Case
-    from wangge.cases.services import record_event
-
     now = now or timezone.now()
     with transaction.atomic():
         case = Case.objects.visible_to(actor).select_related("category__major", "grid").filter(pk=case.pk).first()
         if case is None:
-            raise OperationError("事件不在辖区内 / the case is outside your area", field="case")
+            raise NotInArea(_("the case is outside your area"), field="case")
         if case.category.major.code != DISPUTE_MAJOR_CODE:
             raise OperationError("只有矛盾纠纷类事件可转为纠纷 / only a 矛盾纠纷 case becomes a dispute", field="case")
         if Dispute.objects.filter(case=case).exists():
-            raise OperationError("该事件已转为纠纷 / the case is already a dispute", field="case")
+            raise OperationError(_("the case is already a dispute"), field="case")
         parties = list(parties) or [{"name": case.reporter_name or "未具名当事人", "role": PartyRole.APPLICANT}]
         fields = validate_dispute(actor, title=case.title, type=type, source=SOURCE_OF_CHANNEL.get(case.channel,
                                   Source.GRID), summary=case.description, grid=case.grid, address=case.address,
                                   amount=amount, parties=parties, level=level, committee=committee, now=now)
         fields["lng"], fields["lat"] = case.lng, case.lat
         dispute = _create(actor, fields, now, case=case)
-        record_event(actor, case, "to_dispute", note=f"转为矛盾纠纷 {dispute.number}",
-                     details={"dispute": dispute.number}, now=now)
+        CASE_FLOW.record(actor, case, "to_dispute", note=f"转为矛盾纠纷 {dispute.number}",
+                         details={"dispute": dispute.number}, now=now)
     return dispute
 
 
@@ -370,11 +365,11 @@ LETTER_TYPES = (".pdf", ".jpg", ".jpeg", ".png", ".doc", ".docx", ".ofd")
 def check_letter(letter) -> None:
     """The referral letter (移送函): required, a PDF, an image or a document (OFD included), at most 10 MB."""
     if not letter:
-        raise OperationError("请上传移送函 / the referral letter is required", field="letter")
+        raise OperationError(_("the referral letter is required"), field="letter")
     if (getattr(letter, "size", 0) or 0) > MAX_LETTER_BYTES:
-        raise OperationError("移送函不能超过 10 MB / the letter is larger than 10 MB", field="letter")
+        raise OperationError(_("the letter is larger than 10 MB"), field="letter")
     if not str(getattr(letter, "name", "")).lower().endswith(LETTER_TYPES):
-        raise OperationError("移送函须为 PDF、图片或 Word 文件 / the letter must be a PDF, an image or a document",
+        raise OperationError(_("the letter must be a PDF, an image or a document"),
                              field="letter")
 
 
@@ -384,7 +379,7 @@ def do_refer(actor, *, letter, letter_number, title, type, summary="", court_cas
     多调办 to be routed to the right committee."""
     now = now or timezone.now()
     if not workflow.is_court_handler(actor):
-        raise OperationError("仅法院可移送 / only a court refers cases", field="role")
+        raise OperationError(_("only a court refers cases"), field="role")
     check_letter(letter)
     letter_number = _text({"letter_number": letter_number}, "letter_number", "移送函号", limit=64)
     court = Department.objects.select_related("region").get(pk=actor.department_id)
@@ -415,7 +410,7 @@ def do_report_dispute_public(*, title, type, summary="", lng=None, lat=None, crs
             chosen = (Mediator.objects.filter(active=True, memberships__committee=committee,
                                               pk=_int(mediator, "mediator")).first() if committee else None)
             if chosen is None:
-                raise OperationError("请从可选调解员中选择 / choose one of the eligible mediators", field="mediator")
+                raise OperationError(_("choose one of the eligible mediators"), field="mediator")
             fields["mediator"] = chosen
         return _create(None, fields, now)
 
@@ -424,23 +419,12 @@ def do_report_dispute_public(*, title, type, summary="", lng=None, lat=None, crs
 
 def do_act(actor, dispute, action: str, *, expected_version: int, now=None, **params) -> Dispute:
     """Take `action` on `dispute` (the workflow table decides), as of `expected_version`. Returns the new row."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        if not Dispute.objects.visible_to(actor).filter(pk=dispute.pk).exists():
-            raise workflow.WorkflowError("纠纷不在辖区内 / the dispute is outside your area", "area")
-        claimed = Dispute.objects.filter(pk=dispute.pk, version=expected_version).update(version=F("version") + 1)
-        if not claimed:
-            raise ConflictError()
-        fresh = Dispute.objects.select_related("committee__region", "region", "mediator").get(pk=dispute.pk)
-        transition = workflow.check(fresh, actor, action)
-        from_state = fresh.state
-        note, details = APPLY[action](actor, fresh, params, now)
-        if transition.to_state is not None:
-            fresh.state = transition.to_state
-        fresh.save()
-        _record(actor, fresh, action, from_state, fresh.state, note, details, now)
-    return fresh
+    return FLOW.act(actor, dispute, action, expected_version, now=now, **params)
 
+
+# --- the effects of the workflow's actions (see wangge/core/workflow.py) -------------------------------
+# Each takes (actor, dispute, params, now), changes the fresh row the engine claimed (and the rows beside it)
+# and returns the timeline's (note, details); OperationError names the input at fault and rolls all back.
 
 def _committee_param(dispute, params, *, field="committee") -> Committee:
     value = params.get(field)
@@ -448,23 +432,23 @@ def _committee_param(dispute, params, *, field="committee") -> Committee:
         Committee.objects.select_related("region").filter(pk=_int(value, field), active=True).first()
         if value not in (None, "") else None)
     if committee is None:
-        raise OperationError("请选择调解组织 / choose a committee", field=field)
+        raise OperationError(_("choose a committee"), field=field)
     if committee.kind == CommitteeKind.OFFICE:
-        raise OperationError("请选择具体的调解组织 / choose a mediation committee, not the office", field=field)
+        raise OperationError(_("choose a mediation committee, not the office"), field=field)
     serves = dispute.region.path.startswith(committee.region.path)
     # A referral that names only the district is placed where the committee it is routed to sits.
     narrows = dispute.grid_id is None and committee.region.path.startswith(dispute.region.path)
     if not (serves or narrows):
-        raise OperationError("调解组织不服务该区域 / the committee does not serve this area", field=field)
+        raise OperationError(_("the committee does not serve this area"), field=field)
     if not committee.takes(dispute.type):
-        raise OperationError("该调委会不受理此类纠纷 / the committee does not take this type", field=field)
+        raise OperationError(_("the committee does not take this type"), field=field)
     return committee
 
 
 def _route(actor, dispute, params, now):
     committee = _committee_param(dispute, params)
     if committee.pk == dispute.committee_id:
-        raise OperationError("已在该调解组织 / already with this committee", field="committee")
+        raise OperationError(_("already with this committee"), field="committee")
     if not dispute.region.path.startswith(committee.region.path):
         dispute.region = committee.region
     dispute.committee, dispute.level, dispute.mediator = committee, committee.level, None
@@ -512,7 +496,7 @@ def _assign_mediator(actor, dispute, params, now):
     mediator = eligible_mediators(dispute).filter(pk=_int(params.get("mediator"), "mediator")).first() \
         if params.get("mediator") not in (None, "") else None
     if mediator is None:
-        raise OperationError("请从本调委会的调解员中选择 / choose a mediator of the committee", field="mediator")
+        raise OperationError(_("choose a mediator of the committee"), field="mediator")
     dispute.mediator = mediator
     chosen = bool(params.get("chosen_by_parties"))
     # The id, not the name: who may read a mediator's name is the reader's business (the API labels it).
@@ -522,13 +506,13 @@ def _assign_mediator(actor, dispute, params, now):
 def _schedule_session(actor, dispute, params, now):
     starts_at = _moment(params.get("starts_at"), "starts_at")
     if starts_at <= now:
-        raise OperationError("调解时间不能早于现在 / a session cannot be in the past", field="starts_at")
+        raise OperationError(_("a session cannot be in the past"), field="starts_at")
     place = _text(params, "place", "地点", required=False, limit=200)
     room = _text(params, "online_room", "视频调解室", required=False, limit=200)
     if room and not room.startswith(("https://", "http://")):
-        raise OperationError("视频调解室须为链接 / the online room must be a link", field="online_room")
+        raise OperationError(_("the online room must be a link"), field="online_room")
     if not place and not room:
-        raise OperationError("请填写地点或视频调解室 / give a place or an online room", field="place")
+        raise OperationError(_("give a place or an online room"), field="place")
     session = Session.objects.create(dispute=dispute, starts_at=starts_at, place=place, online_room=room,
                                      participants=_text(params, "participants", "参加人员", required=False),
                                      mediator=dispute.mediator)
@@ -541,7 +525,7 @@ def _record_session(actor, dispute, params, now):
     session = Session.objects.filter(dispute=dispute, pk=_int(params.get("session"), "session"),
                                      state=SessionState.SCHEDULED).first() if params.get("session") else None
     if session is None:
-        raise OperationError("请选择待记录的调解会 / choose a scheduled session", field="session")
+        raise OperationError(_("choose a scheduled session"), field="session")
     record = _text(params, "record", "调解记录")
     Session.objects.filter(pk=session.pk).update(state=SessionState.HELD, record=record, held_at=now)
     return "", {"session": session.pk}
@@ -552,7 +536,7 @@ def _agree(actor, dispute, params, now):
     amount = clean_amount(params.get("amount")) or Decimal("0.00")
     perform_by = _day(params.get("perform_by"), "perform_by")
     if perform_by is not None and perform_by < timezone.localtime(now).date():
-        raise OperationError("履行期限不能早于今天 / the performance deadline is in the past", field="perform_by")
+        raise OperationError(_("the performance deadline is in the past"), field="perform_by")
     Agreement.objects.create(dispute=dispute, terms=terms, amount=amount, perform_by=perform_by, signed_at=now)
     dispute.closed_at, dispute.outcome_note = now, terms[:500]
     _close_referral(dispute, ReferralOutcome.SETTLED, now)
@@ -593,7 +577,7 @@ def _apply_confirmation(actor, dispute, params, now):
     elif not isinstance(court, Department):
         court = Department.objects.filter(pk=_int(court, "court"), code__in=workflow.COURT_CODES).first()
     if court is None or court.code not in workflow.COURT_CODES:
-        raise OperationError("请选择受理司法确认的法院 / choose the court", field="court")
+        raise OperationError(_("choose the court"), field="court")
     _update_agreement(dispute, confirmation=Confirmation.APPLIED, confirmation_court=court,
                       confirmation_applied_at=now, confirmation_decided_at=None)
     return "", {"court": court.name}
@@ -619,7 +603,7 @@ def _update_agreement(dispute, **fields) -> Agreement:
 def _follow_up(actor, dispute, params, now):
     performance = _choice(params.get("performance"), Performance, "performance", "履行情况")
     if performance == Performance.PENDING:
-        raise OperationError("请选择履行情况 / say whether it is kept", field="performance")
+        raise OperationError(_("say whether it is kept"), field="performance")
     note = _text(params, "note", "回访情况", required=False)
     agreement = _update_agreement(dispute, performance=performance)
     FollowUp.objects.create(agreement=agreement, at=now, performance=performance, note=note, by=actor)
@@ -630,13 +614,13 @@ def _rate(actor, dispute, params, now):
     party = Party.objects.filter(dispute=dispute, pk=_int(params.get("party"), "party")).first() \
         if params.get("party") not in (None, "") else None
     if party is None:
-        raise OperationError("请选择当事人 / choose the party", field="party")
+        raise OperationError(_("choose the party"), field="party")
     try:
         rating = int(params.get("rating"))
     except (TypeError, ValueError):
         rating = 0
     if not 1 <= rating <= 5:
-        raise OperationError("评分应为 1–5 / rating must be 1 to 5", field="rating")
+        raise OperationError(_("rating must be 1 to 5"), field="rating")
     Party.objects.filter(pk=party.pk).update(rating=rating)
     return "", {"party": party.pk, "rating": rating}
 
@@ -645,30 +629,18 @@ def _record_progress(actor, dispute, params, now):
     text = _text(params, "text", "进展情况")
     month = timezone.localtime(now).date().replace(day=1)
     if PetitionProgress.objects.filter(dispute=dispute, month=month).exists():
-        raise OperationError("本月已填报进展 / this month's progress is recorded", field="text")
+        raise OperationError(_("this month's progress is recorded"), field="text")
     PetitionProgress.objects.create(dispute=dispute, month=month, text=text, by=actor, at=now)
     return text, {"month": month.isoformat()}
 
 
-APPLY = {
+for _action, _effect in {
     "route": _route, "transfer": _transfer, "escalate": _escalate, "accept": _accept,
     "assign_mediator": _assign_mediator, "schedule_session": _schedule_session, "record_session": _record_session,
     "agree": _agree, "fail": _fail, "withdraw": _withdraw, "apply_confirmation": _apply_confirmation,
     "confirm": _decide_confirmation(Confirmation.CONFIRMED),
     "refuse_confirmation": _decide_confirmation(Confirmation.REFUSED),
     "follow_up": _follow_up, "rate": _rate, "record_progress": _record_progress,
-}
-assert set(APPLY) == set(workflow.ACTIONS), "every action of the table has its effect"
-
-
-def _record(actor, dispute, action, from_state, to_state, note, details, now, actor_name=None):
-    # Without an actor: the citizen's own report, or the system (the poller's flags and reminders).
-    actor_name = (actor_name or getattr(actor, "username", "")
-                  or ("citizen" if action == "register" and dispute.source == Source.CITIZEN else "system"))
-    event = DisputeEvent.objects.create(dispute=dispute, at=now, actor=actor if getattr(actor, "pk", None) else None,
-                                        actor_name=actor_name, action=action, from_state=from_state,
-                                        to_state=to_state, note=note, details=details)
-    audit.record(actor, f"mediation.{action}", dispute, from_state=from_state, to_state=to_state, note=note,
-                 **details)
-    if notifications.may_notify(action):
-        transaction.on_commit(lambda: notifications.dispute_event(event.pk))
+}.items():
+    FLOW.effect(_action)(_effect)
+FLOW.assert_complete()

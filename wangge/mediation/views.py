@@ -9,18 +9,13 @@ Every read goes through `Dispute.objects.visible_to(request.user)`, so a dispute
 answers 404. Every change goes through `wangge.mediation.services`; a refusal (workflow, stale version, bad
 input) changes nothing and is shown with its reason.
 """
-from django.core.exceptions import PermissionDenied
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from wangge.core.roles import Role, can
+from wangge.core.refusals import require  # noqa: F401 (the pages' one permission check, re-exported)
+from wangge.core.roles import Role
 from wangge.mediation.models import Dispute, DisputeEvent
 
 PAGE_SIZE = 30
-
-
-def require(user, permission: str):
-    if not can(user, permission):
-        raise PermissionDenied
 
 
 def disputes_for(user):

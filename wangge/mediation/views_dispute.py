@@ -4,12 +4,12 @@ allowed action (workflow.allowed_actions) and the POST that takes it.
 
 Action-form contract (the browser test drives it): each allowed action is a
 `<form method="post" action="/mediation/<pk>/act/<action>/" data-action="<action>">` with a hidden `version`
-and inputs named exactly as the action's parameters (ACTION_PARAMS), and one submit button.
+and inputs named exactly as the action's parameters (the workflow table's `params`), and one submit button.
 
-A refused action changes nothing and re-renders the page with the reason and the status:
-404 outside the area, 403 not allowed (state, role, guard), 409 a stale version, 422 bad input.
+A refused action changes nothing and re-renders the page with the reason, at the status the API gives the same
+refusal (wangge/core/refusals.py): 404 outside the area, 403 a role that may not, 409 not in this state,
+refused by a guard or a stale version, 422 bad input.
 """
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from wangge.core.models import Department
 from wangge.core.personal import mask_id_number, mask_phone
+from wangge.core.refusals import take_posted_action
 from wangge.core.roles import OPERATORS
 from wangge.core.services import OperationError, do_reveal
 from wangge.mediation import services, workflow
@@ -26,22 +27,9 @@ from wangge.mediation.models import (
     Agreement, Committee, CommitteeKind, Dispute, Party, Performance, PetitionProgress, Referral, Session,
     SessionState,
 )
-from wangge.mediation.services import ConflictError
-from wangge.mediation.templatetags.mediation_tags import ACTION_LABELS, PERFORMANCE_LABELS
+from wangge.mediation.templatetags.mediation_tags import PERFORMANCE_LABELS
 from wangge.mediation.views import disputes_for, mediator_labels, require, safe_next, staff_labels, timeline
 
-# The inputs each action's form carries, exactly the parameter names services.do_act takes.
-ACTION_PARAMS = {
-    "route": ("committee", "note"), "transfer": ("committee", "reason"), "escalate": ("reason",),
-    "accept": ("note",), "assign_mediator": ("mediator", "chosen_by_parties"),
-    "schedule_session": ("starts_at", "place", "online_room", "participants"),
-    "record_session": ("session", "record"), "agree": ("terms", "amount", "perform_by"), "fail": ("reason",),
-    "withdraw": ("reason",), "apply_confirmation": ("court",), "confirm": ("note",),
-    "refuse_confirmation": ("note",), "follow_up": ("performance", "note"), "rate": ("party", "rating"),
-    "record_progress": ("text",),
-}
-assert set(ACTION_PARAMS) == set(workflow.ACTIONS), "every action of the table has its form"
-STATUS_BY_REASON = {"area": 404, "role": 403, "state": 403, "guard": 403, "action": 403}
 REVEAL_FIELDS = ("phone", "id_number")
 
 
@@ -82,7 +70,7 @@ def _leader_label(viewer, dispute) -> str:
 def dispute_context(request, dispute, *, failed_action=None, error=None, values=None, revealed=None) -> dict:
     user = request.user
     allowed = workflow.allowed_actions(dispute, user)
-    forms = [{"action": a, "label": ACTION_LABELS.get(a, a), "params": ACTION_PARAMS[a],
+    forms = [{"action": a, "label": workflow.FLOW.label(a), "params": workflow.FLOW.params(a),
               "error": error if a == failed_action else None,
               "values": (values or {}) if a == failed_action else {}} for a in allowed]
     agreement = Agreement.objects.filter(dispute=dispute).select_related("confirmation_court").first()
@@ -128,7 +116,7 @@ def detail(request, pk):
 def _params(request, action) -> dict:
     """The action's inputs as posted; a box left unticked is False, an empty choice is "not chosen"."""
     params = {}
-    for name in ACTION_PARAMS[action]:
+    for name in workflow.FLOW.params(action):
         if name == "chosen_by_parties":
             params[name] = request.POST.get(name) == "1"
             continue
@@ -142,24 +130,13 @@ def act(request, pk, action):
     """Take one action on a dispute (POST from the dispute page)."""
     user = request.user
     require(user, "mediation.view")
-    if action not in ACTION_PARAMS:
+    if action not in workflow.ACTIONS:
         raise Http404
     dispute = _dispute(user, pk)
-    values = {name: request.POST.get(name, "") for name in ACTION_PARAMS[action]}
-    version = (request.POST.get("version") or "").strip()
-    try:
-        if not version.isdigit():
-            raise OperationError("缺少版本号，请刷新后重试 / version is missing", field="version")
-        fresh = services.do_act(user, dispute, action, expected_version=int(version), **_params(request, action))
-    except ConflictError as exc:
-        return _refused(request, dispute, action, exc.message, 409, values)
-    except workflow.WorkflowError as exc:
-        if exc.reason == "area":
-            raise Http404
-        return _refused(request, dispute, action, exc.message, STATUS_BY_REASON.get(exc.reason, 403), values)
-    except OperationError as exc:
-        return _refused(request, dispute, action, exc.message, 422, values)
-    messages.success(request, f"{fresh.number}：{ACTION_LABELS.get(action, action)}完成")
+    fresh, refused = take_posted_action(request, workflow.FLOW, dispute, action, services.do_act,
+                                        lambda: _params(request, action))
+    if refused:
+        return _refused(request, dispute, action, refused)
     here = reverse("mediation:detail", args=[dispute.pk])
     target = safe_next(request, here)
     if target == here and not disputes_for(user).filter(pk=dispute.pk).exists():
@@ -167,10 +144,10 @@ def act(request, pk, action):
     return redirect(target)
 
 
-def _refused(request, dispute, action, message, status, values):
+def _refused(request, dispute, action, refused):
     fresh = _dispute(request.user, dispute.pk)
-    context = dispute_context(request, fresh, failed_action=action, error=message, values=values)
-    return render(request, "mediation/detail.html", context, status=status)
+    context = dispute_context(request, fresh, failed_action=action, error=refused.message, values=refused.values)
+    return render(request, "mediation/detail.html", context, status=refused.status)
 
 
 @login_required

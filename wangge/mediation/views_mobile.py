@@ -9,12 +9,12 @@
 
 Only the mediator role uses these pages (others get 403; their workbench is the staff pages). Every read goes
 through `Dispute.objects.visible_to(user)`, so a dispute that is not theirs answers 404 like one that does not
-exist. A refused action changes nothing and re-renders the card with the reason: 403 (state, role, guard),
-409 (someone changed the dispute since the card was loaded), 422 (bad input, shown at its field).
+exist. A refused action changes nothing and re-renders the card with the reason, at the status the API gives
+the same refusal (wangge/core/refusals.py): 403 (a role that may not), 409 (not in this state, refused by a
+guard, or someone changed the dispute since the card was loaded), 422 (bad input, shown at its field).
 """
 from datetime import timedelta
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from wangge.core.personal import mask_id_number, mask_phone
 from wangge.core.roles import Role
 from wangge.core.scoping import get_visible_or_404
+from wangge.core.refusals import take_posted_action
 from wangge.core.services import OperationError, do_reveal
 from wangge.mediation import services, workflow
 from wangge.mediation.models import Dispute, Mediator, Party, Performance, Session, SessionState, State
@@ -35,18 +36,8 @@ from wangge.mediation.templatetags.mediation_tags import (
     LEVEL_LABELS, PERFORMANCE_LABELS, RISK_LABELS, ROLE_LABELS, SESSION_LABELS, STATE_LABELS, TYPE_LABELS,
 )
 
-# The quick actions the card offers, and the inputs each one posts: exactly do_act's parameter names.
-ACTION_PARAMS = {
-    "accept": ("note",),
-    "schedule_session": ("starts_at", "place", "online_room", "participants"),
-    "record_session": ("session", "record"),
-    "agree": ("terms", "amount", "perform_by"),
-    "fail": ("reason",),
-    "follow_up": ("performance", "note"),
-}
-ACTION_LABELS = {"accept": "受理", "schedule_session": "安排调解会", "record_session": "记录调解会",
-                 "agree": "达成协议", "fail": "调解不成", "follow_up": "履行回访"}
-STATUS_BY_REASON = {"area": 404, "role": 403, "state": 403, "guard": 403, "action": 403}
+# The quick actions the card offers; each posts the inputs the workflow table gives it.
+QUICK_ACTIONS = ("accept", "schedule_session", "record_session", "agree", "fail", "follow_up")
 LIST_LIMIT = 50
 
 
@@ -120,12 +111,12 @@ def _parties(dispute, revealed=None) -> list[dict]:
 def card_context(request, dispute, *, failed_action=None, error=None, error_field=None, values=None,
                  revealed=None, reveal_error=None) -> dict:
     user = request.user
-    allowed = [a for a in workflow.allowed_actions(dispute, user) if a in ACTION_PARAMS]
+    allowed = [a for a in workflow.allowed_actions(dispute, user) if a in QUICK_ACTIONS]
     words(dispute)
     sessions = list(dispute.sessions.order_by("starts_at", "id"))
     for session in sessions:
         session.state_word = SESSION_LABELS.get(session.state, session.state)
-    forms = [{"action": a, "label": ACTION_LABELS[a], "params": ACTION_PARAMS[a],
+    forms = [{"action": a, "label": workflow.FLOW.label(a), "params": workflow.FLOW.params(a),
               "error": error if a == failed_action else None,
               "error_field": error_field if a == failed_action else None,
               "values": (values or {}) if a == failed_action else {}} for a in allowed]
@@ -162,7 +153,7 @@ def card(request, pk):
 def _params(request, action) -> dict:
     """The action's inputs as posted; empty optional inputs are left out so the operation's defaults hold."""
     params = {}
-    for name in ACTION_PARAMS[action]:
+    for name in workflow.FLOW.params(action):
         value = (request.POST.get(name) or "").strip()
         if value or name in ("terms", "reason", "record", "performance", "starts_at", "session"):
             params[name] = value
@@ -175,32 +166,21 @@ def act(request, pk, action):
     """One quick action. The card posts the version it showed; a stale one is a 409, never a silent overwrite."""
     user = request.user
     require_mediator(user)
-    if action not in ACTION_PARAMS:
+    if action not in QUICK_ACTIONS:
         raise Http404
     dispute = _dispute(user, pk)
-    values = {name: request.POST.get(name, "") for name in ACTION_PARAMS[action]}
-    version = (request.POST.get("version") or "").strip()
-    try:
-        if not version.isdigit():
-            raise OperationError("缺少版本号，请刷新后重试 / version is missing", field="version")
-        fresh = services.do_act(user, dispute, action, expected_version=int(version), **_params(request, action))
-    except services.ConflictError as exc:
-        return _refused(request, dispute, action, exc.message, 409, values)
-    except workflow.WorkflowError as exc:
-        if exc.reason == "area":
-            raise Http404
-        return _refused(request, dispute, action, exc.message, STATUS_BY_REASON.get(exc.reason, 403), values)
-    except OperationError as exc:
-        return _refused(request, dispute, action, exc.message, 422, values, field=exc.field)
-    messages.success(request, f"{fresh.number}：{ACTION_LABELS[action]}完成")
+    fresh, refused = take_posted_action(request, workflow.FLOW, dispute, action, services.do_act,
+                                        lambda: _params(request, action))
+    if refused:
+        return _refused(request, dispute, action, refused)
     return redirect(reverse("mediation:mobile_card", args=[fresh.pk]))
 
 
-def _refused(request, dispute, action, message, status, values, field=None):
+def _refused(request, dispute, action, refused):
     dispute = _dispute(request.user, dispute.pk)  # fresh: the card shows the dispute as it is now
-    context = card_context(request, dispute, failed_action=action, error=message, values=values,
-                           error_field=field if field in ACTION_PARAMS[action] else None)
-    return render(request, "mediation/mobile_card.html", context, status=status)
+    context = card_context(request, dispute, failed_action=action, error=refused.message, values=refused.values,
+                           error_field=refused.field if refused.field in workflow.FLOW.params(action) else None)
+    return render(request, "mediation/mobile_card.html", context, status=refused.status)
 
 
 @login_required

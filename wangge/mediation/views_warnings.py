@@ -1,21 +1,15 @@
 """The early-warning board (研判预警) and the 人民调解协议书 download."""
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from wangge.areas.models import Level, Region
-from wangge.core.roles import can
+from wangge.core.refusals import require
 from wangge.mediation import documents
 from wangge.mediation.models import Agreement, Dispute
 from wangge.mediation.warnings import KINDS, LEVEL_LABELS, STATE_LABELS, warnings_for
-
-
-def _require(user, permission):
-    if not can(user, permission):
-        raise PermissionDenied
 
 
 def _areas(user):
@@ -31,7 +25,7 @@ def _areas(user):
 def board(request):
     """研判预警: the warnings over the disputes of the user's area, by kind; ?region= narrows, ?kind= picks one."""
     user = request.user
-    _require(user, "mediation.stats")
+    require(user, "mediation.stats")
     code = (request.GET.get("region") or "").strip()[:32]
     area = None
     if code:
@@ -56,7 +50,7 @@ def board(request):
 def agreement_doc(request, pk: int):
     """人民调解协议书 (.docx) of an agreed dispute in the user's area; 404 outside it or without an agreement."""
     user = request.user
-    _require(user, "mediation.view")
+    require(user, "mediation.view")
     dispute = (Dispute.objects.visible_to(user).select_related("committee", "mediator", "agreement")
                .filter(pk=pk).first())
     if dispute is None:

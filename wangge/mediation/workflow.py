@@ -1,8 +1,9 @@
-"""The mediation workflow as one table, like cases (DESIGN.md §3).
+"""The mediation workflow as one table, like cases (DESIGN.md §3), on the engine of wangge/core/workflow.py.
 
 `TRANSITIONS[(state, action)]` says where the action leads (None: the state stays), which roles may take it
-and a guard on the dispute and the actor. Pages, the API and the tests read this table; `check()` is the one
-place an action is refused, with the reason ("state", "role", "area" or "guard").
+and a guard on the dispute and the actor; `ACTION_SPECS` gives each action its label and inputs. Pages, the API
+and the tests read this table; `check()` is the one place an action is refused, with the reason ("state",
+"role", "area" or "guard"). The effects are in services.py.
 
   registered ──accept──▶ accepted ──schedule_session──▶ mediating ──agree──▶ agreed
        │  ▲                  │                              │        └─fail──▶ failed
@@ -15,9 +16,13 @@ Area: the actor must see the dispute (`Dispute.objects.visible_to`). Operators a
 (else region) is at their level or below, so an escalated dispute is the level above's. A mediator acts on
 disputes assigned to them or to a committee they serve (visible_to already limits them to those).
 """
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+
 from wangge.core.roles import OPERATORS, Role
-from wangge.core.workflow import Transition, Workflow, WorkflowError  # noqa: F401 (re-exported)
-from wangge.mediation.models import NEXT_LEVEL, Confirmation, Dispute, State
+from wangge.core.workflow import Action, Transition, Workflow, WorkflowError  # noqa: F401 (re-exported)
+from wangge.mediation import notifications
+from wangge.mediation.models import NEXT_LEVEL, Confirmation, Dispute, DisputeEvent, Source, State
 
 
 # 法院: a department whose code is one of these is a court: it refers cases and records judicial confirmation.
@@ -39,41 +44,41 @@ def _owns(dispute, user):
         return None  # mediators are limited by visible_to; other roles by the table
     if user.region_id and owner_path(dispute).startswith(user.region.path):
         return None
-    return "该纠纷已由上级受理 / the dispute is owned by a higher level"
+    return _("the dispute is owned by a higher level")
 
 
 def _has_committee(dispute, user):
     if not dispute.committee_id:
-        return "尚未分流到调解组织 / route the dispute to a committee first"
+        return _("route the dispute to a committee first")
     return _owns(dispute, user)
 
 
 def _can_escalate(dispute, user):
     if dispute.level not in NEXT_LEVEL:
-        return "已在区级或行业调委会，无法再上交 / no level above"
+        return _("no level above")
     return _owns(dispute, user)
 
 
 def _confirmation_pending(dispute, user):
     agreement = getattr(dispute, "agreement", None)
     if agreement is None or agreement.confirmation != Confirmation.APPLIED:
-        return "没有待确认的司法确认申请 / no judicial confirmation applied for"
+        return _("no judicial confirmation applied for")
     if user.role == Role.DEPARTMENT_HANDLER and not is_court_handler(user):
-        return "仅法院可确认 / only a court records this"
+        return _("only a court records this")
     return None
 
 
 def _may_apply_confirmation(dispute, user):
     agreement = getattr(dispute, "agreement", None)
     if agreement is None:
-        return "没有调解协议 / no agreement"
+        return _("no agreement")
     if agreement.confirmation in (Confirmation.APPLIED, Confirmation.CONFIRMED):
-        return "已申请司法确认 / already applied for"
+        return _("already applied for")
     return _owns(dispute, user)
 
 
 def _is_petition(dispute, user):
-    return None if dispute.is_petition else "不是信访包案事项 / not a petition matter"
+    return None if dispute.is_petition else _("not a petition matter")
 
 
 OPS = frozenset(OPERATORS)
@@ -105,7 +110,43 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
     (S.FAILED, "rate"): Transition(None, MEDIATORS, None),
 }
 
-FLOW = Workflow(Dispute, TRANSITIONS, "纠纷")
-ACTIONS = FLOW.actions
+ACTION_SPECS = {
+    "route": Action(pgettext_lazy("dispute action", "Route"), ("committee", "note")),
+    "transfer": Action(pgettext_lazy("dispute action", "Transfer"), ("committee", "reason")),
+    "escalate": Action(pgettext_lazy("dispute action", "Escalate"), ("reason",)),
+    "accept": Action(pgettext_lazy("dispute action", "Accept"), ("note",)),
+    "assign_mediator": Action(pgettext_lazy("dispute action", "Assign a mediator"),
+                              ("mediator", "chosen_by_parties")),
+    "schedule_session": Action(pgettext_lazy("dispute action", "Schedule a session"),
+                               ("starts_at", "place", "online_room", "participants")),
+    "record_session": Action(pgettext_lazy("dispute action", "Record a session"), ("session", "record")),
+    "agree": Action(pgettext_lazy("dispute action", "Reach an agreement"), ("terms", "amount", "perform_by")),
+    "fail": Action(pgettext_lazy("dispute action", "Mediation failed"), ("reason",)),
+    "withdraw": Action(pgettext_lazy("dispute action", "Withdraw"), ("reason",)),
+    "apply_confirmation": Action(pgettext_lazy("dispute action", "Apply for judicial confirmation"), ("court",)),
+    "confirm": Action(pgettext_lazy("dispute action", "Judicial confirmation"), ("note",)),
+    "refuse_confirmation": Action(pgettext_lazy("dispute action", "Confirmation refused"), ("note",)),
+    "follow_up": Action(pgettext_lazy("dispute action", "Follow-up visit"), ("performance", "note")),
+    "rate": Action(pgettext_lazy("dispute action", "Parties' rating"), ("party", "rating")),
+    "record_progress": Action(pgettext_lazy("dispute action", "Petition progress"), ("text",)),
+}
+# Timeline rows that are not actions of the table.
+EVENTS = {
+    "register": pgettext_lazy("dispute action", "Register"),
+    "flag_overdue": pgettext_lazy("dispute action", "Overdue at its level (system)"),
+}
+
+
+def _actor_name(actor, dispute, action) -> str:
+    # Without an actor: the citizen's own report, or the system (the poller's flags and reminders).
+    return (getattr(actor, "username", "")
+            or ("citizen" if action == "register" and dispute.source == Source.CITIZEN else "system"))
+
+
+FLOW = Workflow(Dispute, TRANSITIONS, ACTION_SPECS, noun=pgettext_lazy("noun", "dispute"), event_model=DisputeEvent,
+                event_field="dispute", audit_prefix="mediation", events=EVENTS, actor_name=_actor_name,
+                related=("committee__region", "region", "mediator"), notify=notifications.dispute_event,
+                notifies=lambda action, dispute: notifications.may_notify(action))
+ACTIONS = FLOW.names
 check = FLOW.check
 allowed_actions = FLOW.allowed_actions

@@ -4,6 +4,7 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from wangge.cases.workflow import FLOW
 from wangge.core.personal import mask_phone
 from wangge.core.roles import can as role_can
 
@@ -12,14 +13,6 @@ register = template.Library()
 STATE_LABELS = {
     "reported": "已上报", "registered": "已立案", "rejected": "不予立案", "dispatched": "已派遣",
     "accepted": "已签收", "handled": "已处置", "closed": "已结案", "merged": "已合并",
-}
-ACTION_LABELS = {
-    "report": "上报", "register": "立案", "reject": "不予立案", "self_resolve": "自行处置（当场解决）",
-    "escalate": "上报上级", "merge": "合并到原事件", "dispatch": "派遣", "accept": "签收", "return": "退回",
-    "supervise": "督办", "urge": "催办", "request_extension": "申请延期", "approve_extension": "同意延期",
-    "deny_extension": "不同意延期", "handle": "处置反馈", "verify_close": "核查结案", "verify_rework": "核查返工",
-    "rate": "回访评价", "add_photos": "添加照片", "flag_unsigned": "超时未签收（系统标记）",
-    "flag_overdue": "超期未办结（系统标记）",
 }
 CHANNEL_LABELS = {
     "grid_worker": "网格员上报", "citizen": "群众上报", "hotline_12345": "12345热线", "device": "设备/视频预警",
@@ -38,7 +31,8 @@ def state_label(value) -> str:
 
 @register.filter
 def action_label(value) -> str:
-    return ACTION_LABELS.get(value, value or "")
+    """The label of a workflow action or timeline event: one source, the workflow table."""
+    return FLOW.label(value) if value else ""
 
 
 @register.filter

@@ -8,6 +8,7 @@ from django.db import connection, connections
 from wangge.cases import services
 from wangge.cases.models import Case, CaseEvent, Category, MajorCategory, State
 from wangge.core.roles import Role
+from wangge.core.workflow import ConflictError
 
 # Transactional tests run last and each one empties the tables after itself, so this test
 # makes the category it needs rather than relying on the default catalogue's data migration.
@@ -28,7 +29,7 @@ def test_two_operators_at_once_one_wins(world):
             barrier.wait()
             services.do_act(user, case, action, expected_version=case.version, **params)
             results[action] = "ok"
-        except services.ConflictError:
+        except ConflictError:
             results[action] = "conflict"
         finally:
             connections.close_all()

@@ -9,6 +9,7 @@ from wangge.cases.testing import PARAMS, act, case_in, category, report
 from wangge.cases.models import Case, CaseEvent, Category, State
 from wangge.core.models import AuditEntry
 from wangge.core.roles import Role
+from wangge.core.workflow import ConflictError
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +86,7 @@ def test_stale_version_is_a_conflict_and_changes_nothing(world):
     op = world.users[Role.DISTRICT_OPERATOR]
     services.do_act(op, case, "register", expected_version=case.version)
     events = CaseEvent.objects.count()
-    with pytest.raises(services.ConflictError):
+    with pytest.raises(ConflictError):
         services.do_act(op, case, "reject", expected_version=case.version, reason="重复")
     fresh = Case.objects.get(pk=case.pk)
     assert (fresh.state, fresh.version) == (State.REGISTERED, case.version + 1)

@@ -4,6 +4,7 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 
 from wangge.core.personal import mask_id_number, mask_phone
+from wangge.mediation.workflow import FLOW
 from wangge.core.roles import can as role_can
 
 register = template.Library()
@@ -33,26 +34,21 @@ PERFORMANCE_LABELS = {"pending": "未到期", "kept": "已履行", "partly": "�
 OUTCOME_LABELS = {"": "调解中", "settled": "调解成功", "returned": "退回诉讼"}
 COMMITTEE_KIND_LABELS = {"peoples": "人民调解委员会", "industry": "行业性专业调委会", "administrative": "行政调解",
                          "judicial": "司法调解", "office": "多元化解办公室"}
-ACTION_LABELS = {
-    "register": "登记", "route": "分流", "transfer": "移交", "escalate": "上交上级", "accept": "受理",
-    "assign_mediator": "指派调解员", "schedule_session": "安排调解会", "record_session": "记录调解会",
-    "agree": "达成协议", "fail": "调解不成", "withdraw": "撤回", "apply_confirmation": "申请司法确认",
-    "confirm": "司法确认", "refuse_confirmation": "不予确认", "follow_up": "履行回访", "rate": "当事人评价",
-    "record_progress": "包案进展", "flag_overdue": "超期未化解（系统标记）",
-}
 # Buttons that end or send away someone's work: shown in the quieter style.
 DANGER_ACTIONS = {"fail", "withdraw", "refuse_confirmation", "escalate", "transfer"}
 
 LABELS = {"type": TYPE_LABELS, "source": SOURCE_LABELS, "level": LEVEL_LABELS, "risk": RISK_LABELS,
           "state": STATE_LABELS, "role": ROLE_LABELS, "kind": KIND_LABELS, "session": SESSION_LABELS,
           "confirmation": CONFIRMATION_LABELS, "performance": PERFORMANCE_LABELS, "outcome": OUTCOME_LABELS,
-          "committee_kind": COMMITTEE_KIND_LABELS, "action": ACTION_LABELS}
+          "committee_kind": COMMITTEE_KIND_LABELS}
 
 
 @register.filter
 def label(value, kind: str) -> str:
     """{{ dispute.type|label:"type" }} -> 邻里纠纷."""
     value = "" if value is None else value
+    if kind == "action":  # workflow actions and timeline events: labelled once, in the workflow table
+        return FLOW.label(value) if value else ""
     return LABELS.get(kind, {}).get(value, value)
 
 

@@ -8,6 +8,7 @@ from django.db import connection, connections
 from django.test import Client
 
 from wangge.core.roles import Role
+from wangge.core.workflow import ConflictError
 from wangge.mediation import services
 from wangge.mediation.models import Agreement, Dispute, DisputeEvent, Session, State
 from wangge.mediation.testing import PARAMS, build_mediation, dispute_in, soon
@@ -25,7 +26,7 @@ def at_once(*calls):
         try:
             barrier.wait()
             results[index] = call()
-        except services.ConflictError:
+        except ConflictError:
             results[index] = "conflict"
         finally:
             connections.close_all()

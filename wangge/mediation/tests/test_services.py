@@ -8,6 +8,7 @@ from django.utils import timezone
 from wangge.core.models import AuditEntry
 from wangge.core.roles import Role
 from wangge.core.services import OperationError
+from wangge.core.workflow import ConflictError
 from wangge.mediation import services
 from wangge.mediation.models import (
     Agreement, Dispute, DisputeEvent, Level, PetitionProgress, Referral, Risk, Session, State,
@@ -276,7 +277,7 @@ def test_a_stale_version_is_a_conflict_and_changes_nothing(world, m):
     stale = dispute.version
     act(world.users[Role.MEDIATOR], dispute, "accept")
     before = counts()
-    with pytest.raises(services.ConflictError):
+    with pytest.raises(ConflictError):
         services.do_act(world.users[Role.MEDIATOR], dispute, "withdraw", expected_version=stale, reason="撤回")
     assert counts() == before
 

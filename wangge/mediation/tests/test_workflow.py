@@ -4,6 +4,7 @@ import pytest
 
 from wangge.core.models import AuditEntry
 from wangge.core.roles import Role
+from wangge.core.workflow import ConflictError
 from wangge.mediation import services, workflow
 from wangge.mediation.models import Agreement, Dispute, DisputeEvent, Session, SessionState, State
 from wangge.mediation.testing import PARAMS, act, build_mediation, dispute_in, register, soon
@@ -173,7 +174,7 @@ def test_stale_version_is_a_conflict_and_changes_nothing(world):
     med = world.users[Role.MEDIATOR]
     services.do_act(med, dispute, "agree", expected_version=dispute.version, **PARAMS["agree"])
     before = snapshot(dispute)
-    with pytest.raises(services.ConflictError):
+    with pytest.raises(ConflictError):
         services.do_act(med, dispute, "fail", expected_version=dispute.version, **PARAMS["fail"])
     assert snapshot(dispute) == before
     assert Dispute.objects.get(pk=dispute.pk).state == State.AGREED

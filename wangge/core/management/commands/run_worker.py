@@ -1,6 +1,7 @@
 """`python -m wangge run_worker`: the one background process (see docs/worker.md).
 
-It runs the deadlines poller (wangge/cases/poller.py) every --interval seconds and, in between, the queued
+It runs the pollers the apps registered (wangge/core/pollers.py: the cases' deadlines, the disputes' clock) every
+--interval seconds and, in between, the queued
 django.tasks (text messages and anything else enqueued), using django_tasks_db's own worker to claim and
 run each task (locked row, claim, result and traceback kept in the task table). Several of these may run
 at once: the poller claims each case with a conditional UPDATE and the task table hands each task to one
@@ -13,6 +14,8 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import OperationalError, close_old_connections
 from django.utils.crypto import get_random_string
+
+from wangge.core import pollers
 
 logger = logging.getLogger("wangge.worker")
 
@@ -66,12 +69,8 @@ def run_ready_tasks(worker, limit: int | None = None) -> int:
 
 
 def run_pass(worker, now=None) -> dict:
-    """One round: the poller, then the queued tasks (including the text messages the poller queued)."""
-    from wangge.cases.poller import poll
-    from wangge.mediation.poller import poll as poll_disputes
-
-    flagged = poll(now)
-    poll_disputes(now)  # disputes: overdue at their level, petition reminders (counts not reported)
+    """One round: the pollers, then the queued tasks (including the text messages the pollers queued)."""
+    flagged = pollers.poll_all(now)
     return {**flagged, "tasks": run_ready_tasks(worker)}
 
 
@@ -102,11 +101,7 @@ class Command(BaseCommand):
         while worker.running:
             close_old_connections()
             if time.monotonic() >= next_poll:
-                from wangge.cases.poller import poll
-                from wangge.mediation.poller import poll as poll_disputes
-
-                flagged = poll()
-                poll_disputes()
+                flagged = pollers.poll_all()
                 next_poll = time.monotonic() + interval
                 if any(flagged.values()):
                     self._report(flagged)
