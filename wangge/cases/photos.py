@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from wangge.cases.models import CasePhoto, PhotoStage, State
@@ -50,13 +51,13 @@ def _decode(upload) -> Image.Image:
             probe.verify()  # catches truncated and corrupt files before the full decode
             kind = probe.format
         if kind not in ACCEPTED_FORMATS:
-            _refuse(f"照片须为 JPEG/PNG/WebP / unsupported image type: {name}")
+            _refuse(_("Unsupported image type (JPEG, PNG or WebP): %(name)s") % {"name": name})
         image = Image.open(io.BytesIO(data))
         image.load()
     except OperationError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        _refuse(f"不是有效的图片 / not an image: {name}")
+        _refuse(_("Not an image: %(name)s") % {"name": name})
     finally:
         try:
             upload.seek(0)
@@ -86,19 +87,20 @@ def clean_photos(files) -> list[CleanPhoto]:
     files = [f for f in (files or []) if f is not None]
     limit = settings.WANGGE_PHOTO_MAX_COUNT
     if len(files) > limit:
-        _refuse(f"最多 {limit} 张照片 / at most {limit} photos")
+        _refuse(_("At most %(limit)s photos") % {"limit": limit})
     max_bytes = settings.WANGGE_PHOTO_MAX_BYTES
     for upload in files:  # sizes first: a cheap refusal before any decoding
         size = getattr(upload, "size", None)
         if size is None or size > max_bytes:
-            _refuse(f"照片超过 {max_bytes // (1024 * 1024) or 1} MB / photo too large: {getattr(upload, 'name', '')}")
+            _refuse(_("Photo larger than %(mb)s MB: %(name)s") % {"mb": max_bytes // (1024 * 1024) or 1,
+                                                                 "name": getattr(upload, "name", "")})
     cleaned = []
     for upload in files:
         image = _decode(upload)
         try:
             content, width, height = _reencode(image)
         except (OSError, ValueError):
-            _refuse(f"无法处理该图片 / cannot process the image: {getattr(upload, 'name', '')}")
+            _refuse(_("Cannot process the image: %(name)s") % {"name": getattr(upload, "name", "")})
         finally:
             image.close()
         cleaned.append(CleanPhoto(getattr(upload, "name", "") or "photo", content, width, height))
@@ -106,16 +108,15 @@ def clean_photos(files) -> list[CleanPhoto]:
 
 
 def _may_add(actor, case) -> None:
-    from wangge.core.roles import can
-
     from wangge.cases.models import Case
+    from wangge.core.roles import can
 
     if actor is None:
         return  # the portal and Open311 attach to the case they have just made
     if not Case.objects.visible_to(actor).filter(pk=case.pk).exists():
-        raise OperationError("事件不在辖区内 / the case is outside your area", field="case")
+        raise OperationError(_("The case is outside your area"), field="case")
     if not (can(actor, "cases.view") or case.reporter_id == actor.pk):
-        raise OperationError("not allowed / 无权操作", field="case")
+        raise OperationError(_("Not allowed"), field="case")
 
 
 def store_photos(actor, case, cleaned: list[CleanPhoto], stage: str, now, stored: list) -> list[CasePhoto]:
@@ -150,10 +151,10 @@ def do_add_photos(actor, case, files, stage: str = PhotoStage.REPORT, *, now=Non
     from wangge.cases import services
 
     if stage not in PhotoStage.values:
-        raise OperationError(f"未知照片阶段 / unknown stage {stage!r}", field="stage")
+        raise OperationError(_("Unknown photo stage %(stage)r") % {"stage": stage}, field="stage")
     cleaned = clean_photos(files)
     if not cleaned:
-        _refuse("请选择照片 / no photo given")
+        _refuse(_("No photo given"))
     now = now or timezone.now()
     stored = []
     try:
@@ -171,4 +172,4 @@ def do_add_photos(actor, case, files, stage: str = PhotoStage.REPORT, *, now=Non
 
 def _check_state(case, stage) -> None:
     if case.state in (State.REJECTED, State.MERGED) or (case.state == State.CLOSED and stage != PhotoStage.VERIFY):
-        raise OperationError("该事件已办结，不能再添加照片 / the case is finished", field="stage")
+        raise OperationError(_("The case is finished"), field="stage")

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from wangge.cases import services, workflow
@@ -43,7 +44,7 @@ def _people(viewer, case) -> dict:
     staff = staff_labels(viewer, [case.reporter]) if case.reporter_id else {}
     entered_by = staff.get(case.reporter_id)
     if case.anonymous:
-        reporter = "匿名"
+        reporter = _("Anonymous")
     elif case.reporter_id and case.reporter_name == (case.reporter.full_name or case.reporter.username):
         reporter, entered_by = entered_by, None  # a staff member reporting themselves
     else:
@@ -102,7 +103,7 @@ def _params(request, action) -> dict:
             if not value:
                 continue
             if not value.isdigit():
-                raise OperationError("请从列表中选择 / choose from the list", field=name)
+                raise OperationError(_("Choose from the list"), field=name)
             value = int(value)
         params[name] = value
     return params
@@ -111,11 +112,11 @@ def _params(request, action) -> dict:
 def _into(user, value):
     """The original of a merge, given by id or by its number, among the cases the user sees."""
     if not value:
-        raise OperationError("请选择要并入的原事件 / choose the original case", field="into")
+        raise OperationError(_("Choose the original case"), field="into")
     cases = cases_for(user)
     found = cases.filter(pk=int(value)).first() if value.isdigit() else cases.filter(number=value.upper()).first()
     if found is None:
-        raise OperationError("原事件不存在或不在辖区内 / original case not found in your area", field="into")
+        raise OperationError(_("Original case not found in your area"), field="into")
     return found
 
 
@@ -136,7 +137,7 @@ def act(request, pk, action):
     files = request.FILES.getlist("photos") if action in PHOTO_STAGES else []
     try:
         if not version.isdigit():
-            raise OperationError("缺少版本号，请刷新后重试 / version is missing", field="version")
+            raise OperationError(_("Version is missing"), field="version")
         params = _params(request, action)
         if action == "merge":
             params["into"] = _into(user, params["into"])
@@ -158,7 +159,7 @@ def act(request, pk, action):
         return _refused(request, case, action, exc.message, STATUS_BY_REASON.get(exc.reason, 403), values)
     except OperationError as exc:
         return _refused(request, case, action, exc.message, 422, values)
-    messages.success(request, f"{fresh.number}：{ACTION_LABELS.get(action, action)}完成")
+    messages.success(request, _("%(number)s: %(action)s done") % {"number": fresh.number, "action": ACTION_LABELS.get(action, action)})
     here = reverse("cases:detail", args=[case.pk])
     target = safe_next(request, here)
     if target == here and not cases_for(user).filter(pk=case.pk).exists():

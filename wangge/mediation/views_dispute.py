@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from wangge.core.models import Department
@@ -23,12 +24,30 @@ from wangge.core.roles import OPERATORS
 from wangge.core.services import OperationError, do_reveal
 from wangge.mediation import services, workflow
 from wangge.mediation.models import (
-    Agreement, Committee, CommitteeKind, Dispute, Party, Performance, PetitionProgress, Referral, Session,
+    Agreement,
+    Committee,
+    CommitteeKind,
+    Dispute,
+    Party,
+    Performance,
+    PetitionProgress,
+    Referral,
+    Session,
     SessionState,
 )
 from wangge.mediation.services import ConflictError
-from wangge.mediation.templatetags.mediation_tags import ACTION_LABELS, PERFORMANCE_LABELS
-from wangge.mediation.views import disputes_for, mediator_labels, require, safe_next, staff_labels, timeline
+from wangge.mediation.templatetags.mediation_tags import (
+    ACTION_LABELS,
+    PERFORMANCE_LABELS,
+)
+from wangge.mediation.views import (
+    disputes_for,
+    mediator_labels,
+    require,
+    safe_next,
+    staff_labels,
+    timeline,
+)
 
 # The inputs each action's form carries, exactly the parameter names services.do_act takes.
 ACTION_PARAMS = {
@@ -103,7 +122,7 @@ def dispute_context(request, dispute, *, failed_action=None, error=None, values=
         "scheduled": [s for s in sessions if s.state == SessionState.SCHEDULED],
         "courts": courts() if "apply_confirmation" in allowed else [],
         "performances": [(p, PERFORMANCE_LABELS[p]) for p in Performance.values if p != Performance.PENDING],
-        "ratings": [(str(n), f"{n} 分") for n in range(5, 0, -1)],
+        "ratings": [(str(n), _("%(n)s points") % {"n": n}) for n in range(5, 0, -1)],
         "error": error, "failed_action": failed_action,
         "is_operator": user.role in OPERATORS,
         "can_reveal": user.role in OPERATORS or user.role == "mediator",
@@ -149,7 +168,7 @@ def act(request, pk, action):
     version = (request.POST.get("version") or "").strip()
     try:
         if not version.isdigit():
-            raise OperationError("缺少版本号，请刷新后重试 / version is missing", field="version")
+            raise OperationError(_("Version is missing"), field="version")
         fresh = services.do_act(user, dispute, action, expected_version=int(version), **_params(request, action))
     except ConflictError as exc:
         return _refused(request, dispute, action, exc.message, 409, values)
@@ -159,7 +178,7 @@ def act(request, pk, action):
         return _refused(request, dispute, action, exc.message, STATUS_BY_REASON.get(exc.reason, 403), values)
     except OperationError as exc:
         return _refused(request, dispute, action, exc.message, 422, values)
-    messages.success(request, f"{fresh.number}：{ACTION_LABELS.get(action, action)}完成")
+    messages.success(request, _("%(number)s: %(action)s done") % {"number": fresh.number, "action": ACTION_LABELS.get(action, action)})
     here = reverse("mediation:detail", args=[dispute.pk])
     target = safe_next(request, here)
     if target == here and not disputes_for(user).filter(pk=dispute.pk).exists():

@@ -22,6 +22,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from wangge.core.personal import mask_id_number, mask_phone
@@ -29,10 +30,26 @@ from wangge.core.roles import Role
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError, do_reveal
 from wangge.mediation import services, workflow
-from wangge.mediation.models import Dispute, Mediator, Party, Performance, Session, SessionState, State
-# The Chinese words for the ledger's codes are kept once, with the staff pages' template helpers.
+from wangge.mediation.models import (
+    Dispute,
+    Mediator,
+    Party,
+    Performance,
+    Session,
+    SessionState,
+    State,
+)
+
+# The labels for the ledger's codes are kept once, with the staff pages' template helpers.
 from wangge.mediation.templatetags.mediation_tags import (
-    LEVEL_LABELS, PERFORMANCE_LABELS, RISK_LABELS, ROLE_LABELS, SESSION_LABELS, STATE_LABELS, TYPE_LABELS,
+    ACTION_LABELS,
+    LEVEL_LABELS,
+    PERFORMANCE_LABELS,
+    RISK_LABELS,
+    ROLE_LABELS,
+    SESSION_LABELS,
+    STATE_LABELS,
+    TYPE_LABELS,
 )
 
 # The quick actions the card offers, and the inputs each one posts: exactly do_act's parameter names.
@@ -44,8 +61,6 @@ ACTION_PARAMS = {
     "fail": ("reason",),
     "follow_up": ("performance", "note"),
 }
-ACTION_LABELS = {"accept": "受理", "schedule_session": "安排调解会", "record_session": "记录调解会",
-                 "agree": "达成协议", "fail": "调解不成", "follow_up": "履行回访"}
 STATUS_BY_REASON = {"area": 404, "role": 403, "state": 403, "guard": 403, "action": 403}
 LIST_LIMIT = 50
 
@@ -182,7 +197,7 @@ def act(request, pk, action):
     version = (request.POST.get("version") or "").strip()
     try:
         if not version.isdigit():
-            raise OperationError("缺少版本号，请刷新后重试 / version is missing", field="version")
+            raise OperationError(_("Version is missing"), field="version")
         fresh = services.do_act(user, dispute, action, expected_version=int(version), **_params(request, action))
     except services.ConflictError as exc:
         return _refused(request, dispute, action, exc.message, 409, values)
@@ -192,7 +207,7 @@ def act(request, pk, action):
         return _refused(request, dispute, action, exc.message, STATUS_BY_REASON.get(exc.reason, 403), values)
     except OperationError as exc:
         return _refused(request, dispute, action, exc.message, 422, values, field=exc.field)
-    messages.success(request, f"{fresh.number}：{ACTION_LABELS[action]}完成")
+    messages.success(request, _("%(number)s: %(action)s done") % {"number": fresh.number, "action": ACTION_LABELS[action]})
     return redirect(reverse("mediation:mobile_card", args=[fresh.pk]))
 
 

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
 """What the public may learn about a case: plain-words status and the timeline as public steps.
 
 A tracking code opens the case to whoever holds it, so this module decides, in one place, what leaves the
@@ -11,33 +13,33 @@ from datetime import datetime
 from wangge.cases.models import Case, CaseEvent, Rating, State
 
 STATUS_WORDS = {
-    State.REPORTED: ("已收到", "您的反映已收到，正在等待受理。"),
-    State.REGISTERED: ("已受理", "已受理立案，正在安排承办单位。"),
-    State.DISPATCHED: ("已派单", "已派给承办单位，等待签收处理。"),
-    State.ACCEPTED: ("处理中", "承办单位已签收，正在处理。"),
-    State.HANDLED: ("核查中", "承办单位已处理完毕，正在核查处理结果。"),
-    State.CLOSED: ("已办结", "问题已处理并核查办结。"),
-    State.REJECTED: ("不予受理", "经审核，该反映不予受理。"),
-    State.MERGED: ("已合并", "已有相同问题正在处理，本反映已并入该事件一并办理。"),
+    State.REPORTED: (gettext_lazy("Received"), gettext_lazy("Your report has been received and is waiting to be accepted.")),
+    State.REGISTERED: (pgettext_lazy("portal", "Accepted"), gettext_lazy("Accepted; a unit to handle it is being chosen.")),
+    State.DISPATCHED: (gettext_lazy("Dispatched"), gettext_lazy("Sent to the unit in charge, waiting for it to accept.")),
+    State.ACCEPTED: (gettext_lazy("Being handled"), gettext_lazy("The unit in charge has accepted it and is handling it.")),
+    State.HANDLED: (gettext_lazy("Being verified"), gettext_lazy("The unit in charge has finished; the result is being verified.")),
+    State.CLOSED: (gettext_lazy("Closed"), gettext_lazy("The problem was handled, verified and closed.")),
+    State.REJECTED: (gettext_lazy("Not accepted"), gettext_lazy("After review, this report was not accepted.")),
+    State.MERGED: (gettext_lazy("Merged"), gettext_lazy("The same problem is already being handled; this report was merged into it.")),
 }
 
 # Steps the public sees, by timeline action. Actions not listed here (return, request/deny extension, urge)
 # are the platform's internal traffic: left out, with their notes.
 PUBLIC_STEPS = {
-    "report": "收到反映",
-    "register": "受理立案",
-    "reject": "不予受理",
-    "dispatch": "派给承办单位",
-    "accept": "承办单位签收",
-    "approve_extension": "办理期限延长",
-    "handle": "承办单位处理完毕",
-    "verify_rework": "核查未通过，重新处理",
-    "verify_close": "核查通过，办结",
-    "escalate": "提交上级处理",
-    "supervise": "上级督办",
-    "merge": "并入相同问题一并办理",
-    "self_resolve": "网格员当场处理，办结",
-    "rate": "回访评价",
+    "report": gettext_lazy("Report received"),
+    "register": gettext_lazy("Accepted and registered"),
+    "reject": gettext_lazy("Not accepted"),
+    "dispatch": gettext_lazy("Sent to the unit in charge"),
+    "accept": gettext_lazy("Accepted by the unit in charge"),
+    "approve_extension": gettext_lazy("Deadline extended"),
+    "handle": gettext_lazy("Handled by the unit in charge"),
+    "verify_rework": gettext_lazy("Not verified; handled again"),
+    "verify_close": gettext_lazy("Verified and closed"),
+    "escalate": gettext_lazy("Passed to the level above"),
+    "supervise": gettext_lazy("Supervised by the level above"),
+    "merge": gettext_lazy("Merged with the same problem"),
+    "self_resolve": gettext_lazy("Resolved on the spot by the grid worker, closed"),
+    "rate": gettext_lazy("Follow-up rating"),
 }
 # The only step whose note the public reads: why a report was not taken up.
 STEPS_WITH_NOTE = {"reject"}

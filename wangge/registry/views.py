@@ -36,9 +36,13 @@ from wangge.core.personal import mask_id_number, mask_phone
 from wangge.core.roles import can
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError, do_reveal
-from wangge.registry.queries import search_people, staff_labels
 from wangge.registry import forms, services
-from wangge.registry.counts import LAYERS, population_by_child, population_counts, visible_tag_groups
+from wangge.registry.counts import (
+    LAYERS,
+    population_by_child,
+    population_counts,
+    visible_tag_groups,
+)
 from wangge.registry.due import due_visits
 from wangge.registry.models import (
     Building,
@@ -57,6 +61,7 @@ from wangge.registry.models import (
     Visit,
     VisitPhoto,
 )
+from wangge.registry.queries import search_people, staff_labels
 
 PAGE_SIZE = 50
 LAST_VISITS = 10
