@@ -90,3 +90,89 @@ def test_the_catalogue_check_finds_empty_and_fuzzy_entries():
 def test_every_catalogue_entry_is_translated_and_none_is_fuzzy():
     bad = _untranslated_or_fuzzy(CATALOGUE.read_text(encoding="utf-8"))
     assert not bad, bad
+
+
+# --- An English-language client (the site's language switch sets Django's language cookie) ---------------------
+
+def _data_strings() -> set[str]:
+    """Every text a user entered or imported (names, titles, notes): it stays as entered in any language."""
+    from django.apps import apps
+    from django.db import models
+
+    texts = set()
+    for model in apps.get_models():
+        if not model.__module__.startswith("wangge."):
+            continue
+        fields = [f.name for f in model._meta.concrete_fields
+                  if isinstance(f, (models.CharField, models.TextField)) and not f.choices]
+        if not fields:
+            continue
+        for row in model.objects.values_list(*fields):
+            for value in row:
+                if value and CJK.search(str(value)):
+                    texts.add(str(value))
+                    texts.update(str(value).splitlines())
+    return texts
+
+
+def _chinese_outside_data(html: str) -> list[str]:
+    """Chinese left on a page once the data and the language switch's own name (简体中文) are taken out."""
+    import html as html_lib
+
+    text = html_lib.unescape(html)
+    for value in sorted(_data_strings(), key=len, reverse=True):
+        text = text.replace(value, " ")
+    text = text.replace("简体中文", " ")
+    return sorted({line.strip()[:120] for line in text.splitlines() if CJK.search(line)})
+
+
+def _english(client):
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+@pytest.mark.django_db
+def test_an_english_client_sees_the_case_page_in_english(world, client):
+    from wangge.cases import services
+    from wangge.cases.testing import act, category
+    from wangge.core.roles import Role
+
+    lng, lat = world.grid_center(world.grids[0])
+    op = world.users[Role.DISTRICT_OPERATOR]
+    case = services.do_report_case(op, category=category(), title="12345 来电：噪音扰民", description="夜间施工",
+                                   lng=lng, lat=lat, channel="hotline_12345", reporter_name="张先生",
+                                   reporter_phone="13912345678", external_id="GD-1")
+    act(op, case, "register", note="属实")
+    client.force_login(world.users[Role.COMMUNITY_OPERATOR])
+    html = _english(client).get(f"/cases/{case.pk}/").content.decode()
+    assert '<html lang="en"' in html
+    for words in ("Case queue", "Tracking code", "12345 hotline", "Registered", "History", "Within the deadline",
+                  "Dispatch", "Location", "Log out"):
+        assert words in html, words
+    assert "噪音扰民" in html and "属实" in html  # the data stays as entered
+    assert _chinese_outside_data(html) == []
+
+
+@pytest.mark.django_db
+def test_an_english_client_sees_the_dispute_page_and_its_messages_in_english(world, client):
+    from wangge.core.roles import Role
+    from wangge.mediation.testing import build_mediation, register
+
+    build_mediation(world)
+    dispute = register(world, parties=[{"name": "甲某", "phone": "13912345678"},
+                                       {"name": "乙某", "role": "respondent"}], amount="1200")
+    client.force_login(world.users[Role.COMMUNITY_OPERATOR])
+    _english(client)
+    html = client.get(f"/mediation/{dispute.pk}/").content.decode()
+    for words in ("Disputes", "Register a dispute", "Neighbours", "Grid patrol", "Applicant", "Respondent", "1200.00 yuan",
+                  "Accept", "Parties"):
+        assert words in html, words
+    assert "楼上漏水纠纷" in html
+    assert _chinese_outside_data(html) == []
+    response = client.post(f"/mediation/{dispute.pk}/act/accept/", {"version": dispute.version, "note": "ok"},
+                           follow=True)
+    page = response.content.decode()
+    assert f"{dispute.number}: Accept done" in page
+    assert _chinese_outside_data(page) == []
