@@ -1,8 +1,8 @@
 """Forms of the case pages. The rules themselves live in services.py; a form only reads the input, so a
 refusal from an operation is put back on the field it names."""
 from django import forms
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.areas.models import Level, Region
 from wangge.cases.models import Category, Channel, Priority
@@ -35,29 +35,32 @@ class ReportForm(forms.Form):
     """上报: what, where (the phone's position, a tap on the map, or the grid) and, for a grid worker, 当场解决."""
 
     # A plain field behind a grouped select, so an unknown id gets the catalogue's own message.
-    category = forms.CharField(label=gettext_lazy("Case category"), widget=forms.Select)
-    title = forms.CharField(label=gettext_lazy("Title"), max_length=200,
-                            widget=forms.TextInput(attrs={"class": "input", "placeholder": gettext_lazy("e.g. rubbish left by the road")}))
-    description = forms.CharField(label=gettext_lazy("Description"), required=False, max_length=4000,
+    category = forms.CharField(label=_("Case category"), widget=forms.Select)
+    title = forms.CharField(label=_("Title"), max_length=200,
+                            widget=forms.TextInput(attrs={"class": "input",
+                                                          "placeholder": _("e.g. rubbish left by the road")}))
+    description = forms.CharField(label=_("Description"), required=False, max_length=4000,
                                   widget=forms.Textarea(attrs={"class": "input", "rows": 3}))
-    address = forms.CharField(label=gettext_lazy("Address"), required=False, max_length=200,
-                              widget=forms.TextInput(attrs={"class": "input", "placeholder": gettext_lazy("House number, crossing or landmark")}))
+    address = forms.CharField(label=_("Address"), required=False, max_length=200,
+                              widget=forms.TextInput(attrs={"class": "input",
+                                                            "placeholder": _("House number, crossing or landmark")}))
     grid = forms.ChoiceField(label=pgettext_lazy("form field", "Grid"), required=False,
-                             help_text=gettext_lazy("If the phone's location or the map fails, the case goes to the chosen grid"))
+                             help_text=_("If the phone's location or the map fails, the case goes to the chosen grid"))
     lng = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180)
     lat = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
     # Operators' entry (12345 热线, 领导交办): the channel, the caller and the work-order number.
     channel = forms.ChoiceField(label=pgettext_lazy("form field", "Channel"), required=False)
-    reporter_name = forms.CharField(label=gettext_lazy("Caller's name"), required=False, max_length=50,
+    reporter_name = forms.CharField(label=_("Caller's name"), required=False, max_length=50,
                                     widget=forms.TextInput(attrs={"class": "input"}))
-    reporter_phone = forms.CharField(label=gettext_lazy("Caller's phone"), required=False, max_length=20,
+    reporter_phone = forms.CharField(label=_("Caller's phone"), required=False, max_length=20,
                                      widget=forms.TextInput(attrs={"class": "input", "inputmode": "tel"}))
-    external_id = forms.CharField(label=gettext_lazy("External work order number"), required=False, max_length=64,
-                                  widget=forms.TextInput(attrs={"class": "input", "placeholder": gettext_lazy("e.g. the 12345 work order number")}))
-    priority = forms.ChoiceField(label=gettext_lazy("Priority"), required=False)
+    external_id = forms.CharField(label=_("External work order number"), required=False, max_length=64,
+                                  widget=forms.TextInput(attrs={"class": "input",
+                                                                "placeholder": _("e.g. the 12345 work order number")}))
+    priority = forms.ChoiceField(label=_("Priority"), required=False)
     # A grid worker's 当场解决.
-    self_resolved = forms.BooleanField(label=gettext_lazy("Resolved on the spot (handled myself)"), required=False)
-    resolution = forms.CharField(label=gettext_lazy("Handling result"), required=False, max_length=2000,
+    self_resolved = forms.BooleanField(label=_("Resolved on the spot (handled myself)"), required=False)
+    resolution = forms.CharField(label=_("Handling result"), required=False, max_length=2000,
                                  widget=forms.Textarea(attrs={"class": "input", "rows": 2}))
 
     def __init__(self, user, *args, **kwargs):
@@ -78,7 +81,8 @@ class ReportForm(forms.Form):
         self.fields["channel"].widget.attrs.update({"class": "input"})
         self.fields["channel"].initial = (Channel.HOTLINE_12345 if Channel.HOTLINE_12345 in channels
                                           else Channel.GRID_WORKER)
-        self.fields["priority"].choices = [("", _("By the category's default"))] + [(p, PRIORITY_LABELS[p]) for p in Priority.values]
+        self.fields["priority"].choices = [("", _("By the category's default"))] + [
+            (p, PRIORITY_LABELS[p]) for p in Priority.values]
         self.fields["priority"].widget.attrs.update({"class": "input"})
         self.can_self_resolve = user.role == Role.GRID_WORKER
         if not self.is_operator:

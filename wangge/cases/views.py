@@ -111,7 +111,8 @@ def timeline(viewer, case) -> list[dict]:
         if event.actor_id:
             who = labels.get(event.actor_id, _("Staff member"))
         else:
-            who = {"citizen": _("Citizen"), "system": gettext_lazy("System")}.get(event.actor_name, gettext_lazy("System"))
+            who = {"citizen": _("Citizen"), "system": gettext_lazy("System")}.get(event.actor_name,
+                                                                                  gettext_lazy("System"))
         rows.append({"event": event, "who": who})
     return rows
 

@@ -159,7 +159,8 @@ def act(request, pk, action):
         return _refused(request, case, action, exc.message, STATUS_BY_REASON.get(exc.reason, 403), values)
     except OperationError as exc:
         return _refused(request, case, action, exc.message, 422, values)
-    messages.success(request, _("%(number)s: %(action)s done") % {"number": fresh.number, "action": ACTION_LABELS.get(action, action)})
+    messages.success(request, _("%(number)s: %(action)s done") % {"number": fresh.number,
+                                                                  "action": ACTION_LABELS.get(action, action)})
     here = reverse("cases:detail", args=[case.pk])
     target = safe_next(request, here)
     if target == here and not cases_for(user).filter(pk=case.pk).exists():

@@ -36,7 +36,8 @@ SORTS = {
     "deadline": ("handle_by", "id"),
     "priority": ("-urgent", "handle_by", "id"),
 }
-SORT_LABELS = {"reported": gettext_lazy("Reported (newest first)"), "oldest": gettext_lazy("Reported (oldest first)"), "deadline": gettext_lazy("Deadline (nearest first)"),
+SORT_LABELS = {"reported": gettext_lazy("Reported (newest first)"), "oldest": gettext_lazy("Reported (oldest first)"),
+               "deadline": gettext_lazy("Deadline (nearest first)"),
                "priority": gettext_lazy("Priority (urgent first)")}
 BOARD_LIMIT = 50
 
@@ -193,7 +194,8 @@ def _bulk_dispatch(request):
         else:
             done.append(case.number)
     if done:
-        messages.success(request, _("Dispatched %(count)s: %(numbers)s") % {"count": len(done), "numbers": "、".join(done)})
+        messages.success(request, _("Dispatched %(count)s: %(numbers)s") % {"count": len(done),
+                                                                            "numbers": "、".join(done)})
     for number, why in failed:
         messages.error(request, _("%(number)s not dispatched: %(why)s") % {"number": number, "why": why})
     if not done and not failed:
@@ -223,9 +225,11 @@ def board_sections(user):
          .order_by("accept_by", "id")),
         ("overdue", _("Overdue, not closed"), base.filter(overdue_flagged_at__isnull=False, state__in=OPEN_STATES)
          .order_by("handle_by", "id")),
-        ("returned", _("Returned"), base.filter(return_count__gt=0, state__in=OPEN_STATES).order_by("-returned_at", "-id")),
+        ("returned", _("Returned"), base.filter(return_count__gt=0, state__in=OPEN_STATES).order_by("-returned_at",
+                                                                                                    "-id")),
         ("reworked", _("Reworked"), base.filter(rework_count__gt=0, state__in=OPEN_STATES).order_by("handle_by", "id")),
-        ("extension", _("Extension awaiting approval"), base.filter(extension_requested_days__isnull=False, state=State.ACCEPTED)
+        ("extension", _("Extension awaiting approval"), base.filter(extension_requested_days__isnull=False,
+                                                                    state=State.ACCEPTED)
          .order_by("handle_by", "id")),
     ]
 

@@ -3,8 +3,8 @@ rows, which are posted as numbered fields), so a refusal from an operation is pu
 import re
 
 from django import forms
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.areas.models import Level as RegionLevel
 from wangge.areas.models import Region
@@ -107,15 +107,21 @@ def grid_choices(user):
 class DisputeFields(forms.Form):
     """What every new dispute has: what it is about and where (a point on the map, or a grid)."""
 
-    title = forms.CharField(label=gettext_lazy("Dispute title"), max_length=200, widget=_input(placeholder=gettext_lazy("e.g. a leak from upstairs causing a neighbour dispute")))
-    type = forms.ChoiceField(label=gettext_lazy("Dispute type"), choices=[("", gettext_lazy("Please choose"))] + [(t, TYPE_LABELS[t]) for t in DisputeType.values])
-    summary = forms.CharField(label=gettext_lazy("Summary"), required=False, max_length=5000,
+    title = forms.CharField(label=_("Dispute title"), max_length=200,
+                            widget=_input(placeholder=_("e.g. a leak from upstairs causing a neighbour dispute")))
+    type = forms.ChoiceField(label=_("Dispute type"),
+                             choices=[("", _("Please choose"))] + [(t, TYPE_LABELS[t]) for t in DisputeType.values])
+    summary = forms.CharField(label=_("Summary"), required=False, max_length=5000,
                               widget=forms.Textarea(attrs={"class": "input", "rows": 3}))
-    address = forms.CharField(label=gettext_lazy("Address"), required=False, max_length=200, widget=_input(placeholder=gettext_lazy("House number, estate or landmark")))
-    grid = forms.ChoiceField(label=pgettext_lazy("form field", "Grid"), required=False, help_text=gettext_lazy("If no point is chosen on the map, the dispute is registered in the chosen grid"))
+    address = forms.CharField(label=_("Address"), required=False, max_length=200,
+                              widget=_input(placeholder=_("House number, estate or landmark")))
+    grid = forms.ChoiceField(label=pgettext_lazy("form field", "Grid"), required=False,
+                             help_text=_("If no point is chosen on the map, the dispute is registered in the "
+                                         "chosen grid"))
     lng = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180)
     lat = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
-    amount = forms.CharField(label=gettext_lazy("Amount involved (yuan)"), required=False, max_length=20, widget=_input(inputmode="decimal"))
+    amount = forms.CharField(label=_("Amount involved (yuan)"), required=False, max_length=20,
+                             widget=_input(inputmode="decimal"))
 
     location_required = True
 
@@ -162,17 +168,19 @@ class DisputeFields(forms.Form):
 class RegisterForm(DisputeFields):
     """登记: the ledger's entry; risk (raised by the service for many parties), petition matters and a leader."""
 
-    source = forms.ChoiceField(label=gettext_lazy("Source"), choices=[(s, SOURCE_LABELS[s]) for s in STAFF_SOURCES])
-    risk = forms.ChoiceField(label=gettext_lazy("Risk level"), choices=[(r, RISK_LABELS[r]) for r in Risk.values], initial=Risk.LOW)
-    risk_reasons = forms.CharField(label=gettext_lazy("Risk factors"), required=False, max_length=2000,
-                                   help_text=gettext_lazy("One per line, e.g. aggressive words or acts, several migrant workers involved"),
+    source = forms.ChoiceField(label=_("Source"), choices=[(s, SOURCE_LABELS[s]) for s in STAFF_SOURCES])
+    risk = forms.ChoiceField(label=_("Risk level"), choices=[(r, RISK_LABELS[r]) for r in Risk.values],
+                             initial=Risk.LOW)
+    risk_reasons = forms.CharField(label=_("Risk factors"), required=False, max_length=2000,
+                                   help_text=_("One per line, e.g. aggressive words or acts, several migrant "
+                                               "workers involved"),
                                    widget=forms.Textarea(attrs={"class": "input", "rows": 2}))
-    group_risk = forms.BooleanField(label=gettext_lazy("May become a group incident"), required=False)
-    criminal_risk = forms.BooleanField(label=gettext_lazy("May turn criminal"), required=False)
-    is_petition = forms.BooleanField(label=gettext_lazy("Petition matter (a leader in charge)"), required=False)
-    leader = forms.ChoiceField(label=gettext_lazy("Leader in charge"), required=False)
-    leader_name = forms.CharField(label=gettext_lazy("Leader in charge (name and post)"), required=False, max_length=50,
-                                  help_text=gettext_lazy("Fill in when the leader is not in the system"), widget=_input())
+    group_risk = forms.BooleanField(label=_("May become a group incident"), required=False)
+    criminal_risk = forms.BooleanField(label=_("May turn criminal"), required=False)
+    is_petition = forms.BooleanField(label=_("Petition matter (a leader in charge)"), required=False)
+    leader = forms.ChoiceField(label=_("Leader in charge"), required=False)
+    leader_name = forms.CharField(label=_("Leader in charge (name and post)"), required=False, max_length=50,
+                                  help_text=_("Fill in when the leader is not in the system"), widget=_input())
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(user, *args, **kwargs)
@@ -182,7 +190,8 @@ class RegisterForm(DisputeFields):
         leaders = User.objects.visible_to(user).filter(is_active=True, role__in=OPERATORS).order_by("region__path",
                                                                                                     "username")
         self.leaders = {str(u.pk): u for u in leaders}
-        self.fields["leader"].choices = [("", "—")] + [(pk, u.full_name or u.username) for pk, u in self.leaders.items()]
+        self.fields["leader"].choices = [("", "—")] + [(pk, u.full_name or u.username) for pk,
+                                                       u in self.leaders.items()]
         _select(self.fields["leader"])
 
     def clean_leader(self):
@@ -213,9 +222,10 @@ class ReferralForm(DisputeFields):
     """诉前移送: a court's case with its referral letter (移送函); located by the map or a grid, else the court's
     district."""
 
-    letter_number = forms.CharField(label=gettext_lazy("Referral letter number"), max_length=64, widget=_input(placeholder=gettext_lazy("（2026）川0107诉前调1号")))
-    court_case_number = forms.CharField(label=gettext_lazy("Court case number"), required=False, max_length=64, widget=_input())
-    letter = forms.FileField(label=gettext_lazy("Referral letter (PDF or image)"), required=False)
+    letter_number = forms.CharField(label=_("Referral letter number"), max_length=64,
+                                    widget=_input(placeholder=_("（2026）川0107诉前调1号")))
+    court_case_number = forms.CharField(label=_("Court case number"), required=False, max_length=64, widget=_input())
+    letter = forms.FileField(label=_("Referral letter (PDF or image)"), required=False)
 
     location_required = False
 

@@ -178,7 +178,8 @@ def act(request, pk, action):
         return _refused(request, dispute, action, exc.message, STATUS_BY_REASON.get(exc.reason, 403), values)
     except OperationError as exc:
         return _refused(request, dispute, action, exc.message, 422, values)
-    messages.success(request, _("%(number)s: %(action)s done") % {"number": fresh.number, "action": ACTION_LABELS.get(action, action)})
+    messages.success(request, _("%(number)s: %(action)s done") % {"number": fresh.number,
+                                                                  "action": ACTION_LABELS.get(action, action)})
     here = reverse("mediation:detail", args=[dispute.pk])
     target = safe_next(request, here)
     if target == here and not disputes_for(user).filter(pk=dispute.pk).exists():

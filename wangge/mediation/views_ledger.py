@@ -37,7 +37,8 @@ SORTS = {
     # PostgreSQL puts NULLs first in a descending sort, SQLite last: disputes without an amount go last on both.
     "amount": (F("amount").desc(nulls_last=True), "-id"),
 }
-SORT_LABELS = {"reported": gettext_lazy("Registered (newest first)"), "oldest": gettext_lazy("Registered (oldest first)"), "due": gettext_lazy("Due (nearest first)"),
+SORT_LABELS = {"reported": gettext_lazy("Registered (newest first)"),
+               "oldest": gettext_lazy("Registered (oldest first)"), "due": gettext_lazy("Due (nearest first)"),
                "amount": gettext_lazy("Amount (highest first)")}
 FILTERS = ("state", "type", "source", "level", "committee", "risk", "q", "from", "to", "sort")
 

@@ -207,7 +207,8 @@ def act(request, pk, action):
         return _refused(request, dispute, action, exc.message, STATUS_BY_REASON.get(exc.reason, 403), values)
     except OperationError as exc:
         return _refused(request, dispute, action, exc.message, 422, values, field=exc.field)
-    messages.success(request, _("%(number)s: %(action)s done") % {"number": fresh.number, "action": ACTION_LABELS[action]})
+    messages.success(request, _("%(number)s: %(action)s done") % {"number": fresh.number,
+                                                                  "action": ACTION_LABELS[action]})
     return redirect(reverse("mediation:mobile_card", args=[fresh.pk]))
 
 

@@ -5,8 +5,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
 from wangge.core.services import OperationError
 from wangge.mediation import services, workflow
@@ -37,7 +37,8 @@ def refer(request):
             except OperationError as exc:
                 form.add_operation_error(exc, parties)
             else:
-                messages.success(request, _("Referred: %(number)s, waiting for the mediation office to route it") % {"number": dispute.number})
+                messages.success(request, _("Referred: %(number)s, waiting for the mediation office to route it")
+                                 % {"number": dispute.number})
                 return redirect(reverse("mediation:detail", args=[dispute.pk]))
         status = 400
     else:

@@ -2,8 +2,7 @@
 the input and carry the field errors back to the page."""
 from django import forms
 from django.conf import settings
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from wangge.areas.crs import CRS_NAMES
 from wangge.cases.models import Category, MajorCategory, Rating
@@ -40,27 +39,30 @@ def category_choices():
 
 
 class ReportForm(forms.Form):
-    major = forms.ChoiceField(label=gettext_lazy("Problem category"), required=False)
-    category = forms.ChoiceField(label=gettext_lazy("Problem"), error_messages={
-        "required": gettext_lazy("Choose a category"),
-        "invalid_choice": gettext_lazy("Unknown category")})
-    title = forms.CharField(label=gettext_lazy("Title"), max_length=200, error_messages={
-        "required": gettext_lazy("The title is required")},
-        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("e.g. rubbish piled at the estate gate for days")}))
-    description = forms.CharField(label=gettext_lazy("Details"), required=False, max_length=2000,
-                                  widget=forms.Textarea(attrs={"rows": 4, "placeholder": gettext_lazy("When, exactly where, what it affects")}))
-    photos = MultipleFileField(label=gettext_lazy("Photos (at most 9)"),
+    major = forms.ChoiceField(label=_("Problem category"), required=False)
+    category = forms.ChoiceField(label=_("Problem"), error_messages={
+        "required": _("Choose a category"),
+        "invalid_choice": _("Unknown category")})
+    title = forms.CharField(label=_("Title"), max_length=200, error_messages={
+        "required": _("The title is required")},
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. rubbish piled at the estate gate for days")}))
+    description = forms.CharField(label=_("Details"), required=False, max_length=2000,
+                                  widget=forms.Textarea(
+                                      attrs={"rows": 4, "placeholder": _("When, exactly where, what it affects")}))
+    photos = MultipleFileField(label=_("Photos (at most 9)"),
                                widget=MultipleFileInput(attrs={"accept": "image/*", "multiple": True}))
-    address = forms.CharField(label=gettext_lazy("Where exactly"), required=False, max_length=200,
-                              widget=forms.TextInput(attrs={"placeholder": gettext_lazy("e.g. at the gate of No. 12 Yulin North Road")}))
+    address = forms.CharField(label=_("Where exactly"), required=False, max_length=200,
+                              widget=forms.TextInput(
+                                  attrs={"placeholder": _("e.g. at the gate of No. 12 Yulin North Road")}))
     lng = forms.FloatField(required=False, widget=forms.HiddenInput)
     lat = forms.FloatField(required=False, widget=forms.HiddenInput)
     crs = forms.ChoiceField(choices=[(c, c) for c in CRS_NAMES], initial="wgs84", widget=forms.HiddenInput,
-                            error_messages={"invalid_choice": gettext_lazy("Unknown coordinate system")})
-    reporter_name = forms.CharField(label=gettext_lazy("Name (optional)"), required=False, max_length=50)
-    reporter_phone = forms.CharField(label=gettext_lazy("Mobile number (optional, for a call back)"), required=False, max_length=20,
+                            error_messages={"invalid_choice": _("Unknown coordinate system")})
+    reporter_name = forms.CharField(label=_("Name (optional)"), required=False, max_length=50)
+    reporter_phone = forms.CharField(label=_("Mobile number (optional, for a call back)"), required=False,
+                                     max_length=20,
                                      widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
-    anonymous = forms.BooleanField(label=gettext_lazy("Report anonymously (no name or phone kept)"), required=False)
+    anonymous = forms.BooleanField(label=_("Report anonymously (no name or phone kept)"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,23 +84,26 @@ class ReportForm(forms.Form):
 
 
 class TrackForm(forms.Form):
-    code = forms.CharField(label=gettext_lazy("Tracking code"), max_length=16, error_messages={"required": gettext_lazy("Enter the tracking code")},
+    code = forms.CharField(label=_("Tracking code"), max_length=16,
+                           error_messages={"required": _("Enter the tracking code")},
                            widget=forms.TextInput(attrs={"class": "input code-input", "autocomplete": "off",
                                                          "autocapitalize": "characters", "spellcheck": "false",
-                                                         "placeholder": gettext_lazy("10-character tracking code")}))
+                                                         "placeholder": _("10-character tracking code")}))
 
     def clean_code(self):
         return "".join(self.cleaned_data["code"].split()).upper()
 
 
-RATING_CHOICES = [(Rating.SATISFIED, "满意"), (Rating.BASICALLY, "基本满意"), (Rating.UNSATISFIED, "不满意")]
+RATING_CHOICES = Rating.choices  # the labels are the model's (one source)
 
 
 class RatingForm(forms.Form):
-    rating = forms.ChoiceField(label=gettext_lazy("Are you satisfied with the result"), choices=RATING_CHOICES, widget=forms.RadioSelect,
-                               error_messages={"required": gettext_lazy("Choose how satisfied you are"),
-                                               "invalid_choice": gettext_lazy("The rating must be satisfied, basically satisfied or unsatisfied")})
-    note = forms.CharField(label=gettext_lazy("Comments (optional)"), required=False, max_length=500,
+    rating = forms.ChoiceField(label=_("Are you satisfied with the result"), choices=RATING_CHOICES,
+                               widget=forms.RadioSelect,
+                               error_messages={"required": _("Choose how satisfied you are"),
+                                               "invalid_choice": _("The rating must be satisfied, basically "
+                                                                   "satisfied or unsatisfied")})
+    note = forms.CharField(label=_("Comments (optional)"), required=False, max_length=500,
                            widget=forms.Textarea(attrs={"rows": 3, "class": "input"}))
 
 

@@ -2,8 +2,7 @@
 operation (wangge.mediation.services.do_report_dispute_public) decides what is valid, and the view carries its
 errors back to these fields."""
 from django import forms
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from wangge.areas.crs import CRS_NAMES
 from wangge.core.services import OperationError
@@ -13,8 +12,9 @@ from wangge.mediation.templatetags.mediation_tags import TYPE_LABELS
 
 # Rows offered for parties; the first is the one asking for help, the second the other side.
 PARTY_ROWS = 3
-PARTY_ROLE_CHOICES = [(PartyRole.APPLICANT, gettext_lazy("Applicant (the side asking for help)")), (PartyRole.RESPONDENT, gettext_lazy("The other side")),
-                      (PartyRole.THIRD, gettext_lazy("Third party"))]
+PARTY_ROLE_CHOICES = [(PartyRole.APPLICANT, _("Applicant (the side asking for help)")), (PartyRole.RESPONDENT,
+                                                                                         _("The other side")),
+                      (PartyRole.THIRD, _("Third party"))]
 DEFAULT_ROLES = [PartyRole.APPLICANT, PartyRole.RESPONDENT, PartyRole.RESPONDENT]
 
 
@@ -23,23 +23,25 @@ def type_choices():
 
 
 class DisputeReportForm(forms.Form):
-    type = forms.ChoiceField(label=gettext_lazy("Dispute type"), error_messages={
-        "required": gettext_lazy("Choose the type of dispute"),
-        "invalid_choice": gettext_lazy("Unknown type of dispute")})
-    summary = forms.CharField(label=gettext_lazy("What happened"), max_length=2000, error_messages={
-        "required": gettext_lazy("Say what happened")},
-        widget=forms.Textarea(attrs={"rows": 4, "placeholder": gettext_lazy("When, what the two sides quarrel about, how things stand now")}))
-    amount = forms.CharField(label=gettext_lazy("Amount involved (yuan, optional)"), required=False, max_length=20,
-                             widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": gettext_lazy("e.g. 5000")}))
-    address = forms.CharField(label=gettext_lazy("Where exactly"), required=False, max_length=200,
-                              widget=forms.TextInput(attrs={"placeholder": gettext_lazy("e.g. Xingfu estate, building 3, entrance 2")}))
+    type = forms.ChoiceField(label=_("Dispute type"), error_messages={
+        "required": _("Choose the type of dispute"),
+        "invalid_choice": _("Unknown type of dispute")})
+    summary = forms.CharField(label=_("What happened"), max_length=2000, error_messages={
+        "required": _("Say what happened")},
+        widget=forms.Textarea(attrs={"rows": 4,
+                                     "placeholder": _("When, what the two sides quarrel about, how things stand now")}))
+    amount = forms.CharField(label=_("Amount involved (yuan, optional)"), required=False, max_length=20,
+                             widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": _("e.g. 5000")}))
+    address = forms.CharField(label=_("Where exactly"), required=False, max_length=200,
+                              widget=forms.TextInput(
+                                  attrs={"placeholder": _("e.g. Xingfu estate, building 3, entrance 2")}))
     lng = forms.FloatField(required=False, widget=forms.HiddenInput)
     lat = forms.FloatField(required=False, widget=forms.HiddenInput)
     crs = forms.ChoiceField(choices=[(c, c) for c in CRS_NAMES], initial="wgs84", widget=forms.HiddenInput,
-                            error_messages={"invalid_choice": gettext_lazy("Unknown coordinate system")})
+                            error_messages={"invalid_choice": _("Unknown coordinate system")})
     mediator = forms.IntegerField(required=False, widget=forms.HiddenInput, error_messages={
-        "invalid": gettext_lazy("Choose one of the eligible mediators")})
-    anonymous = forms.BooleanField(label=gettext_lazy("Leave no phone (anonymous)"), required=False)
+        "invalid": _("Choose one of the eligible mediators")})
+    anonymous = forms.BooleanField(label=_("Leave no phone (anonymous)"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

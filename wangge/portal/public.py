@@ -1,5 +1,3 @@
-from django.utils.translation import gettext_lazy, pgettext_lazy
-
 """What the public may learn about a case: plain-words status and the timeline as public steps.
 
 A tracking code opens the case to whoever holds it, so this module decides, in one place, what leaves the
@@ -10,41 +8,44 @@ staff name or username, no notes of internal steps (returns, extension requests,
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
 from wangge.cases.models import Case, CaseEvent, Rating, State
 
 STATUS_WORDS = {
-    State.REPORTED: (gettext_lazy("Received"), gettext_lazy("Your report has been received and is waiting to be accepted.")),
-    State.REGISTERED: (pgettext_lazy("portal", "Accepted"), gettext_lazy("Accepted; a unit to handle it is being chosen.")),
-    State.DISPATCHED: (gettext_lazy("Dispatched"), gettext_lazy("Sent to the unit in charge, waiting for it to accept.")),
-    State.ACCEPTED: (gettext_lazy("Being handled"), gettext_lazy("The unit in charge has accepted it and is handling it.")),
-    State.HANDLED: (gettext_lazy("Being verified"), gettext_lazy("The unit in charge has finished; the result is being verified.")),
-    State.CLOSED: (gettext_lazy("Closed"), gettext_lazy("The problem was handled, verified and closed.")),
-    State.REJECTED: (gettext_lazy("Not accepted"), gettext_lazy("After review, this report was not accepted.")),
-    State.MERGED: (gettext_lazy("Merged"), gettext_lazy("The same problem is already being handled; this report was merged into it.")),
+    State.REPORTED: (_("Received"), _("Your report has been received and is waiting to be accepted.")),
+    State.REGISTERED: (pgettext_lazy("portal", "Accepted"), _("Accepted; a unit to handle it is being chosen.")),
+    State.DISPATCHED: (_("Dispatched"), _("Sent to the unit in charge, waiting for it to accept.")),
+    State.ACCEPTED: (_("Being handled"), _("The unit in charge has accepted it and is handling it.")),
+    State.HANDLED: (_("Being verified"), _("The unit in charge has finished; the result is being verified.")),
+    State.CLOSED: (_("Closed"), _("The problem was handled, verified and closed.")),
+    State.REJECTED: (_("Not accepted"), _("After review, this report was not accepted.")),
+    State.MERGED: (_("Merged"), _("The same problem is already being handled; this report was merged into it.")),
 }
 
 # Steps the public sees, by timeline action. Actions not listed here (return, request/deny extension, urge)
 # are the platform's internal traffic: left out, with their notes.
 PUBLIC_STEPS = {
-    "report": gettext_lazy("Report received"),
-    "register": gettext_lazy("Accepted and registered"),
-    "reject": gettext_lazy("Not accepted"),
-    "dispatch": gettext_lazy("Sent to the unit in charge"),
-    "accept": gettext_lazy("Accepted by the unit in charge"),
-    "approve_extension": gettext_lazy("Deadline extended"),
-    "handle": gettext_lazy("Handled by the unit in charge"),
-    "verify_rework": gettext_lazy("Not verified; handled again"),
-    "verify_close": gettext_lazy("Verified and closed"),
-    "escalate": gettext_lazy("Passed to the level above"),
-    "supervise": gettext_lazy("Supervised by the level above"),
-    "merge": gettext_lazy("Merged with the same problem"),
-    "self_resolve": gettext_lazy("Resolved on the spot by the grid worker, closed"),
-    "rate": gettext_lazy("Follow-up rating"),
+    "report": _("Report received"),
+    "register": _("Accepted and registered"),
+    "reject": _("Not accepted"),
+    "dispatch": _("Sent to the unit in charge"),
+    "accept": _("Accepted by the unit in charge"),
+    "approve_extension": _("Deadline extended"),
+    "handle": _("Handled by the unit in charge"),
+    "verify_rework": _("Not verified; handled again"),
+    "verify_close": _("Verified and closed"),
+    "escalate": _("Passed to the level above"),
+    "supervise": _("Supervised by the level above"),
+    "merge": _("Merged with the same problem"),
+    "self_resolve": _("Resolved on the spot by the grid worker, closed"),
+    "rate": _("Follow-up rating"),
 }
 # The only step whose note the public reads: why a report was not taken up.
 STEPS_WITH_NOTE = {"reject"}
 
-RATING_WORDS = {Rating.SATISFIED: "满意", Rating.BASICALLY: "基本满意", Rating.UNSATISFIED: "不满意"}
+RATING_WORDS = dict(Rating.choices)  # the labels are the model's (one source)
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def public_view(case: Case) -> dict:
         "merged_into_code": (case.merged_into.tracking_code
                              if case.state == State.MERGED and case.merged_into_id else ""),
         "can_rate": case.state == State.CLOSED and not case.rating,
-        "rating": RATING_WORDS.get(case.rating, ""),
+        "rating": str(RATING_WORDS.get(case.rating, "")),
         "rated_at": case.rated_at,
         "steps": public_steps(case),
         "photo_count": case.photos.filter(stage="report").count(),

@@ -37,9 +37,14 @@ FIELD_OF = {"location": "lng", "category": "category", "title": "title", "report
 # one, so only the two posts whose job is to be reached by residents show a number (docs/guide/portal.md).
 PHONE_SHOWN_ROLES = frozenset({TeamRole.GRID_LEADER, TeamRole.GRID_WORKER})
 TEAM_ORDER = {role: i for i, role in enumerate(TeamRole.values)}
-TEAM_ROLE_WORDS = {TeamRole.GRID_LEADER: gettext_lazy("Grid leader"), TeamRole.GRID_WORKER: gettext_lazy("Grid worker"), TeamRole.PARTY_LEADER: gettext_lazy("Party group leader"),
-                   TeamRole.COUNCIL_HEAD: gettext_lazy("Council head"), TeamRole.SUPERVISOR_HEAD: gettext_lazy("Supervisory head"), TeamRole.POLICE_HEAD: gettext_lazy("Police officer"),
-                   TeamRole.VOLUNTEER: gettext_lazy("Volunteer")}
+# The public's words for the posts. (TeamRole's own labels carry the Chinese in their English msgid, e.g.
+# "Grid leader (网格长)", which an English page should not show; changing them is a migration of their own.)
+TEAM_ROLE_WORDS = {
+    TeamRole.GRID_LEADER: gettext_lazy("Grid leader"), TeamRole.GRID_WORKER: gettext_lazy("Grid worker"),
+    TeamRole.PARTY_LEADER: gettext_lazy("Party group leader"), TeamRole.COUNCIL_HEAD: gettext_lazy("Council head"),
+    TeamRole.SUPERVISOR_HEAD: gettext_lazy("Supervisory head"), TeamRole.POLICE_HEAD: gettext_lazy("Police officer"),
+    TeamRole.VOLUNTEER: gettext_lazy("Volunteer"),
+}
 
 
 # ------------------------------------------------------------------ home

@@ -5,7 +5,8 @@ export).
 
 Every read goes through `visible_to(request.user)` or `get_visible_or_404`, so anything
 outside the user's area answers 404 and never shows up in a list. Base data is for those who
-keep it (registry.view: operators, grid workers, administrators); the lists answer 403 to others. Every change goes through
+keep it (registry.view: operators, grid workers,
+         administrators); the lists answer 403 to others. Every change goes through
 an operation in services.py. ID numbers and phones reach a page only masked; the one way to
 a plain value is the reveal form, which calls `do_reveal` (reason required, audited).
 """
