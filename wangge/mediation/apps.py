@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MediationConfig(AppConfig):
     name = "wangge.mediation"
     label = "mediation"
-    verbose_name = "矛盾纠纷"
+    verbose_name = _("Disputes")

@@ -218,12 +218,16 @@ class RegisterForm(DisputeFields):
                 **self.location()}
 
 
+# An example of a court's referral letter number: the court's own numbering, shown as is in every language.
+COURT_LETTER_EXAMPLE = "（2026）川0107诉前调1号"
+
+
 class ReferralForm(DisputeFields):
     """诉前移送: a court's case with its referral letter (移送函); located by the map or a grid, else the court's
     district."""
 
     letter_number = forms.CharField(label=_("Referral letter number"), max_length=64,
-                                    widget=_input(placeholder=_("（2026）川0107诉前调1号")))
+                                    widget=_input(placeholder=COURT_LETTER_EXAMPLE))
     court_case_number = forms.CharField(label=_("Court case number"), required=False, max_length=64, widget=_input())
     letter = forms.FileField(label=_("Referral letter (PDF or image)"), required=False)
 
