@@ -15,8 +15,10 @@ other people's receipts. Reports share the case report's per-client limit (wangg
 """
 import re
 
+from django.conf import settings
 from django.core import signing
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -76,9 +78,12 @@ def mediators(request):
 
 
 def _title(data) -> str:
-    """The ledger needs a title; a citizen writes what happened, so the first line of it stands in."""
+    """The ledger needs a title; a citizen writes what happened, so the first line of it stands in. The title is
+    data: it is written in the platform's language, whichever language the citizen's page was in."""
     first = data["summary"].strip().splitlines()[0].strip()
-    return f"{TYPE_LABELS.get(data['type'], '纠纷')}：{first[:60]}"
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("%(type)s: %(first_line)s") % {"type": TYPE_LABELS.get(data["type"], _("Dispute")),
+                                                 "first_line": first[:60]}
 
 
 def _page(request, form, status=200):
