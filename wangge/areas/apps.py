@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AreasConfig(AppConfig):
     name = "wangge.areas"
     label = "areas"
-    verbose_name = "区划与网格"
+    verbose_name = _("Regions and grids")
 
     def ready(self):
         from wangge.areas import signals  # noqa: F401

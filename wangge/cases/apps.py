@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CasesConfig(AppConfig):
     name = "wangge.cases"
     label = "cases"
-    verbose_name = "事件"
+    verbose_name = _("Cases")
 
     def ready(self):
         from wangge.cases import poller

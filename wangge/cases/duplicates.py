@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from wangge.cases.models import Case, Category, OPEN_STATES
+from wangge.cases.models import OPEN_STATES, Case, Category
 
 RADIUS_M = 250.0
 WINDOW = timedelta(days=7)

@@ -1,6 +1,8 @@
 """Forms of the case pages. The rules themselves live in services.py; a form only reads the input, so a
 refusal from an operation is put back on the field it names."""
 from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.areas.models import Level, Region
 from wangge.cases.models import Category, Channel, Priority
@@ -33,40 +35,43 @@ class ReportForm(forms.Form):
     """上报: what, where (the phone's position, a tap on the map, or the grid) and, for a grid worker, 当场解决."""
 
     # A plain field behind a grouped select, so an unknown id gets the catalogue's own message.
-    category = forms.CharField(label="事项类别", widget=forms.Select)
-    title = forms.CharField(label="标题", max_length=200,
-                            widget=forms.TextInput(attrs={"class": "input", "placeholder": "例如：路边暴露垃圾"}))
-    description = forms.CharField(label="情况描述", required=False, max_length=4000,
+    category = forms.CharField(label=_("Case category"), widget=forms.Select)
+    title = forms.CharField(label=_("Title"), max_length=200,
+                            widget=forms.TextInput(attrs={"class": "input",
+                                                          "placeholder": _("e.g. rubbish left by the road")}))
+    description = forms.CharField(label=_("Description"), required=False, max_length=4000,
                                   widget=forms.Textarea(attrs={"class": "input", "rows": 3}))
-    address = forms.CharField(label="地址", required=False, max_length=200,
-                              widget=forms.TextInput(attrs={"class": "input", "placeholder": "门牌、路口或参照物"}))
-    grid = forms.ChoiceField(label="网格", required=False,
-                             help_text="手机定位或地图选点失败时，按所选网格受理")
+    address = forms.CharField(label=_("Address"), required=False, max_length=200,
+                              widget=forms.TextInput(attrs={"class": "input",
+                                                            "placeholder": _("House number, crossing or landmark")}))
+    grid = forms.ChoiceField(label=pgettext_lazy("form field", "Grid"), required=False,
+                             help_text=_("If the phone's location or the map fails, the case goes to the chosen grid"))
     lng = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180)
     lat = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
     # Operators' entry (12345 热线, 领导交办): the channel, the caller and the work-order number.
-    channel = forms.ChoiceField(label="来源渠道", required=False)
-    reporter_name = forms.CharField(label="来电人姓名", required=False, max_length=50,
+    channel = forms.ChoiceField(label=pgettext_lazy("form field", "Channel"), required=False)
+    reporter_name = forms.CharField(label=_("Caller's name"), required=False, max_length=50,
                                     widget=forms.TextInput(attrs={"class": "input"}))
-    reporter_phone = forms.CharField(label="来电人电话", required=False, max_length=20,
+    reporter_phone = forms.CharField(label=_("Caller's phone"), required=False, max_length=20,
                                      widget=forms.TextInput(attrs={"class": "input", "inputmode": "tel"}))
-    external_id = forms.CharField(label="外部工单号", required=False, max_length=64,
-                                  widget=forms.TextInput(attrs={"class": "input", "placeholder": "如 12345 工单号"}))
-    priority = forms.ChoiceField(label="优先级", required=False)
+    external_id = forms.CharField(label=_("External work order number"), required=False, max_length=64,
+                                  widget=forms.TextInput(attrs={"class": "input",
+                                                                "placeholder": _("e.g. the 12345 work order number")}))
+    priority = forms.ChoiceField(label=_("Priority"), required=False)
     # A grid worker's 当场解决.
-    self_resolved = forms.BooleanField(label="当场解决（自行处置）", required=False)
-    resolution = forms.CharField(label="处置情况", required=False, max_length=2000,
+    self_resolved = forms.BooleanField(label=_("Resolved on the spot (handled myself)"), required=False)
+    resolution = forms.CharField(label=_("Handling result"), required=False, max_length=2000,
                                  widget=forms.Textarea(attrs={"class": "input", "rows": 2}))
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         self.photo_errors = []
-        self.fields["category"].widget.choices = [("", "请选择")] + category_choices()
+        self.fields["category"].widget.choices = [("", _("Please choose"))] + category_choices()
         self.fields["category"].widget.attrs.update({"class": "input"})
         grids = Region.objects.visible_to(user).filter(level=Level.GRID).order_by("code")
         self.grids = {g.code: g for g in grids}
-        self.fields["grid"].choices = [("", "请选择")] + [(g.code, g.name) for g in grids]
+        self.fields["grid"].choices = [("", _("Please choose"))] + [(g.code, g.name) for g in grids]
         self.fields["grid"].widget.attrs.update({"class": "input"})
         if len(self.grids) == 1:
             self.fields["grid"].initial = next(iter(self.grids))
@@ -76,7 +81,8 @@ class ReportForm(forms.Form):
         self.fields["channel"].widget.attrs.update({"class": "input"})
         self.fields["channel"].initial = (Channel.HOTLINE_12345 if Channel.HOTLINE_12345 in channels
                                           else Channel.GRID_WORKER)
-        self.fields["priority"].choices = [("", "按事项默认")] + [(p, PRIORITY_LABELS[p]) for p in Priority.values]
+        self.fields["priority"].choices = [("", _("By the category's default"))] + [
+            (p, PRIORITY_LABELS[p]) for p in Priority.values]
         self.fields["priority"].widget.attrs.update({"class": "input"})
         self.can_self_resolve = user.role == Role.GRID_WORKER
         if not self.is_operator:
@@ -91,7 +97,7 @@ class ReportForm(forms.Form):
         category = Category.objects.select_related("major").filter(pk=int(value), active=True).first() \
             if value.isdigit() else None
         if category is None:
-            raise forms.ValidationError("未知事项类别 / unknown category")
+            raise forms.ValidationError(_("Unknown category"))
         return category
 
     def clean_grid(self):
@@ -99,17 +105,17 @@ class ReportForm(forms.Form):
         if not code:
             return None
         if code not in self.grids:
-            raise forms.ValidationError("网格不在辖区内 / the grid is outside your area")
+            raise forms.ValidationError(_("The grid is outside your area"))
         return self.grids[code]
 
     def clean(self):
         data = super().clean()
         if (data.get("lng") is None) != (data.get("lat") is None):
-            self.add_error("lng", "位置不完整 / give both longitude and latitude")
+            self.add_error("lng", _("Give both longitude and latitude"))
         if data.get("lng") is None and data.get("grid") is None and "grid" not in self.errors:
-            self.add_error("lng", "请定位、在地图上选点或选择网格 / give a location or a grid")
+            self.add_error("lng", _("Locate, choose on the map or choose a grid"))
         if data.get("self_resolved") and not (data.get("resolution") or "").strip():
-            self.add_error("resolution", "当场解决须填写处置情况 / say how it was resolved")
+            self.add_error("resolution", _("Say how it was resolved"))
         return data
 
     photo_errors: list

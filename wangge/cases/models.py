@@ -5,14 +5,15 @@ State changes go through `wangge.cases.services` (the table in `workflow.py`), n
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.core.fields import EncryptedCharField
 from wangge.core.scoping import ScopedQuerySet
 
 
 class Priority(models.TextChoices):
-    NORMAL = "normal", _("Normal")
-    URGENT = "urgent", _("Urgent")
+    NORMAL = "normal", pgettext_lazy("case priority", "Normal")
+    URGENT = "urgent", pgettext_lazy("case priority", "Urgent")
 
 
 class MajorCategory(models.Model):
@@ -72,29 +73,29 @@ class Category(models.Model):
 
 
 class Channel(models.TextChoices):
-    GRID_WORKER = "grid_worker", _("Grid worker")
-    CITIZEN = "citizen", _("Citizen")
-    HOTLINE_12345 = "hotline_12345", _("12345 hotline")
-    DEVICE = "device", _("Device or video alert")
-    OTHER_SYSTEM = "other_system", _("Other system")
-    LEADER = "leader", _("Leader-assigned")
+    GRID_WORKER = "grid_worker", pgettext_lazy("case channel", "Grid worker")
+    CITIZEN = "citizen", pgettext_lazy("case channel", "Citizen")
+    HOTLINE_12345 = "hotline_12345", pgettext_lazy("case channel", "12345 hotline")
+    DEVICE = "device", pgettext_lazy("case channel", "Device or video alert")
+    OTHER_SYSTEM = "other_system", pgettext_lazy("case channel", "Other system")
+    LEADER = "leader", pgettext_lazy("case channel", "Leader-assigned")
 
 
 class State(models.TextChoices):
-    REPORTED = "reported", _("Reported")
-    REGISTERED = "registered", _("Registered")
-    REJECTED = "rejected", _("Rejected")
-    DISPATCHED = "dispatched", _("Dispatched")
-    ACCEPTED = "accepted", _("Accepted")
-    HANDLED = "handled", _("Handled")
-    CLOSED = "closed", _("Closed")
-    MERGED = "merged", _("Merged")
+    REPORTED = "reported", pgettext_lazy("case state", "Reported")
+    REGISTERED = "registered", pgettext_lazy("case state", "Registered")
+    REJECTED = "rejected", pgettext_lazy("case state", "Rejected")
+    DISPATCHED = "dispatched", pgettext_lazy("case state", "Dispatched")
+    ACCEPTED = "accepted", pgettext_lazy("case state", "Accepted")
+    HANDLED = "handled", pgettext_lazy("case state", "Handled")
+    CLOSED = "closed", pgettext_lazy("case state", "Closed")
+    MERGED = "merged", pgettext_lazy("case state", "Merged")
 
 
 class Rating(models.TextChoices):
-    SATISFIED = "satisfied", _("Satisfied")
-    BASICALLY = "basically", _("Basically satisfied")
-    UNSATISFIED = "unsatisfied", _("Unsatisfied")
+    SATISFIED = "satisfied", pgettext_lazy("case rating", "Satisfied")
+    BASICALLY = "basically", pgettext_lazy("case rating", "Basically satisfied")
+    UNSATISFIED = "unsatisfied", pgettext_lazy("case rating", "Unsatisfied")
 
 
 class CaseQuerySet(ScopedQuerySet):

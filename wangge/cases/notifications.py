@@ -17,7 +17,11 @@ operation's transaction commits; the rules read the event and the case as they a
 the grid at intake), or, when that level has none (a grid has grid workers, not operators), those of the
 nearest level above that has some. The person who took the action is never told about it.
 """
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wangge.cases.models import Case, CaseEvent, Channel
 from wangge.core.models import User
@@ -27,18 +31,18 @@ from wangge.core.roles import OPERATORS, Role
 ASSIGNEE_ROLES = (*OPERATORS, Role.GRID_WORKER)
 
 TITLES = {
-    "dispatch": "新派遣事件，请签收",
-    "verify_rework": "事件核查未通过，请返工",
-    "supervise": "事件督办",
-    "urge": "事件催办",
-    "approve_extension": "延期申请已批准",
-    "deny_extension": "延期申请未批准",
-    "return": "事件被退回，请重新派遣",
-    "handle": "事件已处置，请核查",
-    "request_extension": "延期申请待审批",
-    "escalate": "下级上报事件，请受理",
-    "flag_unsigned": "事件超时未签收",
-    "flag_overdue": "事件已超期",
+    "dispatch": gettext_lazy("New case dispatched, please accept"),
+    "verify_rework": gettext_lazy("Case not verified, please rework"),
+    "supervise": gettext_lazy("Case supervised"),
+    "urge": gettext_lazy("Case urged"),
+    "approve_extension": gettext_lazy("Extension approved"),
+    "deny_extension": gettext_lazy("Extension denied"),
+    "return": gettext_lazy("Case returned, please dispatch again"),
+    "handle": gettext_lazy("Case handled, please verify"),
+    "request_extension": gettext_lazy("Extension request awaiting approval"),
+    "escalate": gettext_lazy("Case escalated from below, please take it"),
+    "flag_unsigned": gettext_lazy("Case not accepted in time"),
+    "flag_overdue": gettext_lazy("Case overdue"),
 }
 TO_ASSIGNEE = {"dispatch", "verify_rework", "supervise", "urge", "approve_extension", "deny_extension"}
 ASSIGNEE_SMS = {"dispatch", "verify_rework", "supervise", "urge"}
@@ -58,6 +62,12 @@ def may_notify(action: str, case) -> bool:
 
 
 def case_event(event_id: int) -> None:
+    # Notifications are stored and sent as text: in the platform's language, whoever's request made the event.
+    with translation.override(settings.LANGUAGE_CODE):
+        _case_event(event_id)
+
+
+def _case_event(event_id: int) -> None:
     event = CaseEvent.objects.filter(pk=event_id).first()
     if event is None:
         return
@@ -85,7 +95,8 @@ def _notify_staff(event, case, users, *, sms: bool):
     users = [u for u in users if u.pk != event.actor_id]
     if not users:
         return
-    title = f"{TITLES.get(event.action, event.action)}：{case.number} {case.title}"
+    title = _("%(what)s: %(number)s %(title)s") % {"what": TITLES.get(event.action, event.action),
+                                                  "number": case.number, "title": case.title}
     notify(users, kind=f"case.{event.action}", title=title, body=_body(event, case), url=case_url(case), sms=sms,
            now=event.at)
 
@@ -95,10 +106,10 @@ def _body(event, case) -> str:
     if event.note:
         parts.append(event.note)
     if event.action in ("dispatch", "verify_rework", "urge", "flag_unsigned") and case.accept_by:
-        parts.append(f"请于 {_when(case.accept_by)} 前签收")
+        parts.append(_("Accept by %(when)s") % {"when": _when(case.accept_by)})
     elif case.handle_by and case.is_open:
-        parts.append(f"办理时限 {_when(case.handle_by)}")
-    return "；".join(parts)
+        parts.append(_("Handle by %(when)s") % {"when": _when(case.handle_by)})
+    return _("; ").join(parts)
 
 
 def _when(moment) -> str:
@@ -166,14 +177,18 @@ def _tell_citizen(event, case):
     code = case.tracking_code
     action = event.action
     if action == "report":
-        body = f"您反映的“{case.title}”已受理，查询码 {code}，可凭查询码查看办理进度。"
+        body = _("Your report '%(title)s' has been accepted; tracking code %(code)s, use it to follow the "
+                 "progress.") % {"title": case.title, "code": code}
     elif action in CLOSING:
-        body = f"您反映的“{case.title}”已办结，查询码 {code}。请凭查询码对办理结果进行评价。"
+        body = _("Your report '%(title)s' is closed; tracking code %(code)s. Please rate the result with it.") % {
+            "title": case.title, "code": code}
     elif action == "reject":
-        body = f"您反映的“{case.title}”不予立案：{event.note}。查询码 {code}。"
+        body = _("Your report '%(title)s' was not accepted: %(reason)s. Tracking code %(code)s.") % {
+            "title": case.title, "reason": event.note, "code": code}
     elif action == "merge" and case.merged_into_id:
         original = Case.objects.filter(pk=case.merged_into_id).values_list("tracking_code", flat=True).first()
-        body = f"您反映的“{case.title}”与已受理的同一问题合并办理，请以查询码 {original} 查看进度。"
+        body = _("Your report '%(title)s' is handled together with the same problem reported earlier; follow it with "
+                 "tracking code %(code)s.") % {"title": case.title, "code": original}
     else:
         return
     notify_phone(phone, kind=f"citizen.{action}", body=body, now=event.at)

@@ -54,13 +54,13 @@ def _decode(upload) -> Image.Image:
             probe.verify()  # catches truncated and corrupt files before the full decode
             kind = probe.format
         if kind not in ACCEPTED_FORMATS:
-            _refuse(f"照片须为 JPEG/PNG/WebP / unsupported image type: {name}")
+            _refuse(_("Unsupported image type (JPEG, PNG or WebP): %(name)s") % {"name": name})
         image = Image.open(io.BytesIO(data))
         image.load()
     except OperationError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        _refuse(f"不是有效的图片 / not an image: {name}")
+        _refuse(_("Not an image: %(name)s") % {"name": name})
     finally:
         try:
             upload.seek(0)
@@ -90,19 +90,20 @@ def clean_photos(files) -> list[CleanPhoto]:
     files = [f for f in (files or []) if f is not None]
     limit = settings.WANGGE_PHOTO_MAX_COUNT
     if len(files) > limit:
-        _refuse(f"最多 {limit} 张照片 / at most {limit} photos")
+        _refuse(_("At most %(limit)s photos") % {"limit": limit})
     max_bytes = settings.WANGGE_PHOTO_MAX_BYTES
     for upload in files:  # sizes first: a cheap refusal before any decoding
         size = getattr(upload, "size", None)
         if size is None or size > max_bytes:
-            _refuse(f"照片超过 {max_bytes // (1024 * 1024) or 1} MB / photo too large: {getattr(upload, 'name', '')}")
+            _refuse(_("Photo larger than %(mb)s MB: %(name)s") % {"mb": max_bytes // (1024 * 1024) or 1,
+                                                                 "name": getattr(upload, "name", "")})
     cleaned = []
     for upload in files:
         image = _decode(upload)
         try:
             content, width, height = _reencode(image)
         except (OSError, ValueError):
-            _refuse(f"无法处理该图片 / cannot process the image: {getattr(upload, 'name', '')}")
+            _refuse(_("Cannot process the image: %(name)s") % {"name": getattr(upload, "name", "")})
         finally:
             image.close()
         cleaned.append(CleanPhoto(getattr(upload, "name", "") or "photo", content, width, height))
@@ -113,9 +114,9 @@ def _may_add(actor, case) -> None:
     if actor is None:
         return  # the portal and Open311 attach to the case they have just made
     if not Case.objects.visible_to(actor).filter(pk=case.pk).exists():
-        raise NotInArea(_("the case is outside your area"), field="case")
+        raise NotInArea(_("The case is outside your area"), field="case")
     if not (can(actor, "cases.view") or case.reporter_id == actor.pk):
-        raise NotInArea(_("not allowed"), field="case")
+        raise NotInArea(_("Not allowed"), field="case")
 
 
 def store_photos(actor, case, cleaned: list[CleanPhoto], stage: str, now, stored: list) -> list[CasePhoto]:
@@ -166,7 +167,7 @@ def attach_photos(actor, case, cleaned: list[CleanPhoto], stage: str, now, store
     of the report that has just made the case)."""
     if checked:
         if stage not in PhotoStage.values:
-            raise OperationError(f"未知照片阶段 / unknown stage {stage!r}", field="stage")
+            raise OperationError(_("Unknown photo stage %(stage)r") % {"stage": stage}, field="stage")
         _may_add(actor, case)
         _check_state(case, stage)
     photos = store_photos(actor, case, cleaned, stage, now, stored)
@@ -177,14 +178,14 @@ def attach_photos(actor, case, cleaned: list[CleanPhoto], stage: str, now, store
 def do_add_photos(actor, case, files, stage: str = PhotoStage.REPORT, *, now=None) -> list[CasePhoto]:
     """Add photos to a case (at report, after handling, at verification): all or none, with a timeline row."""
     if stage not in PhotoStage.values:
-        raise OperationError(f"未知照片阶段 / unknown stage {stage!r}", field="stage")
+        raise OperationError(_("Unknown photo stage %(stage)r") % {"stage": stage}, field="stage")
     cleaned = clean_photos(files)
     if not cleaned:
-        _refuse(_("no photo given"))
+        _refuse(_("No photo given"))
     with photo_transaction() as stored:
         return attach_photos(actor, case, cleaned, stage, now or timezone.now(), stored)
 
 
 def _check_state(case, stage) -> None:
     if case.state in (State.REJECTED, State.MERGED) or (case.state == State.CLOSED and stage != PhotoStage.VERIFY):
-        raise OperationError(_("the case is finished"), field="stage")
+        raise OperationError(_("The case is finished"), field="stage")

@@ -11,6 +11,8 @@ the user's area answers 404. Every change goes through `services.do_act` / `do_r
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wangge.areas.models import Region
 from wangge.cases.models import Case, CaseEvent
@@ -82,7 +84,7 @@ def staff_labels(viewer, users) -> dict:
         if u.pk in visible or u.pk == viewer.pk:
             labels[u.pk] = u.full_name or u.username
         else:
-            labels[u.pk] = str(Role(u.role).label) if u.role in Role.values else "工作人员"
+            labels[u.pk] = str(Role(u.role).label) if u.role in Role.values else _("Staff member")
     return labels
 
 
@@ -93,16 +95,17 @@ def timeline(viewer, case) -> list[dict]:
     rows = []
     for event in events:
         if event.actor_id:
-            who = labels.get(event.actor_id, "工作人员")
+            who = labels.get(event.actor_id, _("Staff member"))
         else:
-            who = {"citizen": "群众", "system": "系统"}.get(event.actor_name, "系统")
+            who = {"citizen": _("Citizen"), "system": gettext_lazy("System")}.get(event.actor_name,
+                                                                                  gettext_lazy("System"))
         rows.append({"event": event, "who": who})
     return rows
 
 
 def reporter_label(viewer, case) -> str:
     if case.anonymous:
-        return "匿名"
+        return _("Anonymous")
     if case.reporter_id:
         return staff_labels(viewer, [case.reporter])[case.reporter_id]
     return case.reporter_name or "—"

@@ -39,7 +39,7 @@ def _people(viewer, case) -> dict:
     staff = staff_labels(viewer, [case.reporter]) if case.reporter_id else {}
     entered_by = staff.get(case.reporter_id)
     if case.anonymous:
-        reporter = "匿名"
+        reporter = _("Anonymous")
     elif case.reporter_id and case.reporter_name == (case.reporter.full_name or case.reporter.username):
         reporter, entered_by = entered_by, None  # a staff member reporting themselves
     else:
@@ -98,7 +98,7 @@ def _params(request, action) -> dict:
             if not value:
                 continue
             if not value.isdigit():
-                raise OperationError(_("choose from the list"), field=name)
+                raise OperationError(_("Choose from the list"), field=name)
             value = int(value)
         params[name] = value
     return params
@@ -107,11 +107,11 @@ def _params(request, action) -> dict:
 def _into(user, value):
     """The original of a merge, given by id or by its number, among the cases the user sees."""
     if not value:
-        raise OperationError(_("choose the original case"), field="into")
+        raise OperationError(_("Choose the original case"), field="into")
     cases = cases_for(user)
     found = cases.filter(pk=int(value)).first() if value.isdigit() else cases.filter(number=value.upper()).first()
     if found is None:
-        raise OperationError(_("original case not found in your area"), field="into")
+        raise OperationError(_("Original case not found in your area"), field="into")
     return found
 
 

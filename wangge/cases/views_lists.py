@@ -3,11 +3,14 @@ department's inbox (待办) and a grid worker's own cases (我的)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Case as CaseWhen, IntegerField, Q, Value, When
+from django.db.models import Case as CaseWhen
+from django.db.models import IntegerField, Q, Value, When
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from wangge.areas.models import Level, Region
@@ -15,11 +18,17 @@ from wangge.cases import poller, services, workflow
 from wangge.cases.models import OPEN_STATES, Category, Channel, MajorCategory, State
 from wangge.core.workflow import ConflictError
 from wangge.cases.templatetags.cases_tags import CHANNEL_LABELS, STATE_LABELS
-from wangge.cases.views import PAGE_SIZE, cases_for, departments_serving, require, require_reporter
+from wangge.cases.views import (
+    PAGE_SIZE,
+    cases_for,
+    departments_serving,
+    require,
+    require_reporter,
+)
+from wangge.core.ids import as_row_id
 from wangge.core.roles import OPERATORS, Role
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError
-from wangge.core.ids import as_row_id
 
 SORTS = {
     "reported": ("-reported_at", "-id"),
@@ -27,8 +36,9 @@ SORTS = {
     "deadline": ("handle_by", "id"),
     "priority": ("-urgent", "handle_by", "id"),
 }
-SORT_LABELS = {"reported": "上报时间（新→旧）", "oldest": "上报时间（旧→新）", "deadline": "办理期限（近→远）",
-               "priority": "优先级（紧急在前）"}
+SORT_LABELS = {"reported": gettext_lazy("Reported (newest first)"), "oldest": gettext_lazy("Reported (oldest first)"),
+               "deadline": gettext_lazy("Deadline (nearest first)"),
+               "priority": gettext_lazy("Priority (urgent first)")}
 BOARD_LIMIT = 50
 
 
@@ -131,7 +141,7 @@ def _render_queue(request, status=200, errors=None):
     query = _query(chosen)
     context = {
         "page": page, "chosen": chosen, "query": query,
-        "states": [("open", "未办结")] + list(STATE_LABELS.items()),
+        "states": [("open", _("Open"))] + list(STATE_LABELS.items()),
         "channels": list(CHANNEL_LABELS.items()),
         "majors": MajorCategory.objects.filter(active=True).order_by("code"),
         "categories": _categories(user),
@@ -148,17 +158,17 @@ def _bulk_dispatch(request):
     """批量派遣: each ticked case goes through do_act with the version the operator saw."""
     user = request.user
     if not is_operator(user):
-        return _render_queue(request, 403, {"all": "仅指挥中心工作人员可批量派遣 / operators only"})
+        return _render_queue(request, 403, {"all": _("Operators only")})
     ids = [v for v in request.POST.getlist("case") if v.isdigit()]
     target = (request.POST.get("target") or "").strip()
     errors = {}
     if not ids:
-        errors["case"] = "请勾选要派遣的事件 / tick the cases to dispatch"
+        errors["case"] = _("Tick the cases to dispatch")
     department = None
     if target != "catalogue":
         department = departments_serving(user).filter(pk=int(target)).first() if target.isdigit() else None
         if department is None:
-            errors["target"] = "请选择承办部门或“按事项清单” / choose a department or by catalogue"
+            errors["target"] = _("Choose a department or by catalogue")
     if errors:
         return _render_queue(request, 400, errors)
     done, failed = [], []
@@ -166,17 +176,17 @@ def _bulk_dispatch(request):
     for pk in dict.fromkeys(int(v) for v in ids):
         case = visible.get(pk)
         if case is None:
-            failed.append((f"#{pk}", "事件不存在或不在辖区内"))
+            failed.append((f"#{pk}", _("The case does not exist or is outside your area")))
             continue
         version = request.POST.get(f"version_{pk}", "")
         if not version.isdigit():
-            failed.append((case.number, "缺少版本号，请刷新后重试"))
+            failed.append((case.number, _("The version is missing; refresh and try again")))
             continue
         params = {"department": department} if department is not None else {}
         try:
             services.do_act(user, case, "dispatch", expected_version=int(version), **params)
         except ConflictError:
-            failed.append((case.number, "已被他人修改，请刷新后重试"))
+            failed.append((case.number, _("Someone else changed it; refresh and try again")))
         except workflow.WorkflowError as exc:
             failed.append((case.number, _why(exc)))
         except OperationError as exc:
@@ -184,22 +194,23 @@ def _bulk_dispatch(request):
         else:
             done.append(case.number)
     if done:
-        messages.success(request, f"已派遣 {len(done)} 件：{'、'.join(done)}")
+        messages.success(request, _("Dispatched %(count)s: %(numbers)s") % {"count": len(done),
+                                                                            "numbers": "、".join(done)})
     for number, why in failed:
-        messages.error(request, f"{number} 未派遣：{why}")
+        messages.error(request, _("%(number)s not dispatched: %(why)s") % {"number": number, "why": why})
     if not done and not failed:
-        messages.info(request, "没有派遣任何事件")
+        messages.info(request, _("No case was dispatched"))
     back = request.POST.get("query", "")
     return redirect(reverse("cases:queue") + (f"?{back}" if back and "\n" not in back else ""))
 
 
 def _why(exc) -> str:
     if exc.reason == "state":
-        return "当前状态不能派遣（不是“已立案”）"
+        return _("Cannot be dispatched in this state (not registered)")
     if exc.reason == "role":
-        return "当前角色不能派遣"
+        return _("Your role cannot dispatch")
     if exc.reason == "area":
-        return "事件不在辖区内"
+        return _("The case is outside your area")
     return exc.message
 
 
@@ -210,13 +221,15 @@ def board_sections(user):
     """(key, title, queryset) for each section of the board, scoped."""
     base = cases_for(user)
     return [
-        ("unsigned", "超时未签收", base.filter(unsigned_flagged_at__isnull=False, state=State.DISPATCHED)
+        ("unsigned", _("Not accepted in time"), base.filter(unsigned_flagged_at__isnull=False, state=State.DISPATCHED)
          .order_by("accept_by", "id")),
-        ("overdue", "超期未办结", base.filter(overdue_flagged_at__isnull=False, state__in=OPEN_STATES)
+        ("overdue", _("Overdue, not closed"), base.filter(overdue_flagged_at__isnull=False, state__in=OPEN_STATES)
          .order_by("handle_by", "id")),
-        ("returned", "被退回", base.filter(return_count__gt=0, state__in=OPEN_STATES).order_by("-returned_at", "-id")),
-        ("reworked", "返工", base.filter(rework_count__gt=0, state__in=OPEN_STATES).order_by("handle_by", "id")),
-        ("extension", "延期待审批", base.filter(extension_requested_days__isnull=False, state=State.ACCEPTED)
+        ("returned", _("Returned"), base.filter(return_count__gt=0, state__in=OPEN_STATES).order_by("-returned_at",
+                                                                                                    "-id")),
+        ("reworked", _("Reworked"), base.filter(rework_count__gt=0, state__in=OPEN_STATES).order_by("handle_by", "id")),
+        ("extension", _("Extension awaiting approval"), base.filter(extension_requested_days__isnull=False,
+                                                                    state=State.ACCEPTED)
          .order_by("handle_by", "id")),
     ]
 

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from wangge.cases import services
@@ -31,9 +32,12 @@ def report(request):
                 form.add_operation_error(exc)
             else:
                 if case.self_resolved:
-                    messages.success(request, f"已上报并当场解决：{case.number}")
+                    messages.success(request,
+                                     _("Reported and resolved on the spot: %(number)s") % {"number": case.number})
                 else:
-                    messages.success(request, f"已上报：{case.number}（查询码 {case.tracking_code}）")
+                    messages.success(request,
+                                     _("Reported: %(number)s (tracking code %(code)s)") % {"number": case.number,
+                                                                                           "code": case.tracking_code})
                 return redirect(reverse("cases:detail", args=[case.pk]))
         status = 400
     else:

@@ -3,6 +3,7 @@
 No field of the platform may hold one, and PostgreSQL refuses it in text, so a filter passing it on would answer
 500 on PostgreSQL (and quietly match nothing on SQLite). One check here instead of one in every parser."""
 from django.http import HttpResponseBadRequest
+from django.utils.translation import gettext as _
 
 
 class RejectNulBytesMiddleware:
@@ -12,6 +13,6 @@ class RejectNulBytesMiddleware:
     def __call__(self, request):
         if "\x00" in request.path or any("\x00" in key or any("\x00" in v for v in values)
                                          for key, values in request.GET.lists()):
-            return HttpResponseBadRequest("请求参数含非法字符 / a parameter contains a NUL byte",
+            return HttpResponseBadRequest(_("A parameter contains a NUL byte"),
                                           content_type="text/plain; charset=utf-8")
         return self.get_response(request)

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MediationConfig(AppConfig):
     name = "wangge.mediation"
     label = "mediation"
-    verbose_name = "矛盾纠纷"
+    verbose_name = _("Disputes")
 
     def ready(self):
         from wangge.core import pollers

@@ -4,6 +4,9 @@ The layout follows the 司法部 model text: number, parties, the facts and matt
 agreed, how and by when they are performed, the copies and when the agreement takes effect, the judicial
 confirmation notice (人民调解法 第三十三条), and the signatures block with the committee's seal and the date.
 
+Language: the 人民调解协议书 is a legal document printed in Chinese whatever the page language, so its text stays
+Chinese here on purpose (not through the catalogue), and its role words are its own, fixed by the model text.
+
 Personal data: a party's ID number is printed masked (510107********123X); phones are not printed. Parties
 write their full particulars by hand when they sign, so the printed copy never carries them in the clear.
 """
@@ -21,6 +24,7 @@ from wangge.mediation.models import PartyKind, PartyRole
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FONT = "宋体"
+# The legal document's own words (Chinese only, see the module note), not the pages' translated choice labels.
 ROLE_LABELS = {PartyRole.APPLICANT: "申请人", PartyRole.RESPONDENT: "被申请人", PartyRole.THIRD: "第三人"}
 
 

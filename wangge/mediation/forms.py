@@ -3,6 +3,8 @@ rows, which are posted as numbered fields), so a refusal from an operation is pu
 import re
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.areas.models import Level as RegionLevel
 from wangge.areas.models import Region
@@ -12,7 +14,11 @@ from wangge.core.services import OperationError
 from wangge.mediation import services
 from wangge.mediation.models import DisputeType, PartyKind, PartyRole, Risk, Source
 from wangge.mediation.templatetags.mediation_tags import (
-    KIND_LABELS, RISK_LABELS, ROLE_LABELS, SOURCE_LABELS, TYPE_LABELS,
+    KIND_LABELS,
+    RISK_LABELS,
+    ROLE_LABELS,
+    SOURCE_LABELS,
+    TYPE_LABELS,
 )
 
 # Where an operation's error field is shown on the register and referral forms.
@@ -101,15 +107,21 @@ def grid_choices(user):
 class DisputeFields(forms.Form):
     """What every new dispute has: what it is about and where (a point on the map, or a grid)."""
 
-    title = forms.CharField(label="纠纷标题", max_length=200, widget=_input(placeholder="例如：楼上漏水引发邻里纠纷"))
-    type = forms.ChoiceField(label="纠纷类型", choices=[("", "请选择")] + [(t, TYPE_LABELS[t]) for t in DisputeType.values])
-    summary = forms.CharField(label="简要情况", required=False, max_length=5000,
+    title = forms.CharField(label=_("Dispute title"), max_length=200,
+                            widget=_input(placeholder=_("e.g. a leak from upstairs causing a neighbour dispute")))
+    type = forms.ChoiceField(label=_("Dispute type"),
+                             choices=[("", _("Please choose"))] + [(t, TYPE_LABELS[t]) for t in DisputeType.values])
+    summary = forms.CharField(label=_("Summary"), required=False, max_length=5000,
                               widget=forms.Textarea(attrs={"class": "input", "rows": 3}))
-    address = forms.CharField(label="地址", required=False, max_length=200, widget=_input(placeholder="门牌、小区或参照物"))
-    grid = forms.ChoiceField(label="网格", required=False, help_text="未在地图上选点时，按所选网格登记")
+    address = forms.CharField(label=_("Address"), required=False, max_length=200,
+                              widget=_input(placeholder=_("House number, estate or landmark")))
+    grid = forms.ChoiceField(label=pgettext_lazy("form field", "Grid"), required=False,
+                             help_text=_("If no point is chosen on the map, the dispute is registered in the "
+                                         "chosen grid"))
     lng = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180)
     lat = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
-    amount = forms.CharField(label="涉及金额（元）", required=False, max_length=20, widget=_input(inputmode="decimal"))
+    amount = forms.CharField(label=_("Amount involved (yuan)"), required=False, max_length=20,
+                             widget=_input(inputmode="decimal"))
 
     location_required = True
 
@@ -118,7 +130,7 @@ class DisputeFields(forms.Form):
         self.user = user
         self.fields["type"].widget.attrs.update({"class": "input"})
         self.grids = grid_choices(user)
-        self.fields["grid"].choices = [("", "请选择")] + [(g.code, g.name) for g in self.grids.values()]
+        self.fields["grid"].choices = [("", _("Please choose"))] + [(g.code, g.name) for g in self.grids.values()]
         self.fields["grid"].widget.attrs.update({"class": "input"})
         if len(self.grids) == 1:
             self.fields["grid"].initial = next(iter(self.grids))
@@ -128,16 +140,16 @@ class DisputeFields(forms.Form):
         if not code:
             return None
         if code not in self.grids:
-            raise forms.ValidationError("网格不在辖区内 / the grid is outside your area")
+            raise forms.ValidationError(_("The grid is outside your area"))
         return self.grids[code]
 
     def clean(self):
         data = super().clean()
         if (data.get("lng") is None) != (data.get("lat") is None):
-            self.add_error("lng", "位置不完整 / give both longitude and latitude")
+            self.add_error("lng", _("Give both longitude and latitude"))
         elif self.location_required and data.get("lng") is None and data.get("grid") is None \
                 and "grid" not in self.errors:
-            self.add_error("lng", "请在地图上选点或选择网格 / give a location or a grid")
+            self.add_error("lng", _("Give a location or a grid"))
         return data
 
     def add_operation_error(self, exc, parties: PartyRows | None = None):
@@ -156,17 +168,19 @@ class DisputeFields(forms.Form):
 class RegisterForm(DisputeFields):
     """登记: the ledger's entry; risk (raised by the service for many parties), petition matters and a leader."""
 
-    source = forms.ChoiceField(label="来源", choices=[(s, SOURCE_LABELS[s]) for s in STAFF_SOURCES])
-    risk = forms.ChoiceField(label="风险等级", choices=[(r, RISK_LABELS[r]) for r in Risk.values], initial=Risk.LOW)
-    risk_reasons = forms.CharField(label="风险因素", required=False, max_length=2000,
-                                   help_text="每行一条，如：有过激言行、涉及多名务工人员",
+    source = forms.ChoiceField(label=_("Source"), choices=[(s, SOURCE_LABELS[s]) for s in STAFF_SOURCES])
+    risk = forms.ChoiceField(label=_("Risk level"), choices=[(r, RISK_LABELS[r]) for r in Risk.values],
+                             initial=Risk.LOW)
+    risk_reasons = forms.CharField(label=_("Risk factors"), required=False, max_length=2000,
+                                   help_text=_("One per line, e.g. aggressive words or acts, several migrant "
+                                               "workers involved"),
                                    widget=forms.Textarea(attrs={"class": "input", "rows": 2}))
-    group_risk = forms.BooleanField(label="可能引发群体性事件", required=False)
-    criminal_risk = forms.BooleanField(label="有民转刑风险", required=False)
-    is_petition = forms.BooleanField(label="信访事项（领导包案）", required=False)
-    leader = forms.ChoiceField(label="包案领导", required=False)
-    leader_name = forms.CharField(label="包案领导（姓名职务）", required=False, max_length=50,
-                                  help_text="领导不在系统中时填写", widget=_input())
+    group_risk = forms.BooleanField(label=_("May become a group incident"), required=False)
+    criminal_risk = forms.BooleanField(label=_("May turn criminal"), required=False)
+    is_petition = forms.BooleanField(label=_("Petition matter (a leader in charge)"), required=False)
+    leader = forms.ChoiceField(label=_("Leader in charge"), required=False)
+    leader_name = forms.CharField(label=_("Leader in charge (name and post)"), required=False, max_length=50,
+                                  help_text=_("Fill in when the leader is not in the system"), widget=_input())
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(user, *args, **kwargs)
@@ -176,7 +190,8 @@ class RegisterForm(DisputeFields):
         leaders = User.objects.visible_to(user).filter(is_active=True, role__in=OPERATORS).order_by("region__path",
                                                                                                     "username")
         self.leaders = {str(u.pk): u for u in leaders}
-        self.fields["leader"].choices = [("", "—")] + [(pk, u.full_name or u.username) for pk, u in self.leaders.items()]
+        self.fields["leader"].choices = [("", "—")] + [(pk, u.full_name or u.username) for pk,
+                                                       u in self.leaders.items()]
         _select(self.fields["leader"])
 
     def clean_leader(self):
@@ -184,13 +199,13 @@ class RegisterForm(DisputeFields):
         if not value:
             return None
         if value not in self.leaders:
-            raise forms.ValidationError("包案领导不在辖区内 / unknown leader")
+            raise forms.ValidationError(_("Unknown leader"))
         return self.leaders[value]
 
     def clean(self):
         data = super().clean()
         if (data.get("leader") or data.get("leader_name")) and not data.get("is_petition"):
-            self.add_error("is_petition", "指定包案领导须勾选信访事项 / a leader is for petition matters")
+            self.add_error("is_petition", _("A leader is for petition matters"))
         return data
 
     def operation_fields(self) -> dict:
@@ -203,13 +218,18 @@ class RegisterForm(DisputeFields):
                 **self.location()}
 
 
+# An example of a court's referral letter number: the court's own numbering, shown as is in every language.
+COURT_LETTER_EXAMPLE = "（2026）川0107诉前调1号"
+
+
 class ReferralForm(DisputeFields):
     """诉前移送: a court's case with its referral letter (移送函); located by the map or a grid, else the court's
     district."""
 
-    letter_number = forms.CharField(label="移送函号", max_length=64, widget=_input(placeholder="（2026）川0107诉前调1号"))
-    court_case_number = forms.CharField(label="法院案号", required=False, max_length=64, widget=_input())
-    letter = forms.FileField(label="移送函（PDF 或图片）", required=False)
+    letter_number = forms.CharField(label=_("Referral letter number"), max_length=64,
+                                    widget=_input(placeholder=COURT_LETTER_EXAMPLE))
+    court_case_number = forms.CharField(label=_("Court case number"), required=False, max_length=64, widget=_input())
+    letter = forms.FileField(label=_("Referral letter (PDF or image)"), required=False)
 
     location_required = False
 

@@ -6,6 +6,7 @@ State changes go through `wangge.mediation.services` (the table in `workflow.py`
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.core.fields import EncryptedCharField
 from wangge.core.scoping import ScopedQuerySet
@@ -28,17 +29,17 @@ class DisputeType(models.TextChoices):
 
 class Source(models.TextChoices):
     # 三捕三捉: the channels disputes are found through (排查发现) ...
-    MEDIATION_PLATFORM = "mediation_platform", _("Mediation platform")
-    POLICE = "police", _("Police call-out")
-    HOTLINE_12345 = "hotline_12345", _("12345 work order")
-    PUBLIC_OPINION = "public_opinion", _("Public opinion")
-    GRID = "grid", _("Grid patrol")
-    FIXED_POINT = "fixed_point", _("Fixed point")
-    DEPARTMENT = "department", _("Department line")
+    MEDIATION_PLATFORM = "mediation_platform", pgettext_lazy("dispute source", "Mediation platform")
+    POLICE = "police", pgettext_lazy("dispute source", "Police call-out")
+    HOTLINE_12345 = "hotline_12345", pgettext_lazy("dispute source", "12345 work order")
+    PUBLIC_OPINION = "public_opinion", pgettext_lazy("dispute source", "Public opinion")
+    GRID = "grid", pgettext_lazy("dispute source", "Grid patrol")
+    FIXED_POINT = "fixed_point", pgettext_lazy("dispute source", "Fixed point")
+    DEPARTMENT = "department", pgettext_lazy("dispute source", "Department line")
     # ... and the ones that bring a dispute to mediation without anyone looking for it.
-    COURT = "court", _("Court referral")
-    CITIZEN = "citizen", _("Citizen self-report")
-    PETITION = "petition", _("Petition")
+    COURT = "court", pgettext_lazy("dispute source", "Court referral")
+    CITIZEN = "citizen", pgettext_lazy("dispute source", "Citizen self-report")
+    PETITION = "petition", pgettext_lazy("dispute source", "Petition")
 
 
 # 排查发现: the sources whose disputes count as "found" in the ledger's measures (docs/mediation-measures.md).
@@ -49,10 +50,10 @@ FOUND_SOURCES = frozenset({Source.MEDIATION_PLATFORM, Source.POLICE, Source.HOTL
 class Level(models.TextChoices):
     """Where a dispute is settled: 小事不出社区、中事不出街道、大事不出区; industry committees beside them."""
 
-    COMMUNITY = "community", _("Community")
-    STREET = "street", _("Street")
-    DISTRICT = "district", _("District")
-    INDUSTRY = "industry", _("Industry committee")
+    COMMUNITY = "community", pgettext_lazy("dispute level", "Community")
+    STREET = "street", pgettext_lazy("dispute level", "Street")
+    DISTRICT = "district", pgettext_lazy("dispute level", "District")
+    INDUSTRY = "industry", pgettext_lazy("dispute level", "Industry committee")
 
 
 # 逐级: where a level that cannot settle a dispute sends it. District and industry committees have no level above.
@@ -60,9 +61,9 @@ NEXT_LEVEL = {Level.COMMUNITY: Level.STREET, Level.STREET: Level.DISTRICT}
 
 
 class Risk(models.TextChoices):
-    LOW = "low", _("Low")
-    MEDIUM = "medium", _("Medium")
-    HIGH = "high", _("High")
+    LOW = "low", pgettext_lazy("dispute risk", "Low")
+    MEDIUM = "medium", pgettext_lazy("dispute risk", "Medium")
+    HIGH = "high", pgettext_lazy("dispute risk", "High")
 
 
 class CommitteeKind(models.TextChoices):
@@ -137,8 +138,8 @@ class Mediator(models.Model):
 
 
 class MemberRole(models.TextChoices):
-    CHAIR = "chair", _("Chair")
-    MEMBER = "member", _("Member")
+    CHAIR = "chair", pgettext_lazy("committee membership", "Chair")
+    MEMBER = "member", pgettext_lazy("committee membership", "Member")
 
 
 class Membership(models.Model):
@@ -151,12 +152,12 @@ class Membership(models.Model):
 
 
 class State(models.TextChoices):
-    REGISTERED = "registered", _("Registered")
-    ACCEPTED = "accepted", _("Accepted")
-    MEDIATING = "mediating", _("Mediating")
-    AGREED = "agreed", _("Agreement reached")
-    FAILED = "failed", _("Failed")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+    REGISTERED = "registered", pgettext_lazy("dispute state", "Registered")
+    ACCEPTED = "accepted", pgettext_lazy("dispute state", "Accepted")
+    MEDIATING = "mediating", pgettext_lazy("dispute state", "Mediating")
+    AGREED = "agreed", pgettext_lazy("dispute state", "Agreement reached")
+    FAILED = "failed", pgettext_lazy("dispute state", "Failed")
+    WITHDRAWN = "withdrawn", pgettext_lazy("dispute state", "Withdrawn")
 
 
 CLOSED_STATES = frozenset({State.AGREED, State.FAILED, State.WITHDRAWN})
@@ -257,14 +258,14 @@ class Dispute(models.Model):
 
 
 class PartyRole(models.TextChoices):
-    APPLICANT = "applicant", _("Applicant")
-    RESPONDENT = "respondent", _("Respondent")
-    THIRD = "third", _("Third party")
+    APPLICANT = "applicant", pgettext_lazy("party role", "Applicant")
+    RESPONDENT = "respondent", pgettext_lazy("party role", "Respondent")
+    THIRD = "third", pgettext_lazy("party role", "Third party")
 
 
 class PartyKind(models.TextChoices):
-    PERSON = "person", _("Person")
-    ORGANISATION = "organisation", _("Organisation")
+    PERSON = "person", pgettext_lazy("party kind", "Person")
+    ORGANISATION = "organisation", pgettext_lazy("party kind", "Organisation")
 
 
 class PartyQuerySet(models.QuerySet):
@@ -301,9 +302,9 @@ class Party(models.Model):
 
 
 class SessionState(models.TextChoices):
-    SCHEDULED = "scheduled", _("Scheduled")
-    HELD = "held", _("Held")
-    CANCELLED = "cancelled", _("Cancelled")
+    SCHEDULED = "scheduled", pgettext_lazy("session state", "Scheduled")
+    HELD = "held", pgettext_lazy("session state", "Held")
+    CANCELLED = "cancelled", pgettext_lazy("session state", "Cancelled")
 
 
 class Session(models.Model):
@@ -327,17 +328,17 @@ class Session(models.Model):
 
 
 class Confirmation(models.TextChoices):
-    NONE = "", _("Not applied")
-    APPLIED = "applied", _("Applied")
-    CONFIRMED = "confirmed", _("Confirmed")
-    REFUSED = "refused", _("Refused")
+    NONE = "", pgettext_lazy("judicial confirmation", "Not applied")
+    APPLIED = "applied", pgettext_lazy("judicial confirmation", "Applied")
+    CONFIRMED = "confirmed", pgettext_lazy("judicial confirmation", "Confirmed")
+    REFUSED = "refused", pgettext_lazy("judicial confirmation", "Refused")
 
 
 class Performance(models.TextChoices):
-    PENDING = "pending", _("Not yet due")
-    KEPT = "kept", _("Kept")
-    PARTLY = "partly", _("Partly kept")
-    BROKEN = "broken", _("Not kept")
+    PENDING = "pending", pgettext_lazy("agreement performance", "Not yet due")
+    KEPT = "kept", pgettext_lazy("agreement performance", "Kept")
+    PARTLY = "partly", pgettext_lazy("agreement performance", "Partly kept")
+    BROKEN = "broken", pgettext_lazy("agreement performance", "Not kept")
 
 
 class Agreement(models.Model):
@@ -378,9 +379,9 @@ class FollowUp(models.Model):
 
 
 class ReferralOutcome(models.TextChoices):
-    PENDING = "", _("Pending")
-    SETTLED = "settled", _("Settled")
-    RETURNED = "returned", _("Returned to litigation")
+    PENDING = "", pgettext_lazy("referral outcome", "Pending")
+    SETTLED = "settled", pgettext_lazy("referral outcome", "Settled")
+    RETURNED = "returned", pgettext_lazy("referral outcome", "Returned to litigation")
 
 
 def _letter_path(instance, filename):

@@ -10,7 +10,11 @@
 
 The person who took the action is never told about it.
 """
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wangge.core.models import User
 from wangge.core.notify import notify
@@ -18,18 +22,18 @@ from wangge.core.roles import OPERATORS, Role
 from wangge.mediation.models import Dispute, DisputeEvent
 
 TITLES = {
-    "register": "新登记矛盾纠纷，请受理",
-    "route": "多调办分流纠纷，请受理",
-    "transfer": "移交纠纷，请受理",
-    "escalate": "下级上交纠纷，请受理",
-    "assign_mediator": "您被指派调解纠纷",
-    "schedule_session": "调解会已安排",
-    "agree": "移送纠纷已调解成功",
-    "fail": "移送纠纷调解不成，退回诉讼",
-    "withdraw": "移送纠纷已撤回，退回诉讼",
-    "apply_confirmation": "司法确认申请，请审查",
-    "confirm": "调解协议已司法确认",
-    "refuse_confirmation": "调解协议司法确认被驳回",
+    "register": gettext_lazy("New dispute registered, please accept"),
+    "route": gettext_lazy("Dispute routed by the mediation office, please accept"),
+    "transfer": gettext_lazy("Dispute transferred, please accept"),
+    "escalate": gettext_lazy("Dispute escalated from below, please accept"),
+    "assign_mediator": gettext_lazy("You are assigned to mediate a dispute"),
+    "schedule_session": gettext_lazy("Mediation session scheduled"),
+    "agree": gettext_lazy("Referred dispute settled"),
+    "fail": gettext_lazy("Referred dispute not settled, returned to litigation"),
+    "withdraw": gettext_lazy("Referred dispute withdrawn, returned to litigation"),
+    "apply_confirmation": gettext_lazy("Judicial confirmation applied for, please review"),
+    "confirm": gettext_lazy("Mediation agreement judicially confirmed"),
+    "refuse_confirmation": gettext_lazy("Judicial confirmation of the mediation agreement refused"),
 }
 TO_COMMITTEE = {"register", "route", "transfer", "escalate"}
 TO_MEDIATOR = {"assign_mediator", "schedule_session"}
@@ -42,6 +46,12 @@ def may_notify(action: str) -> bool:
 
 
 def dispute_event(event_id: int) -> None:
+    # Notifications are stored and sent as text: in the platform's language, whoever's request made the event.
+    with translation.override(settings.LANGUAGE_CODE):
+        _dispute_event(event_id)
+
+
+def _dispute_event(event_id: int) -> None:
     event = DisputeEvent.objects.filter(pk=event_id).first()
     if event is None:
         return
@@ -62,7 +72,8 @@ def dispute_event(event_id: int) -> None:
         users = mediator_users(dispute) + committee_staff(dispute, mediators=False)
     users = [u for u in dict.fromkeys(users) if u.pk != event.actor_id]
     if users:
-        notify(users, kind=f"mediation.{action}", title=f"{TITLES[action]}：{dispute.number} {dispute.title}",
+        notify(users, kind=f"mediation.{action}", title=_("%(what)s: %(number)s %(title)s") % {
+                   "what": TITLES[action], "number": dispute.number, "title": dispute.title},
                body=event.note, url=dispute_url(dispute), sms=sms, now=event.at)
 
 

@@ -10,6 +10,8 @@ answers 404. Every change goes through `wangge.mediation.services`; a refusal (w
 input) changes nothing and is shown with its reason.
 """
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wangge.core.refusals import require  # noqa: F401 (the pages' one permission check, re-exported)
 from wangge.core.roles import Role
@@ -42,7 +44,7 @@ def staff_labels(viewer, users) -> dict:
         if u.pk in visible or u.pk == viewer.pk:
             labels[u.pk] = u.full_name or u.username
         else:
-            labels[u.pk] = str(Role(u.role).label) if u.role in Role.values else "工作人员"
+            labels[u.pk] = str(Role(u.role).label) if u.role in Role.values else _("Staff member")
     return labels
 
 
@@ -53,9 +55,10 @@ def timeline(viewer, dispute) -> list[dict]:
     rows = []
     for event in events:
         if event.actor_id:
-            who = labels.get(event.actor_id, "工作人员")
+            who = labels.get(event.actor_id, _("Staff member"))
         else:
-            who = {"citizen": "群众", "system": "系统"}.get(event.actor_name, "系统")
+            who = {"citizen": _("Citizen"), "system": gettext_lazy("System")}.get(event.actor_name,
+                                                                                  gettext_lazy("System"))
         rows.append({"event": event, "who": who})
     return rows
 
@@ -68,7 +71,7 @@ def mediator_labels(viewer, mediators) -> dict:
     mediators = [m for m in mediators if m is not None]
     accounts = [m.user_id for m in mediators if m.user_id]
     visible = set(User.objects.visible_to(viewer).filter(pk__in=accounts).values_list("pk", flat=True))
-    return {m.pk: m.name if not m.user_id or m.user_id in visible or m.user_id == viewer.pk else "调解员"
+    return {m.pk: m.name if not m.user_id or m.user_id in visible or m.user_id == viewer.pk else _("Mediator")
             for m in mediators}
 
 

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from wangge.core.models import Department
@@ -24,7 +25,15 @@ from wangge.core.roles import OPERATORS
 from wangge.core.services import OperationError, do_reveal
 from wangge.mediation import services, workflow
 from wangge.mediation.models import (
-    Agreement, Committee, CommitteeKind, Dispute, Party, Performance, PetitionProgress, Referral, Session,
+    Agreement,
+    Committee,
+    CommitteeKind,
+    Dispute,
+    Party,
+    Performance,
+    PetitionProgress,
+    Referral,
+    Session,
     SessionState,
 )
 from wangge.mediation.templatetags.mediation_tags import PERFORMANCE_LABELS
@@ -91,7 +100,7 @@ def dispute_context(request, dispute, *, failed_action=None, error=None, values=
         "scheduled": [s for s in sessions if s.state == SessionState.SCHEDULED],
         "courts": courts() if "apply_confirmation" in allowed else [],
         "performances": [(p, PERFORMANCE_LABELS[p]) for p in Performance.values if p != Performance.PENDING],
-        "ratings": [(str(n), f"{n} 分") for n in range(5, 0, -1)],
+        "ratings": [(str(n), _("%(n)s points") % {"n": n}) for n in range(5, 0, -1)],
         "error": error, "failed_action": failed_action,
         "is_operator": user.role in OPERATORS,
         "can_reveal": user.role in OPERATORS or user.role == "mediator",

@@ -6,15 +6,29 @@ from django.core.paginator import Paginator
 from django.db.models import F, Q
 from django.shortcuts import render
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from wangge.core.ids import as_row_id
 from wangge.core.roles import can
-from wangge.mediation.models import OPEN_STATES, Committee, DisputeType, Level, Risk, Source, State
+from wangge.mediation.models import (
+    OPEN_STATES,
+    Committee,
+    DisputeType,
+    Level,
+    Risk,
+    Source,
+    State,
+)
 from wangge.mediation.templatetags.mediation_tags import (
-    LEVEL_LABELS, RISK_LABELS, SOURCE_LABELS, STATE_LABELS, TYPE_LABELS,
+    LEVEL_LABELS,
+    RISK_LABELS,
+    SOURCE_LABELS,
+    STATE_LABELS,
+    TYPE_LABELS,
 )
 from wangge.mediation.views import PAGE_SIZE, disputes_for, label_mediators, require
-from wangge.core.ids import as_row_id
 
 SORTS = {
     "reported": ("-reported_at", "-id"),
@@ -23,8 +37,9 @@ SORTS = {
     # PostgreSQL puts NULLs first in a descending sort, SQLite last: disputes without an amount go last on both.
     "amount": (F("amount").desc(nulls_last=True), "-id"),
 }
-SORT_LABELS = {"reported": "登记时间（新→旧）", "oldest": "登记时间（旧→新）", "due": "化解期限（近→远）",
-               "amount": "涉及金额（高→低）"}
+SORT_LABELS = {"reported": gettext_lazy("Registered (newest first)"),
+               "oldest": gettext_lazy("Registered (oldest first)"), "due": gettext_lazy("Due (nearest first)"),
+               "amount": gettext_lazy("Amount (highest first)")}
 FILTERS = ("state", "type", "source", "level", "committee", "risk", "q", "from", "to", "sort")
 
 
@@ -88,7 +103,7 @@ def ledger(request):
     page.object_list = label_mediators(user, page.object_list)
     context = {
         "page": page, "chosen": chosen, "query": _query(chosen),
-        "states": [("open", "未办结")] + list(STATE_LABELS.items()),
+        "states": [("open", _("Open"))] + list(STATE_LABELS.items()),
         "types": list(TYPE_LABELS.items()), "sources": list(SOURCE_LABELS.items()),
         "levels": list(LEVEL_LABELS.items()), "risks": list(RISK_LABELS.items()),
         "committees": _committees(user), "sorts": list(SORT_LABELS.items()),

@@ -30,10 +30,25 @@ from wangge.core.scoping import get_visible_or_404
 from wangge.core.refusals import take_posted_action
 from wangge.core.services import OperationError, do_reveal
 from wangge.mediation import services, workflow
-from wangge.mediation.models import Dispute, Mediator, Party, Performance, Session, SessionState, State
-# The Chinese words for the ledger's codes are kept once, with the staff pages' template helpers.
+from wangge.mediation.models import (
+    Dispute,
+    Mediator,
+    Party,
+    Performance,
+    Session,
+    SessionState,
+    State,
+)
+
+# The labels for the ledger's codes are kept once, with the staff pages' template helpers.
 from wangge.mediation.templatetags.mediation_tags import (
-    LEVEL_LABELS, PERFORMANCE_LABELS, RISK_LABELS, ROLE_LABELS, SESSION_LABELS, STATE_LABELS, TYPE_LABELS,
+    LEVEL_LABELS,
+    PERFORMANCE_LABELS,
+    RISK_LABELS,
+    ROLE_LABELS,
+    SESSION_LABELS,
+    STATE_LABELS,
+    TYPE_LABELS,
 )
 
 # The quick actions the card offers; each posts the inputs the workflow table gives it.

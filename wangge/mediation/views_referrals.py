@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from wangge.core.services import OperationError
@@ -36,7 +37,8 @@ def refer(request):
             except OperationError as exc:
                 form.add_operation_error(exc, parties)
             else:
-                messages.success(request, f"已移送：{dispute.number}，等待多元化解办公室分流")
+                messages.success(request, _("Referred: %(number)s, waiting for the mediation office to route it")
+                                 % {"number": dispute.number})
                 return redirect(reverse("mediation:detail", args=[dispute.pk]))
         status = 400
     else:

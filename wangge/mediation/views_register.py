@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wangge.core.personal import mask_id_number
@@ -39,7 +40,7 @@ def register(request):
             except OperationError as exc:
                 form.add_operation_error(exc, parties)
             else:
-                messages.success(request, f"已登记：{dispute.number}")
+                messages.success(request, _("Registered: %(number)s") % {"number": dispute.number})
                 return redirect(reverse("mediation:detail", args=[dispute.pk]))
         status = 400
     else:
@@ -94,9 +95,9 @@ def from_case(request, case_pk):
         # Refused: the case page again, unchanged, with the reason (and a 4xx, like every refusal).
         from wangge.cases.views_case import case_context
 
-        messages.error(request, f"未转为矛盾纠纷：{exc.message}")
+        messages.error(request, _("Not made a dispute: %(message)s") % {"message": exc.message})
         case = Case.objects.select_related("category__major", "grid", "assignee_department", "assignee_region",
                                            "owner_region", "reporter").get(pk=case.pk)
         return render(request, "cases/detail.html", case_context(request, case), status=422)
-    messages.success(request, f"已转为矛盾纠纷：{dispute.number}")
+    messages.success(request, _("Made a dispute: %(number)s") % {"number": dispute.number})
     return redirect(reverse("mediation:detail", args=[dispute.pk]))

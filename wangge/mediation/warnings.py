@@ -21,9 +21,11 @@ from datetime import timedelta
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wangge.core.crypto import lookup_hash
-from wangge.mediation.models import OPEN_STATES, Dispute, Party
+from wangge.mediation.models import OPEN_STATES, Dispute, Level, Party, State
 from wangge.mediation.services import GROUP_PARTIES
 
 REPEAT_PARTY_DAYS = 180
@@ -31,17 +33,16 @@ REPEAT_PLACE_DAYS = 90
 REPEAT_PLACE_MIN = 3
 
 KINDS = {
-    "overdue": "超期未化解",
-    "flagged_risk": "民转刑 / 群体性风险",
-    "many_parties": "多人纠纷（群体性风险）",
-    "repeat_parties": "当事人重复纠纷",
-    "repeat_place": "同一地点多发",
+    "overdue": gettext_lazy("Overdue, not resolved"),
+    "flagged_risk": gettext_lazy("Risk of turning criminal / group incident"),
+    "many_parties": gettext_lazy("Many parties (group incident risk)"),
+    "repeat_parties": gettext_lazy("Same parties again"),
+    "repeat_place": gettext_lazy("Several at one place"),
 }
 SEVERITY_ORDER = {"high": 0, "medium": 1}
-# Chinese labels for the board and the reasons (the model choices are translated through the locale files).
-STATE_LABELS = {"registered": "已登记", "accepted": "已受理", "mediating": "调解中", "agreed": "调解成功",
-                "failed": "调解不成", "withdrawn": "已撤回"}
-LEVEL_LABELS = {"community": "社区", "street": "街道", "district": "区", "industry": "行业调委会"}
+# Labels for the board and the reasons: the model choices (one source, translated through the catalogue).
+STATE_LABELS = dict(State.choices)
+LEVEL_LABELS = dict(Level.choices)
 
 
 @dataclass
@@ -53,7 +54,7 @@ class EarlyWarning:
 
     @property
     def label(self) -> str:
-        return KINDS[self.kind]
+        return str(KINDS[self.kind])
 
     @property
     def latest(self):
@@ -89,11 +90,11 @@ def overdue(disputes, now) -> list[EarlyWarning]:
     found = []
     for dispute in disputes.filter(state__in=OPEN_STATES, due_by__lt=now).order_by("due_by", "id"):
         days = (now - dispute.due_by).days
-        late = f"逾期 {days} 天" if days >= 1 else "刚刚逾期"
+        late = _("%(days)s days overdue") % {"days": days} if days >= 1 else _("just overdue")
         severe = dispute.escalation_count > 0 or days >= 30
-        found.append(EarlyWarning("overdue", "high" if severe else "medium",
-                             f"已超过本级（{LEVEL_LABELS[dispute.level]}）化解期限 "
-                             f"{timezone.localtime(dispute.due_by):%Y-%m-%d}，{late}", [dispute]))
+        reason = _("Past this level's (%(level)s) deadline %(due)s, %(late)s") % {
+            "level": LEVEL_LABELS[dispute.level], "due": f"{timezone.localtime(dispute.due_by):%Y-%m-%d}", "late": late}
+        found.append(EarlyWarning("overdue", "high" if severe else "medium", reason, [dispute]))
     return found
 
 
@@ -103,17 +104,20 @@ def flagged_risk(disputes, now) -> list[EarlyWarning]:
     found = []
     flagged = Q(criminal_risk=True) | Q(group_risk=True, parties_count__lt=GROUP_PARTIES)
     for dispute in disputes.filter(flagged, state__in=OPEN_STATES).order_by("reported_at", "id"):
-        flags = [text for on, text in ((dispute.criminal_risk, "可能民转刑"),
+        flags = [text for on, text in ((dispute.criminal_risk, _("may turn criminal")),
                                        (dispute.group_risk and dispute.parties_count < GROUP_PARTIES,
-                                        "可能引发群体性事件")) if on]
-        reasons = "；".join(r for r in dispute.risk_reasons if isinstance(r, str))[:200]
-        text = f"标记为{'、'.join(flags)}，尚未化解" + (f"（{reasons}）" if reasons else "")
+                                        _("may become a group incident"))) if on]
+        reasons = _("; ").join(r for r in dispute.risk_reasons if isinstance(r, str))[:200]
+        text = _("Flagged as %(flags)s, not resolved") % {"flags": _(", ").join(flags)}
+        if reasons:
+            text += _(" (%(reasons)s)") % {"reasons": reasons}
         found.append(EarlyWarning("flagged_risk", "high", text, [dispute]))
     return found
 
 
 def many_parties(disputes, now) -> list[EarlyWarning]:
-    return [EarlyWarning("many_parties", "high", f"当事人 {d.parties_count} 人，可能引发群体性事件，尚未化解", [d])
+    return [EarlyWarning("many_parties", "high", _("%(count)s parties, may become a group incident, not resolved")
+                         % {"count": d.parties_count}, [d])
             for d in disputes.filter(state__in=OPEN_STATES, parties_count__gte=GROUP_PARTIES)
             .order_by("reported_at", "id")]
 
@@ -139,12 +143,14 @@ def repeat_place(disputes, now) -> list[EarlyWarning]:
     for group in by_address.values():
         if len(group) >= REPEAT_PLACE_MIN:
             seen.add(frozenset(d.pk for d in group))
-            found.append(EarlyWarning("repeat_place", "medium", f"同一地址「{group[0].address.strip()}」"
-                                 f"{REPEAT_PLACE_DAYS} 天内发生 {len(group)} 起纠纷", group))
+            found.append(EarlyWarning("repeat_place", "medium", _(
+                "%(count)s disputes at the address '%(address)s' within %(days)s days") % {
+                "count": len(group), "address": group[0].address.strip(), "days": REPEAT_PLACE_DAYS}, group))
     for group in by_grid.values():
         if len(group) >= REPEAT_PLACE_MIN and frozenset(d.pk for d in group) not in seen:
-            found.append(EarlyWarning("repeat_place", "medium", f"{group[0].grid.name} {REPEAT_PLACE_DAYS} 天内发生 "
-                                 f"{len(group)} 起纠纷", group))
+            found.append(EarlyWarning("repeat_place", "medium", _(
+                "%(count)s disputes in %(grid)s within %(days)s days") % {
+                "count": len(group), "grid": group[0].grid.name, "days": REPEAT_PLACE_DAYS}, group))
     return found
 
 
@@ -217,7 +223,8 @@ def repeat_parties(disputes, now) -> list[EarlyWarning]:
     found = []
     for shared, ids in shared_sets.items():
         group = sorted((recent[pk] for pk in ids), key=lambda d: (d.reported_at, d.pk))
-        people = "、".join(sorted(names[root] for root in shared))
-        found.append(EarlyWarning("repeat_parties", "medium",
-                             f"当事人{people} {REPEAT_PARTY_DAYS} 天内发生 {len(group)} 起纠纷", group))
+        people = _(", ").join(sorted(names[root] for root in shared))
+        found.append(EarlyWarning("repeat_parties", "medium", _(
+            "Parties %(people)s: %(count)s disputes within %(days)s days") % {
+            "people": people, "count": len(group), "days": REPEAT_PARTY_DAYS}, group))
     return found

@@ -2,6 +2,7 @@
 the input and carry the field errors back to the page."""
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from wangge.areas.crs import CRS_NAMES
 from wangge.cases.models import Category, MajorCategory, Rating
@@ -25,7 +26,7 @@ class MultipleFileField(forms.FileField):
     def clean(self, data, initial=None):
         files = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
         if len(files) > MAX_PHOTOS:
-            raise forms.ValidationError(f"最多上传 {MAX_PHOTOS} 张照片 / at most {MAX_PHOTOS} photos")
+            raise forms.ValidationError(_("Upload at most %(limit)s photos") % {"limit": MAX_PHOTOS})
         return files
 
 
@@ -38,33 +39,36 @@ def category_choices():
 
 
 class ReportForm(forms.Form):
-    major = forms.ChoiceField(label="问题大类", required=False)
-    category = forms.ChoiceField(label="问题小类", error_messages={
-        "required": "请选择问题类别 / choose a category",
-        "invalid_choice": "未知事项类别 / unknown category"})
-    title = forms.CharField(label="标题", max_length=200, error_messages={
-        "required": "请用一句话说明问题 / the title is required"},
-        widget=forms.TextInput(attrs={"placeholder": "例如：小区门口垃圾堆放多日未清运"}))
-    description = forms.CharField(label="详细描述", required=False, max_length=2000,
-                                  widget=forms.Textarea(attrs={"rows": 4, "placeholder": "时间、具体位置、影响等"}))
-    photos = MultipleFileField(label="照片（最多 9 张）",
+    major = forms.ChoiceField(label=_("Problem category"), required=False)
+    category = forms.ChoiceField(label=_("Problem"), error_messages={
+        "required": _("Choose a category"),
+        "invalid_choice": _("Unknown category")})
+    title = forms.CharField(label=_("Title"), max_length=200, error_messages={
+        "required": _("The title is required")},
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. rubbish piled at the estate gate for days")}))
+    description = forms.CharField(label=_("Details"), required=False, max_length=2000,
+                                  widget=forms.Textarea(
+                                      attrs={"rows": 4, "placeholder": _("When, exactly where, what it affects")}))
+    photos = MultipleFileField(label=_("Photos (at most 9)"),
                                widget=MultipleFileInput(attrs={"accept": "image/*", "multiple": True}))
-    address = forms.CharField(label="位置说明", required=False, max_length=200,
-                              widget=forms.TextInput(attrs={"placeholder": "例如：玉林北路 12 号门口"}))
+    address = forms.CharField(label=_("Where exactly"), required=False, max_length=200,
+                              widget=forms.TextInput(
+                                  attrs={"placeholder": _("e.g. at the gate of No. 12 Yulin North Road")}))
     lng = forms.FloatField(required=False, widget=forms.HiddenInput)
     lat = forms.FloatField(required=False, widget=forms.HiddenInput)
     crs = forms.ChoiceField(choices=[(c, c) for c in CRS_NAMES], initial="wgs84", widget=forms.HiddenInput,
-                            error_messages={"invalid_choice": "未知坐标系 / unknown coordinate system"})
-    reporter_name = forms.CharField(label="姓名（可不填）", required=False, max_length=50)
-    reporter_phone = forms.CharField(label="手机号（可不填，用于回访）", required=False, max_length=20,
+                            error_messages={"invalid_choice": _("Unknown coordinate system")})
+    reporter_name = forms.CharField(label=_("Name (optional)"), required=False, max_length=50)
+    reporter_phone = forms.CharField(label=_("Mobile number (optional, for a call back)"), required=False,
+                                     max_length=20,
                                      widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
-    anonymous = forms.BooleanField(label="匿名反映（不保留姓名和电话）", required=False)
+    anonymous = forms.BooleanField(label=_("Report anonymously (no name or phone kept)"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         choices = category_choices()
-        self.fields["category"].choices = [("", "请选择")] + choices
-        self.fields["major"].choices = [("", "全部大类")] + [
+        self.fields["category"].choices = [("", _("Please choose"))] + choices
+        self.fields["major"].choices = [("", _("All kinds"))] + [
             (m.code, m.name) for m in MajorCategory.objects.filter(active=True, minors__active=True).distinct()]
         for name in ("title", "description", "address", "reporter_name", "reporter_phone"):
             self.fields[name].widget.attrs.setdefault("class", "input")
@@ -80,23 +84,26 @@ class ReportForm(forms.Form):
 
 
 class TrackForm(forms.Form):
-    code = forms.CharField(label="查询码", max_length=16, error_messages={"required": "请输入查询码"},
+    code = forms.CharField(label=_("Tracking code"), max_length=16,
+                           error_messages={"required": _("Enter the tracking code")},
                            widget=forms.TextInput(attrs={"class": "input code-input", "autocomplete": "off",
                                                          "autocapitalize": "characters", "spellcheck": "false",
-                                                         "placeholder": "10 位查询码"}))
+                                                         "placeholder": _("10-character tracking code")}))
 
     def clean_code(self):
         return "".join(self.cleaned_data["code"].split()).upper()
 
 
-RATING_CHOICES = [(Rating.SATISFIED, "满意"), (Rating.BASICALLY, "基本满意"), (Rating.UNSATISFIED, "不满意")]
+RATING_CHOICES = Rating.choices  # the labels are the model's (one source)
 
 
 class RatingForm(forms.Form):
-    rating = forms.ChoiceField(label="您对处理结果是否满意", choices=RATING_CHOICES, widget=forms.RadioSelect,
-                               error_messages={"required": "请选择满意程度",
-                                               "invalid_choice": "评价应为 满意/基本满意/不满意"})
-    note = forms.CharField(label="意见建议（可不填）", required=False, max_length=500,
+    rating = forms.ChoiceField(label=_("Are you satisfied with the result"), choices=RATING_CHOICES,
+                               widget=forms.RadioSelect,
+                               error_messages={"required": _("Choose how satisfied you are"),
+                                               "invalid_choice": _("The rating must be satisfied, basically "
+                                                                   "satisfied or unsatisfied")})
+    note = forms.CharField(label=_("Comments (optional)"), required=False, max_length=500,
                            widget=forms.Textarea(attrs={"rows": 3, "class": "input"}))
 
 

@@ -2,6 +2,7 @@
 operation (wangge.mediation.services.do_report_dispute_public) decides what is valid, and the view carries its
 errors back to these fields."""
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from wangge.areas.crs import CRS_NAMES
 from wangge.core.services import OperationError
@@ -11,8 +12,9 @@ from wangge.mediation.templatetags.mediation_tags import TYPE_LABELS
 
 # Rows offered for parties; the first is the one asking for help, the second the other side.
 PARTY_ROWS = 3
-PARTY_ROLE_CHOICES = [(PartyRole.APPLICANT, "申请人（求助的一方）"), (PartyRole.RESPONDENT, "对方当事人"),
-                      (PartyRole.THIRD, "第三人")]
+PARTY_ROLE_CHOICES = [(PartyRole.APPLICANT, _("Applicant (the side asking for help)")), (PartyRole.RESPONDENT,
+                                                                                         _("The other side")),
+                      (PartyRole.THIRD, _("Third party"))]
 DEFAULT_ROLES = [PartyRole.APPLICANT, PartyRole.RESPONDENT, PartyRole.RESPONDENT]
 
 
@@ -21,36 +23,38 @@ def type_choices():
 
 
 class DisputeReportForm(forms.Form):
-    type = forms.ChoiceField(label="纠纷类型", error_messages={
-        "required": "请选择纠纷类型 / choose the type of dispute",
-        "invalid_choice": "未知纠纷类型 / unknown type of dispute"})
-    summary = forms.CharField(label="发生了什么", max_length=2000, error_messages={
-        "required": "请简要说明发生了什么 / say what happened"},
-        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "什么时候、双方因为什么起了矛盾、现在怎样了"}))
-    amount = forms.CharField(label="涉及金额（元，可不填）", required=False, max_length=20,
-                             widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "例如：5000"}))
-    address = forms.CharField(label="位置说明", required=False, max_length=200,
-                              widget=forms.TextInput(attrs={"placeholder": "例如：幸福小区 3 栋 2 单元"}))
+    type = forms.ChoiceField(label=_("Dispute type"), error_messages={
+        "required": _("Choose the type of dispute"),
+        "invalid_choice": _("Unknown type of dispute")})
+    summary = forms.CharField(label=_("What happened"), max_length=2000, error_messages={
+        "required": _("Say what happened")},
+        widget=forms.Textarea(attrs={"rows": 4,
+                                     "placeholder": _("When, what the two sides quarrel about, how things stand now")}))
+    amount = forms.CharField(label=_("Amount involved (yuan, optional)"), required=False, max_length=20,
+                             widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": _("e.g. 5000")}))
+    address = forms.CharField(label=_("Where exactly"), required=False, max_length=200,
+                              widget=forms.TextInput(
+                                  attrs={"placeholder": _("e.g. Xingfu estate, building 3, entrance 2")}))
     lng = forms.FloatField(required=False, widget=forms.HiddenInput)
     lat = forms.FloatField(required=False, widget=forms.HiddenInput)
     crs = forms.ChoiceField(choices=[(c, c) for c in CRS_NAMES], initial="wgs84", widget=forms.HiddenInput,
-                            error_messages={"invalid_choice": "未知坐标系 / unknown coordinate system"})
+                            error_messages={"invalid_choice": _("Unknown coordinate system")})
     mediator = forms.IntegerField(required=False, widget=forms.HiddenInput, error_messages={
-        "invalid": "请从可选调解员中选择 / choose one of the eligible mediators"})
-    anonymous = forms.BooleanField(label="不留电话（匿名反映）", required=False)
+        "invalid": _("Choose one of the eligible mediators")})
+    anonymous = forms.BooleanField(label=_("Leave no phone (anonymous)"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["type"].choices = [("", "请选择")] + type_choices()
+        self.fields["type"].choices = [("", _("Please choose"))] + type_choices()
         for i in range(PARTY_ROWS):
             self.fields[f"party_{i}_role"] = forms.ChoiceField(
-                label="身份", choices=PARTY_ROLE_CHOICES, initial=DEFAULT_ROLES[i],
-                error_messages={"invalid_choice": "未知当事人身份 / unknown party role"})
+                label=_("Role"), choices=PARTY_ROLE_CHOICES, initial=DEFAULT_ROLES[i],
+                error_messages={"invalid_choice": _("Unknown party role")})
             self.fields[f"party_{i}_name"] = forms.CharField(
-                label="姓名或称呼", required=False, max_length=100,
-                widget=forms.TextInput(attrs={"placeholder": "如：王女士、楼上住户"}))
+                label=_("Name or form of address"), required=False, max_length=100,
+                widget=forms.TextInput(attrs={"placeholder": _("e.g. Ms Wang, the neighbours upstairs")}))
             self.fields[f"party_{i}_phone"] = forms.CharField(
-                label="电话（可不填）", required=False, max_length=20,
+                label=_("Phone (optional)"), required=False, max_length=20,
                 widget=forms.TextInput(attrs={"inputmode": "tel"}))
         for name, field in self.fields.items():
             if not isinstance(field.widget, (forms.HiddenInput, forms.CheckboxInput)):
@@ -71,7 +75,7 @@ class DisputeReportForm(forms.Form):
         data = super().clean()
         if "lng" not in self.errors and (data.get("lng") is None or data.get("lat") is None):
             # Without a point the operation would ask for "a location or a grid": a citizen knows no grids.
-            self.add_error("lng", "请在地图上选择位置，或使用手机定位 / give a location")
+            self.add_error("lng", _("Give a location"))
         parties, rows = [], []
         for i in range(PARTY_ROWS):
             name = (data.get(f"party_{i}_name") or "").strip()
@@ -79,7 +83,7 @@ class DisputeReportForm(forms.Form):
             if not name and not (data.get(f"party_{i}_phone") or "").strip():
                 continue  # an empty row
             if not name:
-                self.add_error(f"party_{i}_name", "请填写当事人姓名或称呼 / a party needs a name")
+                self.add_error(f"party_{i}_name", _("A party needs a name"))
                 continue
             parties.append({"name": name, "phone": phone, "role": data.get(f"party_{i}_role") or DEFAULT_ROLES[i]})
             rows.append(i)

@@ -8,41 +8,44 @@ staff name or username, no notes of internal steps (returns, extension requests,
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
 from wangge.cases.models import Case, CaseEvent, Rating, State
 
 STATUS_WORDS = {
-    State.REPORTED: ("已收到", "您的反映已收到，正在等待受理。"),
-    State.REGISTERED: ("已受理", "已受理立案，正在安排承办单位。"),
-    State.DISPATCHED: ("已派单", "已派给承办单位，等待签收处理。"),
-    State.ACCEPTED: ("处理中", "承办单位已签收，正在处理。"),
-    State.HANDLED: ("核查中", "承办单位已处理完毕，正在核查处理结果。"),
-    State.CLOSED: ("已办结", "问题已处理并核查办结。"),
-    State.REJECTED: ("不予受理", "经审核，该反映不予受理。"),
-    State.MERGED: ("已合并", "已有相同问题正在处理，本反映已并入该事件一并办理。"),
+    State.REPORTED: (_("Received"), _("Your report has been received and is waiting to be accepted.")),
+    State.REGISTERED: (pgettext_lazy("portal", "Accepted"), _("Accepted; a unit to handle it is being chosen.")),
+    State.DISPATCHED: (_("Dispatched"), _("Sent to the unit in charge, waiting for it to accept.")),
+    State.ACCEPTED: (_("Being handled"), _("The unit in charge has accepted it and is handling it.")),
+    State.HANDLED: (_("Being verified"), _("The unit in charge has finished; the result is being verified.")),
+    State.CLOSED: (_("Closed"), _("The problem was handled, verified and closed.")),
+    State.REJECTED: (_("Not accepted"), _("After review, this report was not accepted.")),
+    State.MERGED: (_("Merged"), _("The same problem is already being handled; this report was merged into it.")),
 }
 
 # Steps the public sees, by timeline action. Actions not listed here (return, request/deny extension, urge)
 # are the platform's internal traffic: left out, with their notes.
 PUBLIC_STEPS = {
-    "report": "收到反映",
-    "register": "受理立案",
-    "reject": "不予受理",
-    "dispatch": "派给承办单位",
-    "accept": "承办单位签收",
-    "approve_extension": "办理期限延长",
-    "handle": "承办单位处理完毕",
-    "verify_rework": "核查未通过，重新处理",
-    "verify_close": "核查通过，办结",
-    "escalate": "提交上级处理",
-    "supervise": "上级督办",
-    "merge": "并入相同问题一并办理",
-    "self_resolve": "网格员当场处理，办结",
-    "rate": "回访评价",
+    "report": _("Report received"),
+    "register": _("Accepted and registered"),
+    "reject": _("Not accepted"),
+    "dispatch": _("Sent to the unit in charge"),
+    "accept": _("Accepted by the unit in charge"),
+    "approve_extension": _("Deadline extended"),
+    "handle": _("Handled by the unit in charge"),
+    "verify_rework": _("Not verified; handled again"),
+    "verify_close": _("Verified and closed"),
+    "escalate": _("Passed to the level above"),
+    "supervise": _("Supervised by the level above"),
+    "merge": _("Merged with the same problem"),
+    "self_resolve": _("Resolved on the spot by the grid worker, closed"),
+    "rate": _("Follow-up rating"),
 }
 # The only step whose note the public reads: why a report was not taken up.
 STEPS_WITH_NOTE = {"reject"}
 
-RATING_WORDS = {Rating.SATISFIED: "满意", Rating.BASICALLY: "基本满意", Rating.UNSATISFIED: "不满意"}
+RATING_WORDS = dict(Rating.choices)  # the labels are the model's (one source)
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ def public_view(case: Case) -> dict:
         "merged_into_code": (case.merged_into.tracking_code
                              if case.state == State.MERGED and case.merged_into_id else ""),
         "can_rate": case.state == State.CLOSED and not case.rating,
-        "rating": RATING_WORDS.get(case.rating, ""),
+        "rating": str(RATING_WORDS.get(case.rating, "")),
         "rated_at": case.rated_at,
         "steps": public_steps(case),
         "photo_count": case.photos.filter(stage="report").count(),

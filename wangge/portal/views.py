@@ -12,13 +12,20 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
-from django.views.decorators.http import condition, require_GET, require_http_methods, require_POST
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import (
+    condition,
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
 
 from wangge.areas.crs import CRSError, to_wgs84
 from wangge.areas.models import GridTeamMember, Level, Region, TeamRole
 from wangge.cases import services
 from wangge.cases.duplicates import find_duplicates
-from wangge.cases.models import Case, Category, OPEN_STATES
+from wangge.cases.models import OPEN_STATES, Case, Category
 from wangge.core.services import OperationError
 from wangge.portal import forms, public, ratelimit
 
@@ -30,9 +37,14 @@ FIELD_OF = {"location": "lng", "category": "category", "title": "title", "report
 # one, so only the two posts whose job is to be reached by residents show a number (docs/guide/portal.md).
 PHONE_SHOWN_ROLES = frozenset({TeamRole.GRID_LEADER, TeamRole.GRID_WORKER})
 TEAM_ORDER = {role: i for i, role in enumerate(TeamRole.values)}
-TEAM_ROLE_WORDS = {TeamRole.GRID_LEADER: "网格长", TeamRole.GRID_WORKER: "网格员", TeamRole.PARTY_LEADER: "党小组长",
-                   TeamRole.COUNCIL_HEAD: "议事长", TeamRole.SUPERVISOR_HEAD: "监事长", TeamRole.POLICE_HEAD: "警长",
-                   TeamRole.VOLUNTEER: "志愿者"}
+# The public's words for the posts. (TeamRole's own labels carry the Chinese in their English msgid, e.g.
+# "Grid leader (网格长)", which an English page should not show; changing them is a migration of their own.)
+TEAM_ROLE_WORDS = {
+    TeamRole.GRID_LEADER: gettext_lazy("Grid leader"), TeamRole.GRID_WORKER: gettext_lazy("Grid worker"),
+    TeamRole.PARTY_LEADER: gettext_lazy("Party group leader"), TeamRole.COUNCIL_HEAD: gettext_lazy("Council head"),
+    TeamRole.SUPERVISOR_HEAD: gettext_lazy("Supervisory head"), TeamRole.POLICE_HEAD: gettext_lazy("Police officer"),
+    TeamRole.VOLUNTEER: gettext_lazy("Volunteer"),
+}
 
 
 # ------------------------------------------------------------------ home
@@ -181,12 +193,12 @@ def grid_worker_lookup(request):
 def _grid_answer(params) -> tuple[dict, int]:
     form = forms.LocationForm(params)
     if not form.is_valid():
-        return {"error": "请在地图上点选位置，或允许浏览器获取位置。"}, 400
+        return {"error": _("Click a place on the map, or let the browser share your location.")}, 400
     try:
         grid, _lng, _lat = services.locate_public(form.cleaned_data["lng"], form.cleaned_data["lat"],
                                                   form.cleaned_data["crs"] or "wgs84")
     except OperationError:
-        return {"error": "这个位置不在本平台的任何网格内，请重新选择。"}, 422
+        return {"error": _("This place is in none of the platform's grids; please choose again.")}, 422
     return {"grid": _public_grid(grid)}, 200
 
 

@@ -15,8 +15,11 @@ other people's receipts. Reports share the case report's per-client limit (wangg
 """
 import re
 
+from django.conf import settings
 from django.core import signing
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from wangge.cases.services import locate_public
@@ -58,12 +61,12 @@ def _choices_context(params, chosen=None) -> tuple[dict, int]:
     """The mediator list for the point in `params` (lng, lat, crs, type)."""
     form = forms.LocationForm(params)
     if not form.is_valid():
-        return {"mediators_hint": "在地图上选定位置后，可以看到当地可选的调解员。"}, 200
+        return {"mediators_hint": _("Choose the location on the map to see the local mediators to choose from.")}, 200
     try:
         committee, mediators = eligible_near(form.cleaned_data["lng"], form.cleaned_data["lat"],
                                              form.cleaned_data["crs"] or "wgs84", params.get("type") or "")
     except OperationError:
-        return {"mediators_hint": "这个位置不在本平台的任何网格内，请重新选择。"}, 200
+        return {"mediators_hint": _("This place is in none of the platform's grids; please choose again.")}, 200
     return {"committee": committee, "mediators": [public_mediator(m) for m in mediators],
             "chosen": str(chosen or params.get("mediator") or ""), "mediators_loaded": True}, 200
 
@@ -75,9 +78,12 @@ def mediators(request):
 
 
 def _title(data) -> str:
-    """The ledger needs a title; a citizen writes what happened, so the first line of it stands in."""
+    """The ledger needs a title; a citizen writes what happened, so the first line of it stands in. The title is
+    data: it is written in the platform's language, whichever language the citizen's page was in."""
     first = data["summary"].strip().splitlines()[0].strip()
-    return f"{TYPE_LABELS.get(data['type'], '纠纷')}：{first[:60]}"
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("%(type)s: %(first_line)s") % {"type": TYPE_LABELS.get(data["type"], _("Dispute")),
+                                                 "first_line": first[:60]}
 
 
 def _page(request, form, status=200):

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RegistryConfig(AppConfig):
     name = "wangge.registry"
     label = "registry"
-    verbose_name = "人房数据"
+    verbose_name = _("People and houses")

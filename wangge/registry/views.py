@@ -5,7 +5,8 @@ export).
 
 Every read goes through `visible_to(request.user)` or `get_visible_or_404`, so anything
 outside the user's area answers 404 and never shows up in a list. Base data is for those who
-keep it (registry.view: operators, grid workers, administrators); the lists answer 403 to others. Every change goes through
+keep it (registry.view: operators, grid workers,
+         administrators); the lists answer 403 to others. Every change goes through
 an operation in services.py. ID numbers and phones reach a page only masked; the one way to
 a plain value is the reveal form, which calls `do_reveal` (reason required, audited).
 """
@@ -35,9 +36,13 @@ from wangge.core.personal import mask_id_number, mask_phone
 from wangge.core.roles import can
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError, do_reveal
-from wangge.registry.queries import search_people, staff_labels
 from wangge.registry import forms, services
-from wangge.registry.counts import LAYERS, population_by_child, population_counts, visible_tag_groups
+from wangge.registry.counts import (
+    LAYERS,
+    population_by_child,
+    population_counts,
+    visible_tag_groups,
+)
 from wangge.registry.due import due_visits
 from wangge.registry.models import (
     Building,
@@ -56,6 +61,7 @@ from wangge.registry.models import (
     Visit,
     VisitPhoto,
 )
+from wangge.registry.queries import search_people, staff_labels
 
 PAGE_SIZE = 50
 LAST_VISITS = 10

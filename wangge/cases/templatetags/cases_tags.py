@@ -1,25 +1,23 @@
-"""Template helpers for the case pages: Chinese labels for states, actions and channels, deadline
+"""Template helpers for the case pages: labels for states, actions and channels, deadline
 countdowns, masked phones and permission checks."""
 from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wangge.cases.workflow import FLOW
+from wangge.cases.models import Channel, Priority, Rating, State
 from wangge.core.personal import mask_phone
 from wangge.core.roles import can as role_can
 
 register = template.Library()
 
-STATE_LABELS = {
-    "reported": "已上报", "registered": "已立案", "rejected": "不予立案", "dispatched": "已派遣",
-    "accepted": "已签收", "handled": "已处置", "closed": "已结案", "merged": "已合并",
-}
-CHANNEL_LABELS = {
-    "grid_worker": "网格员上报", "citizen": "群众上报", "hotline_12345": "12345热线", "device": "设备/视频预警",
-    "other_system": "其他系统", "leader": "领导交办",
-}
-PRIORITY_LABELS = {"normal": "一般", "urgent": "紧急"}
-RATING_LABELS = {"satisfied": "满意", "basically": "基本满意", "unsatisfied": "不满意"}
+# Labels come from the model's choices (one source, translated by the catalogue); actions are labelled once, in the
+# workflow table (FLOW.label).
+STATE_LABELS = dict(State.choices)
+CHANNEL_LABELS = dict(Channel.choices)
+PRIORITY_LABELS = dict(Priority.choices)
+RATING_LABELS = dict(Rating.choices)
 # Buttons that need a second look before they are pressed: they end or send back someone's work.
 DANGER_ACTIONS = {"reject", "return", "verify_rework", "deny_extension", "merge"}
 
@@ -70,19 +68,22 @@ def _span(seconds: float) -> str:
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:
-        return f"{days}天{hours}小时"
+        return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
     if hours:
-        return f"{hours}小时{minutes}分"
-    return f"{minutes}分钟"
+        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    return _("%(minutes)d min") % {"minutes": minutes}
 
 
 @register.filter
 def countdown(deadline, now=None) -> str:
-    """剩余 2天3小时 / 已超期 5小时0分 (calendar time to the working-time deadline)."""
+    """剩余 2天3小时 / 已超期 5小时0分 ("2 d 3 h left" / "5 h 0 min overdue"): calendar time to the
+    working-time deadline."""
     if not deadline:
         return "—"
     left = (deadline - (now or timezone.now())).total_seconds()
-    return f"剩余 {_span(left)}" if left >= 0 else f"已超期 {_span(left)}"
+    if left >= 0:
+        return _("%(span)s left") % {"span": _span(left)}
+    return _("%(span)s overdue") % {"span": _span(left)}
 
 
 @register.filter

@@ -1,4 +1,4 @@
-"""Template helpers for the mediation pages: Chinese labels for the ledger's codes, masked personal data,
+"""Template helpers for the mediation pages: labels for the ledger's codes, masked personal data,
 optional links (a page another part may or may not have installed) and the dispute a case became."""
 from django import template
 from django.urls import NoReverseMatch, reverse
@@ -6,34 +6,37 @@ from django.urls import NoReverseMatch, reverse
 from wangge.core.personal import mask_id_number, mask_phone
 from wangge.mediation.workflow import FLOW
 from wangge.core.roles import can as role_can
+from wangge.mediation.models import (
+    CommitteeKind,
+    Confirmation,
+    DisputeType,
+    Level,
+    PartyKind,
+    PartyRole,
+    Performance,
+    ReferralOutcome,
+    Risk,
+    SessionState,
+    Source,
+    State,
+)
 
 register = template.Library()
 
-TYPE_LABELS = {
-    "marriage_family": "婚姻家庭", "neighbour": "邻里纠纷", "property_management": "物业纠纷", "labour": "劳动争议",
-    "housing_land": "房屋土地", "medical": "医疗纠纷", "traffic": "交通事故", "consumer": "消费纠纷",
-    "demolition": "征地拆迁", "military": "涉军纠纷", "ethnic": "民族纠纷", "other": "其他",
-}
-SOURCE_LABELS = {
-    "mediation_platform": "调解平台", "police": "公安警情", "hotline_12345": "12345热线", "public_opinion": "舆情",
-    "grid": "网格排查", "fixed_point": "定点排查", "department": "部门条线", "court": "法院诉前移送",
-    "citizen": "群众自报", "petition": "信访",
-}
-LEVEL_LABELS = {"community": "社区", "street": "街道", "district": "区级", "industry": "行业调委会"}
-RISK_LABELS = {"low": "低", "medium": "中", "high": "高"}
-STATE_LABELS = {
-    "registered": "已登记", "accepted": "已受理", "mediating": "调解中", "agreed": "调解成功",
-    "failed": "调解不成", "withdrawn": "已撤回",
-}
-ROLE_LABELS = {"applicant": "申请人", "respondent": "被申请人", "third": "第三人"}
-KIND_LABELS = {"person": "个人", "organisation": "组织"}
-SESSION_LABELS = {"scheduled": "待召开", "held": "已召开", "cancelled": "已取消"}
-CONFIRMATION_LABELS = {"": "未申请", "applied": "已申请，待法院确认", "confirmed": "已司法确认",
-                       "refused": "法院不予确认"}
-PERFORMANCE_LABELS = {"pending": "未到期", "kept": "已履行", "partly": "部分履行", "broken": "未履行"}
-OUTCOME_LABELS = {"": "调解中", "settled": "调解成功", "returned": "退回诉讼"}
-COMMITTEE_KIND_LABELS = {"peoples": "人民调解委员会", "industry": "行业性专业调委会", "administrative": "行政调解",
-                         "judicial": "司法调解", "office": "多元化解办公室"}
+# Labels come from the models' choices (one source, translated by the catalogue); actions are labelled once, in the
+# workflow table (FLOW.label).
+TYPE_LABELS = dict(DisputeType.choices)
+SOURCE_LABELS = dict(Source.choices)
+LEVEL_LABELS = dict(Level.choices)
+RISK_LABELS = dict(Risk.choices)
+STATE_LABELS = dict(State.choices)
+ROLE_LABELS = dict(PartyRole.choices)
+KIND_LABELS = dict(PartyKind.choices)
+SESSION_LABELS = dict(SessionState.choices)
+CONFIRMATION_LABELS = dict(Confirmation.choices)
+PERFORMANCE_LABELS = dict(Performance.choices)
+OUTCOME_LABELS = dict(ReferralOutcome.choices)
+COMMITTEE_KIND_LABELS = dict(CommitteeKind.choices)
 # Buttons that end or send away someone's work: shown in the quieter style.
 DANGER_ACTIONS = {"fail", "withdraw", "refuse_confirmation", "escalate", "transfer"}
 
@@ -45,7 +48,7 @@ LABELS = {"type": TYPE_LABELS, "source": SOURCE_LABELS, "level": LEVEL_LABELS, "
 
 @register.filter
 def label(value, kind: str) -> str:
-    """{{ dispute.type|label:"type" }} -> 邻里纠纷."""
+    """{{ dispute.type|label:"type" }} -> Neighbours (邻里纠纷)."""
     value = "" if value is None else value
     if kind == "action":  # workflow actions and timeline events: labelled once, in the workflow table
         return FLOW.label(value) if value else ""

@@ -14,6 +14,10 @@
   "use strict";
 
   window.portalMaps = window.portalMaps || {};
+  // The words shown here come from the page (portal/base.html, #portal-words), in the page's language.
+  var wordsEl = document.getElementById("portal-words");
+  var words = wordsEl ? wordsEl.dataset : {};
+  function word(key, fallback) { return words[key] || fallback; }
 
   function setPoint(form, lng, lat, crs, how) {
     form.querySelector("[name=lng]").value = Number(lng).toFixed(7);
@@ -21,7 +25,7 @@
     form.querySelector("[name=crs]").value = crs || "wgs84";
     var status = form.querySelector("[data-geo-status]");
     if (status) {
-      status.textContent = (how || "已选位置") + "：" + Number(lng).toFixed(5) + ", " + Number(lat).toFixed(5);
+      status.textContent = (how || word("chosen", "Location chosen")) + word("separator", ": ") + Number(lng).toFixed(5) + ", " + Number(lat).toFixed(5);
       status.dataset.state = "found";
     }
     var map = window.portalMaps[form.id];
@@ -69,10 +73,10 @@
         if (lng && lat && form.querySelector("[name=crs]").value === "wgs84") { api.mark(lng, lat); }
         el.dataset.ready = "1";
       })
-      .catch(function () { el.textContent = "地图加载失败，请使用“使用我的位置”。"; });
+      .catch(function () { el.textContent = word("mapFailed", "The map failed to load."); });
     chart.getZr().on("click", function (e) {
       var point = chart.convertFromPixel({ geoIndex: 0 }, [e.offsetX, e.offsetY]);
-      if (point && isFinite(point[0]) && isFinite(point[1])) { setPoint(form, point[0], point[1], "wgs84", "已在地图上选定"); }
+      if (point && isFinite(point[0]) && isFinite(point[1])) { setPoint(form, point[0], point[1], "wgs84", word("onMap", "Chosen on the map")); }
     });
     window.addEventListener("resize", function () { chart.resize(); });
   }
@@ -87,13 +91,13 @@
   function inWeChat() { return /MicroMessenger/i.test(navigator.userAgent); }
 
   function geolocate(form) {
-    say(form, "正在获取位置…", "waiting");
+    say(form, word("locating", "Getting your location…"), "waiting");
     // WeChat's JS-SDK is not shipped with the portal (it needs the official account's signature); when a
     // deployment adds and configures it, its GCJ-02 answer is used and labelled as such.
     if (inWeChat() && window.wx && typeof window.wx.getLocation === "function") {
       window.wx.getLocation({
         type: "gcj02",
-        success: function (res) { setPoint(form, res.longitude, res.latitude, "gcj02", "已获取位置"); },
+        success: function (res) { setPoint(form, res.longitude, res.latitude, "gcj02", word("located", "Location found")); },
         fail: function () { browserPosition(form); }
       });
       return;
@@ -102,10 +106,10 @@
   }
 
   function browserPosition(form) {
-    if (!navigator.geolocation) { say(form, "无法获取位置，请在地图上点选。", "failed"); return; }
+    if (!navigator.geolocation) { say(form, word("noLocation", "Cannot get your location."), "failed"); return; }
     navigator.geolocation.getCurrentPosition(function (pos) {
-      setPoint(form, pos.coords.longitude, pos.coords.latitude, "wgs84", "已获取位置");
-    }, function () { say(form, "无法获取位置，请在地图上点选。", "failed"); },
+      setPoint(form, pos.coords.longitude, pos.coords.latitude, "wgs84", word("located", "Location found"));
+    }, function () { say(form, word("noLocation", "Cannot get your location."), "failed"); },
     { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
   }
 
