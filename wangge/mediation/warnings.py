@@ -61,7 +61,9 @@ class EarlyWarning:
 
 
 def _disputes(user, region=None):
-    disputes = Dispute.objects.visible_to(user).select_related("grid", "committee", "region")
+    # Names of the grid and region, not their outlines: decoding two polygons per dispute was most of the board.
+    disputes = (Dispute.objects.visible_to(user).select_related("grid", "committee", "region")
+                .defer("grid__polygon", "region__polygon"))
     if region is not None:
         disputes = disputes.filter(region__path__startswith=region.path)
     return disputes
