@@ -39,7 +39,7 @@ from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError, do_reveal
 from wangge.registry.queries import search_people, staff_labels
 from wangge.registry import forms, services
-from wangge.registry.counts import LAYERS, population_by_child, population_counts, visible_tag_groups
+from wangge.registry.counts import LAYERS, layers_by_child, population_counts, visible_tag_groups
 from wangge.registry.due import due_visits
 from wangge.registry.models import (
     Building,
@@ -477,7 +477,7 @@ def population_page(request, code):
     _require(user, "registry.view")
     region = get_visible_or_404(Region.objects.select_related("parent"), user, code=code)
     counts = population_counts(user, region)
-    layers = {layer: population_by_child(user, region, layer) for layer in LAYERS}
+    layers = layers_by_child(user, region)
     children = list(Region.objects.visible_to(user).filter(parent=region).order_by("code"))
     rows = [{"region": child, **{layer: layers[layer].get(child.code, 0) for layer in LAYERS}} for child in children]
     kinds = [(label, counts["by_kind"][value]) for value, label in PersonKind.choices]
