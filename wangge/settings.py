@@ -108,6 +108,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
         "transaction_mode": "IMMEDIATE",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: it pays off for long analytic queries, and ours are short. A page's query whose cost
+    # estimate passed jit_above_cost (100,000; a district's aggregates do) spent seconds compiling what then ran
+    # in a few hundred milliseconds (docs/performance.md). WANGGE_PG_JIT=1 leaves the server's setting.
+    if os.environ.get("WANGGE_PG_JIT") != "1":
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"

@@ -62,34 +62,41 @@ def population_counts(user, region: Region) -> dict:
     }
 
 
-def _layer_people(user, region: Region, layer: str):
-    people = _under(Person.objects, user, region)
+def _layer_filter(user, layer: str):
+    """Which people a map layer counts, as a filter on the people of an area (None: all of them)."""
     if layer == "population":
-        return people
+        return None
     if layer == "floating":
-        return people.filter(kind=PersonKind.FLOATING)
+        return Q(kind=PersonKind.FLOATING)
     if layer == "care":
-        care = PersonTag.objects.visible_to(user).filter(person=OuterRef("pk"), tag__group=TagGroup.CARE)
-        return people.filter(Exists(care))
+        return Exists(PersonTag.objects.visible_to(user).filter(person=OuterRef("pk"), tag__group=TagGroup.CARE))
     raise ValueError(f"unknown layer {layer!r}; one of {', '.join(LAYERS)}")
 
 
 def population_by_child(user, region: Region, layer: str = "population") -> dict[str, int]:
-    """{child region code: value} for the children of `region` the user may see (a grid has none).
+    """{child region code: value} for the children of `region` the user may see (a grid has none)."""
+    return layers_by_child(user, region, (layer,))[layer]
+
+
+def layers_by_child(user, region: Region, layers=LAYERS) -> dict[str, dict[str, int]]:
+    """{layer: {child region code: value}} for the children of `region` the user may see.
 
     People are grouped by the path segment that follows the region's own path,
-    which is the child's code, so one GROUP BY answers for every child.
+    which is the child's code, so one GROUP BY answers for every child and every
+    layer (a filtered count each): one pass over the area's people, not one per layer.
     """
-    people = _layer_people(user, region, layer)
+    counts = {f"n_{layer}": Count("id", filter=_layer_filter(user, layer)) for layer in layers}
+    people = _under(Person.objects, user, region)
     children = list(Region.objects.visible_to(user).filter(parent=region).values_list("code", flat=True))
-    values = dict.fromkeys(children, 0)
+    values = {layer: dict.fromkeys(children, 0) for layer in layers}
     start = len(region.path) + 1
     # Sibling codes normally share one length; the trailing "/" keeps a shorter code from matching a longer one.
     for length in sorted({len(code) for code in children}):
         rows = (people.annotate(child=Substr("grid__path", start, length + 1))
-                .values_list("child").annotate(n=Count("id")).order_by())
-        for segment, n in rows:
-            code = segment[:-1]
-            if segment.endswith("/") and code in values:
-                values[code] += n
+                .values("child").annotate(**counts).order_by())
+        for row in rows:
+            code = row["child"][:-1]
+            if row["child"].endswith("/") and code in children:
+                for layer in layers:
+                    values[layer][code] += row[f"n_{layer}"]
     return values
