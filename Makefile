@@ -22,7 +22,7 @@ test: $(TEST_INSTALLED) vendor
 # schemathesis over every API operation as three roles; no answer may be a 5xx (fuzz/test_api_fuzz.py).
 # WANGGE_FUZZ_EXAMPLES (default 12 per operation) searches harder, WANGGE_FUZZ_RANDOM=1 tries new inputs.
 fuzz: $(TEST_INSTALLED)
-	$(BIN)/python -m pytest fuzz $(PYTEST_ARGS)
+	$(BIN)/python -m pytest fuzz -n 2 $(PYTEST_ARGS)
 
 lint: $(TEST_INSTALLED)
 	$(BIN)/ruff check .
