@@ -3,8 +3,8 @@ as a district operator, a grid worker and a department handler, and no answer ma
 
 The requests go straight to the WSGI application inside the test's database transaction, so nothing it
 writes outlives the test. Bounded: FUZZ_EXAMPLES examples per operation (default 12: 68 operations x 3 roles,
-a few minutes on two cores); `WANGGE_FUZZ_EXAMPLES=200 make fuzz` searches harder. The examples are derandomised, so CI sees the same
-inputs every run; set WANGGE_FUZZ_RANDOM=1 to explore new ones.
+a few minutes on two cores); `WANGGE_FUZZ_EXAMPLES=200 make fuzz` searches harder. The examples are
+derandomised, so CI sees the same inputs every run; set WANGGE_FUZZ_RANDOM=1 to explore new ones.
 """
 import os
 
