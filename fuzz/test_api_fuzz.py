@@ -10,7 +10,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from wangge.core.roles import Role
@@ -19,6 +21,17 @@ FUZZ_EXAMPLES = int(os.environ.get("WANGGE_FUZZ_EXAMPLES", "12"))
 RANDOM = os.environ.get("WANGGE_FUZZ_RANDOM") == "1"
 
 pytestmark = pytest.mark.fuzz
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Requests reach the WSGI handler, whose request_started/finished signals close a database connection that
+    is inside a transaction (the test's own, on PostgreSQL): keep it open, as Django's test client does."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 def bearer_for(world, role) -> dict:
