@@ -1,4 +1,5 @@
-# The two commands: `make demo` and `make test`. Everything else: `python -m wangge <command>`.
+# The two commands: `make demo` and `make test` (CI adds `make fuzz` and `make lint`).
+# Everything else: `python -m wangge <command>`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ TEST_INSTALLED := $(VENV)/.installed-test
 VENDOR := wangge/static/vendor/.copied
 export DJANGO_SETTINGS_MODULE ?= wangge.settings
 
-.PHONY: demo test install vendor serve bench clean
+.PHONY: demo test fuzz lint install vendor serve bench clean
 
 demo: install vendor
 	$(BIN)/python -m wangge migrate --noinput -v0
@@ -17,6 +18,14 @@ demo: install vendor
 
 test: $(TEST_INSTALLED) vendor
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# schemathesis over every API operation as three roles; no answer may be a 5xx (fuzz/test_api_fuzz.py).
+# WANGGE_FUZZ_EXAMPLES (default 12 per operation) searches harder, WANGGE_FUZZ_RANDOM=1 tries new inputs.
+fuzz: $(TEST_INSTALLED)
+	$(BIN)/python -m pytest fuzz -n 2 $(PYTEST_ARGS)
+
+lint: $(TEST_INSTALLED)
+	$(BIN)/ruff check .
 
 install: $(INSTALLED)
 

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "wangge.core.middleware.RejectNulBytesMiddleware",
+    "wangge.core.middleware.RejectMalformedMultipartMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -89,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wangge.core.context_processors.unread_count",
+                "wangge.core.context_processors.calendar_notice",
             ],
         },
     },
@@ -187,3 +189,6 @@ WANGGE_SMS_BACKEND = os.environ.get("WANGGE_SMS_BACKEND", "wangge.core.notify.Ou
 WANGGE_PHOTO_MAX_BYTES = int(os.environ.get("WANGGE_PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
 WANGGE_PHOTO_MAX_COUNT = 9
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# API paging with both numbers bounded (a bare @paginate uses it too).
+NINJA_PAGINATION_CLASS = "wangge.core.paging.LimitOffsetPagination"

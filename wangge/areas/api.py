@@ -2,7 +2,8 @@
 from django.db.models import Count, Q, Sum
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from wangge.core.numbers import RowId
+from wangge.core.paging import LimitOffsetPagination, paginate
 
 from wangge.areas.api_locate import router as locate_router
 from wangge.areas.models import Level, Region
@@ -136,7 +137,7 @@ def add_team_member(request, code: str, payload: TeamMemberIn):
 
 
 @router.delete("/grids/{code}/team/{member_id}", response={204: None}, summary="Remove a team member 移除团队成员")
-def remove_team_member(request, code: str, member_id: int):
+def remove_team_member(request, code: str, member_id: RowId):
     member = get_visible_or_404(GridTeamMember.objects.filter(grid__code=code), request.user, pk=member_id)
     if not can(request.user, "team.edit"):
         raise HttpError(403, "not allowed / 无权编辑网格团队")

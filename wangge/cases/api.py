@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from wangge.core.numbers import Latitude, Longitude, RowId
+from wangge.core.paging import LimitOffsetPagination, paginate
 
 from wangge.areas.crs import to_wgs84
 from wangge.areas.models import Level, Region
@@ -189,8 +190,8 @@ def list_cases(request, state: str | None = None, category: str | None = None, c
 
 
 @router.get("/cases/duplicates", response=list[DuplicateOut], summary="Possible duplicates near a point 疑似重复")
-def possible_duplicates(request, category: str, lng: float, lat: float, crs: str = "wgs84", text: str = "",
-                        exclude: int | None = None):
+def possible_duplicates(request, category: str, lng: Longitude, lat: Latitude, crs: str = "wgs84", text: str = "",
+                        exclude: RowId | None = None):
     """Open cases of the category within 250 m, reported in the last 7 days, with similar text; best first.
     Only cases the caller may see."""
     user = request.user
@@ -216,13 +217,13 @@ def validate_case(request, payload: CaseIn):
 
 
 @router.get("/cases/{id}", response=CaseDetail, summary="One case with its timeline 事件详情")
-def case_detail(request, id: int):
+def case_detail(request, id: RowId):
     require(request.user, "cases.view")
     return _detail(request, id)
 
 
 @router.get("/cases/{id}/events", response=list[EventOut], summary="A case's timeline 时间线")
-def case_events(request, id: int):
+def case_events(request, id: RowId):
     user = request.user
     require(user, "cases.view")
     case = get_visible_or_404(Case, user, pk=id)
@@ -277,7 +278,7 @@ def _action_params(case, payload: ActionIn) -> dict:
 
 @router.post("/cases/{id}/actions/{action}", response=CaseDetail,
              summary="Take a workflow action 办理 (立案、派遣、签收、退回、处置、核查…)")
-def take_action(request, id: int, action: str, payload: ActionIn):
+def take_action(request, id: RowId, action: str, payload: ActionIn):
     """`version` is the case's version as last read; someone else's change in between answers 409
     (code "version"). The answer is the case as it is now."""
     user = request.user
@@ -290,7 +291,7 @@ def take_action(request, id: int, action: str, payload: ActionIn):
 
 
 @router.post("/cases/{id}/photos", response={201: list[PhotoOut]}, summary="Add photos to a case 上传照片")
-def add_photos(request, id: int, stage: Form[str] = PhotoStage.REPORT, photos: File[list[UploadedFile]] = None):
+def add_photos(request, id: RowId, stage: Form[str] = PhotoStage.REPORT, photos: File[list[UploadedFile]] = None):
     """Multipart: `photos` (JPEG, PNG or WebP; WANGGE_PHOTO_MAX_COUNT files of WANGGE_PHOTO_MAX_BYTES at most)
     and `stage` (report, handle or verify). Photos are re-encoded without EXIF; one bad file stores none."""
     user = request.user

@@ -2,7 +2,8 @@
 from datetime import datetime
 
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from wangge.core.numbers import RowId
+from wangge.core.paging import LimitOffsetPagination, paginate
 
 from django.http import Http404
 from ninja.errors import HttpError
@@ -136,7 +137,7 @@ def notifications_read_all(request):
 
 @router.post("/notifications/{notification_id}/read", response=NotificationOut,
              summary="Mark one of my messages read 标为已读")
-def notification_read(request, notification_id: int):
+def notification_read(request, notification_id: RowId):
     try:
         return notify.do_mark_read(request.user, notification_id)
     except Notification.DoesNotExist:

@@ -2,7 +2,9 @@
 
 A longer string of digits is not an id; passed on, it overflows the database driver (a 500 instead of
 "nothing found")."""
-MAX_ID = 2 ** 63 - 1
+from wangge.core.numbers import MAX_ID
+
+__all__ = ["MAX_ID", "as_row_id"]
 
 
 def as_row_id(value) -> int | None:

@@ -1,9 +1,14 @@
-"""Refuse query strings carrying a NUL byte (%00) before any view sees them.
+"""Refuse malformed requests before any view sees them.
 
-No field of the platform may hold one, and PostgreSQL refuses it in text, so a filter passing it on would answer
-500 on PostgreSQL (and quietly match nothing on SQLite). One check here instead of one in every parser."""
+A NUL byte (%00) in a path or a query string: no field of the platform may hold one, and PostgreSQL refuses it
+in text, so a filter passing it on would answer 500 on PostgreSQL (and quietly match nothing on SQLite). One
+check here instead of one in every parser.
+A multipart body whose headers are malformed: see RejectMalformedMultipartMiddleware."""
+from io import BytesIO
+
 from django.http import HttpResponseBadRequest
 from django.utils.translation import gettext as _
+from django.http.multipartparser import MultiPartParser, MultiPartParserError
 
 
 class RejectNulBytesMiddleware:
@@ -15,4 +20,23 @@ class RejectNulBytesMiddleware:
                                          for key, values in request.GET.lists()):
             return HttpResponseBadRequest(_("A parameter contains a NUL byte"),
                                           content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+class RejectMalformedMultipartMiddleware:
+    """Answer 400 to a multipart body whose headers Django's parser refuses (no boundary, an invalid one, a
+    negative length), before any view or other middleware reads the body: the first to touch request.POST or
+    request.FILES — the CSRF check, a form, ninja's parameter parsing — would otherwise raise mid-request.
+    The check is Django's own (MultiPartParser validates the headers when it is made, reading nothing)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.content_type == "multipart/form-data":
+            try:
+                MultiPartParser(request.META, BytesIO(), [], request.encoding or "utf-8")
+            except MultiPartParserError as exc:
+                return HttpResponseBadRequest(_("Malformed multipart body: %(error)s") % {"error": exc},
+                                              content_type="text/plain; charset=utf-8")
         return self.get_response(request)

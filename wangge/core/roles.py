@@ -35,6 +35,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "areas.export": {Role.ADMINISTRATOR, *OPERATORS},
     "team.edit": {Role.ADMINISTRATOR, *OPERATORS},
     "audit.view": {Role.ADMINISTRATOR},
+    # 工作日历: loading the State Council's holiday arrangement (and being reminded to).
+    "calendar.edit": {Role.ADMINISTRATOR},
     "staff.view": {Role.ADMINISTRATOR, *OPERATORS},
     # Special groups (社区矫正、吸毒、严重精神障碍…) only for those who manage or visit them.
     "registry.view": {Role.ADMINISTRATOR, *OPERATORS, Role.GRID_WORKER},

@@ -4,7 +4,8 @@ Sources, in order of precedence:
 
 1. `CalendarOverride` rows an administrator keeps in the admin (工作日历调整);
 2. `chinese-calendar`: official public holidays and 调休 make-up working days, for the years it has data;
-3. for a year the package does not know (it raises NotImplementedError), Monday–Friday.
+3. for a year the package does not know (it raises NotImplementedError), the statutory holidays computed by
+   `wangge.core.holidays` (元旦, 春节, 清明, 劳动节, 端午, 中秋, 国庆), and otherwise Monday–Friday.
 
 Rules (all times local to settings.TIME_ZONE, Asia/Shanghai; naive datetimes are read as local time):
 
@@ -32,6 +33,7 @@ import chinese_calendar
 from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 
+from wangge.core.holidays import statutory_holidays
 from wangge.core.models import CalendarOverride
 
 #: The working periods of a working day (上午 09:00–12:00, 下午 13:00–18:00), in local time.
@@ -80,7 +82,8 @@ def _current_overrides() -> dict[date, bool]:
 
 
 def is_workday(day: date) -> bool:
-    """Whether `day` is a working day: an override wins, then the official calendar, then Monday–Friday."""
+    """Whether `day` is a working day: an override wins, then the official calendar, then the statutory holidays
+    and Monday–Friday."""
     if isinstance(day, datetime):
         day = _local(day).date()
     override = _current_overrides().get(day)
@@ -89,7 +92,7 @@ def is_workday(day: date) -> bool:
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:  # a year the package has no data for
-        return day.weekday() < 5
+        return day.weekday() < 5 and day not in statutory_holidays(day.year)
 
 
 def next_workday(day: date) -> date:

@@ -18,10 +18,11 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from wangge.core.numbers import RowId
+from wangge.core.paging import LimitOffsetPagination, paginate
 
 from wangge.areas.models import Level as RegionLevel
 from wangge.areas.models import Region
@@ -38,7 +39,6 @@ from wangge.mediation.schemas import (
     HandedOverOut, ReferralIn, mediator_label,
 )
 from wangge.registry.queries import staff_labels
-from wangge.core.ids import MAX_ID
 
 router = Router(tags=["mediation"])
 
@@ -128,8 +128,8 @@ class DisputeFilters(Schema):
     type: str | None = None
     source: str | None = None
     level: str | None = None
-    committee: int | None = Field(None, ge=1, le=MAX_ID)
-    mediator: int | None = Field(None, ge=1, le=MAX_ID)
+    committee: RowId | None = None
+    mediator: RowId | None = None
     risk: str | None = None
     petition: bool | None = None
     overdue: bool | None = None
@@ -192,7 +192,7 @@ def list_disputes(request, filters: Query[DisputeFilters]):
 
 
 @router.get("/disputes/{int:id}", response=DisputeDetail, summary="One dispute whole 纠纷详情")
-def dispute_detail(request, id: int):
+def dispute_detail(request, id: RowId):
     require(request.user, "mediation.view")
     return _detail(request, id)
 
@@ -211,7 +211,7 @@ def create_dispute(request, payload: DisputeIn):
 
 
 @router.post("/cases/{int:id}/dispute", response={201: DisputeCreated}, summary="Turn a case into a dispute 转为纠纷")
-def case_to_dispute(request, id: int, payload: CaseToDisputeIn):
+def case_to_dispute(request, id: RowId, payload: CaseToDisputeIn):
     """A case of the 矛盾纠纷 class (major class 11) becomes a dispute, linked both ways. A case outside the
     caller's area answers 404."""
     from wangge.cases.models import Case
@@ -277,7 +277,7 @@ def _action_params(dispute, payload: ActionIn) -> dict:
 
 @router.post("/disputes/{int:id}/actions/{action}", response=DisputeDetail | HandedOverOut,
              summary="Take a workflow action 办理 (受理、分流、调解、达成协议、司法确认、回访…)")
-def take_action(request, id: int, action: str, payload: ActionIn):
+def take_action(request, id: RowId, action: str, payload: ActionIn):
     """`version` is the dispute's version as last read; someone else's change in between answers 409
     (code "version"). The answer is the dispute as it is now; when the action took it out of the caller's
     sight (escalated above a mediator, transferred out of an operator's area) only what became of it
@@ -305,7 +305,7 @@ def _visible_dispute_or_404(user, dispute_id):
 
 @router.get("/committees", response=list[CommitteeOut], summary="Mediation committees 调解组织")
 def list_committees(request, level: str | None = None, kind: str | None = None, type: str | None = None,
-                    dispute: int | None = None, active: bool = True):
+                    dispute: RowId | None = None, active: bool = True):
     """The committees in the caller's area. With `dispute=<id>` (a dispute the caller may see): the
     committees that may take it (route, transfer): those serving its place, taking its type, not the 多调办."""
     user = request.user
@@ -328,7 +328,7 @@ def list_committees(request, level: str | None = None, kind: str | None = None, 
 
 
 @router.get("/mediators", response=list[MediatorOut], summary="Mediators 调解员")
-def list_mediators(request, committee: int | None = None, type: str | None = None, dispute: int | None = None):
+def list_mediators(request, committee: RowId | None = None, type: str | None = None, dispute: RowId | None = None):
     """The mediators in the caller's area (filter by committee id, or by expertise `type`). With
     `dispute=<id>` (a dispute the caller may see): those eligible to mediate it, the active members of its
     committee, those with the dispute's type as expertise first."""

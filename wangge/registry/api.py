@@ -14,7 +14,8 @@ from django.utils import timezone
 from ninja import File, Form, Router, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from wangge.core.numbers import RowId
+from wangge.core.paging import LimitOffsetPagination, paginate
 
 from wangge.areas.models import Level, Region
 from wangge.core.api_errors import field_error, field_errors
@@ -167,7 +168,7 @@ def list_buildings(request, grid: str | None = None, region: str | None = None, 
 
 
 @router.get("/buildings/{id}", response=BuildingOut, summary="One building 楼栋详情")
-def building_detail(request, id: int):
+def building_detail(request, id: RowId):
     return get_visible_or_404(_buildings(request.user), request.user, pk=id)
 
 
@@ -197,7 +198,7 @@ def _houses(user):
 
 @router.get("/buildings/{id}/houses", response=list[HouseOut], summary="Houses in a building 房屋列表")
 @paginate(LimitOffsetPagination)
-def list_houses(request, id: int, use: str | None = None):
+def list_houses(request, id: RowId, use: str | None = None):
     building = get_visible_or_404(Building, request.user, pk=id)
     houses = _houses(request.user).filter(building=building)
     if use:
@@ -206,7 +207,7 @@ def list_houses(request, id: int, use: str | None = None):
 
 
 @router.post("/buildings/{id}/houses", response={201: HouseOut}, summary="Add a house to a building 新增房屋")
-def create_house(request, id: int, payload: HouseIn):
+def create_house(request, id: RowId, payload: HouseIn):
     building = get_visible_or_404(Building, request.user, pk=id)
     _require(request.user, "registry.edit")
     errors = {}
@@ -222,7 +223,7 @@ def create_house(request, id: int, payload: HouseIn):
 
 
 @router.get("/houses/{id}", response=HouseDetail, summary="A house with its households and residents 房屋详情")
-def house_detail(request, id: int):
+def house_detail(request, id: RowId):
     house = get_visible_or_404(_houses(request.user), request.user, pk=id)
     house.households_shown = list(_households(request.user).filter(house=house).order_by("id"))
     house.residents_shown = list(_people(request.user).filter(house=house))
@@ -231,7 +232,7 @@ def house_detail(request, id: int):
 
 @router.post("/houses/{id}/households", response={201: HouseholdOut},
              summary="Open a household in a house; head and members move in 新增户")
-def create_household(request, id: int, payload: HouseholdIn):
+def create_household(request, id: RowId, payload: HouseholdIn):
     house = get_visible_or_404(House, request.user, pk=id)
     _require(request.user, "registry.edit")
     errors = {}
@@ -258,7 +259,7 @@ def create_household(request, id: int, payload: HouseholdIn):
 @router.get("/people", response=list[PersonOut], summary="People in my area, with search 实有人口")
 @paginate(LimitOffsetPagination)
 def list_people(request, grid: str | None = None, region: str | None = None, q: str | None = None,
-                kind: PersonKind | None = None, tag: str | None = None, house: int | None = None):
+                kind: PersonKind | None = None, tag: str | None = None, house: RowId | None = None):
     """`q` finds a name (part of it), the last four characters of an ID number, a whole ID number,
     a phone number, or part of an address."""
     people = _under(_people(request.user), request.user, grid, region)
@@ -297,7 +298,7 @@ def _person_detail(user, pk: int) -> Person:
 
 
 @router.get("/people/{id}", response=PersonDetail, summary="One person, numbers masked 人员详情")
-def person_detail(request, id: int):
+def person_detail(request, id: RowId):
     return _person_detail(request.user, id)
 
 
@@ -337,7 +338,7 @@ def register_person(request, payload: PersonIn):
 
 
 @router.patch("/people/{id}", response=PersonDetail, summary="Change a person's name, ethnicity, phone or kind 修改")
-def update_person(request, id: int, payload: PersonPatch):
+def update_person(request, id: RowId, payload: PersonPatch):
     person = get_visible_or_404(Person, request.user, pk=id)
     _require(request.user, "registry.edit")
     try:
@@ -348,7 +349,7 @@ def update_person(request, id: int, payload: PersonPatch):
 
 
 @router.post("/people/{id}/move", response=PersonDetail, summary="Move a person, or move them out 迁入迁出")
-def move_person(request, id: int, payload: MoveIn):
+def move_person(request, id: RowId, payload: MoveIn):
     person = get_visible_or_404(Person, request.user, pk=id)
     _require(request.user, "registry.edit")
     errors = {}
@@ -372,7 +373,7 @@ def _visible_tags(user):
 
 
 @router.post("/people/{id}/tags", response={201: PersonTagOut}, summary="Tag a person (care or special group) 标注")
-def tag_person(request, id: int, payload: TagIn):
+def tag_person(request, id: RowId, payload: TagIn):
     person = get_visible_or_404(Person, request.user, pk=id)
     _require(request.user, "registry.edit")
     tag = _visible_tags(request.user).filter(code=payload.tag).first()
@@ -386,7 +387,7 @@ def tag_person(request, id: int, payload: TagIn):
 
 
 @router.delete("/people/{id}/tags/{tag_code}", response={204: None}, summary="Remove a tag 取消标注")
-def untag_person(request, id: int, tag_code: str):
+def untag_person(request, id: RowId, tag_code: str):
     person = get_visible_or_404(Person, request.user, pk=id)
     person_tag = get_visible_or_404(PersonTag.objects.select_related("tag", "person"), request.user,
                                     person=person, tag__code=tag_code)
@@ -397,7 +398,7 @@ def untag_person(request, id: int, tag_code: str):
 
 @router.post("/people/{id}/visits", response={201: VisitOut},
              summary="Record a visit (multipart, with photos) 入户走访")
-def record_visit(request, id: int, visited_at: Form[datetime | None] = None, lng: Form[float | None] = None,
+def record_visit(request, id: RowId, visited_at: Form[datetime | None] = None, lng: Form[float | None] = None,
                  lat: Form[float | None] = None, crs: Form[str] = "wgs84", notes: Form[str] = "",
                  photos: File[list[UploadedFile]] = None):
     """Photos: JPEG, PNG or WebP, at most 9, each under 5 MB. The position, if given, is checked
@@ -435,7 +436,7 @@ def _shown(field: str, value) -> str | None:
 
 @router.get("/people/{id}/history", response=list[HistoryOut], summary="Who changed which field when 变更记录")
 @paginate(LimitOffsetPagination)
-def person_history(request, id: int):
+def person_history(request, id: RowId):
     person = get_visible_or_404(Person, request.user, pk=id)
     records = list(person.history.select_related("history_user").order_by("history_date", "history_id"))
     labels = staff_labels(request.user, [r.history_user for r in records])
@@ -507,7 +508,7 @@ def list_organisations(request, grid: str | None = None, region: str | None = No
 
 
 @router.get("/organisations/{id}", response=OrganisationOut, summary="One organisation 组织详情")
-def organisation_detail(request, id: int):
+def organisation_detail(request, id: RowId):
     return get_visible_or_404(Organisation.objects.select_related("grid"), request.user, pk=id)
 
 
@@ -535,7 +536,7 @@ def list_places(request, grid: str | None = None, region: str | None = None, q: 
 
 
 @router.get("/places/{id}", response=PlaceOut, summary="One place 场所详情")
-def place_detail(request, id: int):
+def place_detail(request, id: RowId):
     return get_visible_or_404(Place.objects.select_related("grid"), request.user, pk=id)
 
 
@@ -568,7 +569,7 @@ def list_vehicles(request, grid: str | None = None, region: str | None = None, q
 
 
 @router.get("/vehicles/{id}", response=VehicleOut, summary="One vehicle 车辆详情")
-def vehicle_detail(request, id: int):
+def vehicle_detail(request, id: RowId):
     return get_visible_or_404(_vehicles(request.user), request.user, pk=id)
 
 

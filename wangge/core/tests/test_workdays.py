@@ -1,5 +1,6 @@
 """Working days: the official calendar (holidays and 调休), the override table, and deadlines counted in them."""
-from datetime import date, datetime, timedelta, timezone as dt_timezone
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -102,19 +103,22 @@ def test_other_processes_reload_after_max_age(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_unknown_year_falls_back_to_monday_to_friday_plus_overrides():
+def test_unknown_year_falls_back_to_statutory_holidays_monday_to_friday_plus_overrides():
     import chinese_calendar
 
     with pytest.raises(NotImplementedError):
         chinese_calendar.is_workday(date(2099, 6, 1))
-    # 2099-06-01 is a Monday.
+    # 2099-06-01 is a Monday, in a week without a festival.
     week = [date(2099, 6, 1) + timedelta(days=n) for n in range(7)]
     assert [is_workday(d) for d in week] == [True] * 5 + [False] * 2
-    CalendarOverride.objects.create(date=date(2099, 10, 1), is_workday=False, note="国庆节")  # a Thursday
+    # 国庆 is computed: Thursday 1 and Friday 2 October are off, so the next working day is Monday 5.
+    assert not is_workday(date(2099, 10, 1)) and not is_workday(date(2099, 10, 2))
+    assert add_working_days(at(2099, 9, 30, 10), 1) == at(2099, 10, 5, 18)
+    CalendarOverride.objects.create(date=date(2099, 10, 8), is_workday=False, note="补假")  # a Thursday
     CalendarOverride.objects.create(date=date(2099, 10, 10), is_workday=True, note="调休")  # a Saturday
-    assert not is_workday(date(2099, 10, 1))
+    assert not is_workday(date(2099, 10, 8))
     assert is_workday(date(2099, 10, 10))
-    assert add_working_days(at(2099, 9, 30, 10), 1) == at(2099, 10, 2, 18)
+    assert add_working_days(at(2099, 10, 7, 10), 1) == at(2099, 10, 9, 18)
     assert add_working_days(at(2099, 10, 9, 10), 1) == at(2099, 10, 10, 18)
 
 
