@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wangge.core.context_processors.unread_count",
+                "wangge.core.context_processors.staff_shell",
             ],
         },
     },
