@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from wangge.core.tests.test_jurisdiction_matrix import ROWS, _targets, matrix_world  # noqa: F401
 from wangge.core.roles import Role
+from wangge.core.tests.test_jurisdiction_matrix import ROWS, _targets, matrix_world  # noqa: F401
 
 # Pages still allowed inline scripts and styles: the measures pages, which the measures engine's one chart
 # template and static script replace. Empty this list once that has merged.
