@@ -17,6 +17,7 @@
     }
     function setOpen(open) {
       nav.classList.toggle("is-open", open);
+      document.documentElement.classList.toggle("menu-open", open);
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
       if (open) {  // unfold the group of the page we are on, so its siblings are one tap away
         var current = nav.querySelector("details.is-current");
