@@ -23,16 +23,25 @@ class ContentSecurityPolicyMiddleware:
     inline script, no `on*=` handler, no style attribute, nothing from outside. Templates keep their scripts and
     styles in static files and pass data by `json_script` or data-* attributes, so an injected <script> or
     handler does nothing. Paths under settings.WANGGE_CSP_EXEMPT (the API's Swagger page, whose scripts are
-    django-ninja's) keep their own."""
+    django-ninja's) keep their own; paths under settings.WANGGE_CSP_INLINE_ALLOWED still get 'unsafe-inline'
+    for their scripts and styles (pages not yet moved to static files)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.policy = "; ".join(f"{name} {value}" for name, value in settings.WANGGE_CSP.items())
+        self.policy = _policy(settings.WANGGE_CSP)
+        self.inline_policy = _policy({**settings.WANGGE_CSP, **{
+            name: f"{settings.WANGGE_CSP[name]} 'unsafe-inline'" for name in ("script-src", "style-src")}})
         self.exempt = tuple(settings.WANGGE_CSP_EXEMPT)
+        self.inline_allowed = tuple(settings.WANGGE_CSP_INLINE_ALLOWED)
 
     def __call__(self, request):
         response = self.get_response(request)
         if (response.get("Content-Type", "").startswith("text/html")
                 and "Content-Security-Policy" not in response and not request.path.startswith(self.exempt)):
-            response["Content-Security-Policy"] = self.policy
+            inline = self.inline_allowed and request.path.startswith(self.inline_allowed)
+            response["Content-Security-Policy"] = self.inline_policy if inline else self.policy
         return response
+
+
+def _policy(directives: dict) -> str:
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
