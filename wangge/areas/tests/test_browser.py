@@ -122,10 +122,13 @@ def test_phone_width_and_language_switch(shown_world, live_server, browser):
     assert box["width"] >= 330 and box["height"] >= 250
     page.screenshot(path=f"{SHOTS}/wangge-browser-home-phone.png", full_page=True)
 
+    page.click("[data-menu-toggle]")  # on a phone the language switch and log-out come with the menu
     page.click(".lang-switch button[value=en]")
     page.wait_for_load_state()
     _map_ready(page, "510107001")
+    page.click("[data-menu-toggle]")
     assert "Log out" in page.inner_text("header")
+    page.click("[data-menu-toggle]")
     assert page.inner_text("#child-list thead").startswith("Name / code")
 
     # A drill-down on the phone goes through the map too.
