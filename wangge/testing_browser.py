@@ -75,3 +75,23 @@ def submit_form(page, form, inputs):
 
 def no_sideways_scroll(page, viewport):
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], page.url
+
+
+def click_menu(page, selector):
+    """Click a main-menu entry the way a person would: on a phone open the menu first, then the entry's group."""
+    toggle = page.locator("[data-menu-toggle]")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    link = page.locator(f"#mainnav {selector}")
+    group = link.locator("xpath=ancestor::details[1]")
+    if group.count() and group.get_attribute("open") is None:
+        group.locator("summary").click()
+    link.click()
+
+
+def refused_by_the_policy(page) -> list:
+    """Start collecting what the Content-Security-Policy refused (chromium reports it on the console)."""
+    refused = []
+    page.on("console", lambda msg: refused.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text else None)
+    return refused

@@ -12,12 +12,15 @@ from django.db.models import Count, Max
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import condition, require_GET
 from shapely.geometry import mapping, shape
 
 from wangge.areas.models import Level, Region, TeamRole
+from wangge.core import shell
 from wangge.core.personal import mask_phone
+from wangge.core.roles import Role
 from wangge.core.scoping import ALL, get_visible_or_404, scope_prefix
 
 DEMO_DISTRICT_CODE = "510107"
@@ -25,11 +28,6 @@ PALETTE_SIZE = 12  # colours in wangge/static/wangge/map.js
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def demo_loaded() -> bool:
-    """The demo district is synthetic below the division names: pages say so while it is loaded."""
-    return Region.objects.filter(code=DEMO_DISTRICT_CODE).exists()
 
 
 def start_region(user):
@@ -109,7 +107,6 @@ def _page_context(request, region) -> dict:
         "region": region,
         "crumbs": breadcrumb(request.user, region),
         "totals": region_totals(request.user, region),
-        "demo_loaded": demo_loaded(),
         "map_url_template": reverse("map_json", args=["000000"]).replace("000000", "{code}"),
         "region_url_template": reverse("region", args=["000000"]).replace("000000", "{code}"),
         "panel_url_template": reverse("region_panel", args=["000000"]).replace("000000", "{code}"),
@@ -127,12 +124,23 @@ def home(request):
     """The staff home: the map starting at the user's own node."""
     region = start_region(request.user)
     if region is None:
-        return render(request, "areas/no_area.html", {"demo_loaded": demo_loaded()})
+        return render(request, "areas/no_area.html")
+    if region.level == Level.GRID and request.user.role == Role.GRID_WORKER:
+        return _work_home(request, region)
     if region.level == Level.GRID:
-        return _grid_page(request, region)  # a grid worker starts at their grid: its page
+        return _grid_page(request, region)
     context = _page_context(request, region)
     context.update(children=child_rows(request.user, region), is_home=True)
     return render(request, "areas/region.html", context)
+
+
+def _work_home(request, grid):
+    """A grid worker's home is their work, on a phone first: what waits for them today (the apps' panels,
+    see core/shell.py), the quick actions, and their grid one tap away. Their map is the grid page."""
+    return render(request, "areas/work_home.html", {
+        "region": grid, "today": timezone.localdate(),
+        "quick": shell.quick_items(request.user), "panels": shell.panels_for(request.user),
+    })
 
 
 @login_required

@@ -1,8 +1,13 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.module_loading import autodiscover_modules
 
 
 class CoreConfig(AppConfig):
     name = "wangge.core"
     label = "core"
     verbose_name = _("Basics")
+
+    def ready(self):
+        # Each app's shell.py registers its menu entries, work-home panels and banners (see core/shell.py).
+        autodiscover_modules("shell")

@@ -4,19 +4,12 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 
 
-def _demo_loaded() -> bool:
-    from wangge.areas.views import demo_loaded
-
-    return demo_loaded()
-
-
 class WanggeLoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["demo_loaded"] = _demo_loaded()
         context["failure_limit"] = getattr(settings, "AXES_FAILURE_LIMIT", 5)
         return context
 

@@ -22,10 +22,7 @@ def inbox(request):
     if unread_only:
         messages = messages.unread()
     page = Paginator(messages, PAGE_SIZE).get_page(request.GET.get("page"))
-    from wangge.areas.views import demo_loaded
-
     return render(request, "core/inbox.html", {
-        "demo_loaded": demo_loaded(),
         "page": page, "unread_only": unread_only, "query": "unread=1" if unread_only else "",
         "unread_total": Notification.objects.filter(recipient=request.user).unread().count(),
     })

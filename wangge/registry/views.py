@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wangge.areas.models import Level, Region
-from wangge.areas.views import breadcrumb, demo_loaded, start_region
+from wangge.areas.views import breadcrumb, start_region
 from wangge.core.personal import mask_id_number, mask_phone
 from wangge.core.roles import can
 from wangge.core.scoping import get_visible_or_404
@@ -78,7 +78,6 @@ def _page(request, queryset, size: int | None = None):
 
 
 def _base(request, **context) -> dict:
-    context.setdefault("demo_loaded", demo_loaded())
     return context
 
 

@@ -9,7 +9,16 @@ import pytest
 from wangge.areas.models import GridTeamMember
 from wangge.core.roles import Role
 from wangge.testing import build_world
-from wangge.testing_browser import DESK, PHONE, SHOTS, log_in, new_page
+from wangge.testing_browser import (
+    DESK,
+    PHONE,
+    SHOTS,
+    click_menu,
+    log_in,
+    new_page,
+    no_sideways_scroll,
+    refused_by_the_policy,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -113,10 +122,13 @@ def test_phone_width_and_language_switch(shown_world, live_server, browser):
     assert box["width"] >= 330 and box["height"] >= 250
     page.screenshot(path=f"{SHOTS}/wangge-browser-home-phone.png", full_page=True)
 
+    page.click("[data-menu-toggle]")  # on a phone the language switch and log-out come with the menu
     page.click(".lang-switch button[value=en]")
     page.wait_for_load_state()
     _map_ready(page, "510107001")
+    page.click("[data-menu-toggle]")
     assert "Log out" in page.inner_text("header")
+    page.click("[data-menu-toggle]")
     assert page.inner_text("#child-list thead").startswith("Name / code")
 
     # A drill-down on the phone goes through the map too.
@@ -125,3 +137,53 @@ def test_phone_width_and_language_switch(shown_world, live_server, browser):
     assert page.url == f"{base}/regions/510107001002/"
     assert not page.errors, page.errors
     assert not page.outside, page.outside
+
+
+def test_the_menu_on_a_desk_and_on_a_phone(shown_world, live_server, browser):
+    """One row of grouped dropdowns on a desk; on a phone one menu button, and nothing scrolls sideways."""
+    base = live_server.url
+    page = new_page(browser, DESK)
+    refused = refused_by_the_policy(page)
+    log_in(page, base, "district_op")
+    _map_ready(page, "510107")
+    nav = page.locator("#mainnav")
+    assert nav.bounding_box()["height"] < 50, "the menu takes one row"
+    assert page.locator("[data-menu-toggle]").is_hidden()
+    groups = page.locator("#mainnav summary").all_inner_texts()
+    assert groups == ["基础数据", "事件", "矛盾纠纷"]
+    cases, disputes = page.locator("[data-menu-group=cases]"), page.locator("[data-menu-group=disputes]")
+    cases.locator("summary").click()
+    assert cases.locator("a[href='/cases/supervision/']").is_visible()
+    disputes.locator("summary").click()  # one dropdown open at a time
+    assert disputes.get_attribute("open") is not None and cases.get_attribute("open") is None
+    page.keyboard.press("Escape")
+    assert disputes.get_attribute("open") is None
+    click_menu(page, "a[href='/cases/']")
+    page.wait_for_url(base + "/cases/")
+    assert page.locator("[data-menu-group=cases]").get_attribute("class") == "is-current"
+    assert page.locator("#mainnav a[aria-current=page]").get_attribute("href") == "/cases/"
+    page.screenshot(path=f"{SHOTS}/wangge-browser-menu-desk.png")
+
+    phone = new_page(browser, PHONE)
+    refused += refused_by_the_policy(phone)
+    log_in(phone, base, "gridder")
+    assert phone.locator("#home-cases").is_visible() and phone.locator("#quick-actions").is_visible()
+    assert phone.locator("#mainnav").is_hidden()
+    no_sideways_scroll(phone, PHONE)
+    phone.click("[data-menu-toggle]")
+    assert phone.locator("#mainnav").is_visible()
+    assert phone.locator("[data-menu-toggle]").get_attribute("aria-expanded") == "true"
+    base_group = phone.locator("[data-menu-group=base]")
+    base_group.locator("summary").click()
+    assert base_group.locator("a[href='/people/']").is_visible()
+    no_sideways_scroll(phone, PHONE)
+    phone.screenshot(path=f"{SHOTS}/wangge-browser-menu-phone.png", full_page=True)
+    click_menu(phone, "a[href='/cases/report/']")
+    phone.wait_for_url(base + "/cases/report/")
+    phone.wait_for_selector("#pick-map[data-ready='1']")
+    assert phone.locator("#mainnav").is_hidden()
+    no_sideways_scroll(phone, PHONE)
+    for p in (page, phone):
+        assert not p.errors, p.errors
+        assert not p.outside, p.outside
+    assert not refused, refused

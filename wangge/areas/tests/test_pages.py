@@ -28,6 +28,10 @@ def test_home_starts_at_the_users_node(world, client, role, expected):
     client.force_login(world.users[role])
     response = client.get("/")
     assert response.status_code == 200
+    if role == Role.GRID_WORKER:  # their home is their work; their map is "my grid", linked from it
+        assert response.context["region"].code == expected
+        assert f'href="/grids/{expected}/"' in response.content.decode()
+        response = client.get(f"/grids/{expected}/")
     assert response.context["region"].code == expected
     html = response.content.decode()
     mode = "single" if role == Role.GRID_WORKER else "explore"
@@ -35,10 +39,23 @@ def test_home_starts_at_the_users_node(world, client, role, expected):
     assert "vendor/echarts.min.js" in html and "wangge/map.js" in html
 
 
-def test_home_for_a_grid_worker_is_their_grid_page(world, client):
-    world.grids[0].team.create(role="grid_worker", name="李网格", phone="13812345678")
+def test_home_for_a_grid_worker_is_their_work(world, client):
+    """Today's work first (cases waiting, visits due today, report a case), not the map."""
     client.force_login(world.users[Role.GRID_WORKER])
     response = client.get("/")
+    assert "areas/work_home.html" in [t.name for t in response.templates]
+    html = response.content.decode()
+    assert "今日工作" in html and "echarts" not in html
+    for block in ('id="home-cases"', 'id="home-visits"', 'id="home-grid"', 'id="quick-actions"'):
+        assert block in html, block
+    quick = html[html.index('id="quick-actions"'):html.index("</nav>", html.index('id="quick-actions"'))]
+    assert re.findall(r'href="([^"]+)"', quick) == ["/cases/report/", "/visits/due/", "/grids/510107001001001/"]
+
+
+def test_my_grid_of_a_grid_worker_is_their_grid_page(world, client):
+    world.grids[0].team.create(role="grid_worker", name="李网格", phone="13812345678")
+    client.force_login(world.users[Role.GRID_WORKER])
+    response = client.get(f"/grids/{world.grids[0].code}/")
     assert "areas/grid.html" in [t.name for t in response.templates]
     html = response.content.decode()
     assert "测试网格1-1-1" in html and "138****5678" in html and "13812345678" not in html

@@ -43,7 +43,7 @@ def test_grid_worker_reports_on_the_phone_and_resolves_on_the_spot(district, liv
     page.locator("#pick-map").scroll_into_view_if_needed()
     box = page.locator("#pick-map").bounding_box()
     page.mouse.click(box["x"] + x, box["y"] + y)
-    page.wait_for_function("document.getElementById('id_lng').value !== ''")
+    page.wait_for_function("() => document.getElementById('id_lng').value !== ''")
     assert abs(float(page.input_value("#id_lng")) - lng) < 0.002
     # ... and the htmx check offers the earlier case before anything is submitted.
     page.wait_for_selector("#duplicate-list")
@@ -51,7 +51,7 @@ def test_grid_worker_reports_on_the_phone_and_resolves_on_the_spot(district, liv
 
     # The phone's own position replaces the tap.
     page.click("#locate-me")
-    page.wait_for_function(f"Math.abs(Number(document.getElementById('id_lat').value) - {lat + 0.001}) < 1e-6")
+    page.wait_for_function(f"() => Math.abs(Number(document.getElementById('id_lat').value) - {lat + 0.001}) < 1e-6")
     assert "已定位" in page.inner_text("#geo-status")
 
     assert page.locator("[data-resolution]").is_hidden()

@@ -2,8 +2,10 @@
 the duplicate check the page asks before submitting. Bad input answers 400 with the field's message and
 stores nothing."""
 import io
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from PIL import Image
 
 from wangge.cases.models import Case, CaseEvent, CasePhoto, Channel, State
@@ -38,7 +40,9 @@ def test_report_page_for_a_grid_worker(world, client):
     assert response.status_code == 200
     html = response.content.decode()
     assert 'name="self_resolved"' in html and 'name="photos"' in html and "<optgroup" in html
-    assert f"/map/{world.grids[0].code}.json" in html and "navigator.geolocation" in html
+    assert f"/map/{world.grids[0].code}.json" in html and "wangge/case_report.js" in html
+    script = Path(finders.find("wangge/case_report.js")).read_text()  # the page's script is a static file
+    assert "navigator.geolocation" in script and "locate-me" in script
     assert 'name="channel"' not in html  # channels are the operators' entry
     assert 'hx-get="/cases/report/duplicates/"' in html and "vendor/htmx.min.js" in html
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from wangge.mediation.models import Confirmation, Dispute, ReferralOutcome, SessionState, Source, State
 from wangge.mediation.testing import build_mediation
 from wangge.testing import build_world
-from wangge.testing_browser import LAPTOP, PHONE, SHOTS, log_in, new_page, submit_form
+from wangge.testing_browser import LAPTOP, PHONE, SHOTS, click_menu, log_in, new_page, submit_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -145,7 +145,7 @@ def test_a_grid_workers_dispute_is_mediated_and_confirmed(district, live_server,
     # --- the grid worker registers it from the ledger's 新登记, on a phone
     worker = new_page(browser, PHONE)
     log_in(worker, base, "gridder")
-    worker.click("#nav-mediation")
+    click_menu(worker, "#nav-mediation")
     worker.wait_for_url(base + "/mediation/")
     with worker.expect_navigation():
         worker.click("#new-dispute")

@@ -159,7 +159,7 @@ def test_position_from_the_phone_and_from_wechat(district, live_server, browser)
     page.goto(base + "/portal/report/")
     _fill_report(page, category)
     page.click("[data-geolocate=report-form]")
-    page.wait_for_function("document.querySelector('[name=lng]').value !== ''")
+    page.wait_for_function("() => document.querySelector('[name=lng]').value !== ''")
     assert page.input_value("input[name=crs]") == "wgs84"
     with page.expect_navigation():
         page.click("#submit-report")
@@ -174,7 +174,7 @@ def test_position_from_the_phone_and_from_wechat(district, live_server, browser)
     page.goto(base + "/portal/report/")
     _fill_report(page, category)
     page.click("[data-geolocate=report-form]")
-    page.wait_for_function("document.querySelector('[name=lng]').value !== ''")
+    page.wait_for_function("() => document.querySelector('[name=lng]').value !== ''")
     assert page.input_value("input[name=crs]") == "gcj02"
     with page.expect_navigation():
         page.click("#submit-report")

@@ -18,7 +18,7 @@ from wangge.core.roles import Role
 from wangge.registry import services
 from wangge.registry.models import Household, House, Person, Residence, Tag
 from wangge.testing import build_registry, build_world, make_id_number
-from wangge.testing_browser import DESK, PHONE, SHOTS, log_in, new_page, no_sideways_scroll
+from wangge.testing_browser import DESK, PHONE, SHOTS, click_menu, log_in, new_page, no_sideways_scroll
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -209,7 +209,7 @@ def test_operator_uploads_a_bad_csv_and_sees_the_report(shown, live_server, brow
 
     page = new_page(browser, viewport)
     log_in(page, base, "community_op")
-    page.click(".mainnav a[href='/people/import/']")
+    click_menu(page, "a[href='/people/import/']")
     page.wait_for_url(f"{base}/people/import/")
     page.set_input_files("#id_file", str(upload))
     page.click("#upload-form button[type=submit]")
@@ -244,10 +244,10 @@ def test_desk_pages_and_map_layer(shown, live_server, browser):
     base = live_server.url
     page = new_page(browser, DESK)
     log_in(page, base, "district_op")
-    page.wait_for_function("window.wanggeMap && window.wanggeMap.data")
+    page.wait_for_function("() => window.wanggeMap && window.wanggeMap.data")
     before = page.evaluate("window.wanggeMap.colourOf('510107001')")
     page.click("[data-layer-switch] button[data-layer=population]")
-    page.wait_for_function("window.wanggeMap.layer === 'population' && window.wanggeMap.layerValues")
+    page.wait_for_function("() => window.wanggeMap.layer === 'population' && window.wanggeMap.layerValues")
     page.wait_for_timeout(300)
     assert page.evaluate("window.wanggeMap.layerValues") == {"510107001": 5, "510107002": 2}
     after = page.evaluate("window.wanggeMap.colourOf('510107001')")
@@ -256,7 +256,7 @@ def test_desk_pages_and_map_layer(shown, live_server, browser):
     page.screenshot(path=f"{SHOTS}/wangge-registry-map-layer-desk.png")
     # The layer stays chosen when drilling down.
     page.click("#child-list a[data-drill='510107001']")
-    page.wait_for_function("window.wanggeMap.data.region.code === '510107001' && window.wanggeMap.layerValues")
+    page.wait_for_function("() => window.wanggeMap.data.region.code === '510107001' && window.wanggeMap.layerValues")
     assert page.evaluate("window.wanggeMap.layerValues")["510107001001"] == 5
 
     page.goto(f"{base}/people/")

@@ -293,7 +293,7 @@
     }
     if (this.options.mode !== "single") {
       var hint = props.level === "grid" ? L.open_grid : (props.has_children ? L.drill : "");
-      if (hint) { lines.push('<span style="color:#7a8596">' + escapeHtml(hint) + "</span>"); }
+      if (hint) { lines.push('<span class="map-tip-hint">' + escapeHtml(hint) + "</span>"); }
     }
     return lines.join("<br>");
   };
