@@ -16,6 +16,7 @@ from django.views.decorators.http import condition, require_GET, require_http_me
 
 from wangge.areas.crs import CRSError, to_wgs84
 from wangge.areas.models import GridTeamMember, Level, Region, TeamRole
+from wangge.areas.services import locate_point
 from wangge.cases import services
 from wangge.cases.duplicates import find_duplicates
 from wangge.cases.models import Case, Category, OPEN_STATES
@@ -183,8 +184,8 @@ def _grid_answer(params) -> tuple[dict, int]:
     if not form.is_valid():
         return {"error": "请在地图上点选位置，或允许浏览器获取位置。"}, 400
     try:
-        grid, _lng, _lat = services.locate_public(form.cleaned_data["lng"], form.cleaned_data["lat"],
-                                                  form.cleaned_data["crs"] or "wgs84")
+        grid, _lng, _lat = locate_point(form.cleaned_data["lng"], form.cleaned_data["lat"],
+                                     form.cleaned_data["crs"] or "wgs84")
     except OperationError:
         return {"error": "这个位置不在本平台的任何网格内，请重新选择。"}, 422
     return {"grid": _public_grid(grid)}, 200
