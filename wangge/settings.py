@@ -90,6 +90,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "wangge.core.context_processors.unread_count",
             ],
+            # `can`, `mask_phone`, `mask_id` on every page without a {% load %}.
+            "builtins": ["wangge.core.templatetags.core_tags"],
         },
     },
 ]

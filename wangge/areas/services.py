@@ -6,7 +6,12 @@ from django.db import transaction
 
 from wangge.areas import locate
 from wangge.areas.crs import to_wgs84
-from wangge.areas.geometry import GeometryError, center_of, find_overlaps, parse_boundary
+from wangge.areas.geometry import (
+    GeometryError,
+    center_of,
+    find_overlaps,
+    parse_boundary,
+)
 from wangge.areas.importing import (
     DIVISION_LEVELS,
     ImportRejected,
@@ -19,7 +24,6 @@ from wangge.core import audit
 from wangge.core.roles import can
 from wangge.core.scoping import ALL, scope_prefix
 from wangge.core.services import OperationError
-
 
 # --- locating a point ----------------------------------------------------------------------------
 

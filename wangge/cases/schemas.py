@@ -1,7 +1,7 @@
 """Typed schemas of the cases API (the OpenAPI is generated from these).
 
 Phones leave only masked (`mask_phone`). Staff are named only to viewers who may see them
-(`registry.queries.staff_labels`); others see the role, never a username from outside their area.
+(`core.staff.staff_labels`); others see the role, never a username from outside their area.
 """
 from datetime import datetime
 

@@ -33,6 +33,7 @@ from wangge.cases.views import (
 from wangge.core.roles import OPERATORS
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError
+from wangge.core.staff import staff_name
 
 # Actions whose form carries photos (multipart), and the stage they are kept under.
 PHOTO_STAGES = {"handle": "handle", "verify_close": "verify", "verify_rework": "verify"}
@@ -44,7 +45,7 @@ def _people(viewer, case) -> dict:
     entered_by = staff.get(case.reporter_id)
     if case.anonymous:
         reporter = "匿名"
-    elif case.reporter_id and case.reporter_name == (case.reporter.full_name or case.reporter.username):
+    elif case.reporter_id and case.reporter_name == staff_name(case.reporter):
         reporter, entered_by = entered_by, None  # a staff member reporting themselves
     else:
         reporter = case.reporter_name or "—"

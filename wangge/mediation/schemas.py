@@ -2,7 +2,7 @@
 
 Personal data leaves only masked: parties' phones and ID numbers, mediators' phones (`wangge.core.personal`);
 the clear value is one logged reveal away (POST /api/v1/reveal, object "mediation.party" or "mediation.mediator").
-Staff are named only to viewers who may see them (`registry.queries.staff_labels`), else by their role; this
+Staff are named only to viewers who may see them (`core.staff.staff_labels`), else by their role; this
 holds for mediators with an account too. Pool mediators without an account are named.
 """
 from datetime import date, datetime

@@ -4,8 +4,6 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from wangge.core.personal import mask_phone
-from wangge.core.roles import can as role_can
 
 register = template.Library()
 
@@ -59,16 +57,6 @@ def rating_label(value) -> str:
 @register.filter
 def is_danger(action) -> bool:
     return action in DANGER_ACTIONS
-
-
-@register.filter(name="mask_phone")
-def mask_phone_filter(value) -> str:
-    return mask_phone(value or "")
-
-
-@register.filter
-def can(user, permission: str) -> bool:
-    return role_can(user, permission)
 
 
 def _span(seconds: float) -> str:
