@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from wangge.cases.models import Case, CaseEvent, Category, MajorCategory
+from wangge.core.admin import AuditedAdmin, ReadOnlyAdmin
 
 
 class CategoryInline(admin.TabularInline):
@@ -11,13 +12,13 @@ class CategoryInline(admin.TabularInline):
 
 
 @admin.register(MajorCategory)
-class MajorCategoryAdmin(admin.ModelAdmin):
+class MajorCategoryAdmin(AuditedAdmin):
     list_display = ["code", "name", "active", "public"]
     inlines = [CategoryInline]
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AuditedAdmin):
     list_display = ["full_code", "name", "major", "department_codes", "default_priority", "accept_within_hours",
                     "handle_within_days", "urgent_handle_within_days", "active"]
     list_filter = ["major", "active"]
@@ -25,32 +26,14 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ReadOnlyAdmin):
     """Read-only: cases change only through the workflow's operations."""
 
     list_display = ["number", "title", "state", "category", "grid", "reported_at", "handle_by"]
     list_filter = ["state", "channel"]
     search_fields = ["number", "title"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(CaseEvent)
-class CaseEventAdmin(admin.ModelAdmin):
+class CaseEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "case", "actor_name", "action", "from_state", "to_state"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -23,16 +23,8 @@ from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from wangge.cases.models import OPEN_STATES, Case, Category, MajorCategory, Rating, State
-from wangge.core.measures import (
-    BY_PERIOD,
-    BY_REGION,
-    Family,
-    Grouping,
-    MeasureSet,
-    ParamError,
-    SecondsBetween,
-    StatsQuery,
-)
+from wangge.core import measures as engine
+from wangge.core.measures import Family, Grouping, MeasureSet, ParamError, StatsQuery
 from wangge.core.models import Department
 
 __all__ = ["ParamError", "StatsQuery", "CASES", "parse_query", "case_stats", "ratio"]
@@ -52,7 +44,7 @@ CLOSE_TIMED = ~Q(self_resolved=True) & Q(closed_at__gte=F("reported_at"))
 
 
 def _seconds(end: str, start: str):
-    return SecondsBetween(F(end), F(start))
+    return engine.SecondsBetween(F(end), F(start))
 
 
 def _reported_counts():
@@ -156,12 +148,12 @@ class CaseMeasures(MeasureSet):
     permission = "cases.stats"
     region_path = "grid__path"
     groups = {
-        "region": BY_REGION,
+        "region": engine.BY_REGION,
         "department": Grouping(_("By department"), "assignee_department_id", _department_labels,
                                _("Not dispatched to a department")),
         "category": Grouping(_("By minor category"), "category_id", _category_labels),
         "major": Grouping(_("By major category"), "category__major_id", _major_labels),
-        "period": BY_PERIOD,
+        "period": engine.BY_PERIOD,
     }
     max_buckets = 400
     count_names = COUNT_NAMES

@@ -23,6 +23,19 @@ class AuditedAdmin(admin.ModelAdmin):
         super().delete_queryset(request, queryset)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For rows only operations write (audit entries, timelines, cases): the admin shows them, never edits."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     list_display = ["username", "full_name", "role", "region", "department", "is_active"]
@@ -50,22 +63,13 @@ class ApiTokenAdmin(AuditedAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """Read-only: the audit log is append-only."""
 
     list_display = ["at", "actor_name", "operation", "object_type", "object_repr"]
     list_filter = ["operation", "object_type"]
     search_fields = ["actor_name", "object_id", "object_repr"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CalendarOverride)
