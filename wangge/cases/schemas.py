@@ -125,10 +125,10 @@ class CaseOut(Schema):
     state: str
     channel: str
     category: str = Field(description="full 5-digit category code")
-    category_name: str
+    category_name: str = Field(..., alias="category.name")
     priority: str
-    grid: str
-    grid_name: str
+    grid: str = Field(..., alias="grid.code")
+    grid_name: str = Field(..., alias="grid.name")
     owner_region: str | None
     address: str
     reported_at: datetime
@@ -147,18 +147,6 @@ class CaseOut(Schema):
     @staticmethod
     def resolve_category(obj):
         return obj.category.full_code
-
-    @staticmethod
-    def resolve_category_name(obj):
-        return obj.category.name
-
-    @staticmethod
-    def resolve_grid(obj):
-        return obj.grid.code
-
-    @staticmethod
-    def resolve_grid_name(obj):
-        return obj.grid.name
 
     @staticmethod
     def resolve_owner_region(obj):
