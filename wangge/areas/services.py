@@ -54,7 +54,9 @@ def locate_point(lng, lat, crs: str = "wgs84", *, within=None, grid: Region | No
     except (ValueError, TypeError) as exc:
         raise OperationError(str(exc), field="location") from None
     if found is None:
-        raise OperationError("位置不在本区任何网格内 / the location is outside every grid", field="location")
+        # A citizen is told it is outside this district; staff that it is outside every grid (they know the area).
+        where = "位置不在任何网格内" if within is not None else "位置不在本区任何网格内"
+        raise OperationError(f"{where} / the location is outside every grid", field="location")
     located = Region.objects.defer("polygon").get(code=found["code"])
     if within is not None and not in_area(within, located):
         raise OperationError("location not found in your area / 不在辖区内", field="location")
