@@ -5,7 +5,13 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from wangge.areas import locate
-from wangge.areas.geometry import GeometryError, center_of, find_overlaps, parse_boundary
+from wangge.areas.crs import to_wgs84
+from wangge.areas.geometry import (
+    GeometryError,
+    center_of,
+    find_overlaps,
+    parse_boundary,
+)
 from wangge.areas.importing import (
     DIVISION_LEVELS,
     ImportRejected,
@@ -16,7 +22,45 @@ from wangge.areas.importing import (
 from wangge.areas.models import PARENT_LEVEL, Level, Region, make_path
 from wangge.core import audit
 from wangge.core.roles import can
+from wangge.core.scoping import ALL, scope_prefix
 from wangge.core.services import OperationError
+
+# --- locating a point ----------------------------------------------------------------------------
+
+def in_area(user, region: Region) -> bool:
+    """Whether a region lies in the user's area (regions are scoped by their own path: no query needed)."""
+    prefix = scope_prefix(user)
+    return prefix is ALL or (prefix is not None and region.path.startswith(prefix))
+
+
+def locate_point(lng, lat, crs: str = "wgs84", *, within=None, grid: Region | None = None):
+    """(grid, lng, lat): the grid holding a point given in any CRS we read, and the point in WGS-84 (7 places).
+
+    `within`: the acting user, whose area the grid must lie in; they may give a `grid` instead of a point
+    (then lng and lat are None). Without `within` (a citizen, Open311) the point may be anywhere we have grids.
+    Every refusal is an OperationError naming the field at fault.
+    """
+    if lng is None or lat is None:
+        if within is None:
+            raise OperationError("请在地图上选择位置 / give a location", field="location")
+        if grid is None:
+            raise OperationError("give a location or a grid / 请提供位置或网格", field="location")
+        if not in_area(within, grid):
+            raise OperationError("grid not found in your area / 不在辖区内", field="grid")
+        return grid, None, None
+    try:
+        wgs_lng, wgs_lat = to_wgs84(float(lng), float(lat), crs)
+        found = locate.locate(wgs_lng, wgs_lat)
+    except (ValueError, TypeError) as exc:
+        raise OperationError(str(exc), field="location") from None
+    if found is None:
+        # A citizen is told it is outside this district; staff that it is outside every grid (they know the area).
+        where = "位置不在任何网格内" if within is not None else "位置不在本区任何网格内"
+        raise OperationError(f"{where} / the location is outside every grid", field="location")
+    located = Region.objects.defer("polygon").get(code=found["code"])
+    if within is not None and not in_area(within, located):
+        raise OperationError("location not found in your area / 不在辖区内", field="location")
+    return located, round(wgs_lng, 7), round(wgs_lat, 7)
 
 
 @dataclass

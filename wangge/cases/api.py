@@ -46,7 +46,7 @@ from wangge.core.refusals import require
 from wangge.core.roles import can
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError
-from wangge.registry.queries import staff_labels
+from wangge.core.staff import staff_labels
 from wangge.core.ids import as_row_id
 
 router = Router(tags=["cases"])

@@ -1,7 +1,7 @@
 """Typed schemas of the cases API (the OpenAPI is generated from these).
 
 Phones leave only masked (`mask_phone`). Staff are named only to viewers who may see them
-(`registry.queries.staff_labels`); others see the role, never a username from outside their area.
+(`core.staff.staff_labels`); others see the role, never a username from outside their area.
 """
 from datetime import datetime
 
@@ -125,10 +125,10 @@ class CaseOut(Schema):
     state: str
     channel: str
     category: str = Field(description="full 5-digit category code")
-    category_name: str
+    category_name: str = Field(..., alias="category.name")
     priority: str
-    grid: str
-    grid_name: str
+    grid: str = Field(..., alias="grid.code")
+    grid_name: str = Field(..., alias="grid.name")
     owner_region: str | None
     address: str
     reported_at: datetime
@@ -147,18 +147,6 @@ class CaseOut(Schema):
     @staticmethod
     def resolve_category(obj):
         return obj.category.full_code
-
-    @staticmethod
-    def resolve_category_name(obj):
-        return obj.category.name
-
-    @staticmethod
-    def resolve_grid(obj):
-        return obj.grid.code
-
-    @staticmethod
-    def resolve_grid_name(obj):
-        return obj.grid.name
 
     @staticmethod
     def resolve_owner_region(obj):

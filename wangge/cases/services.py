@@ -9,8 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wangge.areas import locate as locating
-from wangge.areas.crs import to_wgs84
+from wangge.areas.services import locate_point
 from wangge.areas.models import Region
 from wangge.cases import catalogue
 from wangge.cases.workflow import FLOW
@@ -18,9 +17,9 @@ from wangge.cases.models import Case, CaseCounter, Category, Channel, PhotoStage
 from wangge.cases.photos import attach_photos, clean_photos, photo_transaction
 from wangge.core.models import Department
 from wangge.core.numbering import next_day_number
+from wangge.core.personal import checked_phone
 from wangge.core.roles import OPERATORS, Role, can
 from wangge.core.services import OperationError
-from wangge.registry.validation import InvalidValue, clean_phone
 from wangge.core.workdays import add_working_days, add_working_hours
 from wangge.core.ids import as_row_id
 
@@ -72,24 +71,10 @@ def _check_fields(category, title, priority):
     return category, title, priority
 
 
-def locate_public(lng, lat, crs="wgs84") -> tuple[Region, float, float]:
-    """The grid of a point given by someone without an area (a citizen, Open311): anywhere we have grids."""
-    if lng is None or lat is None:
-        raise OperationError(_("give a location"), field="location")
-    try:
-        wgs_lng, wgs_lat = to_wgs84(float(lng), float(lat), crs)
-        found = locating.locate(wgs_lng, wgs_lat)
-    except (ValueError, TypeError) as exc:
-        raise OperationError(str(exc), field="location") from None
-    if found is None:
-        raise OperationError(_("the location is outside every grid"), field="location")
-    return Region.objects.get(code=found["code"]), round(wgs_lng, 7), round(wgs_lat, 7)
-
-
 def _create_case(actor, *, channel, category, title, priority, grid, lng, lat, now, description="", address="",
                  reporter_name="", reporter_phone="", anonymous=False, external_id="") -> Case:
     accept_by, handle_by = deadlines(category, priority, now)
-    reporter_phone = _clean_phone(reporter_phone)
+    reporter_phone = checked_phone(reporter_phone, "reporter_phone")
     case = Case.objects.create(
         number=_next_number(now), tracking_code=new_tracking_code(), channel=channel, category=category,
         title=title, description=(description or "").strip(), lng=lng, lat=lat, address=(address or "").strip()[:200],
@@ -112,13 +97,6 @@ def default_channel(actor) -> str:
     if role in OPERATORS:
         return Channel.HOTLINE_12345
     return Channel.GRID_WORKER
-
-
-def _clean_phone(value) -> str:
-    try:
-        return clean_phone(str(value or ""))
-    except InvalidValue as exc:
-        raise OperationError(str(exc), field="reporter_phone") from None
 
 
 def _check_category(category) -> Category:
@@ -144,8 +122,6 @@ def validate_report(actor, *, category, title, description="", lng=None, lat=Non
     """Every check do_report_case makes, with nothing written: the cleaned fields for `_create_case`.
 
     POST /api/v1/cases/validate answers with this alone, so it costs the same reads as a real report."""
-    from wangge.registry.services import locate_grid
-
     if not can(actor, "cases.report"):
         raise OperationError(_("not allowed"))
     if channel not in Channel.values:
@@ -162,12 +138,12 @@ def validate_report(actor, *, category, title, description="", lng=None, lat=Non
     external_id = str(external_id or "").strip()
     if len(external_id) > 64:
         raise OperationError(_("external number is too long"), field="external_id")
-    grid, lng, lat = locate_grid(actor, lng, lat, crs, grid)
+    grid, lng, lat = locate_point(lng, lat, crs, within=actor, grid=grid)
     if external_id and Case.objects.filter(channel=channel, external_id=external_id).exists():
         raise OperationError(f"外部编号 {external_id} 已受理 / already received", field="external_id")
     return dict(channel=channel, category=category, title=title, priority=priority, grid=grid, lng=lng, lat=lat,
                 description=description, address=address, reporter_name=reporter_name,
-                reporter_phone=_clean_phone(reporter_phone), external_id=external_id)
+                reporter_phone=checked_phone(reporter_phone, "reporter_phone"), external_id=external_id)
 
 
 def record_event(actor, case, action: str, *, note: str = "", details=None, now=None) -> None:
@@ -213,7 +189,7 @@ def do_report_public(*, category, title, description="", lng=None, lat=None, crs
     now = now or timezone.now()
     with photo_transaction() as stored:
         category, title, _priority = _check_fields(_check_category(category), title, None)
-        grid, lng, lat = locate_public(lng, lat, crs)
+        grid, lng, lat = locate_point(lng, lat, crs)
         case = _create_case(None, channel=channel, category=category, title=title,
                             priority=category.default_priority, grid=grid, lng=lng, lat=lat, now=now,
                             description=description, address=address, reporter_name=reporter_name,

@@ -16,10 +16,11 @@ from django.utils.translation import gettext_lazy
 
 from wangge.areas.models import Region
 from wangge.cases.models import Case, CaseEvent
-from wangge.core.models import Department, User
+from wangge.core.models import Department
 from wangge.core.refusals import require  # noqa: F401 (the pages' one permission check, re-exported)
 from wangge.core.roles import Role, can
 from wangge.core.scoping import ALL, scope_prefix
+from wangge.core.staff import staff_labels
 
 PAGE_SIZE = 30
 
@@ -73,19 +74,6 @@ def lower_regions_for(case, user):
     own = user.region.path
     return list(Region.objects.filter(path__in=ancestor_paths(case.grid.path), path__startswith=own)
                 .exclude(pk=user.region_id).order_by("path"))
-
-
-def staff_labels(viewer, users) -> dict:
-    """Names of staff the viewer may see; a role name for the others (not the viewer's to know)."""
-    users = [u for u in users if u is not None]
-    visible = set(User.objects.visible_to(viewer).filter(pk__in=[u.pk for u in users]).values_list("pk", flat=True))
-    labels = {}
-    for u in users:
-        if u.pk in visible or u.pk == viewer.pk:
-            labels[u.pk] = u.full_name or u.username
-        else:
-            labels[u.pk] = str(Role(u.role).label) if u.role in Role.values else _("Staff member")
-    return labels
 
 
 def timeline(viewer, case) -> list[dict]:

@@ -32,6 +32,7 @@ from wangge.core.refusals import take_posted_action
 from wangge.core.roles import OPERATORS
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError
+from wangge.core.staff import staff_name
 
 
 def _people(viewer, case) -> dict:
@@ -40,7 +41,7 @@ def _people(viewer, case) -> dict:
     entered_by = staff.get(case.reporter_id)
     if case.anonymous:
         reporter = _("Anonymous")
-    elif case.reporter_id and case.reporter_name == (case.reporter.full_name or case.reporter.username):
+    elif case.reporter_id and case.reporter_name == staff_name(case.reporter):
         reporter, entered_by = entered_by, None  # a staff member reporting themselves
     else:
         reporter = case.reporter_name or "—"

@@ -51,21 +51,8 @@ def me(request):
     return request.user
 
 
-class StaffOut(Schema):
-    username: str
-    full_name: str
-    role: str
-    region_code: str | None
-    department: str | None
+class StaffOut(MeOut):
     phone: str  # masked
-
-    @staticmethod
-    def resolve_region_code(user):
-        return user.region.code if user.region_id else None
-
-    @staticmethod
-    def resolve_department(user):
-        return user.department.name if user.department_id else None
 
     @staticmethod
     def resolve_phone(user):

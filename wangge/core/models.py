@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from wangge.core.fields import EncryptedCharField
 from wangge.core.roles import ROLE_LEVEL, Role
 from wangge.core.scoping import ScopedQuerySet
+from wangge.core.staff import staff_name
 
 
 class Department(models.Model):
@@ -62,7 +63,7 @@ class User(AbstractUser):
         verbose_name_plural = _("staff users")
 
     def __str__(self):
-        return self.full_name or self.username
+        return staff_name(self)
 
     def clean(self):
         super().clean()

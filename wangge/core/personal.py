@@ -1,4 +1,33 @@
-"""Personal data shown masked by default (DESIGN.md §5)."""
+"""Personal data: checked once when entered, shown masked by default (DESIGN.md §5)."""
+import re
+
+
+class InvalidValue(ValueError):
+    """A value that is not what its field holds (a phone number, an ID number…); the message says why."""
+
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+
+
+def clean_phone(value) -> str:
+    """A mainland mobile (11 digits, 13x–19x) or a landline with area code; blank allowed."""
+    phone = re.sub(r"[\s()]", "", str(value or ""))
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    if phone and not (MOBILE.match(phone) or LANDLINE.match(phone)):
+        raise InvalidValue("不是有效的电话号码 / not a phone number")
+    return phone
+
+
+def checked_phone(value, field: str) -> str:
+    """clean_phone inside an operation: a bad number refuses it, naming `field`."""
+    from wangge.core.services import OperationError  # core.services reads the models: not at import time
+
+    try:
+        return clean_phone(value)
+    except InvalidValue as exc:
+        raise OperationError(str(exc), field=field) from None
 
 
 def mask_phone(phone: str) -> str:

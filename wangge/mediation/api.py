@@ -38,7 +38,7 @@ from wangge.mediation.schemas import (
     ActionIn, CaseToDisputeIn, CommitteeOut, DisputeCreated, DisputeDetail, DisputeIn, DisputeOut, MediatorOut,
     HandedOverOut, ReferralIn, mediator_label,
 )
-from wangge.registry.queries import staff_labels
+from wangge.core.staff import staff_labels
 
 router = Router(tags=["mediation"])
 

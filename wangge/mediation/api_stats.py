@@ -5,19 +5,15 @@ The numbers come from `wangge.mediation.measures` (formulas in docs/mediation-me
 the reader may see: a region outside their area answers 404, bad parameters 422 naming each field.
 """
 from ninja import Query, Router, Schema
-from ninja.errors import HttpError
 
 from wangge.core.api_errors import field_errors
-from wangge.core.roles import can
-from wangge.mediation.measures import ParamError, dispute_stats, mediator_ranking, parse_query, parse_ranking
+from wangge.core.measures.api import Measure, StatsOut, StatsRegion, StatsRow, answer, require_stats
+from wangge.mediation.measures import DISPUTES, ParamError, mediator_ranking, parse_ranking
 
 router = Router(tags=["mediation"])
 
 
-class Measure(Schema):
-    numerator: float
-    denominator: int
-    rate: float | None
+class ShownMeasure(Measure):
     display: str
 
 
@@ -27,20 +23,9 @@ class Amount(Schema):
     wan_display: str
 
 
-class StatsRow(Schema):
-    key: int | str | None
-    code: str
-    label: str
-    level: str | None = None
-    counts: dict[str, int]
+class DisputeStatsRow(StatsRow):
     amount: Amount
-    measures: dict[str, Measure]
-
-
-class StatsRegion(Schema):
-    code: str
-    name: str
-    level: str
+    measures: dict[str, ShownMeasure]
 
 
 class StatsFilters(Schema):
@@ -50,21 +35,10 @@ class StatsFilters(Schema):
     mediator: int | None
 
 
-class DisputeStatsOut(Schema):
-    group_by: str
-    region_level: str | None
-    period: str
-    date_from: str
-    date_to: str
-    region: StatsRegion | None
+class DisputeStatsOut(StatsOut):
     filters: StatsFilters
-    rows: list[StatsRow]
-    total: StatsRow
-
-
-def _require(request):
-    if not can(request.user, "mediation.stats"):
-        raise HttpError(403, "not allowed / 无权操作")
+    rows: list[DisputeStatsRow]
+    total: DisputeStatsRow
 
 
 @router.get("/stats/disputes", response=DisputeStatsOut, summary="Dispute measures 矛盾纠纷统计")
@@ -72,7 +46,7 @@ def dispute_measures(
         request,
         group_by: str = Query("region", description="region | level | type | committee | mediator | period"),
         region_level: str | None = Query(None, description="rows' level for group_by=region: street, community…"),
-        period: str = Query("year", description="month | quarter | year (the trend's step, or the default window)"),
+        period: str = Query("month", description="month | quarter | year (the trend's step, or the default window)"),
         date_from: str | None = Query(None, alias="from", description="YYYY-MM-DD, inclusive"),
         date_to: str | None = Query(None, alias="to", description="YYYY-MM-DD, inclusive"),
         year: str | None = Query(None, description="a whole year instead of from/to"),
@@ -81,17 +55,11 @@ def dispute_measures(
         type: str | None = Query(None, description="only this dispute type"),
         committee: str | None = Query(None, description="only this committee (id)"),
         mediator: str | None = Query(None, description="only this mediator (id)")):
-    """排查发现、化解、调解、调解成功、涉及当事人、协议金额（万元）、社区化解占比、防止群体性事件、受理、办结、诉前移送 —
+    """排查发现、化解、调解、调解成功、涉及当事人、协议金额（万元）、社区化解占比、防止群体性事件、受理、办结、
+    诉前移送 —
     each rate as numerator, denominator, rate (null when the denominator is 0) and display (half-up, 2 places),
-    per row and in a total row. Without from/to/year the window is the current period (default: this year)."""
-    _require(request)
-    try:
-        query = parse_query(request.user, request.GET)
-    except ParamError as exc:
-        raise field_errors("query", exc.errors) from None
-    answer = dispute_stats(request.user, query)
-    answer["date_from"], answer["date_to"] = answer.pop("from"), answer.pop("to")
-    return answer
+    per row and in a total row. Without from/to/year the window is the current period (default: this month)."""
+    return answer(request, DISPUTES)
 
 
 class RankedMediator(Schema):
@@ -104,7 +72,7 @@ class RankedMediator(Schema):
     agreed: int
     parties: int
     amount_wan: str
-    success_rate: Measure
+    success_rate: ShownMeasure
     mean_rating: float | None
     ratings: int
 
@@ -126,7 +94,7 @@ def mediator_measures(
         region: str | None = Query(None, description="a region code in your area (default: your own)")):
     """Each mediator's cases (accepted in the year), agreed, success rate and mean party rating, over the disputes
     you may see; ranked by agreed, then success rate, then mean rating, among those with at least min_cases."""
-    _require(request)
+    require_stats(request, DISPUTES)
     try:
         query = parse_ranking(request.user, request.GET)
     except ParamError as exc:

@@ -11,6 +11,7 @@ from wangge.areas.models import Region
 from wangge.core.models import User
 from wangge.core.roles import OPERATORS
 from wangge.core.services import OperationError
+from wangge.core.staff import staff_name
 from wangge.mediation import services
 from wangge.mediation.models import DisputeType, PartyKind, PartyRole, Risk, Source
 from wangge.mediation.templatetags.mediation_tags import (
@@ -190,8 +191,7 @@ class RegisterForm(DisputeFields):
         leaders = User.objects.visible_to(user).filter(is_active=True, role__in=OPERATORS).order_by("region__path",
                                                                                                     "username")
         self.leaders = {str(u.pk): u for u in leaders}
-        self.fields["leader"].choices = [("", "—")] + [(pk, u.full_name or u.username) for pk,
-                                                       u in self.leaders.items()]
+        self.fields["leader"].choices = [("", "—")] + [(pk, staff_name(u)) for pk, u in self.leaders.items()]
         _select(self.fields["leader"])
 
     def clean_leader(self):

@@ -2,7 +2,7 @@
 
 Personal data leaves only masked: parties' phones and ID numbers, mediators' phones (`wangge.core.personal`);
 the clear value is one logged reveal away (POST /api/v1/reveal, object "mediation.party" or "mediation.mediator").
-Staff are named only to viewers who may see them (`registry.queries.staff_labels`), else by their role; this
+Staff are named only to viewers who may see them (`core.staff.staff_labels`), else by their role; this
 holds for mediators with an account too. Pool mediators without an account are named.
 """
 from datetime import date, datetime
@@ -103,16 +103,12 @@ class DisputeCreated(Schema):
     number: str
     state: str
     level: str
-    region: str
+    region: str = Field(..., alias="region.code")
     grid: str | None
     committee: int | None
     committee_name: str | None
     risk: str
     due_by: datetime | None
-
-    @staticmethod
-    def resolve_region(obj):
-        return obj.region.code
 
     @staticmethod
     def resolve_grid(obj):
@@ -143,8 +139,8 @@ class DisputeOut(Schema):
     group_risk: bool
     criminal_risk: bool
     is_petition: bool
-    region: str
-    region_name: str
+    region: str = Field(..., alias="region.code")
+    region_name: str = Field(..., alias="region.name")
     grid: str | None
     committee: int | None
     committee_name: str | None
@@ -155,14 +151,6 @@ class DisputeOut(Schema):
     closed_at: datetime | None
     overdue: bool
     version: int
-
-    @staticmethod
-    def resolve_region(obj):
-        return obj.region.code
-
-    @staticmethod
-    def resolve_region_name(obj):
-        return obj.region.name
 
     @staticmethod
     def resolve_grid(obj):
@@ -259,7 +247,7 @@ class AgreementOut(Schema):
 
 
 class ReferralOut(Schema):
-    court: str
+    court: str = Field(..., alias="court.name")
     letter_number: str
     letter_name: str
     court_case_number: str
@@ -267,10 +255,6 @@ class ReferralOut(Schema):
     routed_at: datetime | None
     outcome: str = Field(description="'' (pending), settled or returned")
     outcome_at: datetime | None
-
-    @staticmethod
-    def resolve_court(obj):
-        return obj.court.name
 
     @staticmethod
     def resolve_letter_name(obj):
@@ -421,27 +405,19 @@ class CommitteeOut(Schema):
     name: str
     kind: str
     level: str
-    region: str
-    region_name: str
+    region: str = Field(..., alias="region.code")
+    region_name: str = Field(..., alias="region.name")
     dispute_types: list[str]
     phone: str
     address: str
     active: bool
-
-    @staticmethod
-    def resolve_region(obj):
-        return obj.region.code
-
-    @staticmethod
-    def resolve_region_name(obj):
-        return obj.region.name
 
 
 class MediatorOut(Schema):
     id: int
     name: str = Field(description="name (or role, see the module docstring)")
     title: str
-    region: str
+    region: str = Field(..., alias="region.code")
     phone: str = Field(description="masked")
     expertise: list[str]
     languages: list[str]
@@ -452,10 +428,6 @@ class MediatorOut(Schema):
     @staticmethod
     def resolve_name(obj):
         return getattr(obj, "label", None) or obj.name
-
-    @staticmethod
-    def resolve_region(obj):
-        return obj.region.code
 
     @staticmethod
     def resolve_phone(obj):

@@ -12,10 +12,12 @@ from django.utils.translation import gettext as _
 
 from wangge.areas.models import Level as RegionLevel
 from wangge.areas.models import Region
+from wangge.areas.services import locate_point
 from wangge.cases.models import Case
 from wangge.cases.workflow import FLOW as CASE_FLOW
 from wangge.core.models import Department
 from wangge.core.numbering import next_day_number
+from wangge.core.personal import checked_phone
 from wangge.core.roles import Role, can
 from wangge.core.scoping import ALL, scope_prefix
 from wangge.core.services import NotInArea, OperationError
@@ -27,7 +29,7 @@ from wangge.mediation.models import (
     Level, Mediator, Party, PartyKind, PartyRole, Performance, PetitionProgress, Referral, ReferralOutcome, Risk,
     Session, SessionState, Source, State,
 )
-from wangge.registry.validation import InvalidValue, clean_phone
+from wangge.registry.validation import InvalidValue
 
 # 人民调解 normally settles within 30 days; a community is expected to be quicker (working days at the level).
 LEVEL_DAYS = {Level.COMMUNITY: 15, Level.STREET: 30, Level.DISTRICT: 30, Level.INDUSTRY: 30}
@@ -146,7 +148,7 @@ def clean_parties(actor, parties) -> list[Party]:
             if not party.name:
                 raise OperationError(_("a party needs a name"), field=f"{field}.name")
             party.id_number = _clean_id(raw.get("id_number"), f"{field}.id_number") if kind == PartyKind.PERSON else ""
-            party.phone = _clean_phone(raw.get("phone"), f"{field}.phone")
+            party.phone = checked_phone(raw.get("phone"), f"{field}.phone")
         rows.append(party)
     return rows
 
@@ -156,16 +158,6 @@ def _int(value, field) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise OperationError(_("must be a whole number"), field=field) from None
-
-
-def _clean_phone(value, field) -> str:
-    value = str(value or "").strip()
-    if not value:
-        return ""
-    try:
-        return clean_phone(value)
-    except InvalidValue as exc:
-        raise OperationError(str(exc), field=field) from None
 
 
 def _clean_id(value, field) -> str:
@@ -211,15 +203,8 @@ def due_by(level: str, start):
 def _locate(actor, lng, lat, crs, grid, region, *, public=False):
     """(region, grid, lng, lat): a point or grid is located to its grid; without either, `region` (a street or
     district a referral names) must be in the actor's area."""
-    from wangge.registry.services import locate_grid
-
     if lng is not None or lat is not None or grid is not None:
-        if public:
-            from wangge.cases.services import locate_public
-
-            located, lng, lat = locate_public(lng, lat, crs)
-        else:
-            located, lng, lat = locate_grid(actor, lng, lat, crs, grid)
+        located, lng, lat = locate_point(lng, lat, crs, within=None if public else actor, grid=grid)
         return located, located, lng, lat
     if region is None:
         if public:

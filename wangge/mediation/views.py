@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wangge.core.refusals import require  # noqa: F401 (the pages' one permission check, re-exported)
-from wangge.core.roles import Role
+from wangge.core.staff import staff_labels
 from wangge.mediation.models import Dispute, DisputeEvent
 
 PAGE_SIZE = 30
@@ -31,21 +31,6 @@ def safe_next(request, default: str) -> str:
                                                   require_https=request.is_secure()):
         return target
     return default
-
-
-def staff_labels(viewer, users) -> dict:
-    """Names of staff the viewer may see; a role name for the others (not the viewer's to know)."""
-    from wangge.core.models import User
-
-    users = [u for u in users if u is not None]
-    visible = set(User.objects.visible_to(viewer).filter(pk__in=[u.pk for u in users]).values_list("pk", flat=True))
-    labels = {}
-    for u in users:
-        if u.pk in visible or u.pk == viewer.pk:
-            labels[u.pk] = u.full_name or u.username
-        else:
-            labels[u.pk] = str(Role(u.role).label) if u.role in Role.values else _("Staff member")
-    return labels
 
 
 def timeline(viewer, dispute) -> list[dict]:

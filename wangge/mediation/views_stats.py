@@ -1,213 +1,126 @@
-"""矛盾纠纷统计: the ledger's measures page, its .xlsx export and the mediators' ranking (十佳调解员).
-Numbers from `wangge.mediation.measures` only; formulas in docs/mediation-measures.md."""
-from io import BytesIO
+"""矛盾纠纷统计: the ledger's measures page and its .xlsx export (on the measures engine, `wangge.core.measures`),
+and the mediators' ranking (十佳调解员). Formulas in docs/mediation-measures.md."""
+import json
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET
 
-from wangge.areas.models import Level as RegionLevel
-from wangge.areas.models import Region
-from wangge.cases.measures import back_periods, local_midnight, next_period, period_start
-from wangge.core.audit import record as audit_record
-from wangge.core.roles import can
+from wangge.core.measures.pages import FilterField, Series, StatsReport, number, region_choices
 from wangge.mediation.measures import (
-    COUNT_LABELS,
-    DAYS,
-    GROUPS,
-    LEVEL_LABELS,
-    PERIODS,
+    DISPUTES,
     RATES,
-    TYPE_LABELS,
     ParamError,
-    StatsQuery,
-    dispute_stats,
     mediator_ranking,
-    parse_query,
     parse_ranking,
 )
-from wangge.mediation.models import Committee, Dispute, Mediator
-
-GROUP_LABELS = {"region": "按区域", "level": "按调解层级", "type": "按纠纷类型", "committee": "按调解组织",
-                "mediator": "按调解员", "period": "按时间"}
-PERIOD_LABELS = {"month": "月", "quarter": "季度", "year": "年"}
-REGION_LEVEL_LABELS = {RegionLevel.DISTRICT: "区", RegionLevel.STREET: "街道", RegionLevel.COMMUNITY: "社区",
-                       RegionLevel.GRID: "网格"}
-TABLE_COUNTS = ("registered", "found", "resolved", "accepted", "mediated", "successful", "parties", "closed",
-                "settled", "group_prevented", "referrals", "referrals_settled")
-CARD_RATES = tuple(RATES)
-
-
-def _require(user):
-    if not can(user, "mediation.stats"):
-        raise PermissionDenied
-
-
-def _query(request) -> tuple[StatsQuery, dict]:
-    try:
-        return parse_query(request.user, request.GET), {}
-    except ParamError as exc:
-        fallback = {k: v for k, v in request.GET.items() if k not in exc.errors}
-        try:
-            return parse_query(request.user, fallback), exc.errors
-        except ParamError:  # "to" before the default "from": drop the dates too
-            fallback = {k: v for k, v in fallback.items() if k not in ("from", "to", "year")}
-            return parse_query(request.user, fallback), exc.errors
-
-
-def _with(query: StatsQuery, **changes) -> StatsQuery:
-    return StatsQuery(**{**query.__dict__, **changes})
-
-
-def _n(value) -> str:
-    return f"{value:,}"
+from wangge.mediation.models import Committee, Dispute, DisputeType, Level, Mediator
 
 
 def summary(total: dict) -> str:
     """The ledger in one sentence, the way the figures are published."""
     c, m = total["counts"], total["measures"]
-    return (f"排查发现矛盾纠纷 {_n(c['found'])} 件，化解 {_n(c['resolved'])} 件，化解率 {m['found_success_rate']['display']}；"
-            f"调解 {_n(c['mediated'])} 件，调解成功 {_n(c['successful'])} 件，调解成功率 "
-            f"{m['mediation_success_rate']['display']}，涉及当事人 {_n(c['parties'])} 人，"
-            f"协议金额 {total['amount']['wan_display']} 万元")
+    return _("%(found)s disputes found by screening, %(resolved)s resolved, resolution rate %(found_rate)s; "
+             "%(mediated)s mediated, %(successful)s successfully, success rate %(success_rate)s, %(parties)s parties "
+             "involved, agreements worth %(wan)s ten-thousand yuan") % {
+        "found": number(c["found"]), "resolved": number(c["resolved"]),
+        "found_rate": m["found_success_rate"]["display"], "mediated": number(c["mediated"]),
+        "successful": number(c["successful"]), "success_rate": m["mediation_success_rate"]["display"],
+        "parties": number(c["parties"]), "wan": total["amount"]["wan_display"]}
 
 
-def _trend(user, query: StatsQuery) -> dict:
-    """Found, mediated and successful by month: the twelve months up to the window's end, or the window if longer."""
-    last = period_start(query.date_to, "month")
-    first = min(period_start(query.date_from, "month"), back_periods(last, "month", 11))
-    trend = dispute_stats(user, _with(query, group="period", period="month", region_level=None,
-                                      start=local_midnight(first), end=local_midnight(next_period(last, "month"))))
-    rows = trend["rows"]
-    return {"labels": [r["label"] for r in rows], "found": [r["counts"]["found"] for r in rows],
-            "mediated": [r["counts"]["mediated"] for r in rows],
-            "successful": [r["counts"]["successful"] for r in rows]}
-
-
-def _cards(total: dict) -> list[dict]:
-    c, m = total["counts"], total["measures"]
-    cards = [
-        {"name": "found", "label": "排查发现", "value": _n(c["found"]), "note": f"化解 {_n(c['resolved'])} 件"},
-        {"name": "mediated", "label": "调解", "value": _n(c["mediated"]), "note": f"成功 {_n(c['successful'])} 件"},
-        {"name": "parties", "label": "涉及当事人", "value": _n(c["parties"]), "note": "人"},
-        {"name": "amount", "label": "协议金额（万元）", "value": total["amount"]["wan_display"],
-         "note": f"{total['amount']['yuan']} 元"},
-        {"name": "group_prevented", "label": "防止群体性事件", "value": _n(c["group_prevented"]), "note": "件"},
-        {"name": "accepted", "label": "受理", "value": _n(c["accepted"]), "note": f"登记 {_n(c['registered'])} 件"},
-        {"name": "closed", "label": "办结", "value": _n(c["closed"]), "note": f"其中成功 {_n(c['settled'])} 件"},
-        {"name": "referrals", "label": "诉前移送", "value": _n(c["referrals"]),
-         "note": f"调成 {c['referrals_settled']}，退回 {c['referrals_returned']}，在办 {c['referrals_pending']}"},
-    ]
-    for name in CARD_RATES:
-        measure = m[name]
-        note = (f"{measure['denominator']} 件，共 {measure['numerator']:g} 天" if name in DAYS
-                else f"{_n(measure['numerator'])} / {_n(measure['denominator'])}")
-        cards.append({"name": name, "label": RATES[name], "value": measure["display"], "note": note, "rate": True})
-    return cards
-
-
-def _table_rows(stats: dict) -> list[dict]:
-    return [{"label": row["label"], "code": row["code"], "is_total": row["key"] == "total",
-             "counts": [_n(row["counts"][n]) for n in TABLE_COUNTS], "amount": row["amount"]["wan_display"],
-             "rates": [row["measures"][n]["display"] for n in CARD_RATES]}
-            for row in [*stats["rows"], stats["total"]]]
-
-
-def _choices(user):
-    """Regions of the user's area; committees and mediators that appear on disputes the user may see (each
-    named on a dispute the user may open, so nothing outside the area is listed)."""
+def _seen_disputes(user):
     visible = Dispute.objects.visible_to(user)
     if visible.query.distinct:
         visible = Dispute.objects.filter(pk__in=visible.values("pk"))
-    regions = list(Region.objects.visible_to(user).filter(
-        level__in=(RegionLevel.DISTRICT, RegionLevel.STREET, RegionLevel.COMMUNITY)).order_by("path")[:500])
-    committees = list(Committee.objects.filter(pk__in=visible.values("committee_id")).order_by("level", "name")[:500])
-    mediators = list(Mediator.objects.filter(pk__in=visible.values("mediator_id")).order_by("name", "id")[:500])
-    return regions, committees, mediators
+    return visible
 
 
-@login_required
-@require_GET
-def stats(request):
-    """矛盾纠纷统计: the published sentence, KPI cards, a monthly trend, bars by the chosen group, types, a table."""
-    _require(request.user)
-    query, errors = _query(request)
-    data = dispute_stats(request.user, query)
-    types = data if query.group == "type" else dispute_stats(request.user, _with(query, group="type",
-                                                                                 region_level=None))
-    chart = {
-        "trend": _trend(request.user, query),
-        "bars": {"labels": [r["label"] for r in data["rows"]],
-                 "mediated": [r["counts"]["mediated"] for r in data["rows"]],
-                 "successful": [r["counts"]["successful"] for r in data["rows"]]},
-        "pie": [{"name": r["label"], "value": r["counts"]["mediated"]} for r in types["rows"]
-                if r["counts"]["mediated"]],
-    }
-    regions, committees, mediators = _choices(request.user)
-    context = {
-        "stats": data, "query": query, "errors": errors, "chart": chart, "cards": _cards(data["total"]),
-        "summary": summary(data["total"]), "table": _table_rows(data),
-        "count_heads": [COUNT_LABELS[n] for n in TABLE_COUNTS], "rate_heads": [RATES[n] for n in CARD_RATES],
-        "groups": [(g, GROUP_LABELS[g]) for g in GROUPS], "periods": [(p, PERIOD_LABELS[p]) for p in PERIODS],
-        "region_levels": list(REGION_LEVEL_LABELS.items()), "levels": list(LEVEL_LABELS.items()),
-        "types": list(TYPE_LABELS.items()), "regions": regions, "committees": committees, "mediators": mediators,
-        "export_query": request.GET.urlencode(), "group_label": GROUP_LABELS[query.group],
-        "chosen": {k: request.GET.get(k, "") for k in ("level", "type", "committee", "mediator", "region",
-                                                       "region_level", "from", "to", "year")},
-    }
-    # Bad filters: the page still answers (with the defaults for the fields at fault), as a 422 naming them.
-    return render(request, "mediation/stats.html", context, status=422 if errors else 200)
+class DisputeStatsReport(StatsReport):
+    measure_set = DISPUTES
+    title = gettext_lazy("Dispute statistics")
+    footnote = gettext_lazy(
+        "Definitions in docs/mediation-measures.md: screening and acceptance count by the time registered, mediation "
+        "by the time accepted, conclusion by the time concluded and referrals by the time referred; rates are "
+        "rounded half-up to two decimal places.")
+    card_rates = tuple(RATES)
+    table_counts = ("registered", "found", "resolved", "accepted", "mediated", "successful", "parties", "closed",
+                    "settled", "group_prevented", "referrals", "referrals_settled")
+    trend_series = (Series("found", gettext_lazy("Found by screening")), Series("mediated", gettext_lazy("Mediated")),
+                    Series("successful", gettext_lazy("Mediated successfully")))
+    bar_series = trend_series[1:]
+    pie_group, pie_count = "type", "mediated"
+    trend_title = gettext_lazy("Screening, mediation and success by month")
+    bars_title = gettext_lazy("Mediation and success")
+    pie_title = gettext_lazy("Mediated by dispute type")
+    mean_unit = "days"
+    export_name, export_url_name = "dispute-measures", "mediation:stats_xlsx"
+    sheet_title = gettext_lazy("Dispute statistics")
+
+    def summary(self, total: dict) -> str:
+        return summary(total)
+
+    def count_cards(self, total: dict) -> list[dict]:
+        c, n = total["counts"], number
+        return [
+            {"name": "found", "label": _("Found by screening"), "value": n(c["found"]),
+             "note": _("%(n)s resolved") % {"n": n(c["resolved"])}},
+            {"name": "mediated", "label": _("Mediated"), "value": n(c["mediated"]),
+             "note": _("%(n)s successful") % {"n": n(c["successful"])}},
+            {"name": "parties", "label": _("Parties involved"), "value": n(c["parties"]),
+             "note": pgettext("count of parties", "people")},
+            {"name": "amount", "label": _("Agreement amount (10,000 yuan)"), "value": total["amount"]["wan_display"],
+             "note": _("%(yuan)s yuan") % {"yuan": total["amount"]["yuan"]}},
+            {"name": "group_prevented", "label": _("Group incidents prevented"), "value": n(c["group_prevented"]),
+             "note": _("disputes")},
+            {"name": "accepted", "label": _("Accepted disputes"), "value": n(c["accepted"]),
+             "note": _("%(n)s registered") % {"n": n(c["registered"])}},
+            {"name": "closed", "label": _("Concluded"), "value": n(c["closed"]),
+             "note": _("%(n)s of them successful") % {"n": n(c["settled"])}},
+            {"name": "referrals", "label": _("Pre-litigation referrals"), "value": n(c["referrals"]),
+             "note": _("settled %(settled)s, returned %(returned)s, in progress %(pending)s") % {
+                 "settled": c["referrals_settled"], "returned": c["referrals_returned"],
+                 "pending": c["referrals_pending"]}},
+        ]
+
+    def extra_columns(self):
+        return [(_("Agreement amount (10,000 yuan)"), lambda row: row["amount"]["wan_display"])]
+
+    def extra_cells(self):
+        return [(_("Agreement amount (yuan)"), lambda row: float(row["amount"]["yuan"])),
+                (_("Agreement amount (10,000 yuan)"), lambda row: float(row["amount"]["wan"]))]
+
+    def links(self) -> list[dict]:
+        return [{"href": reverse("mediation:stats_mediators"), "label": _("Mediator ranking"), "id": "stats-ranking"}]
+
+    def filter_fields(self, user) -> list[FilterField]:
+        """Committees and mediators that appear on disputes the user may see (each named on a dispute the user
+        may open, so nothing outside the area is listed)."""
+        seen = _seen_disputes(user)
+        committees = Committee.objects.filter(pk__in=seen.values("committee_id")).order_by("level", "name")[:500]
+        mediators = Mediator.objects.filter(pk__in=seen.values("mediator_id")).order_by("name", "id")[:500]
+        return [
+            FilterField("level", _("Mediation level"), list(Level.choices)),
+            FilterField("type", _("Dispute type"), list(DisputeType.choices)),
+            FilterField("committee", _("Mediation committee"), [(c.pk, c.name) for c in committees]),
+            FilterField("mediator", _("Mediator"), [(m.pk, m.name) for m in mediators]),
+        ]
 
 
-@login_required
-@require_GET
-def stats_xlsx(request):
-    """The page's table as .xlsx: the same query, the same scope, every count, the amount and each rate's parts."""
-    from openpyxl import Workbook
-
-    _require(request.user)
-    try:
-        query = parse_query(request.user, request.GET)
-    except ParamError as exc:
-        return HttpResponse("; ".join(f"{k}: {v}" for k, v in exc.errors.items()), status=422,
-                            content_type="text/plain; charset=utf-8")
-    data = dispute_stats(request.user, query)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "矛盾纠纷统计"
-    where = data["region"]["name"] if data["region"] else "全部"
-    sheet.append([f"{where} {data['from']} 至 {data['to']} {GROUP_LABELS[query.group]}"])
-    sheet.append([summary(data["total"])])
-    counts = list(COUNT_LABELS)
-    head = ["名称", "编码", *[COUNT_LABELS[n] for n in counts], "协议金额（元）", "协议金额（万元）"]
-    for name in RATES:
-        head += [RATES[name], f"{RATES[name]}分子", f"{RATES[name]}分母"]
-    sheet.append(head)
-    for row in [*data["rows"], data["total"]]:
-        cells = [row["label"], row["code"], *[row["counts"][n] for n in counts], float(row["amount"]["yuan"]),
-                 float(row["amount"]["wan"])]
-        for name in RATES:
-            m = row["measures"][name]
-            cells += [m["display"], m["numerator"], m["denominator"]]
-        sheet.append(cells)
-    out = BytesIO()
-    book.save(out)
-    audit_record(request.user, "mediation.stats_export", None, group_by=query.group, region=where,
-                 date_from=data["from"], date_to=data["to"])
-    response = HttpResponse(out.getvalue(),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="dispute-measures-{data["from"]}-{data["to"]}.xlsx"'
-    return response
+REPORT = DisputeStatsReport()
+stats = REPORT.page_view()
+stats_xlsx = REPORT.export_view()
 
 
 @login_required
 @require_GET
 def mediators(request):
     """调解员排名: each mediator's record for a year and the ranking (十佳调解员)."""
-    _require(request.user)
+    REPORT.require(request.user)
     try:
         query, errors = parse_ranking(request.user, request.GET), {}
     except ParamError as exc:
@@ -217,8 +130,9 @@ def mediators(request):
     top = data["ranking"][:data["top"]]
     chart = {"labels": [r["name"] for r in top], "agreed": [r["agreed"] for r in top],
              "cases": [r["cases"] for r in top]}
+    series = [{"key": "cases", "name": _("Mediated")}, {"key": "agreed", "name": _("Mediated successfully")}]
     this_year = timezone.localdate().year
-    context = {"data": data, "errors": errors, "chart": chart, "years": list(range(this_year, this_year - 6, -1)),
-               "regions": _choices(request.user)[0], "chosen_region": request.GET.get("region", "")}
+    context = {"data": data, "errors": errors, "chart": chart, "series": json.dumps(series, ensure_ascii=False),
+               "years": list(range(this_year, this_year - 6, -1)), "regions": region_choices(request.user),
+               "chosen_region": request.GET.get("region", "")}
     return render(request, "mediation/stats_mediators.html", context, status=422 if errors else 200)
-

@@ -23,6 +23,7 @@ from django.views.decorators.http import (
 
 from wangge.areas.crs import CRSError, to_wgs84
 from wangge.areas.models import GridTeamMember, Level, Region, TeamRole
+from wangge.areas.services import locate_point
 from wangge.cases import services
 from wangge.cases.duplicates import find_duplicates
 from wangge.cases.models import OPEN_STATES, Case, Category
@@ -195,8 +196,8 @@ def _grid_answer(params) -> tuple[dict, int]:
     if not form.is_valid():
         return {"error": _("Click a place on the map, or let the browser share your location.")}, 400
     try:
-        grid, _lng, _lat = services.locate_public(form.cleaned_data["lng"], form.cleaned_data["lat"],
-                                                  form.cleaned_data["crs"] or "wgs84")
+        grid, _lng, _lat = locate_point(form.cleaned_data["lng"], form.cleaned_data["lat"],
+                                     form.cleaned_data["crs"] or "wgs84")
     except OperationError:
         return {"error": _("This place is in none of the platform's grids; please choose again.")}, 422
     return {"grid": _public_grid(grid)}, 200

@@ -22,7 +22,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from wangge.cases.services import locate_public
+from wangge.areas.services import locate_point
 from wangge.core.services import OperationError
 from wangge.mediation import services
 from wangge.mediation.models import Dispute, Level, Mediator
@@ -40,7 +40,7 @@ FIELD_OF = {"location": "lng", "type": "type", "summary": "summary", "amount": "
 def eligible_near(lng, lat, crs="wgs84", dispute_type=""):
     """(committee, mediators) for a point: the community committee that would take a dispute there and its
     active members, those with the dispute type's expertise first. OperationError when the point is in no grid."""
-    grid, _lng, _lat = locate_public(lng, lat, crs)
+    grid, _lng, _lat = locate_point(lng, lat, crs)
     committee = services.default_committee(Level.COMMUNITY, grid, dispute_type)
     if committee is None:
         return None, []

@@ -1,8 +1,7 @@
 """Reads shared by the API and the pages, so both answer by the same rule."""
 from django.db.models import Q
 
-from wangge.core.models import User
-from wangge.core.roles import Role
+from wangge.core.staff import staff_labels  # noqa: F401  (registry's pages read it from here)
 from wangge.registry.models import House, Person
 from wangge.registry.validation import clean_phone
 
@@ -26,14 +25,3 @@ def search_people(people, q: str):
     return people.filter(match)
 
 
-def staff_labels(viewer, users) -> dict:
-    """Names of staff the viewer may see; a role name for the others (their names are not the viewer's to know)."""
-    users = [u for u in users if u is not None]
-    visible = set(User.objects.visible_to(viewer).filter(pk__in=[u.pk for u in users]).values_list("pk", flat=True))
-    labels = {}
-    for u in users:
-        if u.pk in visible:
-            labels[u.pk] = u.full_name or u.username
-        else:
-            labels[u.pk] = str(Role(u.role).label) if u.role in Role.values else "—"
-    return labels

@@ -39,28 +39,12 @@ class TagOut(Schema):
 
 
 class PersonTagOut(Schema):
-    code: str
-    name: str
-    group: str
-    visit_every_days: int | None
+    code: str = Field(..., alias="tag.code")
+    name: str = Field(..., alias="tag.name")
+    group: str = Field(..., alias="tag.group")
+    visit_every_days: int | None = Field(..., alias="tag.visit_every_days")
     since: date | None
     note: str
-
-    @staticmethod
-    def resolve_code(obj):
-        return obj.tag.code
-
-    @staticmethod
-    def resolve_name(obj):
-        return obj.tag.name
-
-    @staticmethod
-    def resolve_group(obj):
-        return obj.tag.group
-
-    @staticmethod
-    def resolve_visit_every_days(obj):
-        return obj.tag.visit_every_days
 
 
 class TagIn(Schema):
@@ -249,8 +233,8 @@ class BuildingIn(Schema):
 class HouseOut(Schema):
     id: int
     building_id: int
-    building: str
-    address: str
+    building: str = Field(..., alias="building.name")
+    address: str = Field(..., alias="building.address")
     grid_code: str
     unit: str
     number: str
@@ -259,14 +243,6 @@ class HouseOut(Schema):
     owner_id: int | None
     owner_name: str | None = Field(None, description="only when the owner is in your area")
     resident_count: int = 0
-
-    @staticmethod
-    def resolve_building(obj):
-        return obj.building.name
-
-    @staticmethod
-    def resolve_address(obj):
-        return obj.building.address
 
     @staticmethod
     def resolve_grid_code(obj):

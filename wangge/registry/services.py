@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from wangge.areas import locate as locating
 from wangge.areas.crs import to_wgs84
 from wangge.areas.models import Region
+from wangge.areas.services import locate_point
 from wangge.core import audit
 from wangge.core.bulk import roomy_sqlite_cache
 from wangge.core.crypto import lookup_hash
@@ -67,25 +68,6 @@ def _in_area(actor, region_or_obj, what="grid"):
         raise OperationError(f"{what} not found in your area / 不在辖区内", field=what)
 
 
-def locate_grid(actor, lng, lat, crs="wgs84", grid: Region | None = None) -> tuple[Region, float, float]:
-    """The grid a point falls in (converted to WGS-84), which must lie in the actor's area."""
-    if lng is None or lat is None:
-        if grid is None:
-            raise OperationError("give a location or a grid / 请提供位置或网格", field="location")
-        _in_area(actor, grid)
-        return grid, None, None
-    try:
-        wgs_lng, wgs_lat = to_wgs84(float(lng), float(lat), crs)
-        found = locating.locate(wgs_lng, wgs_lat)
-    except (ValueError, TypeError) as exc:
-        raise OperationError(str(exc), field="location")
-    if found is None:
-        raise OperationError("位置不在任何网格内 / the location is outside every grid", field="location")
-    located = Region.objects.defer("polygon").get(code=found["code"])
-    _in_area(actor, located, "location")
-    return located, round(wgs_lng, 7), round(wgs_lat, 7)
-
-
 # --- buildings, houses, households -------------------------------------------------------------
 
 @transaction.atomic
@@ -94,7 +76,7 @@ def do_create_building(actor, *, name, address, lng=None, lat=None, crs="wgs84",
     _require(actor, "registry.edit")
     if not (name or "").strip() or not (address or "").strip():
         raise FieldErrors({k: "必填 / required" for k, v in (("name", name), ("address", address)) if not (v or "").strip()})
-    grid, lng, lat = locate_grid(actor, lng, lat, crs, grid)
+    grid, lng, lat = locate_point(lng, lat, crs, within=actor, grid=grid)
     building = Building.objects.create(grid=grid, name=name.strip(), address=address.strip(), lng=lng, lat=lat,
                                        floors=floors, units=units, has_electronic_door=has_electronic_door)
     audit.record(actor, "registry.create_building", building, grid=grid.code)
@@ -405,7 +387,7 @@ def do_create_organisation(actor, *, name, uscc, kind, address, lng=None, lat=No
         raise FieldErrors(errors)
     if Organisation.objects.filter(uscc=uscc).exists():
         raise FieldErrors({"uscc": "该信用代码已登记 / already registered"})
-    grid, lng, lat = locate_grid(actor, lng, lat, crs, grid)
+    grid, lng, lat = locate_point(lng, lat, crs, within=actor, grid=grid)
     org = Organisation.objects.create(name=name.strip(), uscc=uscc, kind=kind, address=address, lng=lng, lat=lat,
                                       grid=grid, legal_person=legal_person, staff_count=staff_count)
     audit.record(actor, "registry.create_organisation", org, grid=grid.code)
@@ -420,7 +402,7 @@ def do_create_place(actor, *, name, kind, address, lng=None, lat=None, crs="wgs8
         raise FieldErrors({"kind": "未知场所类型 / unknown kind"})
     if not (name or "").strip():
         raise FieldErrors({"name": "必填 / required"})
-    grid, lng, lat = locate_grid(actor, lng, lat, crs, grid)
+    grid, lng, lat = locate_point(lng, lat, crs, within=actor, grid=grid)
     place = Place.objects.create(name=name.strip(), kind=kind, address=address, lng=lng, lat=lat, grid=grid,
                                  contact_name=contact_name)
     audit.record(actor, "registry.create_place", place, grid=grid.code)

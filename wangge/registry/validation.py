@@ -7,13 +7,10 @@ from functools import lru_cache
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric, uscc
 
+from wangge.core.personal import InvalidValue, clean_phone  # noqa: F401  (checked here with the other numbers)
 from wangge.core.services import FieldErrors
 from wangge.registry.codes import ETHNICITIES, ETHNICITY_BY_NAME
 from wangge.registry.models import PersonKind
-
-
-class InvalidValue(ValueError):
-    pass
 
 
 @lru_cache(maxsize=16384)
@@ -63,20 +60,6 @@ def clean_uscc(value: str) -> str:
         raise InvalidValue("统一社会信用代码校验位错误 / wrong check digit")
     except stdnum_errors.ValidationError as exc:
         raise InvalidValue(f"统一社会信用代码无效 / invalid credit code ({exc.message})")
-
-
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
-
-
-def clean_phone(value: str) -> str:
-    """A mainland mobile (11 digits, 13x–19x) or a landline with area code; blank allowed."""
-    phone = re.sub(r"[\s()]", "", value or "")
-    if phone.startswith("+86"):
-        phone = phone[3:]
-    if phone and not (MOBILE.match(phone) or LANDLINE.match(phone)):
-        raise InvalidValue("不是有效的电话号码 / not a phone number")
-    return phone
 
 
 def clean_ethnicity(value: str) -> str:

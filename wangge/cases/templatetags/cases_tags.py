@@ -5,10 +5,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wangge.cases.workflow import FLOW
 from wangge.cases.models import Channel, Priority, Rating, State
-from wangge.core.personal import mask_phone
-from wangge.core.roles import can as role_can
+from wangge.cases.workflow import FLOW
 
 register = template.Library()
 
@@ -51,16 +49,6 @@ def rating_label(value) -> str:
 @register.filter
 def is_danger(action) -> bool:
     return action in DANGER_ACTIONS
-
-
-@register.filter(name="mask_phone")
-def mask_phone_filter(value) -> str:
-    return mask_phone(value or "")
-
-
-@register.filter
-def can(user, permission: str) -> bool:
-    return role_can(user, permission)
 
 
 def _span(seconds: float) -> str:

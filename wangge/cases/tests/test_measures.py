@@ -213,7 +213,7 @@ def test_nothing_to_count_gives_no_rates(world, ledger):
 def test_default_window_is_the_current_period(world, ledger):
     op = world.users[Role.DISTRICT_OPERATOR]
     query = parse_query(op, {}, today=date(2025, 6, 18))
-    assert (query.group, query.period, query.level) == ("region", "month", "street")
+    assert (query.group, query.period, query.region_level) == ("region", "month", "street")
     assert (query.date_from, query.date_to) == (date(2025, 6, 1), date(2025, 6, 30))
     trend = parse_query(op, {"group": "period"}, today=date(2025, 6, 18))
     assert (trend.date_from, trend.date_to) == (date(2024, 7, 1), date(2025, 6, 30))

@@ -54,7 +54,7 @@ def test_operator_reads_the_measures_page(shown, live_server, browser):
 
     page.select_option("#f-group", "category")
     page.click("#stats-filters button[type=submit]")
-    page.wait_for_url("**group=category**")
+    page.wait_for_url("**group_by=category**")
     rows = page.locator("#stats-table tbody tr")
     assert rows.count() == 3  # two categories and the total
     assert "01001" in rows.nth(0).inner_text() and "11001" in rows.nth(1).inner_text()

@@ -3,7 +3,6 @@ optional links (a page another part may or may not have installed) and the dispu
 from django import template
 from django.urls import NoReverseMatch, reverse
 
-from wangge.core.personal import mask_id_number, mask_phone
 from wangge.mediation.workflow import FLOW
 from wangge.core.roles import can as role_can
 from wangge.mediation.models import (
@@ -58,21 +57,6 @@ def label(value, kind: str) -> str:
 @register.filter
 def is_danger(action) -> bool:
     return action in DANGER_ACTIONS
-
-
-@register.filter(name="mask_phone")
-def mask_phone_filter(value) -> str:
-    return mask_phone(value or "")
-
-
-@register.filter(name="mask_id")
-def mask_id_filter(value) -> str:
-    return mask_id_number(value or "")
-
-
-@register.filter
-def can(user, permission: str) -> bool:
-    return role_can(user, permission)
 
 
 @register.simple_tag

@@ -301,9 +301,12 @@ def test_region_level_above_the_region_is_refused(world):
     assert set(caught.value.errors) == {"region_level"}
 
 
-def test_default_window_is_the_current_year():
+def test_default_window_is_the_current_month_and_a_year_is_one_parameter():
+    # One convention for every measure set (core.measures.DEFAULT_PERIOD): the current month.
     query = parse_query(None, {}, today=date(2025, 6, 15))
-    assert (query.date_from, query.date_to, query.period) == (date(2025, 1, 1), date(2025, 12, 31), "year")
+    assert (query.date_from, query.date_to, query.period) == (date(2025, 6, 1), date(2025, 6, 30), "month")
+    year = parse_query(None, {"year": "2025"}, today=date(2025, 6, 15))
+    assert (year.date_from, year.date_to) == (date(2025, 1, 1), date(2025, 12, 31))
     trend = parse_query(None, {"group_by": "period", "period": "month"}, today=date(2025, 6, 15))
     assert (trend.date_from, trend.date_to) == (date(2024, 7, 1), date(2025, 6, 30))
 

@@ -21,7 +21,7 @@ def test_rows_and_total_with_every_measure(client, world, ledger):  # noqa: F811
     response = get(client, world.users[Role.DISTRICT_OPERATOR], **JUNE)
     assert response.status_code == 200
     data = response.json()
-    assert (data["group_by"], data["region_level"], data["period"]) == ("region", "street", "year")
+    assert (data["group_by"], data["region_level"], data["period"]) == ("region", "street", "month")
     assert (data["date_from"], data["date_to"]) == ("2025-06-01", "2025-06-30")
     assert data["region"] == {"code": world.district.code, "name": world.district.name, "level": "district"}
     assert [r["code"] for r in data["rows"]] == [s.code for s in world.streets]
