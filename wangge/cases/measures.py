@@ -21,6 +21,7 @@ from datetime import date, datetime
 
 from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.cases.models import OPEN_STATES, Case, Category, MajorCategory, Rating, State
 from wangge.core import measures as engine
@@ -106,9 +107,9 @@ RATES = {
     "close_hours": _("Mean time to close (hours)"),
 }
 COUNT_LABELS = {
-    "received": _("Received"), "merged": _("Merged"), "rejected": _("Not registered"),
-    "self_resolved": _("Self-resolved"), "registered": _("Registered"), "dispatched": _("Dispatched"),
-    "extended": _("Extended"), "closed": _("Closed"), "closed_on_time": _("Closed on time"),
+    "received": pgettext_lazy("case measure", "Received"), "merged": pgettext_lazy("case measure", "Merged"), "rejected": _("Not registered"),
+    "self_resolved": _("Self-resolved"), "registered": pgettext_lazy("case measure", "Registered"), "dispatched": pgettext_lazy("case measure", "Dispatched"),
+    "extended": _("Extended"), "closed": pgettext_lazy("case measure", "Closed"), "closed_on_time": pgettext_lazy("case measure", "Closed on time"),
     "reworked": _("Closed after rework"), "due": _("Due to close"), "due_unclosed": _("Due and not closed"),
     "overdue_open": _("Overdue and open"), "rated": _("Rated"), "satisfied": _("Satisfied (count)"),
     "basically": _("Basically satisfied (count)"), "unsatisfied": _("Unsatisfied (count)"),

@@ -1,5 +1,5 @@
 """统计考核: the case measures page and its .xlsx export, on the measures engine (`wangge.core.measures`)."""
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from wangge.cases.measures import CASES
 from wangge.core.measures.pages import Series, StatsReport, number
@@ -16,7 +16,7 @@ class CaseStatsReport(StatsReport):
                   "satisfaction_rate", "strict_satisfaction_rate", "self_resolve_rate", "accept_hours", "close_hours")
     table_counts = ("received", "registered", "rejected", "merged", "self_resolved", "dispatched", "closed",
                     "closed_on_time", "due", "overdue_open")
-    trend_series = (Series("received", gettext_lazy("Received")), Series("closed", gettext_lazy("Closed")))
+    trend_series = (Series("received", pgettext_lazy("case measure", "Received")), Series("closed", pgettext_lazy("case measure", "Closed")))
     bar_series = trend_series
     pie_group, pie_count = "major", "received"
     trend_title = gettext_lazy("Received and closed by month")

@@ -11,6 +11,7 @@ from ninja.errors import HttpError
 
 from wangge.core.api_errors import field_errors
 from wangge.core.ids import MAX_ID, as_row_id
+from wangge.core.numbers import RowId
 from wangge.core.services import FieldErrors, NotAllowed, OperationError, require
 from wangge.mediation import services_directory as directory
 
@@ -111,7 +112,7 @@ def create_committee(request, payload: CommitteeIn):
 
 
 @router.patch("/committees/{id}", response=CommitteeOut, summary="Change a mediation committee 修改调解组织")
-def update_committee(request, id: int, payload: CommitteePatch):
+def update_committee(request, id: RowId, payload: CommitteePatch):
     _refuse_without_permission(request)
     committee = _committee(request, id)
     changes = payload.dict(exclude_unset=True)
@@ -119,7 +120,7 @@ def update_committee(request, id: int, payload: CommitteePatch):
 
 
 @router.post("/committees/{id}/retire", response=CommitteeOut, summary="Retire a mediation committee 撤销调解组织")
-def retire_committee(request, id: int):
+def retire_committee(request, id: RowId):
     _refuse_without_permission(request)
     committee = _committee(request, id)
     return _run(lambda: directory.do_retire_committee(request.user, committee))
@@ -133,7 +134,7 @@ def create_mediator(request, payload: MediatorIn):
 
 
 @router.patch("/mediators/{id}", response=MediatorOut, summary="Change a mediator 修改调解员")
-def update_mediator(request, id: int, payload: MediatorPatch):
+def update_mediator(request, id: RowId, payload: MediatorPatch):
     _refuse_without_permission(request)
     mediator = _mediator(request, id)
     changes = payload.dict(exclude_unset=True)
@@ -141,7 +142,7 @@ def update_mediator(request, id: int, payload: MediatorPatch):
 
 
 @router.post("/mediators/{id}/retire", response=MediatorOut, summary="Retire a mediator 撤销调解员")
-def retire_mediator(request, id: int):
+def retire_mediator(request, id: RowId):
     _refuse_without_permission(request)
     mediator = _mediator(request, id)
     return _shown(_run(lambda: directory.do_retire_mediator(request.user, mediator)))

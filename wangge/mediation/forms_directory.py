@@ -2,6 +2,7 @@
 area holds; the rules live in services_directory.py, whose FieldErrors the views put back on the fields."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.areas.models import Region
 from wangge.core.models import User
@@ -64,7 +65,7 @@ class CommitteeForm(DirectoryForm):
 class MediatorForm(DirectoryForm):
     name = forms.CharField(label=_("Name"), max_length=50)
     region = forms.ChoiceField(label=_("Region"))
-    title = forms.CharField(label=_("Title"), max_length=50, required=False,
+    title = forms.CharField(label=pgettext_lazy("job title", "Title"), max_length=50, required=False,
                             help_text=_("Full-time or part-time, lawyer, retired judge …"))
     # Never shown in the clear (a mediator's phone is personal data): typed anew, or removed.
     phone = forms.CharField(label=_("New phone"), max_length=20, required=False,

@@ -76,7 +76,7 @@ class DisputeStatsReport(StatsReport):
             {"name": "amount", "label": _("Agreement amount (10,000 yuan)"), "value": total["amount"]["wan_display"],
              "note": _("%(yuan)s yuan") % {"yuan": total["amount"]["yuan"]}},
             {"name": "group_prevented", "label": _("Group incidents prevented"), "value": n(c["group_prevented"]),
-             "note": _("disputes")},
+             "note": pgettext("unit", "disputes")},
             {"name": "accepted", "label": _("Accepted disputes"), "value": n(c["accepted"]),
              "note": _("%(n)s registered") % {"n": n(c["registered"])}},
             {"name": "closed", "label": _("Concluded"), "value": n(c["closed"]),
