@@ -15,11 +15,9 @@ def world(db):
 
 @pytest.fixture(autouse=True)
 def _fresh_token_cache():
-    from wangge.core.api_auth import forget_cached_tokens
-
-    from wangge.core.workdays import forget_overrides
-
     from wangge.cases.catalogue import forget as forget_catalogue
+    from wangge.core.api_auth import forget_cached_tokens
+    from wangge.core.workdays import forget_overrides
 
     forget_cached_tokens()
     forget_overrides()

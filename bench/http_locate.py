@@ -45,8 +45,8 @@ def setup_database(folder: Path, grids: int, seed: int) -> tuple[str, tuple]:
     import shapely
     from django.core.management import call_command
     from django.db import connection
-
     from locate import synthesise_grids  # bench/locate.py
+
     from wangge.areas.models import Level
     from wangge.core.roles import Role
     from wangge.core.services import do_create_token

@@ -2,12 +2,9 @@
 from django.db.models import Count, Q, Sum
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
-from wangge.core.numbers import RowId
-from wangge.core.paging import LimitOffsetPagination, paginate
 
 from wangge.areas.api_locate import router as locate_router
-from wangge.areas.models import Level, Region
-from wangge.areas.models import GridTeamMember
+from wangge.areas.models import GridTeamMember, Level, Region
 from wangge.areas.services import (
     do_add_team_member,
     do_remove_team_member,
@@ -15,6 +12,8 @@ from wangge.areas.services import (
     grids_feature_collection,
 )
 from wangge.core.api_errors import field_error
+from wangge.core.numbers import RowId
+from wangge.core.paging import LimitOffsetPagination, paginate
 from wangge.core.personal import mask_phone
 from wangge.core.roles import can
 from wangge.core.scoping import ALL, get_visible_or_404, scope_prefix

@@ -16,8 +16,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
-from wangge.core.numbers import Latitude, Longitude, RowId
-from wangge.core.paging import LimitOffsetPagination, paginate
 
 from wangge.areas.crs import to_wgs84
 from wangge.areas.models import Level, Region
@@ -41,13 +39,15 @@ from wangge.cases.schemas import (
     duplicate_out,
 )
 from wangge.core.api_errors import field_error
+from wangge.core.ids import as_row_id
 from wangge.core.models import Department
+from wangge.core.numbers import Latitude, Longitude, RowId
+from wangge.core.paging import LimitOffsetPagination, paginate
 from wangge.core.refusals import require
 from wangge.core.roles import can
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError
 from wangge.core.staff import staff_labels
-from wangge.core.ids import as_row_id
 
 router = Router(tags=["cases"])
 

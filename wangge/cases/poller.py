@@ -18,8 +18,8 @@ unsigned flag, an approved extension resets the overdue flag), so a case can be 
 from django.db import transaction
 from django.utils import timezone
 
-from wangge.cases.workflow import FLOW
 from wangge.cases.models import Case, State
+from wangge.cases.workflow import FLOW
 
 UNSIGNED_STATES = (State.DISPATCHED,)
 OVERDUE_STATES = (State.REGISTERED, State.DISPATCHED, State.ACCEPTED)

@@ -9,19 +9,19 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wangge.areas.services import locate_point
 from wangge.areas.models import Region
+from wangge.areas.services import locate_point
 from wangge.cases import catalogue
-from wangge.cases.workflow import FLOW
 from wangge.cases.models import Case, CaseCounter, Category, Channel, PhotoStage, Priority, Rating, State
 from wangge.cases.photos import attach_photos, clean_photos, photo_transaction
+from wangge.cases.workflow import FLOW
+from wangge.core.ids import as_row_id
 from wangge.core.models import Department
 from wangge.core.numbering import next_day_number
 from wangge.core.personal import checked_phone
 from wangge.core.roles import OPERATORS, Role, can
 from wangge.core.services import OperationError
 from wangge.core.workdays import add_working_days, add_working_hours
-from wangge.core.ids import as_row_id
 
 MAX_EXTENSION_DAYS = 30
 

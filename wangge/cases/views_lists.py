@@ -16,7 +16,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from wangge.areas.models import Level, Region
 from wangge.cases import poller, services, workflow
 from wangge.cases.models import OPEN_STATES, Category, Channel, MajorCategory, State
-from wangge.core.workflow import ConflictError
 from wangge.cases.templatetags.cases_tags import CHANNEL_LABELS, STATE_LABELS
 from wangge.cases.views import (
     PAGE_SIZE,
@@ -29,6 +28,7 @@ from wangge.core.ids import as_row_id
 from wangge.core.roles import OPERATORS, Role
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError
+from wangge.core.workflow import ConflictError
 
 SORTS = {
     "reported": ("-reported_at", "-id"),

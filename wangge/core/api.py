@@ -1,17 +1,16 @@
 """API for the signed-in user and the audit log."""
 from datetime import datetime
 
-from ninja import Router, Schema
-from wangge.core.numbers import RowId
-from wangge.core.paging import LimitOffsetPagination, paginate
-
 from django.http import Http404
+from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from wangge.core import notify
-from wangge.core.models import AuditEntry, Notification, User
-from wangge.core.personal import mask_phone
 from wangge.core.api_errors import field_error
+from wangge.core.models import AuditEntry, Notification, User
+from wangge.core.numbers import RowId
+from wangge.core.paging import LimitOffsetPagination, paginate
+from wangge.core.personal import mask_phone
 from wangge.core.roles import can
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError, do_reveal, revealable_model

@@ -2,11 +2,10 @@
 import time
 from datetime import timedelta
 
-from django.utils import timezone
-from ninja.security import HttpBearer, django_auth
-
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from django.utils import timezone
+from ninja.security import HttpBearer, django_auth
 
 from wangge.core.models import ApiToken, User, hash_token
 

@@ -2,8 +2,8 @@
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from wangge.core.roles import can
 from wangge.core import shell
+from wangge.core.roles import can
 
 HOME_VIEWS = ("home", "region", "grid")  # the map pages are "home" in the menu, for those whose home is the map
 

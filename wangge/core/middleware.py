@@ -8,8 +8,8 @@ from io import BytesIO
 
 from django.conf import settings
 from django.http import HttpResponseBadRequest
-from django.utils.translation import gettext as _
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
+from django.utils.translation import gettext as _
 
 
 class RejectNulBytesMiddleware:

@@ -1,6 +1,6 @@
 """Operations on accounts. Each takes the acting user, runs atomically and writes an audit row."""
-from django.db import transaction
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from wangge.core import audit

@@ -47,9 +47,32 @@ from wangge.demo import names
 from wangge.demo.cases import Clock, _world
 from wangge.demo.generator import short_name
 from wangge.mediation.models import (
-    NEXT_LEVEL, Agreement, Committee, CommitteeKind, Confirmation, Dispute, DisputeCounter, DisputeEvent,
-    DisputeType, FollowUp, Level, Mediator, Membership, MemberRole, Party, PartyKind, PartyRole, Performance,
-    PetitionProgress, Referral, ReferralOutcome, Risk, Session, SessionState, Source, State,
+    NEXT_LEVEL,
+    Agreement,
+    Committee,
+    CommitteeKind,
+    Confirmation,
+    Dispute,
+    DisputeCounter,
+    DisputeEvent,
+    DisputeType,
+    FollowUp,
+    Level,
+    Mediator,
+    MemberRole,
+    Membership,
+    Party,
+    PartyKind,
+    PartyRole,
+    Performance,
+    PetitionProgress,
+    Referral,
+    ReferralOutcome,
+    Risk,
+    Session,
+    SessionState,
+    Source,
+    State,
 )
 from wangge.mediation.services import GROUP_PARTIES, LEVEL_DAYS
 from wangge.mediation.workflow import COURT_CODES, TRANSITIONS

@@ -56,8 +56,8 @@ from wangge.demo.generator import _apportion, short_name
 from wangge.registry.models import (
     Building,
     House,
-    HouseUse,
     Household,
+    HouseUse,
     Organisation,
     OrganisationKind,
     Person,

@@ -21,24 +21,48 @@ from django.utils.translation import gettext_lazy
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
-from wangge.core.numbers import RowId
-from wangge.core.paging import LimitOffsetPagination, paginate
 
 from wangge.areas.models import Level as RegionLevel
 from wangge.areas.models import Region
-from wangge.core.models import Department
 from wangge.core.api_errors import field_error
+from wangge.core.models import Department
+from wangge.core.numbers import RowId
+from wangge.core.paging import LimitOffsetPagination, paginate
 from wangge.core.refusals import require
+from wangge.core.staff import staff_labels
 from wangge.mediation import services, workflow
 from wangge.mediation.models import (
-    OPEN_STATES, Agreement, Committee, CommitteeKind, Dispute, DisputeEvent, DisputeType, FollowUp, Level, Mediator,
-    Party, PetitionProgress, Referral, Risk, Session, Source, State,
+    OPEN_STATES,
+    Agreement,
+    Committee,
+    CommitteeKind,
+    Dispute,
+    DisputeEvent,
+    DisputeType,
+    FollowUp,
+    Level,
+    Mediator,
+    Party,
+    PetitionProgress,
+    Referral,
+    Risk,
+    Session,
+    Source,
+    State,
 )
 from wangge.mediation.schemas import (
-    ActionIn, CaseToDisputeIn, CommitteeOut, DisputeCreated, DisputeDetail, DisputeIn, DisputeOut, MediatorOut,
-    HandedOverOut, ReferralIn, mediator_label,
+    ActionIn,
+    CaseToDisputeIn,
+    CommitteeOut,
+    DisputeCreated,
+    DisputeDetail,
+    DisputeIn,
+    DisputeOut,
+    HandedOverOut,
+    MediatorOut,
+    ReferralIn,
+    mediator_label,
 )
-from wangge.core.staff import staff_labels
 
 router = Router(tags=["mediation"])
 

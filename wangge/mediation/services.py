@@ -23,12 +23,32 @@ from wangge.core.scoping import ALL, scope_prefix
 from wangge.core.services import NotInArea, OperationError
 from wangge.core.workdays import add_working_days
 from wangge.mediation import workflow
-from wangge.mediation.workflow import FLOW
 from wangge.mediation.models import (
-    NEXT_LEVEL, Agreement, Committee, CommitteeKind, Confirmation, Dispute, DisputeCounter, DisputeType, FollowUp,
-    Level, Mediator, Party, PartyKind, PartyRole, Performance, PetitionProgress, Referral, ReferralOutcome, Risk,
-    Session, SessionState, Source, State,
+    NEXT_LEVEL,
+    Agreement,
+    Committee,
+    CommitteeKind,
+    Confirmation,
+    Dispute,
+    DisputeCounter,
+    DisputeType,
+    FollowUp,
+    Level,
+    Mediator,
+    Party,
+    PartyKind,
+    PartyRole,
+    Performance,
+    PetitionProgress,
+    Referral,
+    ReferralOutcome,
+    Risk,
+    Session,
+    SessionState,
+    Source,
+    State,
 )
+from wangge.mediation.workflow import FLOW
 from wangge.registry.validation import InvalidValue
 
 # 人民调解 normally settles within 30 days; a community is expected to be quicker (working days at the level).

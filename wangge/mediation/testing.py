@@ -14,7 +14,16 @@ from django.utils import timezone
 from wangge.core.models import Department
 from wangge.core.roles import Role
 from wangge.mediation import services
-from wangge.mediation.models import Committee, CommitteeKind, DisputeType, Level, Mediator, Membership, MemberRole, Source
+from wangge.mediation.models import (
+    Committee,
+    CommitteeKind,
+    DisputeType,
+    Level,
+    Mediator,
+    MemberRole,
+    Membership,
+    Source,
+)
 from wangge.testing import make_user
 
 PARAMS = {

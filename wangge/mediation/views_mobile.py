@@ -25,9 +25,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from wangge.core.personal import mask_id_number, mask_phone
+from wangge.core.refusals import take_posted_action
 from wangge.core.roles import Role
 from wangge.core.scoping import get_visible_or_404
-from wangge.core.refusals import take_posted_action
 from wangge.core.services import OperationError, do_reveal
 from wangge.mediation import services, workflow
 from wangge.mediation.models import (

@@ -24,7 +24,6 @@ from wangge.core.workflow import Action, Transition, Workflow, WorkflowError  # 
 from wangge.mediation import notifications
 from wangge.mediation.models import NEXT_LEVEL, Confirmation, Dispute, DisputeEvent, Source, State
 
-
 # 法院: a department whose code is one of these is a court: it refers cases and records judicial confirmation.
 COURT_CODES = frozenset({"FY"})
 

@@ -14,11 +14,11 @@ from django.utils import timezone
 from ninja import File, Form, Router, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
-from wangge.core.numbers import RowId
-from wangge.core.paging import LimitOffsetPagination, paginate
 
 from wangge.areas.models import Level, Region
 from wangge.core.api_errors import field_error, field_errors
+from wangge.core.numbers import RowId
+from wangge.core.paging import LimitOffsetPagination, paginate
 from wangge.core.personal import mask_id_number, mask_phone
 from wangge.core.roles import can
 from wangge.core.scoping import ALL, get_visible_or_404, scope_prefix
@@ -26,7 +26,6 @@ from wangge.core.services import OperationError
 from wangge.registry import services
 from wangge.registry.counts import population_by_child, population_counts, visible_tag_groups
 from wangge.registry.due import due_visits
-from wangge.registry.queries import search_people, staff_labels
 from wangge.registry.models import (
     Building,
     House,
@@ -44,6 +43,7 @@ from wangge.registry.models import (
     Vehicle,
     Visit,
 )
+from wangge.registry.queries import search_people, staff_labels
 from wangge.registry.schemas import (
     BuildingIn,
     BuildingOut,

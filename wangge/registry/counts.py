@@ -12,8 +12,8 @@ from wangge.core.roles import can
 from wangge.registry.models import (
     Building,
     House,
-    HouseUse,
     Household,
+    HouseUse,
     Person,
     PersonKind,
     PersonTag,

@@ -17,7 +17,6 @@ from wangge.core.personal import mask_id_number, mask_phone
 from wangge.registry.codes import ETHNICITIES
 from wangge.registry.models import OrganisationKind, PlaceKind
 
-
 Layer = Literal["population", "floating", "care"]
 
 

@@ -26,8 +26,8 @@ from wangge.registry.importing import run_import
 from wangge.registry.models import (
     Building,
     House,
-    HouseUse,
     Household,
+    HouseUse,
     Organisation,
     OrganisationKind,
     Person,

@@ -21,8 +21,8 @@ from django.views.decorators.csrf import csrf_exempt
 from wangge.cases.models import CLOSED_STATES, OPEN_STATES, Case, CaseEvent, Category, Channel, Priority, State
 from wangge.cases.open311.intake import app_token, do_open311_report
 from wangge.cases.open311.render import FORMATS, Open311Error, error_response, iso, respond
-from wangge.core.services import OperationError
 from wangge.core.personal import InvalidValue, clean_phone
+from wangge.core.services import OperationError
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When this endpoint's description last changed (the discovery document's changeset).

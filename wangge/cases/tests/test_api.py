@@ -229,8 +229,9 @@ def test_grid_worker_reports_and_is_offered_duplicates(world, client):
 
 
 def test_report_by_category_id_grid_code_and_gcj02(world, client):
-    from wangge.cases.testing import category
     from fast_geocn import coord
+
+    from wangge.cases.testing import category
     login(client, world, Role.COMMUNITY_OPERATOR)
     no_place = body(world, category=category().pk, grid=world.grids[1].code, lng=None, lat=None)
     response = post(client, "/api/v1/cases", no_place)

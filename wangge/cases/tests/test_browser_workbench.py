@@ -9,7 +9,8 @@ import pytest
 from wangge.cases.models import Case, Category, State
 from wangge.cases.testing import act, report
 from wangge.core.roles import Role
-from wangge.testing_browser import DESK, PHONE_TALL as PHONE, SHOTS, log_in, new_page, no_sideways_scroll
+from wangge.testing_browser import DESK, SHOTS, log_in, new_page, no_sideways_scroll
+from wangge.testing_browser import PHONE_TALL as PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

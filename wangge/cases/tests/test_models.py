@@ -1,6 +1,6 @@
 import pytest
 
-from wangge.cases.models import Case, CaseEvent, Category, MajorCategory
+from wangge.cases.models import Category, MajorCategory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from PIL import Image
 
-from wangge.cases.models import Case, CaseEvent, CasePhoto, State
+from wangge.cases.models import CaseEvent, CasePhoto, State
 from wangge.cases.testing import PARAMS, act, case_in, category, report
 from wangge.core.roles import Role
 

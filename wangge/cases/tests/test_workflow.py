@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from wangge.cases import services, workflow
+from wangge.cases.models import Case, CaseEvent, State
 from wangge.cases.testing import PARAMS, act, case_in, category, report
-from wangge.cases.models import Case, CaseEvent, Category, State
 from wangge.core.models import AuditEntry
 from wangge.core.roles import Role
 from wangge.core.workflow import ConflictError

@@ -22,9 +22,31 @@ from wangge.demo import services
 from wangge.demo.generator import DEPARTMENTS, generate
 from wangge.mediation import services as mediation_services
 from wangge.mediation.models import (
-    CLOSED_STATES, NEXT_LEVEL, Agreement, Committee, CommitteeKind, Confirmation, Dispute, DisputeCounter,
-    DisputeEvent, DisputeType, FollowUp, Level, Mediator, Membership, MemberRole, Party, PartyKind, Performance,
-    PetitionProgress, Referral, ReferralOutcome, Session, SessionState, Source, State,
+    CLOSED_STATES,
+    NEXT_LEVEL,
+    Agreement,
+    Committee,
+    CommitteeKind,
+    Confirmation,
+    Dispute,
+    DisputeCounter,
+    DisputeEvent,
+    DisputeType,
+    FollowUp,
+    Level,
+    Mediator,
+    MemberRole,
+    Membership,
+    Party,
+    PartyKind,
+    Performance,
+    PetitionProgress,
+    Referral,
+    ReferralOutcome,
+    Session,
+    SessionState,
+    Source,
+    State,
 )
 from wangge.mediation.services import LEVEL_DAYS
 from wangge.mediation.workflow import COURT_CODES, TRANSITIONS

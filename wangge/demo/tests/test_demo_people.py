@@ -26,8 +26,8 @@ from wangge.registry.codes import ETHNICITIES
 from wangge.registry.models import (
     Building,
     House,
-    HouseUse,
     Household,
+    HouseUse,
     Organisation,
     Person,
     PersonKind,

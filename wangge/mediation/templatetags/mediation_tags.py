@@ -3,7 +3,6 @@ optional links (a page another part may or may not have installed) and the dispu
 from django import template
 from django.urls import NoReverseMatch, reverse
 
-from wangge.mediation.workflow import FLOW
 from wangge.core.roles import can as role_can
 from wangge.mediation.models import (
     CommitteeKind,
@@ -19,6 +18,7 @@ from wangge.mediation.models import (
     Source,
     State,
 )
+from wangge.mediation.workflow import FLOW
 
 register = template.Library()
 

@@ -12,7 +12,15 @@ from wangge.core.models import AuditEntry
 from wangge.core.roles import Role
 from wangge.mediation import services
 from wangge.mediation.models import (
-    Agreement, Dispute, DisputeCounter, DisputeEvent, Party, PetitionProgress, Referral, Session, State,
+    Agreement,
+    Dispute,
+    DisputeCounter,
+    DisputeEvent,
+    Party,
+    PetitionProgress,
+    Referral,
+    Session,
+    State,
 )
 from wangge.mediation.testing import PARAMS, act, build_mediation, dispute_in, letter, register, soon
 from wangge.testing import build_registry, make_id_number

@@ -1,5 +1,6 @@
 """Malformed ids, dates, numbers and versions in the mediation pages, filters and actions: never a 5xx."""
 import pytest
+
 from wangge.core.roles import Role
 from wangge.mediation.testing import build_mediation, dispute_in
 from wangge.testing import build_world

@@ -11,7 +11,15 @@ from wangge.core.services import OperationError
 from wangge.core.workflow import ConflictError
 from wangge.mediation import services
 from wangge.mediation.models import (
-    Agreement, Dispute, DisputeEvent, Level, PetitionProgress, Referral, Risk, Session, State,
+    Agreement,
+    Dispute,
+    DisputeEvent,
+    Level,
+    PetitionProgress,
+    Referral,
+    Risk,
+    Session,
+    State,
 )
 from wangge.mediation.testing import PARAMS, act, build_mediation, dispute_in, letter, register, soon
 from wangge.mediation.workflow import WorkflowError

@@ -2,9 +2,9 @@
 import pytest
 
 from wangge.core.roles import Role
-from wangge.mediation.models import Confirmation, Dispute, ReferralOutcome, State
-from wangge.mediation.testing import PARAMS, act, build_mediation, dispute_in, letter, register, soon
 from wangge.mediation import services
+from wangge.mediation.models import Confirmation, Dispute, ReferralOutcome, State
+from wangge.mediation.testing import PARAMS, act, build_mediation, dispute_in, letter, soon
 from wangge.testing import build_world
 
 pytestmark = pytest.mark.django_db

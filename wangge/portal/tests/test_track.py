@@ -4,8 +4,7 @@ import pytest
 from wangge.cases.models import Case, CaseEvent, State
 from wangge.cases.testing import act, case_in
 from wangge.core.roles import Role
-from wangge.portal.tests.helpers import (INTERNAL_NOTES, assert_no_people, citizen_case, closed_case,
-                                         dress_staff)
+from wangge.portal.tests.helpers import INTERNAL_NOTES, assert_no_people, citizen_case, closed_case, dress_staff
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ Runs Debian's /usr/bin/chromium (never `playwright install`). Screenshots go to
 """
 import io
 import re
-from importlib import import_module
 from datetime import timedelta
+from importlib import import_module
 
 import pytest
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.utils import timezone
 from wangge.core.models import AuditEntry
 from wangge.core.roles import Role
 from wangge.registry import services
-from wangge.registry.models import Household, House, Person, Residence, Tag
+from wangge.registry.models import House, Household, Person, Residence, Tag
 from wangge.testing import build_registry, build_world, make_id_number
 from wangge.testing_browser import DESK, PHONE, SHOTS, click_menu, log_in, new_page, no_sideways_scroll
 

@@ -12,7 +12,7 @@ from PIL import Image
 from wangge.core.models import AuditEntry
 from wangge.core.roles import Role
 from wangge.registry import services
-from wangge.registry.models import House, Household, Person, PersonTag, Residence, Tag, Visit, VisitPhoto
+from wangge.registry.models import House, Household, Person, Residence, Tag, Visit, VisitPhoto
 from wangge.testing import build_registry, make_id_number
 
 pytestmark = pytest.mark.django_db
