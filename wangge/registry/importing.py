@@ -208,8 +208,8 @@ def iter_people_file(stream, filename: str, jobs: int = 1) -> Iterator[PersonRow
             return
         batches = _batches(records, positions, CHECK_BATCH)
         today = timezone.localdate()
-        checked = _check_in_processes(batches, today, jobs) if jobs > 1 else (
-            _check_batch(batch, today) for batch in batches)
+        checked = _check_in_processes(batches, positions, today, jobs) if jobs > 1 else (
+            _check_batch(batch, positions, today) for batch in batches)
         any_rows = False
         for results in checked:
             any_rows = True
@@ -231,13 +231,13 @@ def auto_jobs(size: int) -> int:
 
 
 def _batches(records, positions: dict, size: int) -> Iterator[list]:
-    """Non-blank records as (line, {key: raw cell}), in lists of `size`."""
-    batch = []
+    """Non-blank records as (line, [raw cells]), in lists of `size`. The cells stay a list (the checking
+    process names them): this runs in the process that also writes, and lists pickle smaller than dicts."""
+    batch, used = [], sorted(positions.values())
     for line, cells in records:
-        values = {key: cells[i] if i < len(cells) else None for key, i in positions.items()}
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values.values()):
+        if all(_blank(cells[i]) for i in used if i < len(cells)):
             continue
-        batch.append((line, values))
+        batch.append((line, cells))
         if len(batch) >= size:
             yield batch
             batch = []
@@ -245,10 +245,15 @@ def _batches(records, positions: dict, size: int) -> Iterator[list]:
         yield batch
 
 
-def _check_batch(batch: list, today: date) -> list:
-    out = []
-    for line, values in batch:
-        checked = check_row(line, values, today)
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _check_batch(batch: list, positions: dict, today: date) -> list:
+    out, named = [], tuple(positions.items())
+    for line, cells in batch:
+        count = len(cells)
+        checked = check_row(line, {key: cells[i] if i < count else None for key, i in named}, today)
         if isinstance(checked, PersonRow):
             out.append(checked)
         else:
@@ -256,7 +261,7 @@ def _check_batch(batch: list, today: date) -> list:
     return out
 
 
-def _check_in_processes(batches: Iterator[list], today: date, jobs: int) -> Iterator[list]:
+def _check_in_processes(batches: Iterator[list], positions: dict, today: date, jobs: int) -> Iterator[list]:
     """Check batches in worker processes, in order, with a bounded number in flight (memory stays flat)."""
     import multiprocessing
     from collections import deque
@@ -264,7 +269,7 @@ def _check_in_processes(batches: Iterator[list], today: date, jobs: int) -> Iter
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         pending = deque()
         for batch in batches:
-            pending.append(pool.apply_async(_check_batch, (batch, today)))
+            pending.append(pool.apply_async(_check_batch, (batch, positions, today)))
             if len(pending) >= 4 * jobs:
                 yield pending.popleft().get()
         while pending:
