@@ -180,7 +180,11 @@ class Case(models.Model):
         verbose_name_plural = _("cases")
         ordering = ["-reported_at", "-id"]
         indexes = [models.Index(fields=["state", "handle_by"]), models.Index(fields=["state", "accept_by"]),
-                   models.Index(fields=["category", "state", "reported_at"])]
+                   models.Index(fields=["category", "state", "reported_at"]),
+                   # The statistics window their closed and rated families on these (with reported_at and
+                   # handle_by: one bitmap OR of four index ranges instead of a scan of every case).
+                   models.Index(fields=["closed_at"], name="cases_case_closed_at_idx"),
+                   models.Index(fields=["rated_at"], name="cases_case_rated_at_idx")]
         constraints = [models.UniqueConstraint(fields=["channel", "external_id"], condition=~models.Q(external_id=""),
                                                name="cases_case_channel_external_id")]
 

@@ -243,8 +243,8 @@ class MeasureSet:
     def parse(self, user, params, *, today: date | None = None) -> StatsQuery:
         return parse_query(self, user, params, today=today)
 
-    def stats(self, user, query: StatsQuery, *, now: datetime | None = None) -> dict:
-        return compute(self, user, query, now=now)
+    def stats(self, user, query: StatsQuery, *, now: datetime | None = None, with_total: bool = True) -> dict:
+        return compute(self, user, query, now=now, with_total=with_total)
 
     def records(self, user, query: StatsQuery):
         records = self.visible(user)
@@ -492,11 +492,14 @@ def region_summary(region: Region | None) -> dict | None:
     return None if region is None else {"code": region.code, "name": region.name, "level": region.level}
 
 
-def compute(measure_set: MeasureSet, user, query: StatsQuery, *, now: datetime | None = None) -> dict:
-    """Rows (one per region / field value / period) and a total row, over what the user may see."""
+def compute(measure_set: MeasureSet, user, query: StatsQuery, *, now: datetime | None = None,
+            with_total: bool = True) -> dict:
+    """Rows (one per region / field value / period) and a total row, over what the user may see.
+
+    `with_total=False` (a chart that shows only the rows) leaves the total row out, and its queries."""
     now = now or timezone.now()
     records = measure_set.records(user, query)
-    total = _total_raw(measure_set, records, query, now)
+    total = _total_raw(measure_set, records, query, now) if with_total or query.group == "region" else {}
     if query.group == "region":
         rows = _region_rows(measure_set, user, query, records, now, total)
     elif query.group == "period":
@@ -514,7 +517,9 @@ def compute(measure_set: MeasureSet, user, query: StatsQuery, *, now: datetime |
     filters = measure_set.echo_filters(query)
     if filters is not None:
         answer["filters"] = filters
-    answer |= {"rows": rows, "total": _row(measure_set, "total", "", _("Total"), total)}
+    answer["rows"] = rows
+    if with_total:
+        answer["total"] = _row(measure_set, "total", "", _("Total"), total)
     for new, old in measure_set.legacy_names.items():
         answer[old] = answer[new]
     return answer

@@ -144,7 +144,7 @@ class StatsReport:
         first = min(period_start(query.date_from, "month"), back_periods(last, "month", TREND_LENGTH["month"] - 1))
         trend = self.measure_set.stats(user, query.changed(
             group="period", period="month", region_level=None, start=local_midnight(first),
-            end=local_midnight(next_period(last, "month"))))
+            end=local_midnight(next_period(last, "month"))), with_total=False)
         return self.series_data(trend["rows"], self.trend_series)
 
     @staticmethod
