@@ -303,59 +303,51 @@ class HouseDetail(HouseOut):
 
 # --- organisations, places, vehicles ------------------------------------------------------------
 
-class OrganisationOut(Schema):
+class LocatedOut(Schema):
+    """What an organisation and a key place share: a name and a kind at an address, a point, a grid."""
     id: int
     grid_code: str
     name: str
-    uscc: str
-    kind: OrganisationKind
+    kind: str
     address: str
     lng: float | None
     lat: float | None
-    legal_person: str
-    staff_count: int | None
 
     @staticmethod
     def resolve_grid_code(obj):
         return _grid_code(obj)
 
 
-class OrganisationIn(Schema):
+class LocatedIn(Schema):
     name: str
-    uscc: str = Field(description="统一社会信用代码 (GB 32100), 18 characters")
-    kind: str = Field(description="non_public_economic | social")
     address: str
     lng: float | None = None
     lat: float | None = None
     crs: str = "wgs84"
     grid: str | None = None
+
+
+class OrganisationOut(LocatedOut):
+    uscc: str
+    kind: OrganisationKind
+    legal_person: str
+    staff_count: int | None
+
+
+class OrganisationIn(LocatedIn):
+    uscc: str = Field(description="统一社会信用代码 (GB 32100), 18 characters")
+    kind: str = Field(description="non_public_economic | social")
     legal_person: str = ""
     staff_count: int | None = Field(None, ge=0)
 
 
-class PlaceOut(Schema):
-    id: int
-    grid_code: str
-    name: str
+class PlaceOut(LocatedOut):
     kind: PlaceKind
-    address: str
-    lng: float | None
-    lat: float | None
     contact_name: str
 
-    @staticmethod
-    def resolve_grid_code(obj):
-        return _grid_code(obj)
 
-
-class PlaceIn(Schema):
-    name: str
+class PlaceIn(LocatedIn):
     kind: str = Field(description="school | hospital | market | station | hotel | entertainment | religious | other")
-    address: str
-    lng: float | None = None
-    lat: float | None = None
-    crs: str = "wgs84"
-    grid: str | None = None
     contact_name: str = ""
 
 
