@@ -98,17 +98,8 @@ class ReferralIn(Schema):
     address: str = ""
 
 
-class DisputeCreated(Schema):
-    id: int
-    number: str
-    state: str
-    level: str
-    region: str = Field(..., alias="region.code")
-    grid: str | None
-    committee: int | None
-    committee_name: str | None
-    risk: str
-    due_by: datetime | None
+class _WhereAndWho(Schema):
+    """A dispute's grid and committee as codes and names (resolvers shared by the created answer and the list)."""
 
     @staticmethod
     def resolve_grid(obj):
@@ -123,9 +114,22 @@ class DisputeCreated(Schema):
         return obj.committee.name if obj.committee_id else None
 
 
+class DisputeCreated(_WhereAndWho):
+    id: int
+    number: str
+    state: str
+    level: str
+    region: str = Field(..., alias="region.code")
+    grid: str | None
+    committee: int | None
+    committee_name: str | None
+    risk: str
+    due_by: datetime | None
+
+
 # --- reading -------------------------------------------------------------------------------------
 
-class DisputeOut(Schema):
+class DisputeOut(_WhereAndWho):
     """One dispute as listed."""
 
     id: int
@@ -151,18 +155,6 @@ class DisputeOut(Schema):
     closed_at: datetime | None
     overdue: bool
     version: int
-
-    @staticmethod
-    def resolve_grid(obj):
-        return obj.grid.code if obj.grid_id else None
-
-    @staticmethod
-    def resolve_committee(obj):
-        return obj.committee_id
-
-    @staticmethod
-    def resolve_committee_name(obj):
-        return obj.committee.name if obj.committee_id else None
 
     @staticmethod
     def resolve_overdue(obj):
