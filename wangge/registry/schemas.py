@@ -142,17 +142,9 @@ class VisitOut(Schema):
 class PersonDetail(PersonOut):
     moved_in: date | None
     moved_out: date | None
-    tags: list[PersonTagOut]
-    residences: list[ResidenceOut]
+    tags: list[PersonTagOut] = Field(alias="visible_tags")
+    residences: list[ResidenceOut] = Field(alias="residences_shown")
     last_visits: list[VisitOut]
-
-    @staticmethod
-    def resolve_tags(obj):
-        return obj.visible_tags
-
-    @staticmethod
-    def resolve_residences(obj):
-        return obj.residences_shown
 
 
 class PersonIn(Schema):
@@ -289,16 +281,8 @@ class HouseholdIn(Schema):
 
 
 class HouseDetail(HouseOut):
-    households: list[HouseholdOut]
-    residents: list[PersonOut]
-
-    @staticmethod
-    def resolve_households(obj):
-        return obj.households_shown
-
-    @staticmethod
-    def resolve_residents(obj):
-        return obj.residents_shown
+    households: list[HouseholdOut] = Field(alias="households_shown")
+    residents: list[PersonOut] = Field(alias="residents_shown")
 
 
 # --- organisations, places, vehicles ------------------------------------------------------------
@@ -371,7 +355,7 @@ class VehicleIn(Schema):
 # --- due visits and counts ----------------------------------------------------------------------
 
 class DueVisitOut(Schema):
-    person_id: int
+    person_id: int = Field(alias="pk")
     name: str
     sex: str
     age: int
@@ -384,10 +368,6 @@ class DueVisitOut(Schema):
     due_on: date
     days_overdue: int = Field(description="days past due; negative while not yet due")
     overdue: bool
-
-    @staticmethod
-    def resolve_person_id(obj):
-        return obj.pk
 
     @staticmethod
     def resolve_age(obj):
