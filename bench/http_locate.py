@@ -21,8 +21,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +28,7 @@ from http.client import HTTPConnection
 from pathlib import Path
 
 import numpy as np
+from _server import free_port, start_server, stop_server  # bench/_server.py
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_P99_MS = 5.0
@@ -73,44 +72,6 @@ def setup_database(folder: Path, grids: int, seed: int) -> tuple[str, tuple]:
     _, raw = do_create_token(None, user, name="bench")
     connection.close()
     return raw, tuple(shapely.total_bounds(polygons))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int, workers: int, threads: int, env: dict, log) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "wangge", "serve", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--threads", str(threads)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            log.flush()
-            raise SystemExit(f"server exited with {server.returncode}:\n{Path(log.name).read_text()[-3000:]}")
-        try:
-            conn = HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/v1/ping")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return server
-        except OSError:
-            time.sleep(0.2)
-    stop_server(server)
-    raise SystemExit("server did not answer /api/v1/ping within 60 s")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    server.terminate()  # gunicorn's master stops its workers on SIGTERM
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 def client(port, paths, headers, warmup, deadline, results):

@@ -29,13 +29,14 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from http.client import HTTPConnection
 from pathlib import Path
+
+from _server import free_port, start_server, stop_server  # bench/_server.py
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
@@ -157,42 +158,6 @@ json.dump({"grids": grids, "categories": codes}, sys.stdout)
     return bodies, len(polygons)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int, workers: int, threads: int, env: dict, log) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "wangge", "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--threads", str(threads), *NO_WORKER], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            log.flush()
-            raise SystemExit(f"server exited with {server.returncode}:\n{Path(log.name).read_text()[-3000:]}")
-        try:
-            conn = HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/v1/ping")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return server
-        except OSError:
-            time.sleep(0.2)
-    stop_server(server)
-    raise SystemExit("server did not answer /api/v1/ping within 60 s")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    server.terminate()  # gunicorn's master stops its workers on SIGTERM
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-
-
 def post(port: int, path: str, token: str, body: str) -> tuple[int, str]:
     conn = HTTPConnection("127.0.0.1", port, timeout=10)
     conn.request("POST", path, body=body.encode(), headers={"Content-Type": "application/json",
@@ -278,7 +243,7 @@ def main(argv=None) -> int:
               f"({time.perf_counter() - started:.1f} s)")
         port = free_port()
         log = open(tmp / "server.log", "w")
-        server = start_server(port, args.workers, args.server_threads, env, log)
+        server = start_server(port, args.workers, args.server_threads, env, log, NO_WORKER)
         # One of each by hand first: a wrong body should fail here, not as 200,000 errors.
         for path, expected in (("/api/v1/cases/validate", 200), ("/api/v1/cases", 201)):
             status, text = post(port, path, token, bodies[0])

@@ -1,6 +1,6 @@
 """API for regions, grids, boundaries and locate. Every read goes through visible_to()."""
 from django.db.models import Count, Q, Sum
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from wangge.areas.api_locate import router as locate_router
@@ -41,17 +41,9 @@ class RegionOut(Schema):
 
 
 class RegionDetail(RegionOut):
-    path: list[RegionOut]
-    children: int
+    path: list[RegionOut] = Field(alias="visible_path")
+    children: int = Field(alias="children_count")
     polygon: dict | None
-
-    @staticmethod
-    def resolve_path(obj):
-        return obj.visible_path
-
-    @staticmethod
-    def resolve_children(obj):
-        return obj.children_count
 
 
 class TeamMemberOut(Schema):

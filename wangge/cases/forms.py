@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from wangge.areas.models import Level, Region
+from wangge.areas.forms import GridFieldMixin
 from wangge.cases.models import Category, Channel, Priority
 from wangge.cases.services import CHANNELS_BY_ROLE
 from wangge.cases.templatetags.cases_tags import CHANNEL_LABELS, PRIORITY_LABELS
@@ -31,7 +31,7 @@ def category_choices():
     return groups
 
 
-class ReportForm(forms.Form):
+class ReportForm(GridFieldMixin, forms.Form):
     """上报: what, where (the phone's position, a tap on the map, or the grid) and, for a grid worker, 当场解决."""
 
     # A plain field behind a grouped select, so an unknown id gets the catalogue's own message.
@@ -69,12 +69,7 @@ class ReportForm(forms.Form):
         self.photo_errors = []
         self.fields["category"].widget.choices = [("", _("Please choose"))] + category_choices()
         self.fields["category"].widget.attrs.update({"class": "input"})
-        grids = Region.objects.visible_to(user).filter(level=Level.GRID).order_by("code")
-        self.grids = {g.code: g for g in grids}
-        self.fields["grid"].choices = [("", _("Please choose"))] + [(g.code, g.name) for g in grids]
-        self.fields["grid"].widget.attrs.update({"class": "input"})
-        if len(self.grids) == 1:
-            self.fields["grid"].initial = next(iter(self.grids))
+        self.set_grid_choices(user)
         self.is_operator = user.role in OPERATORS
         channels = CHANNELS_BY_ROLE.get(user.role, {Channel.GRID_WORKER})
         self.fields["channel"].choices = [(c, CHANNEL_LABELS[c]) for c in Channel.values if c in channels]
@@ -100,18 +95,9 @@ class ReportForm(forms.Form):
             raise forms.ValidationError(_("Unknown category"))
         return category
 
-    def clean_grid(self):
-        code = self.cleaned_data.get("grid")
-        if not code:
-            return None
-        if code not in self.grids:
-            raise forms.ValidationError(_("The grid is outside your area"))
-        return self.grids[code]
-
     def clean(self):
         data = super().clean()
-        if (data.get("lng") is None) != (data.get("lat") is None):
-            self.add_error("lng", _("Give both longitude and latitude"))
+        self.point_is_whole(data)
         if data.get("lng") is None and data.get("grid") is None and "grid" not in self.errors:
             self.add_error("lng", _("Locate, choose on the map or choose a grid"))
         if data.get("self_resolved") and not (data.get("resolution") or "").strip():

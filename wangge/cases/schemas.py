@@ -49,11 +49,7 @@ class CategoryOut(Schema):
 class MajorCategoryOut(Schema):
     code: str
     name: str
-    categories: list[CategoryOut]
-
-    @staticmethod
-    def resolve_categories(obj):
-        return obj.active_minors
+    categories: list[CategoryOut] = Field(alias="active_minors")
 
 
 # --- intake -------------------------------------------------------------------------------------
@@ -224,8 +220,8 @@ class CaseDetail(CaseOut):
     merged_into: str | None = Field(description="number of the original this case was merged into")
     duplicates_of: list[str] = Field(description="numbers of the cases merged into this one (its duplicates)")
     allowed_actions: list[str]
-    photos: list[PhotoOut]
-    events: list[EventOut]
+    photos: list[PhotoOut] = Field(alias="photos_shown")
+    events: list[EventOut] = Field(alias="events_shown")
 
     @staticmethod
     def resolve_reporter(obj):
@@ -241,14 +237,6 @@ class CaseDetail(CaseOut):
     @staticmethod
     def resolve_reporter_phone(obj):
         return mask_phone(obj.reporter_phone)
-
-    @staticmethod
-    def resolve_photos(obj):
-        return obj.photos_shown
-
-    @staticmethod
-    def resolve_events(obj):
-        return obj.events_shown
 
     @staticmethod
     def resolve_merged_into(obj):

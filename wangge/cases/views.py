@@ -10,9 +10,7 @@ the user's area answers 404. Every change goes through `services.do_act` / `do_r
 """
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from wangge.areas.models import Region
 from wangge.cases.models import Case, CaseEvent
@@ -20,7 +18,7 @@ from wangge.core.models import Department
 from wangge.core.refusals import require  # noqa: F401 (the pages' one permission check, re-exported)
 from wangge.core.roles import Role, can
 from wangge.core.scoping import ALL, scope_prefix
-from wangge.core.staff import staff_labels
+from wangge.core.staff import staff_labels, timeline_rows
 
 PAGE_SIZE = 30
 
@@ -34,14 +32,6 @@ def cases_for(user):
     """The user's cases, with what the lists show."""
     return Case.objects.visible_to(user).select_related(
         "category__major", "grid", "assignee_department", "assignee_region", "owner_region")
-
-
-def safe_next(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return default
 
 
 def ancestor_paths(path: str) -> list[str]:
@@ -78,17 +68,7 @@ def lower_regions_for(case, user):
 
 def timeline(viewer, case) -> list[dict]:
     """The case's events, oldest first, each with the actor as the viewer may know them."""
-    events = list(CaseEvent.objects.filter(case=case).select_related("actor").order_by("at", "id"))
-    labels = staff_labels(viewer, [e.actor for e in events])
-    rows = []
-    for event in events:
-        if event.actor_id:
-            who = labels.get(event.actor_id, _("Staff member"))
-        else:
-            who = {"citizen": _("Citizen"), "system": gettext_lazy("System")}.get(event.actor_name,
-                                                                                  gettext_lazy("System"))
-        rows.append({"event": event, "who": who})
-    return rows
+    return timeline_rows(viewer, CaseEvent.objects.filter(case=case))
 
 
 def reporter_label(viewer, case) -> str:

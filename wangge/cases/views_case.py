@@ -24,15 +24,14 @@ from wangge.cases.views import (
     departments_for_case,
     lower_regions_for,
     require,
-    safe_next,
-    staff_labels,
     timeline,
 )
+from wangge.core.redirects import safe_next
 from wangge.core.refusals import take_posted_action
 from wangge.core.roles import OPERATORS
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError
-from wangge.core.staff import staff_name
+from wangge.core.staff import staff_labels, staff_name
 
 
 def _people(viewer, case) -> dict:

@@ -11,7 +11,7 @@ from wangge.cases import services
 from wangge.cases.forms import ReportForm
 from wangge.cases.models import Category, Channel
 from wangge.cases.views import cases_for, require_reporter
-from wangge.core.services import OperationError
+from wangge.core.refusals import run_form_operation
 
 MAX_TEXT = 500
 
@@ -25,20 +25,16 @@ def report(request):
     if request.method == "POST":
         form = ReportForm(user, request.POST)
         files = request.FILES.getlist("photos")
-        if form.is_valid():
-            try:
-                case = _report(user, form.cleaned_data, files)
-            except OperationError as exc:
-                form.add_operation_error(exc)
+        case = run_form_operation(form, lambda data: _report(user, data, files))
+        if case is not None:
+            if case.self_resolved:
+                messages.success(request,
+                                 _("Reported and resolved on the spot: %(number)s") % {"number": case.number})
             else:
-                if case.self_resolved:
-                    messages.success(request,
-                                     _("Reported and resolved on the spot: %(number)s") % {"number": case.number})
-                else:
-                    messages.success(request,
-                                     _("Reported: %(number)s (tracking code %(code)s)") % {"number": case.number,
-                                                                                           "code": case.tracking_code})
-                return redirect(reverse("cases:detail", args=[case.pk]))
+                messages.success(request,
+                                 _("Reported: %(number)s (tracking code %(code)s)") % {"number": case.number,
+                                                                                       "code": case.tracking_code})
+            return redirect(reverse("cases:detail", args=[case.pk]))
         status = 400
     else:
         form = ReportForm(user)

@@ -82,6 +82,19 @@ def take_posted_action(request, flow, record, action: str, operation, read_param
     return fresh, None
 
 
+def run_form_operation(form, operation, *error_args):
+    """A page's form that starts one operation: if the form is valid, `operation(form.cleaned_data)`; a refusal
+    goes onto the form (`form.add_operation_error(exc, *error_args)`). The operation's result, or None when the
+    form is invalid or the operation refused (then nothing was changed and the page answers 400)."""
+    if not form.is_valid():
+        return None
+    try:
+        return operation(form.cleaned_data)
+    except OperationError as exc:
+        form.add_operation_error(exc, *error_args)
+        return None
+
+
 # --- the API ---------------------------------------------------------------------------------------
 
 def _source(request) -> str:

@@ -125,39 +125,12 @@ def add_working_hours(start: datetime, hours: float) -> datetime:
     """The moment `hours` of working time after `start`, skipping lunch, nights and non-working days."""
     if hours < 0:
         raise ValueError("hours must not be negative")
-    moment = _local(start)
-    remaining = timedelta(hours=hours)
-    if not remaining:
-        return moment
-    day = moment.date()
-    for _ in range(_MAX_DAYS_SCANNED):
-        if is_workday(day):
-            for begin, end in _periods(day):
-                begin = max(begin, moment)
-                if begin >= end:
-                    continue
-                if begin + remaining <= end:
-                    return begin + remaining
-                remaining -= end - begin
-        day += timedelta(days=1)
-    raise ValueError(f"{hours} working hours run past {_MAX_DAYS_SCANNED} days")
+    return add_hours_over(_workday_periods, _local(start), hours)
 
 
 def working_hours_between(a: datetime, b: datetime) -> float:
     """Working hours from `a` to `b` (negative when `b` is before `a`)."""
-    a, b = _local(a), _local(b)
-    if b < a:
-        return -working_hours_between(b, a)
-    total = timedelta()
-    day = a.date()
-    while day <= b.date():
-        if is_workday(day):
-            for begin, end in _periods(day):
-                overlap = min(end, b) - max(begin, a)
-                if overlap > timedelta():
-                    total += overlap
-        day += timedelta(days=1)
-    return total.total_seconds() / 3600
+    return hours_over(_workday_periods, _local(a), _local(b))
 
 
 def working_days_between(a: date | datetime, b: date | datetime) -> float:
@@ -189,3 +162,41 @@ def _at(day: date, clock: time) -> datetime:
 
 def _periods(day: date) -> list[tuple[datetime, datetime]]:
     return [(_at(day, begin), _at(day, end)) for begin, end in WORKING_PERIODS]
+
+
+def _workday_periods(day: date) -> list[tuple[datetime, datetime]]:
+    return _periods(day) if is_workday(day) else []
+
+
+def add_hours_over(periods, moment: datetime, hours: float) -> datetime:
+    """The moment `hours` of working time after the local `moment`, where `periods(day)` gives a day's working
+    periods (none on a day off). The one walk behind add_working_hours and the demo's cached clock."""
+    remaining = timedelta(hours=hours)
+    if not remaining:
+        return moment
+    day = moment.date()
+    for _ in range(_MAX_DAYS_SCANNED):
+        for begin, end in periods(day):
+            begin = max(begin, moment)
+            if begin >= end:
+                continue
+            if begin + remaining <= end:
+                return begin + remaining
+            remaining -= end - begin
+        day += timedelta(days=1)
+    raise ValueError(f"{hours} working hours run past {_MAX_DAYS_SCANNED} days")
+
+
+def hours_over(periods, a: datetime, b: datetime) -> float:
+    """Working hours from local `a` to local `b` over `periods(day)` (negative when `b` is before `a`)."""
+    if b < a:
+        return -hours_over(periods, b, a)
+    total = timedelta()
+    day = a.date()
+    while day <= b.date():
+        for begin, end in periods(day):
+            overlap = min(end, b) - max(begin, a)
+            if overlap > timedelta():
+                total += overlap
+        day += timedelta(days=1)
+    return total.total_seconds() / 3600

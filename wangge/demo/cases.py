@@ -50,6 +50,8 @@ from wangge.core.models import Department, User
 from wangge.core.roles import Role
 from wangge.core.workdays import WORKING_PERIODS, add_working_days, local_zone
 from wangge.demo import names
+from wangge.demo.walk import Later as _Later
+from wangge.demo.walk import Run
 
 CASES_PER_GRID = 36  # 550 grids: about 20,000 cases a year
 DAYS = 365
@@ -214,35 +216,10 @@ class Clock:
         return found
 
     def add_hours(self, start, hours):
-        moment = start.astimezone(self.zone)
-        remaining = timedelta(hours=hours)
-        if not remaining:
-            return moment
-        day = moment.date()
-        for _ in range(3660):
-            for begin, end in self.periods(day):
-                begin = max(begin, moment)
-                if begin >= end:
-                    continue
-                if begin + remaining <= end:
-                    return begin + remaining
-                remaining -= end - begin
-            day += timedelta(days=1)
-        raise ValueError(f"{hours} working hours run too far")
+        return workdays.add_hours_over(self.periods, start.astimezone(self.zone), hours)
 
     def hours_between(self, a, b):
-        a, b = a.astimezone(self.zone), b.astimezone(self.zone)
-        if b < a:
-            return -self.hours_between(b, a)
-        total = timedelta()
-        day = a.date()
-        while day <= b.date():
-            for begin, end in self.periods(day):
-                overlap = min(end, b) - max(begin, a)
-                if overlap > timedelta():
-                    total += overlap
-            day += timedelta(days=1)
-        return total.total_seconds() / 3600
+        return workdays.hours_over(self.periods, a.astimezone(self.zone), b.astimezone(self.zone))
 
     def add_days(self, start, days):
         local = start.astimezone(self.zone)
@@ -256,44 +233,14 @@ class Clock:
 # ------------------------------------------------------------------ the walk
 
 
-class _Later(Exception):
-    """The next step would fall after `now`: the case stays where it is."""
-
-
-class _CaseRun:
+class _CaseRun(Run):
     """One case being walked through the workflow: its row (attribute names as stored) and its timeline."""
 
-    def __init__(self, row, now):
-        self.row = row
-        self.events = []
-        self.now = now
-        self.last = row.reported_at
+    transitions = TRANSITIONS
 
     @property
     def state(self):
         return self.row.state
-
-    def when(self, at: datetime) -> datetime:
-        """The time of the next step: not before the last one; _Later if it is after now."""
-        at = max(at, self.last + timedelta(minutes=1))
-        if at > self.now:
-            raise _Later
-        return at
-
-    def step(self, actor, action, at, note="", details=None, actor_name=None):
-        """Record `action` at `at` (from `when`), moving the state as the workflow table says."""
-        transition = TRANSITIONS[(self.row.state, action)]  # KeyError: the plan took a step the table has not
-        if actor is not None and actor.role not in transition.roles:
-            raise AssertionError(f"{actor.role} may not {action}")
-        from_state = self.row.state
-        if transition.to_state is not None:
-            self.row.state = transition.to_state
-        self.row.version += 1
-        self.last = at
-        self.events.append(SimpleNamespace(
-            at=at, actor_id=actor.pk if actor else None,
-            actor_name=actor_name or (actor.username if actor else "citizen"), action=action,
-            from_state=from_state, to_state=self.row.state, note=note, details=details or {}))
 
 
 class _Planner:

@@ -46,6 +46,8 @@ from wangge.core.workdays import local_zone
 from wangge.demo import names
 from wangge.demo.cases import Clock, _world
 from wangge.demo.generator import short_name
+from wangge.demo.walk import Later as _Later
+from wangge.demo.walk import Run
 from wangge.mediation.models import (
     NEXT_LEVEL,
     Agreement,
@@ -265,43 +267,20 @@ def _languages(rng):
 # ------------------------------------------------------------------ the walk
 
 
-class _Later(Exception):
-    """The next step would fall after `now` (or the dispute stalls): it stays where it is."""
+class _Run(Run):
+    """One dispute being walked through the workflow: its row (attribute names as stored), its timeline and what
+    it gathers on the way."""
 
-
-class _Run:
-    """One dispute being walked through the workflow: its row (attribute names as stored) and its timeline."""
+    transitions = TRANSITIONS
 
     def __init__(self, row, now):
-        self.row = row
-        self.events = []
-        self.now = now
-        self.last = row.reported_at
+        super().__init__(row, now)
         self.parties = []
         self.sessions = []
         self.agreement = None
         self.follow_ups = []
         self.referral = None
         self.progress = []
-
-    def when(self, at):
-        at = max(at, self.last + timedelta(minutes=1))
-        if at > self.now:
-            raise _Later
-        return at
-
-    def step(self, actor, action, at, note="", details=None):
-        transition = TRANSITIONS[(self.row.state, action)]  # KeyError: a step the table does not have
-        if actor.role not in transition.roles:
-            raise AssertionError(f"{actor.role} may not {action}")
-        from_state = self.row.state
-        if transition.to_state is not None:
-            self.row.state = transition.to_state
-        self.row.version += 1
-        self.last = at
-        self.events.append(SimpleNamespace(at=at, actor_id=actor.pk, actor_name=actor.username, action=action,
-                                           from_state=from_state, to_state=self.row.state, note=note,
-                                           details=details or {}))
 
 
 class _Planner:

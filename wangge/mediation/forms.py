@@ -6,8 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from wangge.areas.models import Level as RegionLevel
-from wangge.areas.models import Region
+from wangge.areas.forms import GridFieldMixin
 from wangge.core.models import User
 from wangge.core.roles import OPERATORS
 from wangge.core.services import OperationError
@@ -100,12 +99,7 @@ class PartyRows:
         return self.rows + [self._row({"role": PartyRole.RESPONDENT})]
 
 
-def grid_choices(user):
-    grids = Region.objects.visible_to(user).filter(level=RegionLevel.GRID).order_by("code")
-    return {g.code: g for g in grids}
-
-
-class DisputeFields(forms.Form):
+class DisputeFields(GridFieldMixin, forms.Form):
     """What every new dispute has: what it is about and where (a point on the map, or a grid)."""
 
     title = forms.CharField(label=_("Dispute title"), max_length=200,
@@ -130,26 +124,12 @@ class DisputeFields(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["type"].widget.attrs.update({"class": "input"})
-        self.grids = grid_choices(user)
-        self.fields["grid"].choices = [("", _("Please choose"))] + [(g.code, g.name) for g in self.grids.values()]
-        self.fields["grid"].widget.attrs.update({"class": "input"})
-        if len(self.grids) == 1:
-            self.fields["grid"].initial = next(iter(self.grids))
-
-    def clean_grid(self):
-        code = self.cleaned_data.get("grid")
-        if not code:
-            return None
-        if code not in self.grids:
-            raise forms.ValidationError(_("The grid is outside your area"))
-        return self.grids[code]
+        self.set_grid_choices(user)
 
     def clean(self):
         data = super().clean()
-        if (data.get("lng") is None) != (data.get("lat") is None):
-            self.add_error("lng", _("Give both longitude and latitude"))
-        elif self.location_required and data.get("lng") is None and data.get("grid") is None \
-                and "grid" not in self.errors:
+        unplaced = data.get("lng") is None and data.get("grid") is None and "grid" not in self.errors
+        if self.point_is_whole(data) and self.location_required and unplaced:
             self.add_error("lng", _("Give a location or a grid"))
         return data
 

@@ -98,17 +98,8 @@ class ReferralIn(Schema):
     address: str = ""
 
 
-class DisputeCreated(Schema):
-    id: int
-    number: str
-    state: str
-    level: str
-    region: str = Field(..., alias="region.code")
-    grid: str | None
-    committee: int | None
-    committee_name: str | None
-    risk: str
-    due_by: datetime | None
+class _WhereAndWho(Schema):
+    """A dispute's grid and committee as codes and names (resolvers shared by the created answer and the list)."""
 
     @staticmethod
     def resolve_grid(obj):
@@ -123,9 +114,22 @@ class DisputeCreated(Schema):
         return obj.committee.name if obj.committee_id else None
 
 
+class DisputeCreated(_WhereAndWho):
+    id: int
+    number: str
+    state: str
+    level: str
+    region: str = Field(..., alias="region.code")
+    grid: str | None
+    committee: int | None
+    committee_name: str | None
+    risk: str
+    due_by: datetime | None
+
+
 # --- reading -------------------------------------------------------------------------------------
 
-class DisputeOut(Schema):
+class DisputeOut(_WhereAndWho):
     """One dispute as listed."""
 
     id: int
@@ -153,18 +157,6 @@ class DisputeOut(Schema):
     version: int
 
     @staticmethod
-    def resolve_grid(obj):
-        return obj.grid.code if obj.grid_id else None
-
-    @staticmethod
-    def resolve_committee(obj):
-        return obj.committee_id
-
-    @staticmethod
-    def resolve_committee_name(obj):
-        return obj.committee.name if obj.committee_id else None
-
-    @staticmethod
     def resolve_overdue(obj):
         return is_overdue(obj)
 
@@ -174,19 +166,11 @@ class PartyOut(Schema):
     kind: str
     role: str
     name: str
-    person: int | None
-    organisation: int | None
+    person: int | None = Field(alias="person_id")
+    organisation: int | None = Field(alias="organisation_id")
     phone: str = Field(description="masked")
     id_number: str = Field(description="masked")
     rating: int | None
-
-    @staticmethod
-    def resolve_person(obj):
-        return obj.person_id
-
-    @staticmethod
-    def resolve_organisation(obj):
-        return obj.organisation_id
 
     @staticmethod
     def resolve_phone(obj):
@@ -235,15 +219,11 @@ class AgreementOut(Schema):
     confirmation_decided_at: datetime | None
     confirmation_note: str
     performance: str
-    follow_ups: list[FollowUpOut]
+    follow_ups: list[FollowUpOut] = Field(alias="follow_ups_shown")
 
     @staticmethod
     def resolve_confirmation_court(obj):
         return obj.confirmation_court.name if obj.confirmation_court_id else None
-
-    @staticmethod
-    def resolve_follow_ups(obj):
-        return obj.follow_ups_shown
 
 
 class ReferralOut(Schema):
@@ -295,10 +275,10 @@ class DisputeDetail(DisputeOut):
     lat: float | None
     address: str
     risk_reasons: list[str]
-    mediator: int | None
-    mediator_name: str | None
+    mediator: int | None = Field(alias="mediator_id")
+    mediator_name: str | None = Field(alias="mediator_label")
     case: str | None = Field(description="number of the case it came from, if the viewer may see that case")
-    created_by: str | None
+    created_by: str | None = Field(alias="created_by_label")
     leader: str | None = Field(description="the leader in charge (包案领导)")
     accepted_at: datetime | None
     mediation_started_at: datetime | None
@@ -306,56 +286,20 @@ class DisputeDetail(DisputeOut):
     escalation_count: int
     transfer_count: int
     allowed_actions: list[str]
-    parties: list[PartyOut]
-    sessions: list[SessionOut]
-    agreement: AgreementOut | None
-    referral: ReferralOut | None
-    progress: list[ProgressOut]
-    events: list[EventOut]
-
-    @staticmethod
-    def resolve_mediator(obj):
-        return obj.mediator_id
-
-    @staticmethod
-    def resolve_mediator_name(obj):
-        return obj.mediator_label
+    parties: list[PartyOut] = Field(alias="parties_shown")
+    sessions: list[SessionOut] = Field(alias="sessions_shown")
+    agreement: AgreementOut | None = Field(alias="agreement_shown")
+    referral: ReferralOut | None = Field(alias="referral_shown")
+    progress: list[ProgressOut] = Field(alias="progress_shown")
+    events: list[EventOut] = Field(alias="events_shown")
 
     @staticmethod
     def resolve_case(obj):
         return obj.case_number
 
     @staticmethod
-    def resolve_created_by(obj):
-        return obj.created_by_label
-
-    @staticmethod
     def resolve_leader(obj):
         return obj.leader_label
-
-    @staticmethod
-    def resolve_parties(obj):
-        return obj.parties_shown
-
-    @staticmethod
-    def resolve_sessions(obj):
-        return obj.sessions_shown
-
-    @staticmethod
-    def resolve_agreement(obj):
-        return obj.agreement_shown
-
-    @staticmethod
-    def resolve_referral(obj):
-        return obj.referral_shown
-
-    @staticmethod
-    def resolve_progress(obj):
-        return obj.progress_shown
-
-    @staticmethod
-    def resolve_events(obj):
-        return obj.events_shown
 
 
 # --- acting --------------------------------------------------------------------------------------

@@ -9,12 +9,10 @@ Every read goes through `Dispute.objects.visible_to(request.user)`, so a dispute
 answers 404. Every change goes through `wangge.mediation.services`; a refusal (workflow, stale version, bad
 input) changes nothing and is shown with its reason.
 """
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from wangge.core.refusals import require  # noqa: F401 (the pages' one permission check, re-exported)
-from wangge.core.staff import staff_labels
+from wangge.core.staff import timeline_rows
 from wangge.mediation.models import Dispute, DisputeEvent
 
 PAGE_SIZE = 30
@@ -25,27 +23,9 @@ def disputes_for(user):
     return Dispute.objects.visible_to(user).select_related("region", "grid", "committee", "mediator")
 
 
-def safe_next(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return default
-
-
 def timeline(viewer, dispute) -> list[dict]:
     """The dispute's events, oldest first, each with the actor as the viewer may know them."""
-    events = list(DisputeEvent.objects.filter(dispute=dispute).select_related("actor").order_by("at", "id"))
-    labels = staff_labels(viewer, [e.actor for e in events])
-    rows = []
-    for event in events:
-        if event.actor_id:
-            who = labels.get(event.actor_id, _("Staff member"))
-        else:
-            who = {"citizen": _("Citizen"), "system": gettext_lazy("System")}.get(event.actor_name,
-                                                                                  gettext_lazy("System"))
-        rows.append({"event": event, "who": who})
-    return rows
+    return timeline_rows(viewer, DisputeEvent.objects.filter(dispute=dispute))
 
 
 def mediator_labels(viewer, mediators) -> dict:

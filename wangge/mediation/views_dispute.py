@@ -20,9 +20,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from wangge.core.models import Department
 from wangge.core.personal import mask_id_number, mask_phone
+from wangge.core.redirects import safe_next
 from wangge.core.refusals import take_posted_action
 from wangge.core.roles import OPERATORS
 from wangge.core.services import OperationError, do_reveal
+from wangge.core.staff import staff_labels
 from wangge.mediation import services, workflow
 from wangge.mediation.models import (
     Agreement,
@@ -37,7 +39,7 @@ from wangge.mediation.models import (
     SessionState,
 )
 from wangge.mediation.templatetags.mediation_tags import PERFORMANCE_LABELS
-from wangge.mediation.views import disputes_for, mediator_labels, require, safe_next, staff_labels, timeline
+from wangge.mediation.views import disputes_for, mediator_labels, require, timeline
 
 REVEAL_FIELDS = ("phone", "id_number")
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from wangge.core.services import OperationError
+from wangge.core.refusals import run_form_operation
 from wangge.mediation import services, workflow
 from wangge.mediation.forms import PartyRows, ReferralForm, party_choice_labels
 from wangge.mediation.models import Referral, ReferralOutcome
@@ -31,15 +31,12 @@ def refer(request):
     status = 200
     if request.method == "POST":
         form, parties = ReferralForm(user, request.POST, request.FILES), PartyRows(request.POST)
-        if form.is_valid():
-            try:
-                dispute = services.do_refer(user, parties=parties.data, **form.operation_fields())
-            except OperationError as exc:
-                form.add_operation_error(exc, parties)
-            else:
-                messages.success(request, _("Referred: %(number)s, waiting for the mediation office to route it")
-                                 % {"number": dispute.number})
-                return redirect(reverse("mediation:detail", args=[dispute.pk]))
+        dispute = run_form_operation(
+            form, lambda data: services.do_refer(user, parties=parties.data, **form.operation_fields()), parties)
+        if dispute is not None:
+            messages.success(request, _("Referred: %(number)s, waiting for the mediation office to route it")
+                             % {"number": dispute.number})
+            return redirect(reverse("mediation:detail", args=[dispute.pk]))
         status = 400
     else:
         form, parties = ReferralForm(user), PartyRows()

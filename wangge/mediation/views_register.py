@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wangge.core.personal import mask_id_number
+from wangge.core.refusals import run_form_operation
 from wangge.core.roles import Role, can
 from wangge.core.services import OperationError
 from wangge.mediation import services
@@ -34,14 +35,12 @@ def register(request):
     status = 200
     if request.method == "POST":
         form, parties = RegisterForm(user, request.POST), PartyRows(request.POST)
-        if form.is_valid():
-            try:
-                dispute = services.do_register_dispute(user, parties=parties.data, **form.operation_fields())
-            except OperationError as exc:
-                form.add_operation_error(exc, parties)
-            else:
-                messages.success(request, _("Registered: %(number)s") % {"number": dispute.number})
-                return redirect(reverse("mediation:detail", args=[dispute.pk]))
+        dispute = run_form_operation(
+            form, lambda data: services.do_register_dispute(user, parties=parties.data, **form.operation_fields()),
+            parties)
+        if dispute is not None:
+            messages.success(request, _("Registered: %(number)s") % {"number": dispute.number})
+            return redirect(reverse("mediation:detail", args=[dispute.pk]))
         status = 400
     else:
         form, parties = RegisterForm(user), PartyRows()

@@ -514,16 +514,21 @@ def organisation_detail(request, id: RowId):
 
 @router.post("/organisations", response={201: OrganisationOut}, summary="Register an organisation 登记组织")
 def create_organisation(request, payload: OrganisationIn):
+    return _create_located(request, payload, lambda grid: services.do_create_organisation(
+        request.user, name=payload.name, uscc=payload.uscc, kind=payload.kind, address=payload.address,
+        lng=payload.lng, lat=payload.lat, crs=payload.crs, grid=grid, legal_person=payload.legal_person,
+        staff_count=payload.staff_count))
+
+
+def _create_located(request, payload, create):
+    """Organisations and places are registered alike: the editor's grid code checked, then `create(grid)`."""
     _require(request.user, "registry.edit")
     errors = {}
     grid = _grid_from_code(request.user, payload.grid, errors)
     if errors:
         raise field_errors("body", errors)
     try:
-        return Status(201, services.do_create_organisation(
-            request.user, name=payload.name, uscc=payload.uscc, kind=payload.kind, address=payload.address,
-            lng=payload.lng, lat=payload.lat, crs=payload.crs, grid=grid, legal_person=payload.legal_person,
-            staff_count=payload.staff_count))
+        return Status(201, create(grid))
     except OperationError as exc:
         raise _refused(exc, "location")
 
@@ -542,17 +547,9 @@ def place_detail(request, id: RowId):
 
 @router.post("/places", response={201: PlaceOut}, summary="Register a key place 登记场所")
 def create_place(request, payload: PlaceIn):
-    _require(request.user, "registry.edit")
-    errors = {}
-    grid = _grid_from_code(request.user, payload.grid, errors)
-    if errors:
-        raise field_errors("body", errors)
-    try:
-        return Status(201, services.do_create_place(
-            request.user, name=payload.name, kind=payload.kind, address=payload.address, lng=payload.lng,
-            lat=payload.lat, crs=payload.crs, grid=grid, contact_name=payload.contact_name))
-    except OperationError as exc:
-        raise _refused(exc, "location")
+    return _create_located(request, payload, lambda grid: services.do_create_place(
+        request.user, name=payload.name, kind=payload.kind, address=payload.address, lng=payload.lng,
+        lat=payload.lat, crs=payload.crs, grid=grid, contact_name=payload.contact_name))
 
 
 def _vehicles(user):

@@ -142,17 +142,9 @@ class VisitOut(Schema):
 class PersonDetail(PersonOut):
     moved_in: date | None
     moved_out: date | None
-    tags: list[PersonTagOut]
-    residences: list[ResidenceOut]
+    tags: list[PersonTagOut] = Field(alias="visible_tags")
+    residences: list[ResidenceOut] = Field(alias="residences_shown")
     last_visits: list[VisitOut]
-
-    @staticmethod
-    def resolve_tags(obj):
-        return obj.visible_tags
-
-    @staticmethod
-    def resolve_residences(obj):
-        return obj.residences_shown
 
 
 class PersonIn(Schema):
@@ -289,73 +281,57 @@ class HouseholdIn(Schema):
 
 
 class HouseDetail(HouseOut):
-    households: list[HouseholdOut]
-    residents: list[PersonOut]
-
-    @staticmethod
-    def resolve_households(obj):
-        return obj.households_shown
-
-    @staticmethod
-    def resolve_residents(obj):
-        return obj.residents_shown
+    households: list[HouseholdOut] = Field(alias="households_shown")
+    residents: list[PersonOut] = Field(alias="residents_shown")
 
 
 # --- organisations, places, vehicles ------------------------------------------------------------
 
-class OrganisationOut(Schema):
+class LocatedOut(Schema):
+    """What an organisation and a key place share: a name and a kind at an address, a point, a grid."""
     id: int
     grid_code: str
     name: str
-    uscc: str
-    kind: OrganisationKind
+    kind: str
     address: str
     lng: float | None
     lat: float | None
-    legal_person: str
-    staff_count: int | None
 
     @staticmethod
     def resolve_grid_code(obj):
         return _grid_code(obj)
 
 
-class OrganisationIn(Schema):
+class LocatedIn(Schema):
     name: str
-    uscc: str = Field(description="统一社会信用代码 (GB 32100), 18 characters")
-    kind: str = Field(description="non_public_economic | social")
     address: str
     lng: float | None = None
     lat: float | None = None
     crs: str = "wgs84"
     grid: str | None = None
+
+
+class OrganisationOut(LocatedOut):
+    uscc: str
+    kind: OrganisationKind
+    legal_person: str
+    staff_count: int | None
+
+
+class OrganisationIn(LocatedIn):
+    uscc: str = Field(description="统一社会信用代码 (GB 32100), 18 characters")
+    kind: str = Field(description="non_public_economic | social")
     legal_person: str = ""
     staff_count: int | None = Field(None, ge=0)
 
 
-class PlaceOut(Schema):
-    id: int
-    grid_code: str
-    name: str
+class PlaceOut(LocatedOut):
     kind: PlaceKind
-    address: str
-    lng: float | None
-    lat: float | None
     contact_name: str
 
-    @staticmethod
-    def resolve_grid_code(obj):
-        return _grid_code(obj)
 
-
-class PlaceIn(Schema):
-    name: str
+class PlaceIn(LocatedIn):
     kind: str = Field(description="school | hospital | market | station | hotel | entertainment | religious | other")
-    address: str
-    lng: float | None = None
-    lat: float | None = None
-    crs: str = "wgs84"
-    grid: str | None = None
     contact_name: str = ""
 
 
@@ -379,7 +355,7 @@ class VehicleIn(Schema):
 # --- due visits and counts ----------------------------------------------------------------------
 
 class DueVisitOut(Schema):
-    person_id: int
+    person_id: int = Field(alias="pk")
     name: str
     sex: str
     age: int
@@ -392,10 +368,6 @@ class DueVisitOut(Schema):
     due_on: date
     days_overdue: int = Field(description="days past due; negative while not yet due")
     overdue: bool
-
-    @staticmethod
-    def resolve_person_id(obj):
-        return obj.pk
 
     @staticmethod
     def resolve_age(obj):

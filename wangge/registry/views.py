@@ -86,6 +86,15 @@ def _trail(user, grid, *links) -> dict:
     return {"crumbs": breadcrumb(user, grid) if grid is not None else [], "trail": list(links)}
 
 
+def _person_page(request, person, title, template, status=200, **context):
+    """A page about one person (move, visit, vehicle, group, edit): the trail runs through the person's grid and
+    name to `title`."""
+    context = _base(request, person=person, **context,
+                    **_trail(request.user, person.grid, (person.name, reverse("person", args=[person.pk])),
+                             (title, None)))
+    return render(request, template, context, status=status)
+
+
 def _visible_tags_prefetch(user):
     return Prefetch("tags", queryset=PersonTag.objects.visible_to(user).select_related("tag").order_by("tag__group",
                                                                                                         "tag__code"),
@@ -626,11 +635,8 @@ def person_move(request, pk):
         choices = choices.filter(Q(name__contains=q) | Q(address__contains=q))
     elif person.grid_id:
         choices = choices.filter(grid_id=person.grid_id)
-    context = _base(request, person=person, building=building, buildings=choices[:60], q=q, move_form=move_form,
-                    out_form=out_form,
-                    **_trail(user, person.grid, (person.name, reverse("person", args=[person.pk])),
-                             (_("Move"), None)))
-    return render(request, "registry/move.html", context, status=status)
+    return _person_page(request, person, _("Move"), "registry/move.html", status=status, building=building,
+                        buildings=choices[:60], q=q, move_form=move_form, out_form=out_form)
 
 
 def _households_in(user, houses) -> list:
@@ -677,10 +683,7 @@ def visit_new(request, pk):
         status = 400
     else:
         form = forms.VisitForm()
-    context = _base(request, person=person, form=form,
-                    **_trail(user, person.grid, (person.name, reverse("person", args=[person.pk])),
-                             (_("Log a visit"), None)))
-    return render(request, "registry/visit_new.html", context, status=status)
+    return _person_page(request, person, _("Log a visit"), "registry/visit_new.html", status=status, form=form)
 
 
 @login_required
@@ -946,11 +949,16 @@ def organisation_list(request):
 @login_required
 @require_GET
 def organisation_page(request, pk):
+    return _located_page(request, Organisation, pk, _("Organisations"), "organisations", "registry/organisation.html")
+
+
+def _located_page(request, model, pk, list_title, list_url_name, template):
+    """The page of one organisation or place: the record under its area trail."""
     user = request.user
-    org = get_visible_or_404(Organisation.objects.select_related("grid"), user, pk=pk)
-    context = _base(request, record=org, **_trail(user, org.grid, (_("Organisations"), reverse("organisations")),
-                                                  (org.name, None)))
-    return render(request, "registry/organisation.html", context)
+    record = get_visible_or_404(model.objects.select_related("grid"), user, pk=pk)
+    context = _base(request, record=record, **_trail(user, record.grid, (list_title, reverse(list_url_name)),
+                                                     (record.name, None)))
+    return render(request, template, context)
 
 
 @login_required
@@ -977,11 +985,7 @@ def place_list(request):
 @login_required
 @require_GET
 def place_page(request, pk):
-    user = request.user
-    place = get_visible_or_404(Place.objects.select_related("grid"), user, pk=pk)
-    context = _base(request, record=place, **_trail(user, place.grid, (_("Key places"), reverse("places")),
-                                                    (place.name, None)))
-    return render(request, "registry/place.html", context)
+    return _located_page(request, Place, pk, _("Key places"), "places", "registry/place.html")
 
 
 @login_required
@@ -1040,10 +1044,8 @@ def vehicle_new(request, pk):
         status = 400
     else:
         form = forms.VehicleForm()
-    context = _base(request, person=person, form=form,
-                    **_trail(user, person.grid, (person.name, reverse("person", args=[person.pk])),
-                             (_("Register a vehicle"), None)))
-    return render(request, "registry/vehicle_new.html", context, status=status)
+    return _person_page(request, person, _("Register a vehicle"), "registry/vehicle_new.html", status=status,
+                        form=form)
 
 
 # ------------------------------------------------------------------ tags and editing a person
@@ -1090,10 +1092,7 @@ def person_tag_remove(request, pk):
         else:
             messages.success(request, _("Group removed."))
         return redirect("person", pk=person.pk)
-    context = _base(request, person=person, person_tag=person_tag,
-                    **_trail(user, person.grid, (person.name, reverse("person", args=[person.pk])),
-                             (_("Remove a group"), None)))
-    return render(request, "registry/tag_remove.html", context)
+    return _person_page(request, person, _("Remove a group"), "registry/tag_remove.html", person_tag=person_tag)
 
 
 @login_required
@@ -1118,7 +1117,5 @@ def person_edit(request, pk):
         status = 400
     else:
         form = forms.PersonEditForm(initial={"name": person.name, "ethnicity": person.ethnicity, "kind": person.kind})
-    context = _base(request, person=person, form=form, phone_masked=mask_phone(person.phone) if person.phone else "",
-                    **_trail(user, person.grid, (person.name, reverse("person", args=[person.pk])),
-                             (_("Edit"), None)))
-    return render(request, "registry/person_edit.html", context, status=status)
+    return _person_page(request, person, _("Edit"), "registry/person_edit.html", status=status, form=form,
+                        phone_masked=mask_phone(person.phone) if person.phone else "")
