@@ -216,7 +216,8 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of unmeasured load per endpoint first")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (deployed: 2)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--server-threads", type=int, default=1, help="threads per gunicorn worker (serve's default: 1)")
+    parser.add_argument("--server-threads", type=int, default=1,
+                        help="threads per gunicorn worker (serve's default: 1)")
     parser.add_argument("--cases", type=int, default=0,
                         help="demo cases loaded first (default 0; e.g. 20000 for a year's worth in the table)")
     parser.add_argument("--bodies", type=int, default=2000)
@@ -337,7 +338,8 @@ def report(results: dict, args) -> int:
     # Requests still in flight when wrk stops (at most one per connection) are stored but not counted by wrk.
     if not 0 <= created["stored"] - created["codes"].get(201, 0) <= args.connections:
         failed = True
-        print(f"ERROR     create answered 201 {created['codes'].get(201, 0)} times but stored {created['stored']} cases")
+        print(f"ERROR     create answered 201 {created['codes'].get(201, 0)} times"
+              f" but stored {created['stored']} cases")
     if results["validate"]["stored"]:
         failed = True
         print(f"ERROR     validate stored {results['validate']['stored']} cases")

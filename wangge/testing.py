@@ -114,7 +114,8 @@ def build_registry(world: World) -> dict:
         seq = 1 if key == "home" else 50
         head = services.do_register_person(admin, {"name": f"{key}户主", "id_number": make_id_number(seq=seq),
                                                    "phone": "13800001111"}, house=house)
-        member = services.do_register_person(admin, {"name": f"{key}家人", "id_number": make_id_number("19950505", seq + 1)},
+        member = services.do_register_person(admin, {"name": f"{key}家人",
+                                                     "id_number": make_id_number("19950505", seq + 1)},
                                              house=house)
         household = services.do_create_household(admin, house, head, [(member, "spouse")])
         out[key] = {"building": building, "house": house, "head": head, "member": member, "household": household}

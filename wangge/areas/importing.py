@@ -72,7 +72,8 @@ def _check_division_row(line, code, name, level, parent_code) -> list[RowError]:
     if level not in DIVISION_LEVELS:
         return [RowError(line, f"unknown level {level!r} / 未知层级", "level")]
     if not code.isdigit() or len(code) != CODE_LENGTH[level]:
-        errors.append(RowError(line, f"a {level} code has {CODE_LENGTH[level]} digits, got {code!r} / 代码长度与层级不符", "code"))
+        errors.append(RowError(line, f"a {level} code has {CODE_LENGTH[level]} digits, got {code!r}"
+                                     " / 代码长度与层级不符", "code"))
     if not name:
         errors.append(RowError(line, "name is empty / 名称为空", "name"))
     if level == Level.PROVINCE:
@@ -81,7 +82,8 @@ def _check_division_row(line, code, name, level, parent_code) -> list[RowError]:
     elif not parent_code:
         errors.append(RowError(line, "parent_code is empty / 缺少上级代码", "parent_code"))
     elif not code.startswith(parent_code):
-        errors.append(RowError(line, f"code {code} does not start with its parent's code {parent_code} / 代码须以上级代码开头", "code"))
+        errors.append(RowError(line, f"code {code} does not start with its parent's code {parent_code}"
+                                     " / 代码须以上级代码开头", "code"))
     return errors
 
 
@@ -90,7 +92,8 @@ def read_grids_geojson(text: str) -> tuple[list[GridFeature], list[RowError]]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return [], [RowError(exc.lineno, f"malformed JSON: {exc.msg} / JSON 格式错误")]
-    if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not isinstance(data.get("features"), list):
+    if (not isinstance(data, dict) or data.get("type") != "FeatureCollection"
+            or not isinstance(data.get("features"), list)):
         return [], [RowError(1, "expected a GeoJSON FeatureCollection / 须为 FeatureCollection")]
     features, errors = [], []
     for number, feature in enumerate(data["features"], start=1):
@@ -114,14 +117,17 @@ def _check_grid_feature(number, feature) -> tuple[list[RowError], GridFeature | 
     if not code.isdigit() or len(code) != CODE_LENGTH[Level.GRID]:
         errors.append(RowError(number, f"a grid code has 15 digits, got {code!r} / 网格代码须为 15 位", "code"))
     if len(parent_code) != CODE_LENGTH[PARENT_LEVEL[Level.GRID]] or not parent_code.isdigit():
-        errors.append(RowError(number, f"parent_code must be a 12-digit community code, got {parent_code!r} / 上级须为 12 位社区代码", "parent_code"))
+        errors.append(RowError(number, f"parent_code must be a 12-digit community code, got {parent_code!r}"
+                                       " / 上级须为 12 位社区代码", "parent_code"))
     elif code and not code.startswith(parent_code):
-        errors.append(RowError(number, f"code {code} does not start with its parent's code {parent_code} / 代码须以上级代码开头", "code"))
+        errors.append(RowError(number, f"code {code} does not start with its parent's code {parent_code}"
+                                       " / 代码须以上级代码开头", "code"))
     if not name:
         errors.append(RowError(number, "name is empty / 名称为空", "name"))
     households = props.get("households")
     if households is not None and (not isinstance(households, int) or isinstance(households, bool) or households < 0):
-        errors.append(RowError(number, f"households must be a whole number >= 0, got {households!r} / 户数须为非负整数", "households"))
+        errors.append(RowError(number, f"households must be a whole number >= 0, got {households!r}"
+                                       " / 户数须为非负整数", "households"))
     try:
         geom = parse_boundary(feature.get("geometry"))
     except GeometryError as exc:

@@ -107,7 +107,8 @@ def _check_division_tree(rows) -> list[RowError]:
     errors, seen = [], {}
     for row in rows:
         if row.code in seen:
-            errors.append(RowError(row.line, f"duplicate code {row.code} (first on line {seen[row.code].line}) / 代码重复", "code"))
+            errors.append(RowError(row.line, f"duplicate code {row.code} (first on line {seen[row.code].line})"
+                                             " / 代码重复", "code"))
         else:
             seen[row.code] = row
     codes = set(seen) | {r.parent_code for r in rows if r.parent_code}
@@ -117,14 +118,17 @@ def _check_division_tree(rows) -> list[RowError]:
             continue
         stored = in_db.get(row.code)
         if stored and (stored.level != row.level or (stored.parent.code if stored.parent else "") != row.parent_code):
-            errors.append(RowError(row.line, f"{row.code} already exists with another level or parent / 代码已存在且层级或上级不同", "code"))
+            errors.append(RowError(row.line, f"{row.code} already exists with another level or parent"
+                                             " / 代码已存在且层级或上级不同", "code"))
         if row.level == Level.PROVINCE:
             continue
         parent = seen.get(row.parent_code) or in_db.get(row.parent_code)
         if parent is None:
             errors.append(RowError(row.line, f"unknown parent {row.parent_code} / 上级代码不存在", "parent_code"))
         elif parent.level != PARENT_LEVEL[row.level]:
-            errors.append(RowError(row.line, f"parent {row.parent_code} is a {parent.level}, a {row.level} needs a {PARENT_LEVEL[row.level]} / 上级层级不符", "parent_code"))
+            errors.append(RowError(row.line, f"parent {row.parent_code} is a {parent.level},"
+                                             f" a {row.level} needs a {PARENT_LEVEL[row.level]} / 上级层级不符",
+                                   "parent_code"))
     return errors
 
 
@@ -167,7 +171,8 @@ def _check_grid_tree(features) -> list[RowError]:
     errors, seen = [], {}
     for f in features:
         if f.code in seen:
-            errors.append(RowError(f.line, f"duplicate code {f.code} (first in feature {seen[f.code].line}) / 代码重复", "code", "feature"))
+            errors.append(RowError(f.line, f"duplicate code {f.code} (first in feature {seen[f.code].line}) / 代码重复",
+                                   "code", "feature"))
         else:
             seen[f.code] = f
     parents = {r.code: r for r in Region.objects.filter(code__in={f.parent_code for f in features})}
@@ -175,11 +180,15 @@ def _check_grid_tree(features) -> list[RowError]:
     for f in seen.values():
         parent = parents.get(f.parent_code)
         if parent is None:
-            errors.append(RowError(f.line, f"unknown parent {f.parent_code} / 上级社区不存在", "parent_code", "feature"))
+            errors.append(RowError(f.line, f"unknown parent {f.parent_code} / 上级社区不存在",
+                                   "parent_code", "feature"))
         elif parent.level != Level.COMMUNITY:
-            errors.append(RowError(f.line, f"parent {f.parent_code} is not a community / 上级须为社区", "parent_code", "feature"))
-        if f.code in stored and (stored[f.code].level != Level.GRID or stored[f.code].parent_id != getattr(parent, "id", None)):
-            errors.append(RowError(f.line, f"{f.code} already exists under another parent / 代码已存在且上级不同", "code", "feature"))
+            errors.append(RowError(f.line, f"parent {f.parent_code} is not a community / 上级须为社区",
+                                   "parent_code", "feature"))
+        if f.code in stored and (stored[f.code].level != Level.GRID
+                                 or stored[f.code].parent_id != getattr(parent, "id", None)):
+            errors.append(RowError(f.line, f"{f.code} already exists under another parent / 代码已存在且上级不同",
+                                   "code", "feature"))
     errors += _sibling_overlaps(list(seen.values()))
     return errors
 
@@ -201,7 +210,8 @@ def _sibling_overlaps(features) -> list[RowError]:
                     continue
         for a, b in find_overlaps(sorted(siblings.items())):
             line = min(line_of.get(a, 10**9), line_of.get(b, 10**9))
-            errors.append(RowError(line, f"grids {a} and {b} overlap / 同一社区内网格 {a} 与 {b} 重叠", "geometry", "feature"))
+            errors.append(RowError(line, f"grids {a} and {b} overlap / 同一社区内网格 {a} 与 {b} 重叠",
+                                   "geometry", "feature"))
     return errors
 
 

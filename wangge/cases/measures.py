@@ -107,9 +107,12 @@ RATES = {
     "close_hours": _("Mean time to close (hours)"),
 }
 COUNT_LABELS = {
-    "received": pgettext_lazy("case measure", "Received"), "merged": pgettext_lazy("case measure", "Merged"), "rejected": _("Not registered"),
-    "self_resolved": _("Self-resolved"), "registered": pgettext_lazy("case measure", "Registered"), "dispatched": pgettext_lazy("case measure", "Dispatched"),
-    "extended": _("Extended"), "closed": pgettext_lazy("case measure", "Closed"), "closed_on_time": pgettext_lazy("case measure", "Closed on time"),
+    "received": pgettext_lazy("case measure", "Received"), "merged": pgettext_lazy("case measure", "Merged"),
+    "rejected": _("Not registered"), "self_resolved": _("Self-resolved"),
+    "registered": pgettext_lazy("case measure", "Registered"),
+    "dispatched": pgettext_lazy("case measure", "Dispatched"),
+    "extended": _("Extended"), "closed": pgettext_lazy("case measure", "Closed"),
+    "closed_on_time": pgettext_lazy("case measure", "Closed on time"),
     "reworked": _("Closed after rework"), "due": _("Due to close"), "due_unclosed": _("Due and not closed"),
     "overdue_open": _("Overdue and open"), "rated": _("Rated"), "satisfied": _("Satisfied (count)"),
     "basically": _("Basically satisfied (count)"), "unsatisfied": _("Unsatisfied (count)"),

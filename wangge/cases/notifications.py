@@ -1,17 +1,20 @@
 """Who hears about a case event (通知规则). `services._record` calls `case_event(event_id)` after each
 operation's transaction commits; the rules read the event and the case as they are then.
 
-| event | who | channel |
-|---|---|---|
-| dispatch, verify_rework (返工) | the assignee: the department's handlers, or the operators and grid workers bound to the assigned region | inbox + SMS |
-| supervise (督办), urge (催办) | the assignee | inbox + SMS |
-| approve_extension, deny_extension | the assignee | inbox |
-| return (退回), handle (待核查), request_extension | the owner level's operators, and the operator who dispatched the case | inbox |
-| escalate (上报上级) | the operators of the level the case now belongs to | inbox |
-| flag_unsigned (超时未签收), flag_overdue (超期) | the assignee; the owner level's operators and the dispatcher | inbox + SMS to the assignee |
-| report from a citizen with a phone | the citizen: receipt with the tracking code | SMS |
-| verify_close, self_resolve (办结) | the citizen: closed, please rate, with the tracking code | SMS |
-| reject (不予立案), merge (合并) | the citizen: the reason, or the original's tracking code | SMS |
+Event → who [channel]:
+
+- dispatch, verify_rework (返工) → the assignee: the department's handlers, or the operators and grid workers
+  bound to the assigned region [inbox + SMS]
+- supervise (督办), urge (催办) → the assignee [inbox + SMS]
+- approve_extension, deny_extension → the assignee [inbox]
+- return (退回), handle (待核查), request_extension → the owner level's operators, and the operator who
+  dispatched the case [inbox]
+- escalate (上报上级) → the operators of the level the case now belongs to [inbox]
+- flag_unsigned (超时未签收), flag_overdue (超期) → the assignee; the owner level's operators and the dispatcher
+  [inbox + SMS to the assignee]
+- report from a citizen with a phone → the citizen: receipt with the tracking code [SMS]
+- verify_close, self_resolve (办结) → the citizen: closed, please rate, with the tracking code [SMS]
+- reject (不予立案), merge (合并) → the citizen: the reason, or the original's tracking code [SMS]
 
 "The owner level's operators" are the operators bound to the case's responsible level (`owner_region`,
 the grid at intake), or, when that level has none (a grid has grid workers, not operators), those of the

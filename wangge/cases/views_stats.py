@@ -16,7 +16,8 @@ class CaseStatsReport(StatsReport):
                   "satisfaction_rate", "strict_satisfaction_rate", "self_resolve_rate", "accept_hours", "close_hours")
     table_counts = ("received", "registered", "rejected", "merged", "self_resolved", "dispatched", "closed",
                     "closed_on_time", "due", "overdue_open")
-    trend_series = (Series("received", pgettext_lazy("case measure", "Received")), Series("closed", pgettext_lazy("case measure", "Closed")))
+    trend_series = (Series("received", pgettext_lazy("case measure", "Received")),
+                    Series("closed", pgettext_lazy("case measure", "Closed")))
     bar_series = trend_series
     pie_group, pie_count = "major", "received"
     trend_title = gettext_lazy("Received and closed by month")

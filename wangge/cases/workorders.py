@@ -27,7 +27,8 @@ from wangge.core.services import OperationError
 COLUMNS = (
     Column("工单编号", "external_id", True, "12345 平台的工单号，同一工单重复导入不会重复受理", "GD2025030100123",
            text=True),
-    Column("受理时间", "received_at", False, "如 2025-03-01 09:30；留空为导入时间。办理时限从此时起算", "2025-03-01 09:30"),
+    Column("受理时间", "received_at", False, "如 2025-03-01 09:30；留空为导入时间。办理时限从此时起算",
+           "2025-03-01 09:30"),
     Column("诉求人", "reporter_name", False, "不超过 50 个字", "张先生"),
     Column("联系电话", "reporter_phone", False, "11 位手机号或带区号的固定电话；办结后将短信邀请评价", "13800001111",
            text=True),

@@ -68,7 +68,9 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     list_filter = ["role", "is_active"]
     search_fields = ["username", "full_name"]
     raw_id_fields = ["region", "department"]
-    fieldsets = DjangoUserAdmin.fieldsets + (("网格", {"fields": ("full_name", "role", "region", "department", "phone")}),)
+    fieldsets = DjangoUserAdmin.fieldsets + (
+        ("网格", {"fields": ("full_name", "role", "region", "department", "phone")}),
+    )
 
 
 @admin.register(Department)

@@ -83,8 +83,10 @@ RATED = 0.7
 STALL_DAYS = 30  # cases this recent may stall (nobody signs, or nobody handles) and stay open
 STALL = 0.12
 
-REJECT_REASONS = ("不属于受理范围", "经现场核实问题不存在", "信息不全，无法核实", "属司法程序处理事项，已告知当事人途径")
-RETURN_REASONS = ("非本部门职责", "地址有误，请核实后重新派遣", "属属地管理事项，请社区处置", "权属不清，请先核实产权单位")
+REJECT_REASONS = ("不属于受理范围", "经现场核实问题不存在", "信息不全，无法核实",
+                  "属司法程序处理事项，已告知当事人途径")
+RETURN_REASONS = ("非本部门职责", "地址有误，请核实后重新派遣", "属属地管理事项，请社区处置",
+                  "权属不清，请先核实产权单位")
 EXTENSION_REASONS = ("需协调产权单位", "材料到货需时", "涉及多部门，需联合处置", "连续降雨无法施工")
 DENY_REASONS = ("可按期完成，请加快办理", "延期理由不充分")
 REWORK_REASONS = ("现场复核仍有问题", "处置不彻底，请返工", "群众反映问题未解决")
@@ -182,7 +184,8 @@ def _world(district: Region) -> _World:
                            workers.get(region.pk), [names.road_name(road_rng) for _ in range(3)]))
     departments = {d.code: d for d in Department.objects.filter(region__path__startswith=district.path)
                    .select_related("region").order_by("code")}
-    categories = list(Category.objects.filter(active=True, major__active=True).select_related("major").order_by("major__code", "code"))
+    categories = list(Category.objects.filter(active=True, major__active=True)
+                      .select_related("major").order_by("major__code", "code"))
     per_major = Counter(c.major.code for c in categories)
     weights = [MAJOR_WEIGHTS.get(c.major.code, 2) / per_major[c.major.code] for c in categories]
     device = [(c, w) for c, w in zip(categories, weights) if c.major.code in DEVICE_MAJORS]

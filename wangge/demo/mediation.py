@@ -160,7 +160,8 @@ ORGANISATION_RESPONDENT = {T.PROPERTY_MANAGEMENT: ("物业服务有限公司", 0
                            T.MEDICAL: ("医院", 1.0), T.CONSUMER: ("商贸有限公司", 0.7),
                            T.OTHER: ("快递服务站", 0.5), T.DEMOLITION: ("房屋征收事务中心", 0.6)}
 GROUP_TYPES = {T.LABOUR: 0.18, T.PROPERTY_MANAGEMENT: 0.15, T.DEMOLITION: 0.3, T.CONSUMER: 0.05}
-RISK_REASONS = ("当事人情绪激动", "曾发生肢体冲突", "多次到有关部门反映", "涉及老人赡养，矛盾积怨较深", "有扬言过激行为")
+RISK_REASONS = ("当事人情绪激动", "曾发生肢体冲突", "多次到有关部门反映", "涉及老人赡养，矛盾积怨较深",
+                "有扬言过激行为")
 TRANSFER_REASONS = ("涉及专业问题，移交行业调委会", "当事人申请由专业调委会调解")
 ESCALATE_REASONS = ("社区调解未果，提请上级调处", "涉及多个部门职责，需街道协调", "当事人诉求较大，需上级调处")
 WITHDRAW_REASONS = ("双方自行和解，申请撤回", "当事人已向法院起诉", "申请人撤回调解申请")
@@ -195,7 +196,8 @@ def ensure_committees(district: Region, phones) -> list[Committee]:
         if (region.pk, level) not in peoples:
             name = short_name(region.name)
             new.append(Committee(name=f"{name}人民调解委员会", level=level, region=region, phone=phones.next(),
-                                 address=f"{name}{'党群服务中心' if level == Level.COMMUNITY else '矛盾纠纷多元化解中心'}"))
+                                 address=name + ("党群服务中心" if level == Level.COMMUNITY
+                                                 else "矛盾纠纷多元化解中心")))
     office = f"{district.name}矛盾纠纷多元化解办公室（多调办）"
     if not any(c.kind == CommitteeKind.OFFICE for c in existing):
         new.append(Committee(name=office, kind=CommitteeKind.OFFICE, level=Level.DISTRICT, region=district,
@@ -870,9 +872,9 @@ def has_disputes(district: Region) -> bool:
 def write_letter() -> str:
     """The one synthetic referral letter (移送函) every demo referral points at, under MEDIA_ROOT."""
     if not default_storage.exists(LETTER_PATH):
-        text = ("\ufeff移送函（演示用合成数据）\n\n本文件为演示系统自动生成的占位文件，所有诉前移送的案号、当事人及内容均为"
-                "合成数据，不对应任何真实案件。\nSynthetic placeholder referral letter for the demo district; every "
-                "referral, party and case number in the demo is invented.\n")
+        text = ("\ufeff移送函（演示用合成数据）\n\n本文件为演示系统自动生成的占位文件，所有诉前移送的案号、当事人及内容"
+                "均为合成数据，不对应任何真实案件。\nSynthetic placeholder referral letter for the demo district; "
+                "every referral, party and case number in the demo is invented.\n")
         default_storage.save(LETTER_PATH, ContentFile(text.encode("utf-8")))
     return LETTER_PATH
 

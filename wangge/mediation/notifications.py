@@ -1,12 +1,14 @@
 """Who hears about a dispute event. `services._record` calls `dispute_event(event_id)` after the commit.
 
-| event | who | channel |
-|---|---|---|
-| register, route, transfer, escalate | the mediators of the committee it now sits with, and the operators of that committee's region | inbox |
-| assign_mediator, schedule_session | the mediator assigned | inbox + SMS |
-| agree, fail, withdraw of a court referral | the referring court's handlers: settled, or returned to litigation | inbox |
-| apply_confirmation | the court applied to | inbox |
-| confirm, refuse_confirmation | the mediator and the committee's operators | inbox |
+Event → who [channel]:
+
+- register, route, transfer, escalate → the mediators of the committee it now sits with, and the operators of
+  that committee's region [inbox]
+- assign_mediator, schedule_session → the mediator assigned [inbox + SMS]
+- agree, fail, withdraw of a court referral → the referring court's handlers: settled, or returned to
+  litigation [inbox]
+- apply_confirmation → the court applied to [inbox]
+- confirm, refuse_confirmation → the mediator and the committee's operators [inbox]
 
 The person who took the action is never told about it.
 """

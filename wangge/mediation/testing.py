@@ -30,7 +30,8 @@ PARAMS = {
     "transfer": {"reason": "涉及物业专业问题"}, "escalate": {"reason": "社区调解未果"},
     "withdraw": {"reason": "当事人撤回申请"}, "record_progress": {"text": "已约谈双方"},
     "record_session": {"record": "双方陈述意见"}, "agree": {"terms": "甲方赔偿乙方5000元", "amount": "5000"},
-    "fail": {"reason": "双方分歧较大"}, "confirm": {"note": "裁定有效"}, "refuse_confirmation": {"note": "协议内容违法"},
+    "fail": {"reason": "双方分歧较大"}, "confirm": {"note": "裁定有效"},
+    "refuse_confirmation": {"note": "协议内容违法"},
     "follow_up": {"performance": "kept", "note": "已履行"},
 }
 

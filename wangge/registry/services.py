@@ -75,7 +75,8 @@ def do_create_building(actor, *, name, address, lng=None, lat=None, crs="wgs84",
                        has_electronic_door=False) -> Building:
     _require(actor, "registry.edit")
     if not (name or "").strip() or not (address or "").strip():
-        raise FieldErrors({k: "必填 / required" for k, v in (("name", name), ("address", address)) if not (v or "").strip()})
+        raise FieldErrors({k: "必填 / required" for k, v in (("name", name), ("address", address))
+                           if not (v or "").strip()})
     grid, lng, lat = locate_point(lng, lat, crs, within=actor, grid=grid)
     building = Building.objects.create(grid=grid, name=name.strip(), address=address.strip(), lng=lng, lat=lat,
                                        floors=floors, units=units, has_electronic_door=has_electronic_door)

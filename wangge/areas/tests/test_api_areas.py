@@ -34,7 +34,8 @@ def test_team_is_listed_with_masked_phones(world, client):
     world.grids[0].team.create(role="grid_leader", name="张三", phone="19912345678")
     login(client, world, Role.GRID_WORKER)
     team = client.get(f"/api/v1/grids/{world.grids[0].code}/team").json()
-    assert team == [{"role": "grid_leader", "role_label": team[0]["role_label"], "name": "张三", "phone": "199****5678"}]
+    assert team == [{"role": "grid_leader", "role_label": team[0]["role_label"], "name": "张三",
+                     "phone": "199****5678"}]
 
 
 def test_operator_adds_and_removes_a_team_member(world, client):

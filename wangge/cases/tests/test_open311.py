@@ -285,7 +285,8 @@ def test_get_output_is_public_only(world, client):
     for fmt in FORMATS:
         response = client.get(f"{BASE}/requests.{fmt}")
         text = response.content.decode()
-        for private in (NAME, PHONE, "13700001111", "王某某", "联系人", "gridder", world.users[Role.GRID_WORKER].full_name):
+        for private in (NAME, PHONE, "13700001111", "王某某", "联系人", "gridder",
+                        world.users[Role.GRID_WORKER].full_name):
             assert private not in text, (fmt, private)
         by_id = {r["service_request_id"]: r for r in listed(client, fmt)}
         assert by_id[citizen.tracking_code]["description"] == "路灯一直闪"

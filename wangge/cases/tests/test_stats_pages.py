@@ -51,7 +51,8 @@ def test_page_by_category_and_by_month(client, world, ledger):  # noqa: F811
 
 
 def test_empty_window_shows_dashes_not_percentages(client, world, ledger):  # noqa: F811
-    body = page(client, world.users[Role.DISTRICT_OPERATOR], **{"from": "2023-01-01", "to": "2023-01-31"}).content.decode()
+    body = page(client, world.users[Role.DISTRICT_OPERATOR],
+                **{"from": "2023-01-01", "to": "2023-01-31"}).content.decode()
     assert 'data-rate="register_rate">—<' in body
     assert "100.0%" not in body
 
@@ -65,7 +66,8 @@ def test_street_operator_page_is_their_street(client, world, ledger):  # noqa: F
 
 
 def test_bad_filters_answer_422_and_name_the_field(client, world, ledger):  # noqa: F811
-    response = page(client, world.users[Role.DISTRICT_OPERATOR], group="nope", **{"from": "2025-06-30", "to": "2025-06-01"})
+    response = page(client, world.users[Role.DISTRICT_OPERATOR], group="nope",
+                    **{"from": "2025-06-30", "to": "2025-06-01"})
     assert response.status_code == 422
     assert set(response.context["errors"]) == {"group", "to"}
     assert 'id="stats-errors"' in response.content.decode()

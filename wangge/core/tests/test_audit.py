@@ -39,7 +39,8 @@ def test_entries_cannot_be_changed_or_deleted_through_the_orm(world):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the database trigger exists on PostgreSQL only")
 def test_postgresql_refuses_raw_updates_and_deletes(world):
     entry = audit.record(None, "test.op")
-    for sql in ("UPDATE core_auditentry SET operation = 'x' WHERE id = %s", "DELETE FROM core_auditentry WHERE id = %s"):
+    for sql in ("UPDATE core_auditentry SET operation = 'x' WHERE id = %s",
+                "DELETE FROM core_auditentry WHERE id = %s"):
         with pytest.raises(Exception, match="append-only"):
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(sql, [entry.pk])

@@ -29,8 +29,8 @@ def _collect(attribute):
 
 ROWS = _collect("ROWS")
 FORBIDDEN_HOOKS = _collect("FORBIDDEN")
-USERS = [f"home:{r}" for r in Role] + [f"outsider:{r}" for r in
-                                        (Role.STREET_OPERATOR, Role.COMMUNITY_OPERATOR, Role.GRID_WORKER, Role.MEDIATOR)]
+USERS = [f"home:{r}" for r in Role] + [
+    f"outsider:{r}" for r in (Role.STREET_OPERATOR, Role.COMMUNITY_OPERATOR, Role.GRID_WORKER, Role.MEDIATOR)]
 
 
 @dataclass
@@ -101,7 +101,8 @@ def _assert_nothing_outside(body: str, forbidden, where: str):
     for text in strings:
         assert text not in body, f"{where}: shows {text!r}, which is outside the area"
     for username in staff:
-        assert not re.search(rf"(?<![\w]){re.escape(username)}(?![\w])", body), f"{where}: shows outside user {username}"
+        assert not re.search(rf"(?<![\w]){re.escape(username)}(?![\w])", body), \
+            f"{where}: shows outside user {username}"
     for region in regions:
         assert not re.search(rf"(?<!\d){region.code}(?!\d)", body), f"{where}: shows outside code {region.code}"
         assert region.name not in body, f"{where}: shows outside name {region.name}"

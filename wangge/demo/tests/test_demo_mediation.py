@@ -110,8 +110,8 @@ def test_every_community_street_and_the_district_has_a_committee(loaded):
     assert sorted(t for c in industry for t in c.dispute_types) == sorted(
         [DisputeType.MEDICAL, DisputeType.TRAFFIC, DisputeType.MARRIAGE_FAMILY, DisputeType.CONSUMER,
          DisputeType.PROPERTY_MANAGEMENT, DisputeType.OTHER, DisputeType.ETHNIC])
-    assert {"医调委", "交调委", "婚调委", "商调委"} <= {n[n.index("（") + 1:-1] for n in industry.values_list("name", flat=True)
-                                                    if "（" in n}
+    assert {"医调委", "交调委", "婚调委", "商调委"} <= {n[n.index("（") + 1:-1]
+                                                    for n in industry.values_list("name", flat=True) if "（" in n}
     assert counts["committees"] == Committee.objects.count()
 
 

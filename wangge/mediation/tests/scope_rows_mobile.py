@@ -2,9 +2,10 @@
 
 The data: the mediation world (committees, mediator_1 in community 0's, mediator_2 in community 2's) and disputes
 in community 0 in every pile of 我的调解 (to accept, accepted, mediating with a session, agreed), plus one in
-community 2, one in street 2's other community and one in the matrix's second district. Only mediators use the pages (others: 403); a mediator's
-inside is what `Dispute.objects.visible_to` gives them, and the list shows exactly their open disputes. The
-app's FORBIDDEN hook already checks that no dispute outside the user's sight is named by its number.
+community 2, one in street 2's other community and one in the matrix's second district. Only mediators use the
+pages (others: 403); a mediator's inside is what `Dispute.objects.visible_to` gives them, and the list shows
+exactly their open disputes. The app's FORBIDDEN hook already checks that no dispute outside the user's sight is
+named by its number.
 """
 import re
 

@@ -27,17 +27,24 @@ def test_malformed_input_never_answers_a_server_error():
                         f"/api/v1/stats/disputes?year={bad}", f"/mediation/stats.xlsx?year={bad}",
                         f"/mediation/stats/mediators/?year={bad}", f"/api/v1/stats/mediators?year={bad}"]:
                 r = client.get(url)
-                if r.status_code >= 500: out.append((url, r.status_code))
-            for action, data in [("schedule_session", {"starts_at": bad, "place": "x"}), ("agree", {"terms": "x", "amount": bad, "perform_by": bad}),
-                                 ("assign_mediator", {"mediator": bad}), ("record_session", {"session": bad, "record": "x"}),
+                if r.status_code >= 500:
+                    out.append((url, r.status_code))
+            for action, data in [("schedule_session", {"starts_at": bad, "place": "x"}),
+                                 ("agree", {"terms": "x", "amount": bad, "perform_by": bad}),
+                                 ("assign_mediator", {"mediator": bad}),
+                                 ("record_session", {"session": bad, "record": "x"}),
                                  ("rate", {"party": bad, "rating": bad})]:
                 d.refresh_from_db()
                 r = client.post(f"/mediation/{d.pk}/act/{action}/", {"version": d.version, **data})
-                if r.status_code >= 500: out.append((action, bad, r.status_code))
+                if r.status_code >= 500:
+                    out.append((action, bad, r.status_code))
                 r = client.post(f"/mediation/{d.pk}/act/{action}/", {"version": bad, **data})
-                if r.status_code >= 500: out.append((action, "version", bad, r.status_code))
-                r = client.post(f"/api/v1/disputes/{d.pk}/actions/{action}", {"version": d.version, **data}, content_type="application/json")
-                if r.status_code >= 500: out.append(("api", action, bad, r.status_code))
+                if r.status_code >= 500:
+                    out.append((action, "version", bad, r.status_code))
+                r = client.post(f"/api/v1/disputes/{d.pk}/actions/{action}", {"version": d.version, **data},
+                                content_type="application/json")
+                if r.status_code >= 500:
+                    out.append(("api", action, bad, r.status_code))
     assert out == []
 
 

@@ -144,7 +144,7 @@ def ledger(world):
     closed 8 (all but 3 and 10), settled 5; referrals 2, settled 1, returned 1: 50.00%, mean 7.50 days.
     """
     m = build_mediation(world)
-    c0, c1, c2 = world.communities[0], world.communities[1], world.communities[2]
+    c0, c2 = world.communities[0], world.communities[2]
     s0, s1 = world.streets
     med1, med2, pool = m.mediators["mediator_1"], m.mediators["mediator_2"], m.mediators["pool"]
     com0, com2 = m.committee_of(c0), m.committee_of(c2)

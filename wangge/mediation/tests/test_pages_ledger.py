@@ -94,7 +94,8 @@ def _referral_form(world, **extra):
     data = {"letter_number": "（2026）川0107诉前调9号", "court_case_number": "（2026）川0107民初1号",
             "title": "房屋租赁合同纠纷", "type": "housing_land", "summary": "", "lng": "", "lat": "", "grid": "",
             "address": "", "amount": "12000", "party-0-role": "applicant", "party-0-kind": "organisation",
-            "party-0-name": "某物业公司", "party-1-role": "respondent", "party-1-kind": "person", "party-1-name": "戊某"}
+            "party-0-name": "某物业公司", "party-1-role": "respondent", "party-1-kind": "person",
+            "party-1-name": "戊某"}
     data.update(extra)
     return data
 
@@ -108,7 +109,8 @@ def test_a_court_refers_with_its_letter(client, world, m, settings, tmp_path):
     dispute = Dispute.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/mediation/{dispute.pk}/"
     assert dispute.source == "court" and dispute.committee == m.committees["office"]
-    assert dispute.referral.letter_number == "（2026）川0107诉前调9号" and dispute.referral.letter.read().startswith(b"%PDF")
+    assert dispute.referral.letter_number == "（2026）川0107诉前调9号"
+    assert dispute.referral.letter.read().startswith(b"%PDF")
     assert dispute.grid == world.grids[0]
     body = client.get(f"/mediation/{dispute.pk}/").content.decode()
     assert "待多调办分流" in body and 'id="letter-link"' in body
@@ -149,7 +151,8 @@ def test_only_a_courts_handler_refers(client, world, m):
                  world.users[Role.MEDIATOR], world.users[Role.GRID_WORKER]):
         client.force_login(user)
         assert client.get("/mediation/referrals/new/").status_code == 403, user.username
-        assert client.post("/mediation/referrals/new/", {**_referral_form(world), "letter": letter()}).status_code == 403
+        assert client.post("/mediation/referrals/new/",
+                           {**_referral_form(world), "letter": letter()}).status_code == 403
         assert client.get("/mediation/referrals/").status_code == 403
     assert not Dispute.objects.exists()
 
@@ -159,8 +162,9 @@ def test_the_courts_referrals_with_their_outcome(client, world, m, settings, tmp
     lng, lat = world.grid_center(world.grids[0])
     made = []
     for n in range(2):
-        made.append(services.do_refer(m.court_handler, letter=letter(), letter_number=f"诉前调{n}号", title=f"合同纠纷{n}",
-                                      type="consumer", lng=lng, lat=lat, parties=[{"name": "丙某"}]))
+        made.append(services.do_refer(m.court_handler, letter=letter(), letter_number=f"诉前调{n}号",
+                                      title=f"合同纠纷{n}", type="consumer", lng=lng, lat=lat,
+                                      parties=[{"name": "丙某"}]))
     op, med = world.users[Role.DISTRICT_OPERATOR], world.users[Role.MEDIATOR]
     settled = act(op, made[0], "route", committee=m.committee_of(world.communities[0]).pk)
     settled = act(med, settled, "accept")

@@ -30,7 +30,8 @@ def test_a_court_referral_is_routed_settled_and_reported_back():
     lng, lat = world.grid_center(world.grids[0])
     dispute = services.do_refer(m.court_handler, letter=letter(), letter_number="（2026）川0107诉前调1号",
                                 title="买卖合同纠纷", type="consumer", lng=lng, lat=lat,
-                                parties=[{"name": "某商贸公司", "kind": "organisation"}, {"name": "丙某", "role": "respondent"}])
+                                parties=[{"name": "某商贸公司", "kind": "organisation"},
+                                         {"name": "丙某", "role": "respondent"}])
     assert dispute.committee == m.committees["office"] and dispute.source == "court"
     op = world.users[Role.DISTRICT_OPERATOR]
     dispute = act(op, dispute, "route", committee=m.committee_of(world.communities[0]).pk)

@@ -41,7 +41,8 @@ def test_export_is_masked_by_default_and_audited(world, reg):
     assert head.id_number not in text and "13800001111" not in text
     mine = next(r for r in rows if r["姓名"] == head.name)
     assert mine["公民身份号码"] == mask_id_number(head.id_number) and mine["联系电话"] == mask_phone("13800001111")
-    assert (mine["楼栋名称"], mine["单元"], mine["房号"], mine["与户主关系"], mine["性别"]) == ("1栋", "1", "101", "户主", "男")
+    assert (mine["楼栋名称"], mine["单元"], mine["房号"], mine["与户主关系"], mine["性别"]) == (
+        "1栋", "1", "101", "户主", "男")
     [entry] = exports()
     assert entry.actor == admin and entry.details == {"format": "csv", "unmasked": False, "reason": "", "count": 4}
 

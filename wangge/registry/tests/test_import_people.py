@@ -362,7 +362,8 @@ def test_a_member_listed_before_any_head_is_refused(reg, admin):
 def test_missing_required_columns_are_named(reg, admin):
     headers = [h for h in HEADERS if h not in ("公民身份号码", "房号")]
     assert rejected(admin, csv_file(family(reg), headers)) == [
-        (1, "公民身份号码", "缺少必填列 / required column missing"), (1, "房号", "缺少必填列 / required column missing")]
+        (1, "公民身份号码", "缺少必填列 / required column missing"),
+        (1, "房号", "缺少必填列 / required column missing")]
 
 
 def test_a_csv_that_is_not_utf8_is_refused_on_its_line(reg, admin):

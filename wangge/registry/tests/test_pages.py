@@ -312,7 +312,8 @@ def test_reveal_form_is_on_the_person_page_with_csrf(world, reg, client):
 def _household_post(building_house="new", head_id=None, members=()):
     data = {
         "house-house": building_house, "house-unit": "2", "house-number": "201", "house-use": "rented",
-        "head-name": "新户主", "head-id_number": head_id or make_id_number("19920808", 301), "head-phone": "13911112222",
+        "head-name": "新户主", "head-id_number": head_id or make_id_number("19920808", 301),
+        "head-phone": "13911112222",
         "head-ethnicity": "01", "head-kind": "floating",
         "members-TOTAL_FORMS": str(len(members)), "members-INITIAL_FORMS": "0",
         "members-MIN_NUM_FORMS": "0", "members-MAX_NUM_FORMS": "12",

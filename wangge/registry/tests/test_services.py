@@ -48,7 +48,8 @@ def test_bad_person_fields_are_refused_and_nothing_written(world, data, field, f
 
 def test_ethnicity_by_name_or_code(world):
     admin = world.users[Role.ADMINISTRATOR]
-    person = services.do_register_person(admin, {"name": "扎西", "id_number": make_id_number(seq=9), "ethnicity": "藏族"})
+    person = services.do_register_person(admin, {"name": "扎西", "id_number": make_id_number(seq=9),
+                                                 "ethnicity": "藏族"})
     assert person.ethnicity == "04"
 
 
