@@ -16,8 +16,9 @@ demo: install vendor
 	$(BIN)/python -m wangge collectstatic --noinput -v0
 	$(BIN)/python -m wangge serve
 
+# Two workers (pytest-xdist): CI machines have two cores; every test passes in any order on both databases.
 test: $(TEST_INSTALLED) vendor
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 # schemathesis over every API operation as three roles; no answer may be a 5xx (fuzz/test_api_fuzz.py).
 # WANGGE_FUZZ_EXAMPLES (default 12 per operation) searches harder, WANGGE_FUZZ_RANDOM=1 tries new inputs.
