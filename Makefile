@@ -16,7 +16,7 @@ demo: install vendor
 	$(BIN)/python -m wangge collectstatic --noinput -v0
 	$(BIN)/python -m wangge serve
 
-# Two workers (pytest-xdist): CI machines have two cores; every test passes in any order on both databases.
+# Two workers (pytest-xdist): CI machines have two cores, and the suite is run this way on both databases.
 test: $(TEST_INSTALLED) vendor
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
