@@ -86,6 +86,8 @@ def _grid_for(user, code: str | None, source: str = "body"):
     """The grid named by code, if the caller may work there (unknown and outside answer alike)."""
     if not code:
         return None
+    if not (code.isascii() and code.isdigit()):  # a grid code is digits; a NUL would reach PostgreSQL (500)
+        raise field_error(source, "grid", NOT_IN_AREA)
     grid = Region.objects.visible_to(user).filter(level=RegionLevel.GRID, code=code).first()
     if grid is None:
         raise field_error(source, "grid", NOT_IN_AREA)
