@@ -155,8 +155,11 @@ def test_the_menu_on_a_desk_and_on_a_phone(shown_world, live_server, browser):
     cases.locator("summary").click()
     assert cases.locator("a[href='/cases/supervision/']").is_visible()
     disputes.locator("summary").click()  # one dropdown open at a time
+    # The other dropdown closes on the "toggle" event, which the browser fires after the click returns: wait for it.
+    page.wait_for_selector("[data-menu-group=cases]:not([open])", state="attached", timeout=3000)
     assert disputes.get_attribute("open") is not None and cases.get_attribute("open") is None
     page.keyboard.press("Escape")
+    page.wait_for_selector("[data-menu-group=disputes]:not([open])", state="attached", timeout=3000)
     assert disputes.get_attribute("open") is None
     click_menu(page, "a[href='/cases/']")
     page.wait_for_url(base + "/cases/")
