@@ -29,6 +29,18 @@ def _fresh_token_cache():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language (Chinese): a request or command that activated English in an
+    earlier test on the same worker must not leak into the next one's messages."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     # Argon2 is deliberately slow; tests hash hundreds of passwords.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -53,6 +53,7 @@ from wangge.core.models import User
 from wangge.core.roles import Role
 from wangge.demo import names
 from wangge.demo.generator import _apportion, short_name
+from wangge.registry.due import refresh_schedules
 from wangge.registry.models import (
     Building,
     House,
@@ -71,6 +72,7 @@ from wangge.registry.models import (
     Vehicle,
     Visit,
     VisitPhoto,
+    VisitSchedule,
 )
 
 DEFAULT_PEOPLE = 100_000
@@ -755,6 +757,7 @@ def load_base_data(district: Region, seed: int, people: int = DEFAULT_PEOPLE, no
             if rows:
                 writer.insert(Table(model), rows)
         catch_up_sequences(MODELS)
+        refresh_schedules(Person.objects.filter(grid__path__startswith=district.path).values("pk"), writer=writer)
         writer.finish()
         counts = data.counts()
         record(None, "demo.load_people", district, seed=seed, people_asked=people, **counts)
@@ -774,6 +777,7 @@ def wipe_base_data(district: Region) -> None:
     _delete(VisitPhoto.objects.filter(visit__in=visits.values("pk")))
     _delete(visits)
     _delete(PersonTag.objects.filter(person__in=people))
+    _delete(VisitSchedule.objects.filter(person__in=people))
     _delete(Vehicle.objects.filter(in_area | Q(owner__in=people)))
     _delete(Residence.objects.filter(in_area | Q(person__in=people)))
     # What points at these people from anywhere lets go first.

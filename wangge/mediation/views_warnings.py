@@ -1,15 +1,21 @@
 """The early-warning board (研判预警) and the 人民调解协议书 download."""
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_GET
 
 from wangge.areas.models import Level, Region
 from wangge.core.refusals import require
 from wangge.mediation import documents
 from wangge.mediation.models import Agreement, Dispute
-from wangge.mediation.warnings import KINDS, LEVEL_LABELS, STATE_LABELS, warnings_for
+from wangge.mediation.warnings import KINDS, LEVEL_LABELS, STATE_LABELS, attach_disputes, warnings_for
+
+# The board shows each kind's first few (high severity, most recent first) with a link to all of that kind, which
+# is paged: a district has hundreds of warnings, and one page of all of them was 280 KB and most of its time.
+PREVIEW_PER_KIND = 10
+PAGE_SIZE = 25
 
 
 def _areas(user):
@@ -35,14 +41,27 @@ def board(request):
     kind = (request.GET.get("kind") or "").strip()
     if kind and kind not in KINDS:
         kind = ""  # a stale link shows every kind rather than an error page
-    found = warnings_for(user, region=area, kinds={kind} if kind else None)
-    for dispute in (d for w in found for d in w.disputes):
+    found = warnings_for(user, region=area, kinds={kind} if kind else None, with_disputes=False)
+    page = None
+    sections = []
+    for key, title in KINDS.items():
+        if kind and key != kind:
+            continue
+        of_kind = [w for w in found if w.kind == key]
+        if kind:
+            page = Paginator(of_kind, PAGE_SIZE).get_page(request.GET.get("page"))
+            shown = list(page.object_list)
+        else:
+            shown = of_kind[:PREVIEW_PER_KIND]
+        sections.append({"key": key, "title": title, "count": len(of_kind), "warnings": shown,
+                         "more": len(of_kind) - len(shown) if not kind else 0})
+    attach_disputes(user, [w for s in sections for w in s["warnings"]])
+    for dispute in (d for s in sections for w in s["warnings"] for d in w.disputes):
         dispute.state_label, dispute.level_label = STATE_LABELS[dispute.state], LEVEL_LABELS[dispute.level]
-    sections = [{"key": key, "title": title, "warnings": [w for w in found if w.kind == key]}
-                for key, title in KINDS.items() if not kind or key == kind]
+    query = urlencode({name: value for name, value in (("region", area.code if area else ""), ("kind", kind)) if value})
     return render(request, "mediation/warnings.html", {
         "sections": sections, "total": len(found), "area": area, "areas": _areas(user), "kind": kind,
-        "kinds": KINDS})
+        "kinds": KINDS, "page": page, "query": query})
 
 
 @login_required

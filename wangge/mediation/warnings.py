@@ -17,7 +17,7 @@ party was picked from the registry and a later one where the same ID number was 
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.db.models import Q
@@ -51,29 +51,31 @@ class EarlyWarning:
     kind: str
     severity: str  # "high" or "medium"
     reason: str
-    disputes: list = field(default_factory=list)  # Dispute rows, oldest first
+    dispute_ids: list  # oldest first
+    latest: datetime  # when the newest of them was reported
+    disputes: list = field(default_factory=list)  # their rows, once `attach_disputes` has read them
 
     @property
     def label(self) -> str:
         return str(KINDS[self.kind])
 
-    @property
-    def latest(self):
-        return max(d.reported_at for d in self.disputes)
+
+# What a warning shows of each dispute (the board and the API): the rules read ids and the columns they judge,
+# and whole rows are read once, at the end, for the warnings shown (a district has hundreds of warnings).
+DISPUTE_COLUMNS = ("id", "number", "title", "state", "level", "reported_at", "due_by")
 
 
 def _disputes(user, region=None):
-    # Names of the grid and region, not their outlines: decoding two polygons per dispute was most of the board.
-    disputes = (Dispute.objects.visible_to(user).select_related("grid", "committee", "region")
-                .defer("grid__polygon", "region__polygon"))
+    disputes = Dispute.objects.visible_to(user)
     if region is not None:
         disputes = disputes.filter(region__path__startswith=region.path)
     return disputes
 
 
-def warnings_for(user, *, region=None, kinds=None, now=None) -> list[EarlyWarning]:
+def warnings_for(user, *, region=None, kinds=None, now=None, with_disputes=True) -> list[EarlyWarning]:
     """All warnings for `user` (optionally under `region`, a region the caller has checked the user may see),
-    high severity first, then the most recent."""
+    high severity first, then the most recent. Without `with_disputes` their rows are not read: pass the
+    warnings to be shown to `attach_disputes`."""
     now = now or timezone.now()
     disputes = _disputes(user, region)
     rules = {"overdue": overdue, "flagged_risk": flagged_risk, "many_parties": many_parties,
@@ -84,20 +86,32 @@ def warnings_for(user, *, region=None, kinds=None, now=None) -> list[EarlyWarnin
             continue
         found.extend(rule(disputes, now))
     found.sort(key=lambda w: (SEVERITY_ORDER[w.severity], -w.latest.timestamp(), w.kind))
+    if with_disputes:
+        attach_disputes(user, found)
     return found
+
+
+def attach_disputes(user, warnings) -> None:
+    """Fill each warning's `disputes` with its rows (as the user may see them), in one query."""
+    wanted = {pk for w in warnings for pk in w.dispute_ids}
+    rows = Dispute.objects.visible_to(user).only(*DISPUTE_COLUMNS).in_bulk(wanted) if wanted else {}
+    for warning in warnings:
+        warning.disputes = [rows[pk] for pk in warning.dispute_ids if pk in rows]
 
 
 # --- one dispute at a time ------------------------------------------------------------------------
 
 def overdue(disputes, now) -> list[EarlyWarning]:
     found = []
-    for dispute in disputes.filter(state__in=OPEN_STATES, due_by__lt=now).order_by("due_by", "id"):
-        days = (now - dispute.due_by).days
+    late_ones = (disputes.filter(state__in=OPEN_STATES, due_by__lt=now).order_by("due_by", "id")
+                 .values_list("pk", "due_by", "escalation_count", "level", "reported_at"))
+    for pk, due_by, escalations, level, reported_at in late_ones:
+        days = (now - due_by).days
         late = _("%(days)s days overdue") % {"days": days} if days >= 1 else _("just overdue")
-        severe = dispute.escalation_count > 0 or days >= 30
+        severe = escalations > 0 or days >= 30
         reason = _("Past this level's (%(level)s) deadline %(due)s, %(late)s") % {
-            "level": LEVEL_LABELS[dispute.level], "due": f"{timezone.localtime(dispute.due_by):%Y-%m-%d}", "late": late}
-        found.append(EarlyWarning("overdue", "high" if severe else "medium", reason, [dispute]))
+            "level": LEVEL_LABELS[level], "due": f"{timezone.localtime(due_by):%Y-%m-%d}", "late": late}
+        found.append(EarlyWarning("overdue", "high" if severe else "medium", reason, [pk], reported_at))
     return found
 
 
@@ -106,23 +120,26 @@ def flagged_risk(disputes, now) -> list[EarlyWarning]:
     registration sets group_risk for it, so counting it here too would warn twice about one thing)."""
     found = []
     flagged = Q(criminal_risk=True) | Q(group_risk=True, parties_count__lt=GROUP_PARTIES)
-    for dispute in disputes.filter(flagged, state__in=OPEN_STATES).order_by("reported_at", "id"):
-        flags = [text for on, text in ((dispute.criminal_risk, _("may turn criminal")),
-                                       (dispute.group_risk and dispute.parties_count < GROUP_PARTIES,
+    rows = (disputes.filter(flagged, state__in=OPEN_STATES).order_by("reported_at", "id")
+            .values_list("pk", "criminal_risk", "group_risk", "parties_count", "risk_reasons", "reported_at"))
+    for pk, criminal_risk, group_risk, parties_count, risk_reasons, reported_at in rows:
+        flags = [text for on, text in ((criminal_risk, _("may turn criminal")),
+                                       (group_risk and parties_count < GROUP_PARTIES,
                                         _("may become a group incident"))) if on]
-        reasons = _("; ").join(r for r in dispute.risk_reasons if isinstance(r, str))[:200]
+        reasons = _("; ").join(r for r in (risk_reasons or []) if isinstance(r, str))[:200]
         text = _("Flagged as %(flags)s, not resolved") % {"flags": _(", ").join(flags)}
         if reasons:
             text += _(" (%(reasons)s)") % {"reasons": reasons}
-        found.append(EarlyWarning("flagged_risk", "high", text, [dispute]))
+        found.append(EarlyWarning("flagged_risk", "high", text, [pk], reported_at))
     return found
 
 
 def many_parties(disputes, now) -> list[EarlyWarning]:
+    rows = (disputes.filter(state__in=OPEN_STATES, parties_count__gte=GROUP_PARTIES).order_by("reported_at", "id")
+            .values_list("pk", "parties_count", "reported_at"))
     return [EarlyWarning("many_parties", "high", _("%(count)s parties, may become a group incident, not resolved")
-                         % {"count": d.parties_count}, [d])
-            for d in disputes.filter(state__in=OPEN_STATES, parties_count__gte=GROUP_PARTIES)
-            .order_by("reported_at", "id")]
+                         % {"count": count}, [pk], reported_at)
+            for pk, count, reported_at in rows]
 
 
 # --- disputes that repeat -----------------------------------------------------------------------------
@@ -134,33 +151,32 @@ def _normal_address(address: str) -> str:
 def repeat_place(disputes, now) -> list[EarlyWarning]:
     """3+ disputes at one address, or in one grid, within 90 days. A grid whose disputes are exactly one
     address's gets only the address's warning (it says more)."""
-    # Ids, addresses and grids first, whole dispute rows only for the groups that repeat (as repeat_parties):
-    # building every dispute of 90 days as a model with its related rows was most of this rule's time.
     recent = disputes.filter(reported_at__gte=now - timedelta(days=REPEAT_PLACE_DAYS), reported_at__lte=now)
     by_address, by_grid = defaultdict(list), defaultdict(list)
-    for pk, address, grid_id in recent.order_by("reported_at", "id").values_list("pk", "address", "grid_id"):
-        if _normal_address(address):
-            by_address[_normal_address(address)].append(pk)
+    address_of, grid_name, reported = {}, {}, {}
+    rows = recent.order_by("reported_at", "id").values_list("pk", "address", "grid_id", "grid__name", "reported_at")
+    for pk, address, grid_id, name, reported_at in rows:
+        reported[pk] = reported_at
+        key = _normal_address(address)
+        if key:
+            by_address[key].append(pk)
+            address_of.setdefault(key, address.strip())
         if grid_id:
             by_grid[grid_id].append(pk)
-    address_groups = [ids for ids in by_address.values() if len(ids) >= REPEAT_PLACE_MIN]
-    seen = {frozenset(ids) for ids in address_groups}
-    grid_groups = [ids for ids in by_grid.values() if len(ids) >= REPEAT_PLACE_MIN and frozenset(ids) not in seen]
-    wanted = {pk for ids in (*address_groups, *grid_groups) for pk in ids}
-    rows = recent.in_bulk(wanted) if wanted else {}
+            grid_name[grid_id] = name
     found = []
-    for ids in address_groups:
-        group = [rows[pk] for pk in ids if pk in rows]
-        if group:
+    seen = set()
+    for key, ids in by_address.items():
+        if len(ids) >= REPEAT_PLACE_MIN:
+            seen.add(frozenset(ids))
             found.append(EarlyWarning("repeat_place", "medium", _(
                 "%(count)s disputes at the address '%(address)s' within %(days)s days") % {
-                "count": len(group), "address": group[0].address.strip(), "days": REPEAT_PLACE_DAYS}, group))
-    for ids in grid_groups:
-        group = [rows[pk] for pk in ids if pk in rows]
-        if group:
+                "count": len(ids), "address": address_of[key], "days": REPEAT_PLACE_DAYS}, ids, reported[ids[-1]]))
+    for grid_id, ids in by_grid.items():
+        if len(ids) >= REPEAT_PLACE_MIN and frozenset(ids) not in seen:
             found.append(EarlyWarning("repeat_place", "medium", _(
                 "%(count)s disputes in %(grid)s within %(days)s days") % {
-                "count": len(group), "grid": group[0].grid.name, "days": REPEAT_PLACE_DAYS}, group))
+                "count": len(ids), "grid": grid_name[grid_id], "days": REPEAT_PLACE_DAYS}, ids, reported[ids[-1]]))
     return found
 
 
@@ -212,11 +228,13 @@ def repeat_parties(disputes, now) -> list[EarlyWarning]:
     every party of one of them when it has only one known party. One warning per set of shared parties."""
     # Ids and the parties' keys first, whole dispute rows only for the disputes that repeat: a district has
     # thousands of disputes within 180 days and building them all as models was most of the board's time.
-    recent = list(disputes.filter(reported_at__gte=now - timedelta(days=REPEAT_PARTY_DAYS), reported_at__lte=now)
-                  .values_list("pk", flat=True))
-    if len(recent) < 2:
+    recent = disputes.filter(reported_at__gte=now - timedelta(days=REPEAT_PARTY_DAYS), reported_at__lte=now)
+    reported = dict(recent.values_list("pk", "reported_at"))
+    if len(reported) < 2:
         return []
-    parties = [_PartyKeys(*row) for row in Party.objects.filter(dispute_id__in=recent).values_list(*_PartyKeys._fields)]
+    # A subquery, not the list of ids: thousands of parameters cost more to build than the query takes.
+    parties = [_PartyKeys(*row) for row in Party.objects.filter(dispute__in=recent.values("pk"))
+               .values_list(*_PartyKeys._fields)]
     identities = _Identities()
     keyed = []
     for party in parties:
@@ -241,12 +259,11 @@ def repeat_parties(disputes, now) -> list[EarlyWarning]:
                 shared = who[a] & who[b]
                 if len(shared) >= min(2, len(who[a]), len(who[b])):
                     shared_sets[frozenset(shared)].update((a, b))
-    rows = disputes.in_bulk(set().union(*shared_sets.values())) if shared_sets else {}
     found = []
     for shared, ids in shared_sets.items():
-        group = sorted((rows[pk] for pk in ids), key=lambda d: (d.reported_at, d.pk))
+        group = sorted(ids, key=lambda pk: (reported[pk], pk))
         people = _(", ").join(sorted(names[root] for root in shared))
         found.append(EarlyWarning("repeat_parties", "medium", _(
             "Parties %(people)s: %(count)s disputes within %(days)s days") % {
-            "people": people, "count": len(group), "days": REPEAT_PARTY_DAYS}, group))
+            "people": people, "count": len(group), "days": REPEAT_PARTY_DAYS}, group, reported[group[-1]]))
     return found

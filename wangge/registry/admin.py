@@ -3,7 +3,8 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from wangge.core.admin import AuditedAdmin
-from wangge.registry.models import Building, House, Organisation, Place, Tag, Vehicle
+from wangge.registry.due import refresh_schedules
+from wangge.registry.models import Building, House, Organisation, PersonTag, Place, Tag, Vehicle
 
 
 class AuditedHistoryAdmin(AuditedAdmin, SimpleHistoryAdmin):
@@ -15,6 +16,12 @@ class TagAdmin(AuditedAdmin):
     list_display = ["code", "name", "group", "visit_every_days"]
     list_filter = ["group"]
     list_editable = ["visit_every_days"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "visit_every_days" in form.changed_data or "group" in form.changed_data:
+            # Its holders' due dates follow the new frequency (or group).
+            refresh_schedules(PersonTag.objects.filter(tag=obj).values("person_id"))
 
 
 @admin.register(Building)

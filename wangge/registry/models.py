@@ -270,6 +270,26 @@ class Visit(GridScoped):
         indexes = [models.Index(fields=["person", "-visited_at"])]
 
 
+class VisitSchedule(models.Model):
+    """When a tagged person is next due a visit, kept by the operations that tag, untag and visit (and by
+    `registry.due.refresh_schedules`): the due list reads an index range instead of grouping every tagged person
+    of the area with their latest visit on each request.
+
+    Two clocks, because the frequency is the shortest among the tags the reader may see: care groups only, or
+    care and special groups. A person has a row while at least one of their tags has a frequency; a clock with no
+    start (never visited, a tag without `since`) runs from the day the row was computed."""
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, primary_key=True, related_name="schedule")
+    every_care = models.PositiveSmallIntegerField(null=True)  # null: no care tag with a frequency
+    due_care = models.DateField(null=True)
+    every_all = models.PositiveSmallIntegerField()
+    due_all = models.DateField()
+    last_visit = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["due_care"]), models.Index(fields=["due_all"])]
+
+
 class VisitPhoto(models.Model):
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="photos")
     image = models.ImageField(upload_to="visits/%Y/%m/")

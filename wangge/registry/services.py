@@ -22,6 +22,7 @@ from wangge.core.importing import ImportRejected
 from wangge.core.roles import can
 from wangge.core.scoping import ALL, scope_prefix
 from wangge.core.services import FieldErrors, OperationError
+from wangge.registry.due import refresh_schedules
 from wangge.registry.importing import run_import
 from wangge.registry.models import (
     Building,
@@ -303,6 +304,7 @@ def do_tag_person(actor, person: Person, tag: Tag, since: date | None = None, no
     person_tag, created = PersonTag.objects.get_or_create(
         person=person, tag=tag, defaults={"since": since or timezone.localdate(), "note": note})
     if created:
+        refresh_schedules([person.pk])
         audit.record(actor, "registry.tag_person", person, tag=tag.code)
     return person_tag
 
@@ -314,6 +316,7 @@ def do_untag_person(actor, person_tag: PersonTag) -> None:
         raise OperationError("not found / 不存在", field="tag")
     audit.record(actor, "registry.untag_person", person_tag.person, tag=person_tag.tag.code)
     person_tag.delete()
+    refresh_schedules([person_tag.person_id])
 
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
@@ -365,6 +368,7 @@ def do_record_visit(actor, person: Person, *, visited_at: datetime | None = None
                                  lng=wgs_lng, lat=wgs_lat, in_grid=in_grid, notes=notes.strip())
     for photo in photos:
         VisitPhoto.objects.create(visit=visit, image=photo)
+    refresh_schedules([person.pk])
     audit.record(actor, "registry.record_visit", visit, person=person.pk, in_grid=in_grid)
     return visit
 
