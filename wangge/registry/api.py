@@ -24,7 +24,7 @@ from wangge.core.roles import can
 from wangge.core.scoping import ALL, get_visible_or_404, scope_prefix
 from wangge.core.services import OperationError
 from wangge.registry import services
-from wangge.registry.counts import population_by_child, population_counts, visible_tag_groups
+from wangge.registry.counts import population_counts, visible_tag_groups
 from wangge.registry.due import due_visits
 from wangge.registry.models import (
     Building,
@@ -485,8 +485,9 @@ def region_population(request, code: str, layer: Layer = "population"):
     """Counts under a region; `children` gives the chosen map layer (population, floating, care)
     for each child region, to colour the map."""
     region = get_visible_or_404(Region, request.user, code=code)
-    counts = population_counts(request.user, region)
-    return {**counts, "layer": layer, "children": population_by_child(request.user, region, layer)}
+    counts = population_counts(request.user, region, layers=(layer,))
+    children = counts.pop("layers")[layer]
+    return {**counts, "layer": layer, "children": children}
 
 
 # --- organisations, places, vehicles ------------------------------------------------------------

@@ -38,7 +38,7 @@ from wangge.core.roles import can
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError, do_reveal
 from wangge.registry import forms, services
-from wangge.registry.counts import LAYERS, layers_by_child, population_counts, visible_tag_groups
+from wangge.registry.counts import LAYERS, population_counts, visible_tag_groups
 from wangge.registry.due import due_visits
 from wangge.registry.models import (
     Building,
@@ -484,8 +484,8 @@ def population_page(request, code):
     user = request.user
     _require(user, "registry.view")
     region = get_visible_or_404(Region.objects.select_related("parent"), user, code=code)
-    counts = population_counts(user, region)
-    layers = layers_by_child(user, region)
+    counts = population_counts(user, region, layers=LAYERS)
+    layers = counts.pop("layers")
     children = list(Region.objects.visible_to(user).filter(parent=region).order_by("code"))
     rows = [{"region": child, **{layer: layers[layer].get(child.code, 0) for layer in LAYERS}} for child in children]
     kinds = [(label, counts["by_kind"][value]) for value, label in PersonKind.choices]
