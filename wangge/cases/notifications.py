@@ -15,6 +15,13 @@ Event → who [channel]:
 - report from a citizen with a phone → the citizen: receipt with the tracking code [SMS]
 - verify_close, self_resolve (办结) → the citizen: closed, please rate, with the tracking code [SMS]
 - reject (不予立案), merge (合并) → the citizen: the reason, or the original's tracking code [SMS]
+- register (立案) → the citizen: registered, with the tracking code [SMS]
+- register, reject, merge, verify_close → the staff member who reported it (a grid worker, say) [inbox]
+
+Messages are settled (marked read) once the case has moved past the step they asked for, whoever took it: a
+"please accept" once the case is accepted or returned, a "please verify" once verified, a "please dispatch
+again" once dispatched, an extension request once decided; everything once the case is closed, rejected or
+merged. So an inbox holds what is still waiting for its reader.
 
 "The owner level's operators" are the operators bound to the case's responsible level (`owner_region`,
 the grid at intake), or, when that level has none (a grid has grid workers, not operators), those of the
@@ -26,9 +33,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from wangge.cases.models import Case, CaseEvent, Channel
+from wangge.cases.models import Case, CaseEvent, Channel, State
 from wangge.core.models import User
-from wangge.core.notify import notify, notify_phone
+from wangge.core.notify import notify, notify_phone, sentences, settle
 from wangge.core.roles import OPERATORS, Role
 
 ASSIGNEE_ROLES = (*OPERATORS, Role.GRID_WORKER)
@@ -53,15 +60,62 @@ TO_OWNER = {"return", "handle", "request_extension"}
 FLAGS = {"flag_unsigned", "flag_overdue"}
 CLOSING = {"verify_close", "self_resolve"}
 TO_STAFF = TO_ASSIGNEE | TO_OWNER | FLAGS | {"escalate"}
-TO_CITIZEN = CLOSING | {"report", "reject", "merge"}
+TO_CITIZEN = CLOSING | {"report", "register", "reject", "merge"}
 # The regions are read for their names and paths only: never their (large) boundaries.
 NO_POLYGONS = ("grid__polygon", "owner_region__polygon", "assignee_region__polygon")
 
 
+TO_REPORTER = {"register", "reject", "merge", "verify_close"}
+REPORTER_TITLES = {
+    "register": gettext_lazy("Your report is registered"),
+    "reject": gettext_lazy("Your report was not registered"),
+    "merge": gettext_lazy("Your report was merged with an earlier one"),
+    "verify_close": gettext_lazy("Your report is closed"),
+}
+# Actions after which some message may have been answered (the rest, a rating or a comment, answer nothing).
+SETTLING = {"register", "reject", "merge", "dispatch", "accept", "return", "handle", "verify_close",
+            "verify_rework", "approve_extension", "deny_extension", "escalate", "self_resolve"}
+# Each kind of message waits while the case is in a state that still needs what it asks for.
+_TO_HANDLE = (State.DISPATCHED, State.ACCEPTED)
+WAITING_WHILE = {
+    "dispatch": (State.DISPATCHED,),
+    "flag_unsigned": (State.DISPATCHED,),
+    "verify_rework": _TO_HANDLE,
+    "supervise": _TO_HANDLE,
+    "urge": _TO_HANDLE,
+    "flag_overdue": _TO_HANDLE,
+    "approve_extension": _TO_HANDLE,
+    "deny_extension": _TO_HANDLE,
+    "handle": (State.HANDLED,),
+    "return": (State.REGISTERED,),
+    "escalate": (State.REPORTED, State.REGISTERED),
+    "request_extension": (State.ACCEPTED,),
+}
+
+
 def may_notify(action: str, case) -> bool:
-    """Whether `case_event` could tell anyone about `action`: a device report, say, tells no one, and then
-    the request that made it need not read it all back after its commit."""
-    return action in TO_STAFF or (action in TO_CITIZEN and bool(citizen_phone(case)))
+    """Whether `case_event` could tell anyone about `action`, or settle a message: a device report, say, does
+    neither, and then the request that made it need not read it all back after its commit."""
+    return (action in TO_STAFF or action in SETTLING or (action in TO_REPORTER and case.reporter_id is not None)
+            or (action in TO_CITIZEN and bool(citizen_phone(case))))
+
+
+def subject(case) -> str:
+    return f"case:{case.pk}"
+
+
+def waiting_kinds(case) -> set[str]:
+    """The kinds of message about `case` that still wait for someone to act."""
+    waiting = {kind for kind, states in WAITING_WHILE.items() if case.state in states}
+    if not case.extension_requested_days:
+        waiting.discard("request_extension")
+    return waiting
+
+
+def settle_messages(case, now=None) -> int:
+    """Mark read the messages about `case` whose step has been taken."""
+    done = {f"case.{kind}" for kind in WAITING_WHILE if kind not in waiting_kinds(case)}
+    return settle(subject(case), done, now=now)
 
 
 def case_event(event_id: int) -> None:
@@ -78,6 +132,7 @@ def _case_event(event_id: int) -> None:
                                         "assignee_region").defer(*NO_POLYGONS).filter(pk=event.case_id).first())
     if case is None:
         return
+    settle_messages(case, now=event.at)
     action = event.action
     staff, sms = [], False
     if action in TO_ASSIGNEE:
@@ -91,6 +146,7 @@ def _case_event(event_id: int) -> None:
         staff, sms = assignee_users(case), True
     if staff:
         _notify_staff(event, case, staff, sms=sms)
+    _tell_reporter(event, case)
     _tell_citizen(event, case)
 
 
@@ -101,7 +157,20 @@ def _notify_staff(event, case, users, *, sms: bool):
     title = _("%(what)s: %(number)s %(title)s") % {"what": TITLES.get(event.action, event.action),
                                                   "number": case.number, "title": case.title}
     notify(users, kind=f"case.{event.action}", title=title, body=_body(event, case), url=case_url(case), sms=sms,
-           now=event.at)
+           subject=subject(case), now=event.at)
+
+
+def _tell_reporter(event, case):
+    """The staff member who reported the case (a grid worker, a department) hears how it ended up."""
+    if event.action not in TO_REPORTER or case.reporter_id is None or case.reporter_id == event.actor_id:
+        return
+    reporter = User.objects.filter(pk=case.reporter_id, is_active=True).exclude(role=Role.SYSTEM).first()
+    if reporter is None:
+        return
+    title = _("%(what)s: %(number)s %(title)s") % {"what": REPORTER_TITLES[event.action], "number": case.number,
+                                                  "title": case.title}
+    notify([reporter], kind=f"case.reported_{event.action}", title=title, body=sentences(event.note),
+           url=case_url(case), subject=subject(case), now=event.at)
 
 
 def _body(event, case) -> str:
@@ -112,7 +181,7 @@ def _body(event, case) -> str:
         parts.append(_("Accept by %(when)s") % {"when": _when(case.accept_by)})
     elif case.handle_by and case.is_open:
         parts.append(_("Handle by %(when)s") % {"when": _when(case.handle_by)})
-    return _("; ").join(parts)
+    return sentences(*parts)
 
 
 def _when(moment) -> str:
@@ -182,6 +251,9 @@ def _tell_citizen(event, case):
     if action == "report":
         body = _("Your report '%(title)s' has been accepted; tracking code %(code)s, use it to follow the "
                  "progress.") % {"title": case.title, "code": code}
+    elif action == "register":
+        body = _("Your report '%(title)s' is registered and will be handled; tracking code %(code)s.") % {
+            "title": case.title, "code": code}
     elif action in CLOSING:
         body = _("Your report '%(title)s' is closed; tracking code %(code)s. Please rate the result with it.") % {
             "title": case.title, "code": code}

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 from django_tasks import task
 
 from wangge.core.models import Notification, SmsMessage, SmsStatus
@@ -67,16 +68,28 @@ def _users(recipients) -> list:
     return users
 
 
+# The one style of a message's text: sentences joined by "；" ("; " in English), none ending in its own stop
+# first (a note "路面已清扫整洁。" joined as "整洁。；").
+SENTENCE_ENDS = "。；;，,.!！?？ \n"
+
+
+def sentences(*parts: str) -> str:
+    """Join the non-empty parts as one message text: "甲；乙" whatever punctuation each part ended with."""
+    return _("; ").join(text for text in (str(p or "").strip().rstrip(SENTENCE_ENDS) for p in parts) if text)
+
+
 def notify(recipients: Iterable, *, kind: str, title: str, body: str = "", url: str = "",
-           sms: bool = False, now=None) -> list[Notification]:
-    """An in-app message to each recipient; with `sms`, a text message as well to those with a phone."""
+           sms: bool = False, subject: str = "", now=None) -> list[Notification]:
+    """An in-app message to each recipient; with `sms`, a text message as well to those with a phone.
+    `subject` ("case:12") lets `settle` mark it done once the step it asks for has been taken."""
     now = now or timezone.now()
     users = _users(recipients)
     notes = Notification.objects.bulk_create(
-        [Notification(recipient=user, kind=kind[:32], title=title[:200], body=body, url=url[:200], created_at=now)
+        [Notification(recipient=user, kind=kind[:32], title=title[:200], body=body, url=url[:200],
+                      subject=subject[:64], created_at=now)
          for user in users])
     if sms:
-        text = title if not body else f"{title}。{body}"
+        text = sentences(title, body)
         for user in users:
             if user.phone:
                 queue_sms(user.phone, kind=kind, body=text, recipient=user, now=now)
@@ -115,6 +128,16 @@ def deliver_sms(message_id: int) -> str:
     SmsMessage.objects.filter(pk=message.pk, status=SmsStatus.QUEUED).update(
         status=SmsStatus.SENT, sent_at=timezone.now(), error="")
     return "sent"
+
+
+def settle(subject: str, kinds, now=None) -> int:
+    """Mark the unread messages about `subject` of these kinds read: what they asked for has been done (by
+    whoever), so they no longer wait in anyone's inbox. Returns how many."""
+    kinds = list(kinds)
+    if not subject or not kinds:
+        return 0
+    return Notification.objects.filter(subject=subject, kind__in=kinds, read_at__isnull=True).update(
+        read_at=now or timezone.now())
 
 
 # --- the inbox -----------------------------------------------------------------------------------

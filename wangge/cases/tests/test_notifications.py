@@ -125,7 +125,10 @@ def test_a_citizen_gets_a_receipt_and_a_closing_text_with_the_tracking_code(w):
     for user, action in ((OP, "register"), (OP, "dispatch"), (DEPT, "accept")):
         case = act(w.users[user], case, action)
     case = act(w.users[DEPT], case, "handle", **PARAMS["handle"])
-    assert not SmsMessage.objects.filter(kind__startswith="citizen.").exclude(kind="citizen.report").exists()
+    registered = SmsMessage.objects.get(kind="citizen.register")  # told when it is registered (立案)
+    assert registered.phone == CITIZEN_PHONE and case.tracking_code in registered.body
+    assert not SmsMessage.objects.filter(kind__startswith="citizen.").exclude(
+        kind__in=["citizen.report", "citizen.register"]).exists()
     act(w.users[OP], case, "verify_close")
     closing = SmsMessage.objects.get(kind="citizen.verify_close")
     assert closing.phone == CITIZEN_PHONE and case.tracking_code in closing.body and "评价" in closing.body
@@ -160,6 +163,76 @@ def test_a_12345_caller_gets_the_receipt(w):
     case = services.do_report_case(w.users[OP], category=category(), title="噪音扰民", lng=lng, lat=lat,
                                    channel=Channel.HOTLINE_12345, reporter_phone=CITIZEN_PHONE, external_id="GD1")
     assert case.tracking_code in SmsMessage.objects.get(kind="citizen.report").body
+
+
+def test_the_staff_reporter_hears_of_register_reject_and_close(w):
+    case = report(w)  # the grid worker's report
+    act(w.users[OP], case, "register")
+    note = Notification.objects.get(kind="case.reported_register")
+    assert note.recipient == w.users[GRID] and case.number in note.title and note.url == f"/cases/{case.pk}/"
+    for user, action in ((OP, "dispatch"), (DEPT, "accept")):
+        case = act(w.users[user], case, action)
+    act(w.users[DEPT], case, "handle", **PARAMS["handle"])
+    act(w.users[OP], case, "verify_close")
+    assert told("case.reported_verify_close") == ["gridder"]
+    other = report(w)
+    act(w.users[OP], other, "reject", **PARAMS["reject"])
+    rejected = Notification.objects.get(kind="case.reported_reject")
+    assert rejected.recipient == w.users[GRID] and PARAMS["reject"]["reason"].rstrip("。") in rejected.body
+    assert not SmsMessage.objects.filter(kind__startswith="case.reported_").exists()  # the inbox only
+
+
+def test_a_reporter_who_registers_their_own_case_is_not_told(w):
+    case = case_in(w, "reported")
+    services.do_act(w.users[OP], case, "register", expected_version=case.version)
+    assert not Notification.objects.filter(kind="case.reported_register", recipient=w.users[OP]).exists()
+
+
+def unread(kind):
+    return sorted(Notification.objects.filter(kind=kind, read_at__isnull=True)
+                  .values_list("recipient__username", flat=True))
+
+
+def test_a_please_accept_message_is_settled_once_the_case_is_accepted(w):
+    case = case_in(w, "dispatched")
+    assert unread("case.dispatch") == ["dept_handler"]
+    act(w.users[DEPT], case, "accept")
+    assert unread("case.dispatch") == []  # done: nothing left waiting in the handler's inbox
+    act(w.users[OP], case, "urge", **PARAMS["urge"])
+    assert unread("case.urge") == ["dept_handler"]
+    act(w.users[DEPT], case, "handle", **PARAMS["handle"])
+    assert unread("case.urge") == [] and sorted(unread("case.handle")) == ["community_op", "district_op"]
+    act(w.users[OP], case, "verify_close")
+    assert unread("case.handle") == []
+    waiting = Notification.objects.filter(subject=f"case:{case.pk}", read_at__isnull=True)
+    # Closed: nothing asks anyone to act any more; what is left unread tells the reporter how it ended.
+    assert sorted(waiting.values_list("kind", flat=True)) == ["case.reported_register", "case.reported_verify_close"]
+
+
+def test_a_returned_case_settles_the_please_accept_and_waits_for_a_new_dispatch(w):
+    case = case_in(w, "dispatched")
+    act(w.users[DEPT], case, "return", **PARAMS["return"])
+    assert unread("case.dispatch") == [] and unread("case.return") == ["community_op", "district_op"]
+    act(w.users[OP], case, "dispatch")
+    assert unread("case.return") == [] and unread("case.dispatch") == ["dept_handler"]
+
+
+def test_messages_of_another_case_are_left_alone(w):
+    first, second = case_in(w, "dispatched"), case_in(w, "dispatched")
+    act(w.users[DEPT], first, "accept")
+    assert unread("case.dispatch") == ["dept_handler"]
+    assert Notification.objects.get(kind="case.dispatch", read_at__isnull=True).subject == f"case:{second.pk}"
+
+
+def test_message_texts_do_not_double_their_punctuation(w):
+    from wangge.core.notify import sentences
+
+    assert sentences("路面已清扫整洁。", "请于 12-08 10:00 前签收") == "路面已清扫整洁；请于 12-08 10:00 前签收"
+    assert sentences("", None, "只有一句。") == "只有一句"
+    case = case_in(w, "handled")
+    act(w.users[OP], case, "verify_rework", reason="仍有积水。")
+    body = Notification.objects.get(kind="case.verify_rework").body
+    assert "仍有积水；" in body and "。；" not in body
 
 
 def test_unknown_event_is_ignored(db):
