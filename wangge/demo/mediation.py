@@ -75,6 +75,7 @@ from wangge.mediation.models import (
     SessionState,
     Source,
     State,
+    party_hashes,
 )
 from wangge.mediation.services import GROUP_PARTIES, LEVEL_DAYS
 from wangge.mediation.workflow import COURT_CODES, TRANSITIONS
@@ -902,6 +903,7 @@ def load_disputes(district: Region, seed: int, count: int | None = None, now: da
                 if party.person_id:
                     person = registry[party.person_id]
                     party.id_number, party.phone = person.id_number, person.phone or ""
+                party.id_hash, party.name_phone_hash = party_hashes(party.name, party.id_number, party.phone)
                 rows[Party].append(party)
             for session in run.sessions:
                 session.id = _next(ids, Session)

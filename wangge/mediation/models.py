@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from wangge.core.crypto import lookup_hash
 from wangge.core.fields import EncryptedCharField
 from wangge.core.scoping import ScopedQuerySet
 
@@ -268,6 +269,14 @@ class PartyKind(models.TextChoices):
     ORGANISATION = "organisation", pgettext_lazy("party kind", "Organisation")
 
 
+def party_hashes(name: str, id_number: str, phone: str) -> tuple[str, str]:
+    """(ID number hash, name-with-phone hash) of a party, "" where there is nothing to hash: a phone alone is
+    often a family's or a shop's, so it counts only with the name."""
+    name = (name or "").strip()
+    return (lookup_hash(id_number) if id_number else "",
+            lookup_hash(f"{name}|{phone}") if phone and name else "")
+
+
 class PartyQuerySet(models.QuerySet):
     def visible_to(self, user):
         """A party is seen by whoever sees its dispute (the one scoping path: Dispute.objects.visible_to)."""
@@ -287,10 +296,19 @@ class Party(models.Model):
     name = models.CharField(_("name"), max_length=100)
     id_number = EncryptedCharField(_("ID number"), blank=True)
     phone = EncryptedCharField(_("phone"), blank=True)
+    # How a party is recognised again without decrypting (研判预警's repeat parties): lookup hashes of the ID
+    # number, and of the name with the phone. Set by `fill_keys` wherever parties are written.
+    id_hash = models.CharField(max_length=64, blank=True, editable=False)
+    name_phone_hash = models.CharField(max_length=64, blank=True, editable=False)
     # 当事人评价: the party's rating of the mediation (1–5), part of the mediator's record.
     rating = models.PositiveSmallIntegerField(_("rating of the mediation"), null=True, blank=True)
 
     objects = PartyQuerySet.as_manager()
+
+    def fill_keys(self) -> "Party":
+        """The lookup hashes from the ID number, name and phone as they are now."""
+        self.id_hash, self.name_phone_hash = party_hashes(self.name, self.id_number, self.phone)
+        return self
 
     class Meta:
         verbose_name = _("party")

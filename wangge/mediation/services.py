@@ -169,7 +169,7 @@ def clean_parties(actor, parties) -> list[Party]:
                 raise OperationError(_("a party needs a name"), field=f"{field}.name")
             party.id_number = _clean_id(raw.get("id_number"), f"{field}.id_number") if kind == PartyKind.PERSON else ""
             party.phone = checked_phone(raw.get("phone"), f"{field}.phone")
-        rows.append(party)
+        rows.append(party.fill_keys())
     return rows
 
 

@@ -25,7 +25,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from wangge.core.crypto import lookup_hash
 from wangge.mediation.models import OPEN_STATES, Dispute, Level, Party, State
 from wangge.mediation.services import GROUP_PARTIES
 
@@ -200,16 +199,17 @@ class _Identities:
 
 
 def party_keys(party) -> list[str]:
-    """How a party is recognised again; hashes, so no plain ID number or phone is kept in memory longer."""
+    """How a party is recognised again: its registry record, or the lookup hashes stored with it (no plain ID
+    number or phone is read, nothing is decrypted)."""
     keys = []
     if party.person_id:
         keys.append(f"person:{party.person_id}")
     if party.organisation_id:
         keys.append(f"org:{party.organisation_id}")
-    if party.id_number:
-        keys.append("id:" + lookup_hash(party.id_number))
-    if party.phone and party.name.strip():
-        keys.append("name_phone:" + lookup_hash(f"{party.name.strip()}|{party.phone}"))
+    if party.id_hash:
+        keys.append("id:" + party.id_hash)
+    if party.name_phone_hash:
+        keys.append("name_phone:" + party.name_phone_hash)
     return keys
 
 
@@ -219,8 +219,8 @@ class _PartyKeys(NamedTuple):
     person_id: int | None
     organisation_id: int | None
     name: str
-    id_number: str
-    phone: str
+    id_hash: str
+    name_phone_hash: str
 
 
 def repeat_parties(disputes, now) -> list[EarlyWarning]:

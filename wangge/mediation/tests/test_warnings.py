@@ -204,3 +204,23 @@ def test_board_page_shows_reasons_and_links(w, client):
     assert late.number not in filtered
     client.force_login(w.users[Role.MEDIATOR])
     assert client.get("/mediation/warnings/").status_code == 403
+
+
+def test_parties_carry_their_lookup_hashes_and_the_migration_fills_old_rows(w):
+    import importlib
+
+    from django.apps import apps
+
+    from wangge.core.crypto import lookup_hash
+    from wangge.mediation.models import Party
+
+    id_number = make_id_number("19950101", 77)
+    dispute = register(w, parties=[dict(JIA, id_number=id_number), {"name": "乙某"}])
+    typed, nameless = Party.objects.filter(dispute=dispute).order_by("id")
+    assert typed.id_hash == lookup_hash(id_number) and typed.name_phone_hash == lookup_hash("甲某|13800000001")
+    assert nameless.id_hash == "" and nameless.name_phone_hash == ""  # a name alone is not a key
+    Party.objects.update(id_hash="", name_phone_hash="")  # rows written before the columns existed
+    migration = importlib.import_module("wangge.mediation.migrations.0002_party_lookup_hashes")
+    migration.fill_keys(apps, None)
+    typed.refresh_from_db()
+    assert typed.id_hash == lookup_hash(id_number) and typed.name_phone_hash == lookup_hash("甲某|13800000001")
