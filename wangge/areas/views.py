@@ -121,12 +121,24 @@ def _page_context(request, region) -> dict:
 @login_required
 @require_GET
 def home(request):
-    """The staff home: the map starting at the user's own node."""
+    """The staff home: a role with a landing page (a department handler's 待办, a mediator's 我的调解) goes to
+    its work; others start on the map at their own node (a grid worker on their work home)."""
+    landing = shell.landing_for(request.user)
+    if landing is not None:
+        return redirect(landing)
+    region = start_region(request.user)
+    if region is not None and region.level == Level.GRID and request.user.role == Role.GRID_WORKER:
+        return _work_home(request, region)
+    return map_home(request)
+
+
+@login_required
+@require_GET
+def map_home(request):
+    """The map starting at the user's own node (/map/: one tap from any landing page)."""
     region = start_region(request.user)
     if region is None:
         return render(request, "areas/no_area.html")
-    if region.level == Level.GRID and request.user.role == Role.GRID_WORKER:
-        return _work_home(request, region)
     if region.level == Level.GRID:
         return _grid_page(request, region)
     context = _page_context(request, region)

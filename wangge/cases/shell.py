@@ -32,3 +32,5 @@ def _waiting(user):
 
 
 shell.register_panel(shell.Panel("cases_waiting", "cases/_home_tasks.html", _waiting, order=10))
+# A department handler's day is the cases dispatched to their department (待办).
+shell.register_landing(Role.DEPARTMENT_HANDLER, "cases:inbox", shell.perm("cases.view"))

@@ -75,6 +75,7 @@ class _Registry:
     items: list = field(default_factory=list)
     panels: list = field(default_factory=list)
     banners: list = field(default_factory=list)
+    landings: dict = field(default_factory=dict)  # role -> (url name, allowed(user))
 
 
 _registry = _Registry()
@@ -102,6 +103,18 @@ def register_panel(panel: Panel) -> None:
 def register_banner(template: str, shown: Callable) -> None:
     """A note at the top of every staff page (and the log-in page) while `shown()` holds."""
     _registry.banners.append((template, shown))
+
+
+def register_landing(role: str, url_name: str, allowed: Callable) -> None:
+    """Where a role lands after signing in (the home page sends them there): their work, not the map. The map
+    stays one tap away at /map/ ("Map" in the menu)."""
+    _registry.landings[role] = (url_name, allowed)
+
+
+def landing_for(user) -> str | None:
+    """The url a user lands on, if their role has one they may use; None: the map home."""
+    url_name, allowed = _registry.landings.get(getattr(user, "role", None), (None, None))
+    return reverse(url_name) if url_name and allowed(user) else None
 
 
 def menu_for(user, view_name: str = "") -> list[dict]:

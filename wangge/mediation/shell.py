@@ -24,3 +24,5 @@ shell.register(
     shell.Item("disputes", _("Early warnings"), "mediation:warnings", stats),
     shell.Item("disputes", _("Dispute statistics"), "mediation:stats", stats, also=("mediation:stats_mediators",)),
 )
+# A mediator's day is their own mediations (我的调解), on a phone first.
+shell.register_landing(Role.MEDIATOR, "mediation:mobile_mine", _is_mediator)

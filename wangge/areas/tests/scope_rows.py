@@ -29,7 +29,7 @@ ROWS = [
     Row("api: grid export under", "/api/v1/grids/export?under={code}", roles=(Role.ADMINISTRATOR, *OPERATORS),
         levels=("street", "community")),
     # Pages
-    Row("page: home", "/"),
+    Row("page: map home", "/map/"),  # "/" is the map too, or sends a role to its work page (rows of their own)
     Row("page: region", "/regions/{code}/"),
     Row("page: region panel", "/regions/{code}/panel/", levels=("district", "street", "community")),
     Row("page: grid", "/grids/{code}/", levels=("grid",)),

@@ -15,6 +15,9 @@ from wangge.testing import PASSWORD
 # ------------------------------------------------------------------ home
 
 
+LANDINGS = {Role.DEPARTMENT_HANDLER: "/cases/inbox/", Role.MEDIATOR: "/mediation/m/"}
+
+
 @pytest.mark.parametrize("role, expected", [
     (Role.ADMINISTRATOR, "510107"),
     (Role.DISTRICT_OPERATOR, "510107"),
@@ -27,6 +30,10 @@ from wangge.testing import PASSWORD
 def test_home_starts_at_the_users_node(world, client, role, expected):
     client.force_login(world.users[role])
     response = client.get("/")
+    if role in LANDINGS:  # their home is their work; the map is at /map/, in their menu
+        assert response.status_code == 302 and response["Location"] == LANDINGS[role]
+        response = client.get("/map/")
+        assert 'id="nav-map"' in response.content.decode()
     assert response.status_code == 200
     if role == Role.GRID_WORKER:  # their home is their work; their map is "my grid", linked from it
         assert response.context["region"].code == expected
