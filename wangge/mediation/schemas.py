@@ -12,6 +12,7 @@ from django.utils import timezone
 from ninja import Field, Schema
 
 from wangge.core.personal import mask_id_number, mask_phone
+from wangge.core.schemas import EventOut
 from wangge.mediation.models import OPEN_STATES
 
 Amount = int | float | str | None  # checked by services.clean_amount, which names the field in Chinese
@@ -250,21 +251,6 @@ class ProgressOut(Schema):
     @staticmethod
     def resolve_by(obj):
         return getattr(obj, "by_label", None)
-
-
-class EventOut(Schema):
-    id: int
-    at: datetime
-    action: str
-    from_state: str
-    to_state: str
-    actor: str = Field(description="the actor's name if the viewer may see them, else their role")
-    note: str
-    details: dict
-
-    @staticmethod
-    def resolve_actor(obj):
-        return getattr(obj, "actor_label", None) or obj.actor_name
 
 
 class DisputeDetail(DisputeOut):

@@ -54,7 +54,28 @@ class TagIn(Schema):
 
 # --- people -------------------------------------------------------------------------------------
 
-class PersonOut(Schema):
+class _PersonWhere(Schema):
+    """The resolvers of a person's age, grid and home, for the schemas that give them (`age`, `grid_code`, `house`,
+    `address`)."""
+
+    @staticmethod
+    def resolve_age(obj):
+        return age_on(obj.birth_date, timezone.localdate())
+
+    @staticmethod
+    def resolve_grid_code(obj):
+        return _grid_code(obj)
+
+    @staticmethod
+    def resolve_house(obj):
+        return str(obj.house) if obj.house_id else None
+
+    @staticmethod
+    def resolve_address(obj):
+        return obj.house.building.address if obj.house_id else None
+
+
+class PersonOut(_PersonWhere):
     """One person as listed: numbers masked, tags limited to those the reader may see."""
 
     id: int
@@ -75,10 +96,6 @@ class PersonOut(Schema):
     tags: list[str] = Field(description="codes of the tags the reader may see")
 
     @staticmethod
-    def resolve_age(obj):
-        return age_on(obj.birth_date, timezone.localdate())
-
-    @staticmethod
     def resolve_ethnicity_name(obj):
         return ETHNICITIES.get(obj.ethnicity, "")
 
@@ -89,18 +106,6 @@ class PersonOut(Schema):
     @staticmethod
     def resolve_phone(obj):
         return mask_phone(obj.phone)
-
-    @staticmethod
-    def resolve_grid_code(obj):
-        return _grid_code(obj)
-
-    @staticmethod
-    def resolve_house(obj):
-        return str(obj.house) if obj.house_id else None
-
-    @staticmethod
-    def resolve_address(obj):
-        return obj.house.building.address if obj.house_id else None
 
     @staticmethod
     def resolve_tags(obj):
@@ -354,7 +359,7 @@ class VehicleIn(Schema):
 
 # --- due visits and counts ----------------------------------------------------------------------
 
-class DueVisitOut(Schema):
+class DueVisitOut(_PersonWhere):
     person_id: int = Field(alias="pk")
     name: str
     sex: str
@@ -368,22 +373,6 @@ class DueVisitOut(Schema):
     due_on: date
     days_overdue: int = Field(description="days past due; negative while not yet due")
     overdue: bool
-
-    @staticmethod
-    def resolve_age(obj):
-        return age_on(obj.birth_date, timezone.localdate())
-
-    @staticmethod
-    def resolve_grid_code(obj):
-        return _grid_code(obj)
-
-    @staticmethod
-    def resolve_house(obj):
-        return str(obj.house) if obj.house_id else None
-
-    @staticmethod
-    def resolve_address(obj):
-        return obj.house.building.address if obj.house_id else None
 
     @staticmethod
     def resolve_tags(obj):
