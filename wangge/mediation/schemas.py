@@ -11,8 +11,7 @@ from decimal import Decimal
 from django.utils import timezone
 from ninja import Field, Schema
 
-from wangge.core.personal import mask_id_number, mask_phone
-from wangge.core.schemas import EventOut
+from wangge.core.schemas import EventOut, MaskedIdentity, MaskedPhone
 from wangge.mediation.models import OPEN_STATES
 
 Amount = int | float | str | None  # checked by services.clean_amount, which names the field in Chinese
@@ -162,7 +161,7 @@ class DisputeOut(_WhereAndWho):
         return is_overdue(obj)
 
 
-class PartyOut(Schema):
+class PartyOut(MaskedIdentity):
     id: int
     kind: str
     role: str
@@ -172,14 +171,6 @@ class PartyOut(Schema):
     phone: str = Field(description="masked")
     id_number: str = Field(description="masked")
     rating: int | None
-
-    @staticmethod
-    def resolve_phone(obj):
-        return mask_phone(obj.phone)
-
-    @staticmethod
-    def resolve_id_number(obj):
-        return mask_id_number(obj.id_number)
 
 
 class SessionOut(Schema):
@@ -343,7 +334,7 @@ class CommitteeOut(Schema):
     active: bool
 
 
-class MediatorOut(Schema):
+class MediatorOut(MaskedPhone):
     id: int
     name: str = Field(description="name (or role, see the module docstring)")
     title: str
@@ -358,10 +349,6 @@ class MediatorOut(Schema):
     @staticmethod
     def resolve_name(obj):
         return getattr(obj, "label", None) or obj.name
-
-    @staticmethod
-    def resolve_phone(obj):
-        return mask_phone(obj.phone)
 
     @staticmethod
     def resolve_committees(obj):

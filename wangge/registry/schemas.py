@@ -13,7 +13,7 @@ from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from wangge.core.personal import mask_id_number, mask_phone
+from wangge.core.schemas import MaskedIdentity
 from wangge.registry.codes import ETHNICITIES
 from wangge.registry.models import OrganisationKind, PlaceKind
 
@@ -75,7 +75,7 @@ class _PersonWhere(Schema):
         return obj.house.building.address if obj.house_id else None
 
 
-class PersonOut(_PersonWhere):
+class PersonOut(_PersonWhere, MaskedIdentity):
     """One person as listed: numbers masked, tags limited to those the reader may see."""
 
     id: int
@@ -98,14 +98,6 @@ class PersonOut(_PersonWhere):
     @staticmethod
     def resolve_ethnicity_name(obj):
         return ETHNICITIES.get(obj.ethnicity, "")
-
-    @staticmethod
-    def resolve_id_number(obj):
-        return mask_id_number(obj.id_number)
-
-    @staticmethod
-    def resolve_phone(obj):
-        return mask_phone(obj.phone)
 
     @staticmethod
     def resolve_tags(obj):
