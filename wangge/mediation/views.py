@@ -18,8 +18,10 @@ from wangge.core.refusals import (
     form_page,
     posted,
     require,  # noqa: F401 (the pages' one permission check, re-exported)
+    take_posted_action,
 )
 from wangge.core.staff import timeline_rows
+from wangge.mediation import services, workflow
 from wangge.mediation.forms import PartyRows, party_choice_labels
 from wangge.mediation.models import Dispute, DisputeEvent
 
@@ -50,6 +52,18 @@ def dispute_form_page(request, form_class, operation, done_message: str, templat
 
     return form_page(request, form, lambda data: operation(user, parties=parties.data, **form.operation_fields()),
                      done, show, parties)
+
+
+def act_page(request, pk, action: str, load, read_params, done, show_refused):
+    """An action on a dispute posted from a page (the dispute page, the phone card), through services.do_act with
+    the posted version and `read_params()`. `load(user, pk)` reads the dispute (outside the user's area a 404). Done,
+    `done(fresh)` answers; refused, the dispute is read again as it now is and `show_refused(dispute, refused)`
+    shows the refusal beside the form, at the refusal's status."""
+    dispute = load(request.user, pk)
+    fresh, refused = take_posted_action(request, workflow.FLOW, dispute, action, services.do_act, read_params)
+    if refused:
+        return show_refused(load(request.user, pk), refused)
+    return done(fresh)
 
 
 def timeline(viewer, dispute) -> list[dict]:
