@@ -24,8 +24,12 @@ def age_on(birth: date, today: date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-def _grid_code(obj) -> str | None:
-    return obj.grid.code if obj.grid_id else None
+class _OnGrid(Schema):
+    """A schema of a row on a grid (buildings, houses, people, organisations, places, vehicles): its `grid_code`."""
+
+    @staticmethod
+    def resolve_grid_code(obj):
+        return obj.grid.code if obj.grid_id else None
 
 
 # --- tags ---------------------------------------------------------------------------------------
@@ -54,17 +58,13 @@ class TagIn(Schema):
 
 # --- people -------------------------------------------------------------------------------------
 
-class _PersonWhere(Schema):
+class _PersonWhere(_OnGrid):
     """The resolvers of a person's age, grid and home, for the schemas that give them (`age`, `grid_code`, `house`,
     `address`)."""
 
     @staticmethod
     def resolve_age(obj):
         return age_on(obj.birth_date, timezone.localdate())
-
-    @staticmethod
-    def resolve_grid_code(obj):
-        return _grid_code(obj)
 
     @staticmethod
     def resolve_house(obj):
@@ -187,7 +187,7 @@ class HistoryOut(Schema):
 
 # --- buildings, houses, households --------------------------------------------------------------
 
-class BuildingOut(Schema):
+class BuildingOut(_OnGrid):
     id: int
     grid_code: str
     name: str
@@ -200,10 +200,6 @@ class BuildingOut(Schema):
     head_name: str | None = None
     has_electronic_door: bool
     house_count: int = 0
-
-    @staticmethod
-    def resolve_grid_code(obj):
-        return _grid_code(obj)
 
 
 class BuildingIn(Schema):
@@ -218,7 +214,7 @@ class BuildingIn(Schema):
     has_electronic_door: bool = False
 
 
-class HouseOut(Schema):
+class HouseOut(_OnGrid):
     id: int
     building_id: int
     building: str = Field(..., alias="building.name")
@@ -231,10 +227,6 @@ class HouseOut(Schema):
     owner_id: int | None
     owner_name: str | None = Field(None, description="only when the owner is in your area")
     resident_count: int = 0
-
-    @staticmethod
-    def resolve_grid_code(obj):
-        return _grid_code(obj)
 
 
 class HouseIn(Schema):
@@ -284,7 +276,7 @@ class HouseDetail(HouseOut):
 
 # --- organisations, places, vehicles ------------------------------------------------------------
 
-class LocatedOut(Schema):
+class LocatedOut(_OnGrid):
     """What an organisation and a key place share: a name and a kind at an address, a point, a grid."""
     id: int
     grid_code: str
@@ -293,10 +285,6 @@ class LocatedOut(Schema):
     address: str
     lng: float | None
     lat: float | None
-
-    @staticmethod
-    def resolve_grid_code(obj):
-        return _grid_code(obj)
 
 
 class LocatedIn(Schema):
@@ -332,16 +320,12 @@ class PlaceIn(LocatedIn):
     contact_name: str = ""
 
 
-class VehicleOut(Schema):
+class VehicleOut(_OnGrid):
     id: int
     plate: str
     grid_code: str
     owner_id: int
     owner_name: str | None = Field(None, description="only when the owner is in your area")
-
-    @staticmethod
-    def resolve_grid_code(obj):
-        return _grid_code(obj)
 
 
 class VehicleIn(Schema):
