@@ -14,8 +14,8 @@ from wangge.areas.services import (
 from wangge.core.api_errors import field_error
 from wangge.core.numbers import RowId
 from wangge.core.paging import LimitOffsetPagination, paginate
-from wangge.core.personal import mask_phone
 from wangge.core.roles import can
+from wangge.core.schemas import MaskedPhone
 from wangge.core.scoping import ALL, get_visible_or_404, scope_prefix
 from wangge.core.services import OperationError
 
@@ -46,7 +46,7 @@ class RegionDetail(RegionOut):
     polygon: dict | None
 
 
-class TeamMemberOut(Schema):
+class TeamMemberOut(MaskedPhone):
     role: str
     role_label: str
     name: str
@@ -55,10 +55,6 @@ class TeamMemberOut(Schema):
     @staticmethod
     def resolve_role_label(obj):
         return str(obj.get_role_display())
-
-    @staticmethod
-    def resolve_phone(obj):
-        return mask_phone(obj.phone)
 
 
 class TeamMemberIn(Schema):

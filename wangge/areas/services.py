@@ -70,12 +70,19 @@ class ImportResult:
     unchanged: int = 0
 
 
-def do_import_divisions(actor, text: str) -> ImportResult:
-    """Import 统计用区划代码 rows (code,name,level,parent_code). All or nothing."""
-    rows, errors = read_divisions_csv(text)
-    errors += _check_division_tree(rows)
+def _read_whole(text: str, read, check_tree) -> list:
+    """An import file's rows, read and then checked as a tree; any fault rejects the whole file (every fault
+    reported, in line order), so the import writes all or nothing."""
+    rows, errors = read(text)
+    errors += check_tree(rows)
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: e.line))
+    return rows
+
+
+def do_import_divisions(actor, text: str) -> ImportResult:
+    """Import 统计用区划代码 rows (code,name,level,parent_code). All or nothing."""
+    rows = _read_whole(text, read_divisions_csv, _check_division_tree)
     result = ImportResult()
     with transaction.atomic():
         existing = {r.code: r for r in Region.objects.filter(code__in=[row.code for row in rows])}
@@ -134,10 +141,7 @@ def _check_division_tree(rows) -> list[RowError]:
 
 def do_import_grids(actor, text: str) -> ImportResult:
     """Import grid boundaries from a GeoJSON FeatureCollection. All or nothing."""
-    features, errors = read_grids_geojson(text)
-    errors += _check_grid_tree(features)
-    if errors:
-        raise ImportRejected(sorted(errors, key=lambda e: e.line))
+    features = _read_whole(text, read_grids_geojson, _check_grid_tree)
     result = ImportResult()
     with transaction.atomic():
         parents = {r.code: r for r in Region.objects.filter(code__in={f.parent_code for f in features})}

@@ -32,7 +32,6 @@ from wangge.cases.schemas import (
     CaseIn,
     CaseOut,
     DuplicateOut,
-    EventOut,
     MajorCategoryOut,
     PhotoOut,
     ValidOut,
@@ -45,6 +44,7 @@ from wangge.core.numbers import Latitude, Longitude, RowId
 from wangge.core.paging import LimitOffsetPagination, paginate
 from wangge.core.refusals import require
 from wangge.core.roles import can
+from wangge.core.schemas import EventOut
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError
 from wangge.core.staff import staff_labels

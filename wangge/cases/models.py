@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from wangge.core.fields import EncryptedCharField
+from wangge.core.models import AppendOnly, AppendOnlyQuerySet
 from wangge.core.scoping import ScopedQuerySet
 
 
@@ -235,18 +236,10 @@ class CasePhoto(models.Model):
         ordering = ["uploaded_at", "id"]
 
 
-class CaseEventQuerySet(models.QuerySet):
-    """The timeline is append-only: bulk updates and deletes are refused."""
-
-    def update(self, **kwargs):
-        raise PermissionError("The case timeline is append-only.")
-
-    def delete(self):
-        raise PermissionError("The case timeline is append-only.")
-
-
-class CaseEvent(models.Model):
+class CaseEvent(AppendOnly):
     """One step of a case's timeline (时间线)."""
+
+    append_only_message = "The case timeline is append-only."
 
     case = models.ForeignKey(Case, on_delete=models.DO_NOTHING, db_constraint=False, related_name="events")
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
@@ -259,7 +252,7 @@ class CaseEvent(models.Model):
     note = models.TextField(_("note"), blank=True)
     details = models.JSONField(default=dict, blank=True)
 
-    objects = CaseEventQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("case event")
@@ -268,11 +261,3 @@ class CaseEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("The case timeline is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("The case timeline is append-only.")

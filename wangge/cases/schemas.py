@@ -11,6 +11,7 @@ from ninja import Field, Schema
 
 from wangge.cases.poller import OVERDUE_STATES, UNSIGNED_STATES
 from wangge.core.personal import mask_phone
+from wangge.core.schemas import EventOut
 
 # Overdue (超期) and unsigned (超时未签收) mean what the poller flags: the states are the poller's, so the
 # API, the queue and the supervision board agree.
@@ -176,21 +177,6 @@ class PhotoOut(Schema):
     @staticmethod
     def resolve_url(obj):
         return reverse("cases:photo", args=[obj.pk])
-
-
-class EventOut(Schema):
-    id: int
-    at: datetime
-    action: str
-    from_state: str
-    to_state: str
-    actor: str = Field(description="the actor's name if the viewer may see them, else their role")
-    note: str
-    details: dict
-
-    @staticmethod
-    def resolve_actor(obj):
-        return getattr(obj, "actor_label", None) or obj.actor_name
 
 
 class CaseDetail(CaseOut):

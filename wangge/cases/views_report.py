@@ -11,7 +11,7 @@ from wangge.cases import services
 from wangge.cases.forms import ReportForm
 from wangge.cases.models import Category, Channel
 from wangge.cases.views import cases_for, require_reporter
-from wangge.core.refusals import run_form_operation
+from wangge.core.refusals import form_page, posted
 
 MAX_TEXT = 500
 
@@ -21,26 +21,21 @@ MAX_TEXT = 500
 def report(request):
     user = request.user
     require_reporter(user)
-    status = 200
-    if request.method == "POST":
-        form = ReportForm(user, request.POST)
-        files = request.FILES.getlist("photos")
-        case = run_form_operation(form, lambda data: _report(user, data, files))
-        if case is not None:
-            if case.self_resolved:
-                messages.success(request,
-                                 _("Reported and resolved on the spot: %(number)s") % {"number": case.number})
-            else:
-                messages.success(request,
-                                 _("Reported: %(number)s (tracking code %(code)s)") % {"number": case.number,
-                                                                                       "code": case.tracking_code})
-            return redirect(reverse("cases:detail", args=[case.pk]))
-        status = 400
-    else:
-        form = ReportForm(user)
+    form = ReportForm(user, *posted(request))
+    files = request.FILES.getlist("photos")
     node = user.scope_node
-    return render(request, "cases/report.html", {"form": form, "map_code": node.code if node else ""},
-                  status=status)
+    return form_page(request, form, lambda data: _report(user, data, files), lambda case: _reported(request, case),
+                     lambda status: render(request, "cases/report.html",
+                                           {"form": form, "map_code": node.code if node else ""}, status=status))
+
+
+def _reported(request, case):
+    if case.self_resolved:
+        messages.success(request, _("Reported and resolved on the spot: %(number)s") % {"number": case.number})
+    else:
+        messages.success(request, _("Reported: %(number)s (tracking code %(code)s)") % {"number": case.number,
+                                                                                       "code": case.tracking_code})
+    return redirect(reverse("cases:detail", args=[case.pk]))
 
 
 def _report(user, data, files):

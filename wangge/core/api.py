@@ -10,8 +10,8 @@ from wangge.core.api_errors import field_error
 from wangge.core.models import AuditEntry, Notification, User
 from wangge.core.numbers import RowId
 from wangge.core.paging import LimitOffsetPagination, paginate
-from wangge.core.personal import mask_phone
 from wangge.core.roles import can
+from wangge.core.schemas import MaskedPhone
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError, do_reveal, revealable_model
 
@@ -50,12 +50,8 @@ def me(request):
     return request.user
 
 
-class StaffOut(MeOut):
+class StaffOut(MeOut, MaskedPhone):
     phone: str  # masked
-
-    @staticmethod
-    def resolve_phone(user):
-        return mask_phone(user.phone)
 
 
 @router.get("/staff", response=list[StaffOut], summary="Staff in my area 辖区工作人员")

@@ -112,23 +112,46 @@ class ApiToken(models.Model):
         return "wg_" + secrets.token_urlsafe(32)
 
 
-class AuditQuerySet(models.QuerySet):
-    """The audit log is append-only: bulk updates and deletes are refused."""
+class AppendOnlyQuerySet(models.QuerySet):
+    """The rows of an AppendOnly model: bulk updates and deletes are refused."""
 
     def update(self, **kwargs):
-        raise PermissionError("The audit log is append-only.")
+        raise PermissionError(self.model.append_only_message)
 
     def delete(self):
-        raise PermissionError("The audit log is append-only.")
+        raise PermissionError(self.model.append_only_message)
 
+
+class AppendOnly(models.Model):
+    """A table whose rows are added and never changed or deleted (the audit log, a case's or a dispute's
+    timeline): saving a stored row or deleting one raises PermissionError with `append_only_message`. Its
+    manager should come from an AppendOnlyQuerySet, which refuses the same in bulk."""
+
+    append_only_message = "This table is append-only."
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError(self.append_only_message)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError(self.append_only_message)
+
+
+class AuditQuerySet(AppendOnlyQuerySet):
     def visible_to(self, user):
         from wangge.core.roles import can
 
         return self if can(user, "audit.view") else self.none()
 
 
-class AuditEntry(models.Model):
+class AuditEntry(AppendOnly):
     """One row per operation: who did what to which object, when."""
+
+    append_only_message = "The audit log is append-only."
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(User, verbose_name=_("actor"), null=True, blank=True,
@@ -150,14 +173,6 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.operation} {self.object_repr}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("The audit log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("The audit log is append-only.")
 
 
 class CalendarOverride(models.Model):

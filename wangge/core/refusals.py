@@ -95,6 +95,26 @@ def run_form_operation(form, operation, *error_args):
         return None
 
 
+def posted(request, files: bool = False) -> tuple:
+    """The arguments that bind a page's form to what was posted: (POST,), or (POST, FILES), on a POST; () on a GET,
+    for an unbound form."""
+    if request.method != "POST":
+        return ()
+    return (request.POST, request.FILES) if files else (request.POST,)
+
+
+def form_page(request, form, operation, done, show, *error_args):
+    """A page whose one form starts one operation; `form` is bound to what was posted on a POST.
+
+    GET answers `show(200)`. A POST runs `operation(form.cleaned_data)` through run_form_operation: its result goes
+    to `done(result)`, the page's answer (a message and a redirect); an invalid form or a refusal answers
+    `show(400)`, the errors on the form and nothing changed."""
+    if request.method != "POST":
+        return show(200)
+    result = run_form_operation(form, operation, *error_args)
+    return show(400) if result is None else done(result)
+
+
 # --- the API ---------------------------------------------------------------------------------------
 
 def _source(request) -> str:

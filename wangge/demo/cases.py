@@ -30,7 +30,7 @@ every generated timeline over the workflow table, so this path cannot take a ste
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import shapely
@@ -51,7 +51,7 @@ from wangge.core.roles import Role
 from wangge.core.workdays import WORKING_PERIODS, add_working_days, local_zone
 from wangge.demo import names
 from wangge.demo.walk import Later as _Later
-from wangge.demo.walk import Run
+from wangge.demo.walk import Run, report_moment
 
 CASES_PER_GRID = 36  # 550 grids: about 20,000 cases a year
 DAYS = 365
@@ -62,6 +62,9 @@ CHANNELS = ((Channel.GRID_WORKER, 44), (Channel.CITIZEN, 22), (Channel.HOTLINE_1
 MAJOR_WEIGHTS = {"01": 24, "04": 20, "02": 7, "03": 7, "05": 8, "06": 3, "07": 4, "11": 7, "12": 3, "13": 6,
                  "14": 1, "15": 6, "16": 4}
 # What a sensor or a camera can report (积水/井盖/烟感/燃气 alarms, video analytics).
+# When in the day a channel's reports come (earliest, latest, likeliest minute); devices around the clock.
+REPORT_MINUTES = {Channel.DEVICE: None, Channel.CITIZEN: (7 * 60, 23 * 60, 13 * 60)}
+OFFICE_MINUTES = (8 * 60, 20 * 60, 11 * 60)
 DEVICE_MAJORS = {"01", "03", "04", "05", "06", "13"}
 # Cases a community usually gives its own grid worker rather than a department.
 GRID_TASK_MAJORS = {"11", "15", "16"}
@@ -265,18 +268,7 @@ class _Planner:
         return self.clock.add_hours(start, max(hours, 0.02))
 
     def report_time(self, day_weights, days, channel):
-        rng = self.rng
-        while True:
-            day = rng.choices(days, weights=day_weights)[0]
-            if channel in (Channel.DEVICE,):
-                minute = rng.randrange(24 * 60)
-            elif channel == Channel.CITIZEN:
-                minute = int(rng.triangular(7 * 60, 23 * 60, 13 * 60))
-            else:
-                minute = int(rng.triangular(8 * 60, 20 * 60, 11 * 60))
-            at = datetime.combine(day, time(minute // 60, minute % 60, rng.randrange(60)), tzinfo=local_zone())
-            if at <= self.now:
-                return at
+        return report_moment(self.rng, self.now, days, day_weights, REPORT_MINUTES.get(channel, OFFICE_MINUTES))
 
     # -- the plan
 

@@ -47,7 +47,7 @@ from wangge.demo import names
 from wangge.demo.cases import Clock, _world
 from wangge.demo.generator import short_name
 from wangge.demo.walk import Later as _Later
-from wangge.demo.walk import Run
+from wangge.demo.walk import Run, report_moment
 from wangge.mediation.models import (
     NEXT_LEVEL,
     Agreement,
@@ -89,6 +89,9 @@ T = DisputeType
 S = Source
 SOURCES = ((S.GRID, 24), (S.POLICE, 12), (S.HOTLINE_12345, 13), (S.CITIZEN, 13), (S.MEDIATION_PLATFORM, 8),
            (S.COURT, 8), (S.FIXED_POINT, 6), (S.DEPARTMENT, 7), (S.PETITION, 5), (S.PUBLIC_OPINION, 4))
+# When in the day a source's disputes come in (earliest, latest, likeliest minute); the police around the clock.
+REPORT_MINUTES = {S.POLICE: None, S.CITIZEN: (7 * 60, 23 * 60, 14 * 60)}
+OFFICE_MINUTES = (8 * 60, 19 * 60, 10 * 60)
 TYPES = ((T.NEIGHBOUR, 22), (T.MARRIAGE_FAMILY, 15), (T.PROPERTY_MANAGEMENT, 14), (T.LABOUR, 10),
          (T.HOUSING_LAND, 7), (T.CONSUMER, 8), (T.TRAFFIC, 6), (T.MEDICAL, 3), (T.DEMOLITION, 2), (T.MILITARY, 1),
          (T.ETHNIC, 1), (T.OTHER, 11))
@@ -344,18 +347,7 @@ class _Planner:
         return self.clock.add_days(start, LEVEL_DAYS[level])
 
     def report_time(self, days, weights, source):
-        rng = self.rng
-        while True:
-            day = rng.choices(days, weights=weights)[0]
-            if source == S.POLICE:
-                minute = rng.randrange(24 * 60)
-            elif source == S.CITIZEN:
-                minute = int(rng.triangular(7 * 60, 23 * 60, 14 * 60))
-            else:
-                minute = int(rng.triangular(8 * 60, 19 * 60, 10 * 60))
-            at = datetime.combine(day, time(minute // 60, minute % 60, rng.randrange(60)), tzinfo=local_zone())
-            if at <= self.now:
-                return at
+        return report_moment(self.rng, self.now, days, weights, REPORT_MINUTES.get(source, OFFICE_MINUTES))
 
     def day_at(self, after, days_low, days_high):
         """A session time: a working-hours slot some days after `after`."""

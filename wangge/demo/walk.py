@@ -2,12 +2,26 @@
 
 The demo builds rows in memory and writes them in bulk, so it replays the table itself: a step the table does not
 have, or a role it does not allow, is a bug in the plan (KeyError, AssertionError), never a demo row."""
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from types import SimpleNamespace
+
+from wangge.core.workdays import local_zone
 
 
 class Later(Exception):
     """The next step would fall after `now` (or the record stalls): it stays where it is."""
+
+
+def report_moment(rng, now, days, weights, minutes):
+    """When a record came in: a day drawn from `days` by `weights`, a minute of it drawn from the triangle `minutes`
+    (earliest, latest, likeliest minute of the day; None: any minute, around the clock) and a second; drawn again
+    until it is not after `now`."""
+    while True:
+        day = rng.choices(days, weights=weights)[0]
+        minute = rng.randrange(24 * 60) if minutes is None else int(rng.triangular(*minutes))
+        at = datetime.combine(day, time(minute // 60, minute % 60, rng.randrange(60)), tzinfo=local_zone())
+        if at <= now:
+            return at
 
 
 class Run:

@@ -1,12 +1,14 @@
 """Forms of the directory pages (调解组织与调解员名录). They only shape input and offer the choices the user's
 area holds; the rules live in services_directory.py, whose FieldErrors the views put back on the fields."""
 from django import forms
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from wangge.areas.models import Region
 from wangge.core.models import User
 from wangge.core.roles import Role
+from wangge.core.services import FieldErrors, NotAllowed
 from wangge.mediation.models import Committee, CommitteeKind, DisputeType, Level, Mediator
 from wangge.mediation.services_directory import MEDIATOR_REGION_LEVELS, REGION_LEVEL
 
@@ -26,6 +28,12 @@ class DirectoryForm(forms.Form):
     def add_errors(self, errors: dict[str, str]):
         for name, message in errors.items():
             self.add_error(name if name in self.fields else None, message)
+
+    def add_operation_error(self, exc):
+        """Put an operation's refusal on the fields it names; a missing permission is no form error but a 403."""
+        if isinstance(exc, NotAllowed):
+            raise PermissionDenied
+        self.add_errors(exc.errors if isinstance(exc, FieldErrors) else {exc.field or "__all__": exc.message})
 
     def values(self) -> dict:
         """The fields to hand to the operation."""

@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from wangge.core.crypto import lookup_hash
 from wangge.core.fields import EncryptedCharField
+from wangge.core.models import AppendOnly, AppendOnlyQuerySet
 from wangge.core.scoping import ScopedQuerySet
 
 
@@ -447,16 +448,10 @@ class DisputeCounter(models.Model):
     last = models.PositiveIntegerField(default=0)
 
 
-class DisputeEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise PermissionError("The dispute timeline is append-only.")
-
-    def delete(self):
-        raise PermissionError("The dispute timeline is append-only.")
-
-
-class DisputeEvent(models.Model):
+class DisputeEvent(AppendOnly):
     """One step of a dispute's timeline."""
+
+    append_only_message = "The dispute timeline is append-only."
 
     dispute = models.ForeignKey(Dispute, on_delete=models.DO_NOTHING, db_constraint=False, related_name="events")
     at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -469,15 +464,7 @@ class DisputeEvent(models.Model):
     note = models.TextField(blank=True)
     details = models.JSONField(default=dict, blank=True)
 
-    objects = DisputeEventQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "id"]
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("The dispute timeline is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("The dispute timeline is append-only.")

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.utils import timezone
 from ninja import Field, Schema
 
-from wangge.core.personal import mask_id_number, mask_phone
+from wangge.core.schemas import EventOut, MaskedIdentity, MaskedPhone
 from wangge.mediation.models import OPEN_STATES
 
 Amount = int | float | str | None  # checked by services.clean_amount, which names the field in Chinese
@@ -161,7 +161,7 @@ class DisputeOut(_WhereAndWho):
         return is_overdue(obj)
 
 
-class PartyOut(Schema):
+class PartyOut(MaskedIdentity):
     id: int
     kind: str
     role: str
@@ -171,14 +171,6 @@ class PartyOut(Schema):
     phone: str = Field(description="masked")
     id_number: str = Field(description="masked")
     rating: int | None
-
-    @staticmethod
-    def resolve_phone(obj):
-        return mask_phone(obj.phone)
-
-    @staticmethod
-    def resolve_id_number(obj):
-        return mask_id_number(obj.id_number)
 
 
 class SessionOut(Schema):
@@ -250,21 +242,6 @@ class ProgressOut(Schema):
     @staticmethod
     def resolve_by(obj):
         return getattr(obj, "by_label", None)
-
-
-class EventOut(Schema):
-    id: int
-    at: datetime
-    action: str
-    from_state: str
-    to_state: str
-    actor: str = Field(description="the actor's name if the viewer may see them, else their role")
-    note: str
-    details: dict
-
-    @staticmethod
-    def resolve_actor(obj):
-        return getattr(obj, "actor_label", None) or obj.actor_name
 
 
 class DisputeDetail(DisputeOut):
@@ -357,7 +334,7 @@ class CommitteeOut(Schema):
     active: bool
 
 
-class MediatorOut(Schema):
+class MediatorOut(MaskedPhone):
     id: int
     name: str = Field(description="name (or role, see the module docstring)")
     title: str
@@ -372,10 +349,6 @@ class MediatorOut(Schema):
     @staticmethod
     def resolve_name(obj):
         return getattr(obj, "label", None) or obj.name
-
-    @staticmethod
-    def resolve_phone(obj):
-        return mask_phone(obj.phone)
 
     @staticmethod
     def resolve_committees(obj):

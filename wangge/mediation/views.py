@@ -9,10 +9,20 @@ Every read goes through `Dispute.objects.visible_to(request.user)`, so a dispute
 answers 404. Every change goes through `wangge.mediation.services`; a refusal (workflow, stale version, bad
 input) changes nothing and is shown with its reason.
 """
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from wangge.core.refusals import require  # noqa: F401 (the pages' one permission check, re-exported)
+from wangge.core.refusals import (
+    form_page,
+    posted,
+    require,  # noqa: F401 (the pages' one permission check, re-exported)
+    take_posted_action,
+)
 from wangge.core.staff import timeline_rows
+from wangge.mediation import services, workflow
+from wangge.mediation.forms import PartyRows, party_choice_labels
 from wangge.mediation.models import Dispute, DisputeEvent
 
 PAGE_SIZE = 30
@@ -21,6 +31,39 @@ PAGE_SIZE = 30
 def disputes_for(user):
     """The user's disputes with what the pages show; the only way the pages read disputes."""
     return Dispute.objects.visible_to(user).select_related("region", "grid", "committee", "mediator")
+
+
+def dispute_form_page(request, form_class, operation, done_message: str, template: str, *, can_search: bool):
+    """A page whose form and party rows make one dispute (登记, 诉前移送) through `operation(user, parties=…,
+    **form.operation_fields())`. Done, a message naming its number (`done_message`) and the dispute's page;
+    otherwise the page again at 400, each refusal at its input or party row."""
+    user = request.user
+    form, parties = form_class(user, *posted(request, files=True)), PartyRows(*posted(request))
+    node = user.scope_node
+
+    def show(status):
+        return render(request, template, {
+            "form": form, "parties": parties, "party_rows": parties.for_page(), "map_code": node.code if node else "",
+            "can_search": can_search, **party_choice_labels()}, status=status)
+
+    def done(dispute):
+        messages.success(request, done_message % {"number": dispute.number})
+        return redirect(reverse("mediation:detail", args=[dispute.pk]))
+
+    return form_page(request, form, lambda data: operation(user, parties=parties.data, **form.operation_fields()),
+                     done, show, parties)
+
+
+def act_page(request, pk, action: str, load, read_params, done, show_refused):
+    """An action on a dispute posted from a page (the dispute page, the phone card), through services.do_act with
+    the posted version and `read_params()`. `load(user, pk)` reads the dispute (outside the user's area a 404). Done,
+    `done(fresh)` answers; refused, the dispute is read again as it now is and `show_refused(dispute, refused)`
+    shows the refusal beside the form, at the refusal's status."""
+    dispute = load(request.user, pk)
+    fresh, refused = take_posted_action(request, workflow.FLOW, dispute, action, services.do_act, read_params)
+    if refused:
+        return show_refused(load(request.user, pk), refused)
+    return done(fresh)
 
 
 def timeline(viewer, dispute) -> list[dict]:

@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wangge.core.personal import mask_phone
+from wangge.core.refusals import form_page, posted
 from wangge.core.scoping import get_visible_or_404
-from wangge.core.services import FieldErrors, NotAllowed, OperationError
+from wangge.core.services import NotAllowed, OperationError
 from wangge.mediation import services_directory as directory
 from wangge.mediation.forms_directory import CommitteeForm, MediatorForm
 from wangge.mediation.models import OPEN_STATES, Committee, Mediator, Membership
@@ -27,19 +28,6 @@ from wangge.mediation.views import require
 def _keeper(request):
     require(request.user, directory.PERMISSION)
     return request.user
-
-
-def _attempt(form, call):
-    """Run an operation; on a refusal put its messages on the form and answer None."""
-    try:
-        return call()
-    except NotAllowed:
-        raise PermissionDenied
-    except FieldErrors as exc:
-        form.add_errors(exc.errors)
-    except OperationError as exc:
-        form.add_errors({exc.field or "__all__": exc.message})
-    return None
 
 
 @login_required
@@ -64,18 +52,14 @@ def _directory(request, user, status=200):
 def _form_page(request, form_class, template, *, save, obj=None, done=None, **context):
     """A directory form page: GET shows the form (filled from `obj` when editing); POST hands the form's values
     to `save(values)`, an operation, and goes back to the lists, or shows its refusal by field with 400."""
-    status = 200
-    if request.method == "POST":
-        form = form_class(request.POST, user=request.user, obj=obj)
-        if form.is_valid():
-            saved = _attempt(form, lambda: save(form.values()))
-            if saved is not None:
-                messages.success(request, done(saved) if done else _("Saved."))
-                return redirect("mediation:directory")
-        status = 400
-    else:
-        form = form_class(user=request.user, obj=obj)
-    return render(request, template, {"form": form, "record": obj, **context}, status=status)
+    form = form_class(*posted(request), user=request.user, obj=obj)
+
+    def saved(record):
+        messages.success(request, done(record) if done else _("Saved."))
+        return redirect("mediation:directory")
+
+    return form_page(request, form, lambda _values: save(form.values()), saved,
+                     lambda status: render(request, template, {"form": form, "record": obj, **context}, status=status))
 
 
 @login_required

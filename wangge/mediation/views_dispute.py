@@ -21,7 +21,6 @@ from django.views.decorators.http import require_GET, require_POST
 from wangge.core.models import Department
 from wangge.core.personal import mask_id_number, mask_phone
 from wangge.core.redirects import safe_next
-from wangge.core.refusals import take_posted_action
 from wangge.core.roles import OPERATORS
 from wangge.core.services import OperationError, do_reveal
 from wangge.core.staff import staff_labels
@@ -39,7 +38,7 @@ from wangge.mediation.models import (
     SessionState,
 )
 from wangge.mediation.templatetags.mediation_tags import PERFORMANCE_LABELS
-from wangge.mediation.views import disputes_for, mediator_labels, require, timeline
+from wangge.mediation.views import act_page, disputes_for, mediator_labels, require, timeline
 
 REVEAL_FIELDS = ("phone", "id_number")
 
@@ -143,22 +142,20 @@ def act(request, pk, action):
     require(user, "mediation.view")
     if action not in workflow.ACTIONS:
         raise Http404
-    dispute = _dispute(user, pk)
-    fresh, refused = take_posted_action(request, workflow.FLOW, dispute, action, services.do_act,
-                                        lambda: _params(request, action))
-    if refused:
-        return _refused(request, dispute, action, refused)
+    return act_page(request, pk, action, _dispute, lambda: _params(request, action),
+                    lambda fresh: redirect(_after_acting(request, fresh)),
+                    lambda dispute, refused: render(request, "mediation/detail.html", dispute_context(
+                        request, dispute, failed_action=action, error=refused.message, values=refused.values),
+                        status=refused.status))
+
+
+def _after_acting(request, dispute) -> str:
+    """Where an action leads: back where it was posted from, or the ledger if the dispute is no longer the user's."""
     here = reverse("mediation:detail", args=[dispute.pk])
     target = safe_next(request, here)
-    if target == here and not disputes_for(user).filter(pk=dispute.pk).exists():
+    if target == here and not disputes_for(request.user).filter(pk=dispute.pk).exists():
         target = reverse("mediation:ledger")  # routed or transferred away: no longer the user's to see
-    return redirect(target)
-
-
-def _refused(request, dispute, action, refused):
-    fresh = _dispute(request.user, dispute.pk)
-    context = dispute_context(request, fresh, failed_action=action, error=refused.message, values=refused.values)
-    return render(request, "mediation/detail.html", context, status=refused.status)
+    return target
 
 
 @login_required

@@ -25,11 +25,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from wangge.core.personal import mask_id_number, mask_phone
-from wangge.core.refusals import take_posted_action
 from wangge.core.roles import Role
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError, do_reveal
-from wangge.mediation import services, workflow
+from wangge.mediation import workflow
 from wangge.mediation.models import (
     Dispute,
     Mediator,
@@ -50,6 +49,7 @@ from wangge.mediation.templatetags.mediation_tags import (
     STATE_LABELS,
     TYPE_LABELS,
 )
+from wangge.mediation.views import act_page
 
 # The quick actions the card offers; each posts the inputs the workflow table gives it.
 QUICK_ACTIONS = ("accept", "schedule_session", "record_session", "agree", "fail", "follow_up")
@@ -183,16 +183,12 @@ def act(request, pk, action):
     require_mediator(user)
     if action not in QUICK_ACTIONS:
         raise Http404
-    dispute = _dispute(user, pk)
-    fresh, refused = take_posted_action(request, workflow.FLOW, dispute, action, services.do_act,
-                                        lambda: _params(request, action))
-    if refused:
-        return _refused(request, dispute, action, refused)
-    return redirect(reverse("mediation:mobile_card", args=[fresh.pk]))
+    return act_page(request, pk, action, _dispute, lambda: _params(request, action),
+                    lambda fresh: redirect(reverse("mediation:mobile_card", args=[fresh.pk])),
+                    lambda dispute, refused: _refused(request, dispute, action, refused))
 
 
 def _refused(request, dispute, action, refused):
-    dispute = _dispute(request.user, dispute.pk)  # fresh: the card shows the dispute as it is now
     context = card_context(request, dispute, failed_action=action, error=refused.message, values=refused.values,
                            error_field=refused.field if refused.field in workflow.FLOW.params(action) else None)
     return render(request, "mediation/mobile_card.html", context, status=refused.status)

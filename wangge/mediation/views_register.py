@@ -10,13 +10,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wangge.core.personal import mask_id_number
-from wangge.core.refusals import run_form_operation
 from wangge.core.roles import Role, can
 from wangge.core.services import OperationError
 from wangge.mediation import services
-from wangge.mediation.forms import PartyRows, RegisterForm, party_choice_labels
+from wangge.mediation.forms import RegisterForm
 from wangge.mediation.models import DisputeType
-from wangge.mediation.views import require
+from wangge.mediation.views import dispute_form_page, require
 
 SEARCH_LIMIT = 10
 
@@ -30,27 +29,9 @@ def require_registrar(user):
 @login_required
 @require_http_methods(["GET", "POST"])
 def register(request):
-    user = request.user
-    require_registrar(user)
-    status = 200
-    if request.method == "POST":
-        form, parties = RegisterForm(user, request.POST), PartyRows(request.POST)
-        dispute = run_form_operation(
-            form, lambda data: services.do_register_dispute(user, parties=parties.data, **form.operation_fields()),
-            parties)
-        if dispute is not None:
-            messages.success(request, _("Registered: %(number)s") % {"number": dispute.number})
-            return redirect(reverse("mediation:detail", args=[dispute.pk]))
-        status = 400
-    else:
-        form, parties = RegisterForm(user), PartyRows()
-    return render(request, "mediation/register.html", _form_context(user, form, parties), status=status)
-
-
-def _form_context(user, form, parties) -> dict:
-    node = user.scope_node
-    return {"form": form, "parties": parties, "party_rows": parties.for_page(), "map_code": node.code if node else "",
-            "can_search": can(user, "registry.view"), **party_choice_labels()}
+    require_registrar(request.user)
+    return dispute_form_page(request, RegisterForm, services.do_register_dispute, _("Registered: %(number)s"),
+                             "mediation/register.html", can_search=can(request.user, "registry.view"))
 
 
 @login_required

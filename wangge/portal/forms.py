@@ -38,7 +38,17 @@ def category_choices():
     return [(f"{major.code} {major.name}", minors) for major, minors in groups.items()]
 
 
-class ReportForm(forms.Form):
+class PointFields(forms.Form):
+    """Where the citizen points: the map's or the phone's position (hidden inputs set by portal/_where.html), in
+    the coordinate system `crs` names."""
+
+    lng = forms.FloatField(required=False, widget=forms.HiddenInput)
+    lat = forms.FloatField(required=False, widget=forms.HiddenInput)
+    crs = forms.ChoiceField(choices=[(c, c) for c in CRS_NAMES], initial="wgs84", widget=forms.HiddenInput,
+                            error_messages={"invalid_choice": _("Unknown coordinate system")})
+
+
+class ReportForm(PointFields):
     major = forms.ChoiceField(label=_("Problem category"), required=False)
     category = forms.ChoiceField(label=_("Problem"), error_messages={
         "required": _("Choose a category"),
@@ -54,10 +64,6 @@ class ReportForm(forms.Form):
     address = forms.CharField(label=_("Where exactly"), required=False, max_length=200,
                               widget=forms.TextInput(
                                   attrs={"placeholder": _("e.g. at the gate of No. 12 Yulin North Road")}))
-    lng = forms.FloatField(required=False, widget=forms.HiddenInput)
-    lat = forms.FloatField(required=False, widget=forms.HiddenInput)
-    crs = forms.ChoiceField(choices=[(c, c) for c in CRS_NAMES], initial="wgs84", widget=forms.HiddenInput,
-                            error_messages={"invalid_choice": _("Unknown coordinate system")})
     reporter_name = forms.CharField(label=_("Name (optional)"), required=False, max_length=50)
     reporter_phone = forms.CharField(label=_("Mobile number (optional, for a call back)"), required=False,
                                      max_length=20,

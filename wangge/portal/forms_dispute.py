@@ -4,11 +4,11 @@ errors back to these fields."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wangge.areas.crs import CRS_NAMES
 from wangge.core.services import OperationError
 from wangge.mediation.models import DisputeType, PartyRole
 from wangge.mediation.services import clean_amount
 from wangge.mediation.templatetags.mediation_tags import TYPE_LABELS
+from wangge.portal.forms import PointFields
 
 # Rows offered for parties; the first is the one asking for help, the second the other side.
 PARTY_ROWS = 3
@@ -22,7 +22,7 @@ def type_choices():
     return [(value, TYPE_LABELS.get(value, label)) for value, label in DisputeType.choices]
 
 
-class DisputeReportForm(forms.Form):
+class DisputeReportForm(PointFields):
     type = forms.ChoiceField(label=_("Dispute type"), error_messages={
         "required": _("Choose the type of dispute"),
         "invalid_choice": _("Unknown type of dispute")})
@@ -35,10 +35,6 @@ class DisputeReportForm(forms.Form):
     address = forms.CharField(label=_("Where exactly"), required=False, max_length=200,
                               widget=forms.TextInput(
                                   attrs={"placeholder": _("e.g. Xingfu estate, building 3, entrance 2")}))
-    lng = forms.FloatField(required=False, widget=forms.HiddenInput)
-    lat = forms.FloatField(required=False, widget=forms.HiddenInput)
-    crs = forms.ChoiceField(choices=[(c, c) for c in CRS_NAMES], initial="wgs84", widget=forms.HiddenInput,
-                            error_messages={"invalid_choice": _("Unknown coordinate system")})
     mediator = forms.IntegerField(required=False, widget=forms.HiddenInput, error_messages={
         "invalid": _("Choose one of the eligible mediators")})
     anonymous = forms.BooleanField(label=_("Leave no phone (anonymous)"), required=False)

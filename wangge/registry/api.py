@@ -501,16 +501,27 @@ def _located_list(queryset, request, grid, region, q, kind):
     return queryset.order_by("name", "id")
 
 
-@router.get("/organisations", response=list[OrganisationOut], summary="Organisations 组织")
-@paginate(LimitOffsetPagination)
-def list_organisations(request, grid: str | None = None, region: str | None = None, q: str | None = None,
-                       kind: OrganisationKind | None = None):
-    return _located_list(Organisation.objects, request, grid, region, q, kind)
+def _located_reads(path: str, model, schema, kinds, summaries: tuple[str, str], names: tuple[str, str]):
+    """Organisations and places are read alike: GET `path`, the list in the reader's area (by grid or region,
+    searched by name or address, filtered by kind), and GET `path/{id}`, one of them. `names` are the two
+    endpoints' names (their OpenAPI operation ids and URL names)."""
+    list_name, detail_name = names
+
+    @router.get(path, response=list[schema], summary=summaries[0], url_name=list_name,
+                operation_id=f"wangge_registry_api_{list_name}")
+    @paginate(LimitOffsetPagination)
+    def located_list(request, grid: str | None = None, region: str | None = None, q: str | None = None,
+                     kind: kinds | None = None):
+        return _located_list(model.objects, request, grid, region, q, kind)
+
+    @router.get(f"{path}/{{id}}", response=schema, summary=summaries[1], url_name=detail_name,
+                operation_id=f"wangge_registry_api_{detail_name}")
+    def located_detail(request, id: RowId):
+        return get_visible_or_404(model.objects.select_related("grid"), request.user, pk=id)
 
 
-@router.get("/organisations/{id}", response=OrganisationOut, summary="One organisation 组织详情")
-def organisation_detail(request, id: RowId):
-    return get_visible_or_404(Organisation.objects.select_related("grid"), request.user, pk=id)
+_located_reads("/organisations", Organisation, OrganisationOut, OrganisationKind,
+               ("Organisations 组织", "One organisation 组织详情"), ("list_organisations", "organisation_detail"))
 
 
 @router.post("/organisations", response={201: OrganisationOut}, summary="Register an organisation 登记组织")
@@ -534,16 +545,8 @@ def _create_located(request, payload, create):
         raise _refused(exc, "location")
 
 
-@router.get("/places", response=list[PlaceOut], summary="Key places 重点场所")
-@paginate(LimitOffsetPagination)
-def list_places(request, grid: str | None = None, region: str | None = None, q: str | None = None,
-                kind: PlaceKind | None = None):
-    return _located_list(Place.objects, request, grid, region, q, kind)
-
-
-@router.get("/places/{id}", response=PlaceOut, summary="One place 场所详情")
-def place_detail(request, id: RowId):
-    return get_visible_or_404(Place.objects.select_related("grid"), request.user, pk=id)
+_located_reads("/places", Place, PlaceOut, PlaceKind, ("Key places 重点场所", "One place 场所详情"),
+               ("list_places", "place_detail"))
 
 
 @router.post("/places", response={201: PlaceOut}, summary="Register a key place 登记场所")

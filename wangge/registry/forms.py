@@ -32,6 +32,12 @@ class StyledForm(forms.Form):
             else:
                 self.add_error(None, message)
 
+    def add_operation_error(self, exc, fallback: str | None = None):
+        """Put an operation's refusal on the form: every field of a FieldErrors, else the one field it names (or
+        `fallback`, or the whole form)."""
+        errors = exc.errors if isinstance(exc, FieldErrors) else {exc.field or fallback or "__all__": exc.message}
+        self.add_errors(errors, fallback)
+
 
 class RevealForm(StyledForm):
     reason = forms.CharField(label=_("Reason for viewing"), max_length=REASON_MAX, required=False,

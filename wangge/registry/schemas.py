@@ -13,7 +13,7 @@ from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from wangge.core.personal import mask_id_number, mask_phone
+from wangge.core.schemas import MaskedIdentity
 from wangge.registry.codes import ETHNICITIES
 from wangge.registry.models import OrganisationKind, PlaceKind
 
@@ -24,8 +24,12 @@ def age_on(birth: date, today: date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-def _grid_code(obj) -> str | None:
-    return obj.grid.code if obj.grid_id else None
+class _OnGrid(Schema):
+    """A schema of a row on a grid (buildings, houses, people, organisations, places, vehicles): its `grid_code`."""
+
+    @staticmethod
+    def resolve_grid_code(obj):
+        return obj.grid.code if obj.grid_id else None
 
 
 # --- tags ---------------------------------------------------------------------------------------
@@ -54,7 +58,24 @@ class TagIn(Schema):
 
 # --- people -------------------------------------------------------------------------------------
 
-class PersonOut(Schema):
+class _PersonWhere(_OnGrid):
+    """The resolvers of a person's age, grid and home, for the schemas that give them (`age`, `grid_code`, `house`,
+    `address`)."""
+
+    @staticmethod
+    def resolve_age(obj):
+        return age_on(obj.birth_date, timezone.localdate())
+
+    @staticmethod
+    def resolve_house(obj):
+        return str(obj.house) if obj.house_id else None
+
+    @staticmethod
+    def resolve_address(obj):
+        return obj.house.building.address if obj.house_id else None
+
+
+class PersonOut(_PersonWhere, MaskedIdentity):
     """One person as listed: numbers masked, tags limited to those the reader may see."""
 
     id: int
@@ -75,32 +96,8 @@ class PersonOut(Schema):
     tags: list[str] = Field(description="codes of the tags the reader may see")
 
     @staticmethod
-    def resolve_age(obj):
-        return age_on(obj.birth_date, timezone.localdate())
-
-    @staticmethod
     def resolve_ethnicity_name(obj):
         return ETHNICITIES.get(obj.ethnicity, "")
-
-    @staticmethod
-    def resolve_id_number(obj):
-        return mask_id_number(obj.id_number)
-
-    @staticmethod
-    def resolve_phone(obj):
-        return mask_phone(obj.phone)
-
-    @staticmethod
-    def resolve_grid_code(obj):
-        return _grid_code(obj)
-
-    @staticmethod
-    def resolve_house(obj):
-        return str(obj.house) if obj.house_id else None
-
-    @staticmethod
-    def resolve_address(obj):
-        return obj.house.building.address if obj.house_id else None
 
     @staticmethod
     def resolve_tags(obj):
@@ -190,7 +187,7 @@ class HistoryOut(Schema):
 
 # --- buildings, houses, households --------------------------------------------------------------
 
-class BuildingOut(Schema):
+class BuildingOut(_OnGrid):
     id: int
     grid_code: str
     name: str
@@ -203,10 +200,6 @@ class BuildingOut(Schema):
     head_name: str | None = None
     has_electronic_door: bool
     house_count: int = 0
-
-    @staticmethod
-    def resolve_grid_code(obj):
-        return _grid_code(obj)
 
 
 class BuildingIn(Schema):
@@ -221,7 +214,7 @@ class BuildingIn(Schema):
     has_electronic_door: bool = False
 
 
-class HouseOut(Schema):
+class HouseOut(_OnGrid):
     id: int
     building_id: int
     building: str = Field(..., alias="building.name")
@@ -234,10 +227,6 @@ class HouseOut(Schema):
     owner_id: int | None
     owner_name: str | None = Field(None, description="only when the owner is in your area")
     resident_count: int = 0
-
-    @staticmethod
-    def resolve_grid_code(obj):
-        return _grid_code(obj)
 
 
 class HouseIn(Schema):
@@ -287,7 +276,7 @@ class HouseDetail(HouseOut):
 
 # --- organisations, places, vehicles ------------------------------------------------------------
 
-class LocatedOut(Schema):
+class LocatedOut(_OnGrid):
     """What an organisation and a key place share: a name and a kind at an address, a point, a grid."""
     id: int
     grid_code: str
@@ -296,10 +285,6 @@ class LocatedOut(Schema):
     address: str
     lng: float | None
     lat: float | None
-
-    @staticmethod
-    def resolve_grid_code(obj):
-        return _grid_code(obj)
 
 
 class LocatedIn(Schema):
@@ -335,16 +320,12 @@ class PlaceIn(LocatedIn):
     contact_name: str = ""
 
 
-class VehicleOut(Schema):
+class VehicleOut(_OnGrid):
     id: int
     plate: str
     grid_code: str
     owner_id: int
     owner_name: str | None = Field(None, description="only when the owner is in your area")
-
-    @staticmethod
-    def resolve_grid_code(obj):
-        return _grid_code(obj)
 
 
 class VehicleIn(Schema):
@@ -354,7 +335,7 @@ class VehicleIn(Schema):
 
 # --- due visits and counts ----------------------------------------------------------------------
 
-class DueVisitOut(Schema):
+class DueVisitOut(_PersonWhere):
     person_id: int = Field(alias="pk")
     name: str
     sex: str
@@ -368,22 +349,6 @@ class DueVisitOut(Schema):
     due_on: date
     days_overdue: int = Field(description="days past due; negative while not yet due")
     overdue: bool
-
-    @staticmethod
-    def resolve_age(obj):
-        return age_on(obj.birth_date, timezone.localdate())
-
-    @staticmethod
-    def resolve_grid_code(obj):
-        return _grid_code(obj)
-
-    @staticmethod
-    def resolve_house(obj):
-        return str(obj.house) if obj.house_id else None
-
-    @staticmethod
-    def resolve_address(obj):
-        return obj.house.building.address if obj.house_id else None
 
     @staticmethod
     def resolve_tags(obj):

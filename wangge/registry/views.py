@@ -34,6 +34,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from wangge.areas.models import Level, Region
 from wangge.areas.views import breadcrumb, start_region
 from wangge.core.personal import mask_id_number, mask_phone
+from wangge.core.refusals import form_page, posted, run_form_operation
 from wangge.core.roles import can
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError, do_reveal
@@ -95,6 +96,18 @@ def _person_page(request, person, title, template, status=200, **context):
     return render(request, template, context, status=status)
 
 
+def _person_form_page(request, person, form, operation, fallback, done, title, template, **context):
+    """A person's sub-page whose form starts one operation (visit, vehicle, edit): refused, the page again at 400
+    with the errors on the form; done, `done(result)` queues its message and the person's page follows."""
+    def finished(result):
+        done(result)
+        return redirect("person", pk=person.pk)
+
+    return form_page(request, form, operation, finished,
+                     lambda status: _person_page(request, person, title, template, status=status, form=form,
+                                                 **context), fallback)
+
+
 def _visible_tags_prefetch(user):
     return Prefetch("tags", queryset=PersonTag.objects.visible_to(user).select_related("tag").order_by("tag__group",
                                                                                                         "tag__code"),
@@ -110,6 +123,15 @@ def _count_per_building(queryset, building_field: str):
 def _people(user):
     return (Person.objects.visible_to(user).select_related("grid", "house__building")
             .prefetch_related(_visible_tags_prefetch(user)))
+
+
+def _person_to_change(user, pk, permission: str = "registry.edit", *related):
+    """The person a sub-page changes: outside the user's area a 404 (before a missing permission can tell that they
+    exist), then a 403 without `permission`."""
+    people = _people(user).select_related(*related) if related else _people(user)
+    person = get_visible_or_404(people, user, pk=pk)
+    _require(user, permission)
+    return person
 
 
 def _staff_labels(viewer, users) -> dict:
@@ -500,20 +522,6 @@ def population_page(request, code):
 # ------------------------------------------------------------------ grid worker: add a household
 
 
-class _Refused(Exception):
-    """An operation refused: its errors are on the forms and nothing was saved."""
-
-
-def _attempt(form, call, fallback=None):
-    try:
-        return call()
-    except services.FieldErrors as exc:
-        form.add_errors(exc.errors, fallback)
-    except OperationError as exc:
-        form.add_errors({exc.field or fallback or "__all__": exc.message}, fallback)
-    raise _Refused
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def household_new(request, pk):
@@ -529,11 +537,8 @@ def household_new(request, pk):
         members = forms.MemberFormSet(request.POST, prefix="members")
         valid = [house_form.is_valid(), head_form.is_valid(), members.is_valid()]
         if all(valid):
-            try:
-                household = _add_household(user, building, house_form, head_form, _filled(members))
-            except _Refused:
-                pass
-            else:
+            household = _add_household(user, building, house_form, head_form, _filled(members))
+            if household is not None:
                 messages.success(request, _("Household added."))
                 return redirect("house", pk=household.house_id)
         status = 400
@@ -559,7 +564,7 @@ def _filled(members) -> list:
 
 def _add_household(user, building, house_form, head_form, member_forms):
     """Call do_add_household with the forms' data; its faults ("head.name", "members.1.id_number", …) go back
-    on the form each names."""
+    on the form each names. The household, or None when refused (nothing was saved)."""
     data = house_form.cleaned_data
     new_house = None
     if house_form.chosen_house is None:
@@ -576,7 +581,7 @@ def _add_household(user, building, house_form, head_form, member_forms):
             forms_by_prefix.get(prefix, head_form).add_errors({field: message}, "id_number")
     except OperationError as exc:
         house_form.add_errors({exc.field or "__all__": exc.message}, "house")
-    raise _Refused
+    return None
 
 
 # ------------------------------------------------------------------ grid worker: move a person
@@ -587,8 +592,7 @@ def _add_household(user, building, house_form, head_form, member_forms):
 def person_move(request, pk):
     """迁居 / 迁出: choose a building, then the house (and household); or move out of the district."""
     user = request.user
-    person = get_visible_or_404(_people(user).select_related("household"), user, pk=pk)
-    _require(user, "registry.edit")
+    person = _person_to_change(user, pk, "registry.edit", "household")
     building = None
     building_id = request.POST.get("building") or request.GET.get("building")
     if building_id and str(building_id).isdigit():
@@ -605,29 +609,20 @@ def person_move(request, pk):
         if action == "out":
             out_form = forms.MoveOutForm(request.POST)
             left = person.house_id
-            if out_form.is_valid():
-                try:
-                    _attempt(out_form, lambda: services.do_move_person(user, person, None,
-                                                                       when=out_form.cleaned_data["when"]), "when")
-                except _Refused:
-                    pass
-                else:
-                    messages.success(request, _("%(name)s has moved out of the district.") % {"name": person.name})
-                    back = left and House.objects.visible_to(user).filter(pk=left).exists()
-                    return redirect("house", pk=left) if back else redirect("home")
+            moved_out = run_form_operation(out_form, lambda data: services.do_move_person(user, person, None,
+                                                                                          when=data["when"]), "when")
+            if moved_out is not None:
+                messages.success(request, _("%(name)s has moved out of the district.") % {"name": person.name})
+                back = left and House.objects.visible_to(user).filter(pk=left).exists()
+                return redirect("house", pk=left) if back else redirect("home")
         elif action == "move" and building is not None:
             move_form = forms.MoveForm(request.POST, houses=houses, households=households)
-            if move_form.is_valid():
-                data = move_form.cleaned_data
-                relation = data["relation"] if data["household_obj"] is not None else ""
-                try:
-                    _attempt(move_form, lambda: services.do_move_person(
-                        user, person, data["house_obj"], data["household_obj"], relation, data["when"]), "house")
-                except _Refused:
-                    pass
-                else:
-                    messages.success(request, _("Moved."))
-                    return redirect("person", pk=person.pk)
+            moved = run_form_operation(move_form, lambda data: services.do_move_person(
+                user, person, data["house_obj"], data["household_obj"],
+                data["relation"] if data["household_obj"] is not None else "", data["when"]), "house")
+            if moved is not None:
+                messages.success(request, _("Moved."))
+                return redirect("person", pk=person.pk)
         status = 400
     q = (request.GET.get("q") or "").strip()[:60]
     choices = Building.objects.visible_to(user).select_related("grid").order_by("address", "name", "id")
@@ -657,33 +652,26 @@ def _households_in(user, houses) -> list:
 def visit_new(request, pk):
     """入户走访: notes, photos from the camera, and where the phone says it is (checked against the grid)."""
     user = request.user
-    person = get_visible_or_404(_people(user), user, pk=pk)
-    _require(user, "registry.visit")
-    status = 200
-    if request.method == "POST":
-        form = forms.VisitForm(request.POST, request.FILES)
-        if form.is_valid():
-            data = form.cleaned_data
-            lng, lat = data.get("lng"), data.get("lat")
-            if lng is None or lat is None:
-                lng = lat = None
-            try:
-                visit = _attempt(form, lambda: services.do_record_visit(
-                    user, person, visited_at=data.get("visited_at"), lng=lng, lat=lat,
-                    crs=data.get("crs") or "wgs84", notes=data.get("notes") or "",
-                    photos=data.get("photos") or []), "notes")
-            except _Refused:
-                pass
-            else:
-                if visit.in_grid is False:
-                    messages.warning(request, _("Visit recorded. The position was outside the person's grid."))
-                else:
-                    messages.success(request, _("Visit recorded."))
-                return redirect("person", pk=person.pk)
-        status = 400
+    person = _person_to_change(user, pk, "registry.visit")
+    return _person_form_page(request, person, forms.VisitForm(*posted(request, files=True)),
+                             lambda data: _record_visit(user, person, data), "notes",
+                             lambda visit: _visit_recorded(request, visit), _("Log a visit"), "registry/visit_new.html")
+
+
+def _record_visit(user, person, data):
+    lng, lat = data.get("lng"), data.get("lat")
+    if lng is None or lat is None:
+        lng = lat = None
+    return services.do_record_visit(user, person, visited_at=data.get("visited_at"), lng=lng, lat=lat,
+                                    crs=data.get("crs") or "wgs84", notes=data.get("notes") or "",
+                                    photos=data.get("photos") or [])
+
+
+def _visit_recorded(request, visit):
+    if visit.in_grid is False:
+        messages.warning(request, _("Visit recorded. The position was outside the person's grid."))
     else:
-        form = forms.VisitForm()
-    return _person_page(request, person, _("Log a visit"), "registry/visit_new.html", status=status, form=form)
+        messages.success(request, _("Visit recorded."))
 
 
 @login_required
@@ -918,24 +906,17 @@ def _located_new(request, form_class, create, template, title, list_url, detail_
     user = request.user
     _require(user, "registry.edit")
     grids = _visible_grids(user)
-    status = 200
-    if request.method == "POST":
-        form = form_class(request.POST, grids=grids)
-        if form.is_valid():
-            try:
-                record = _attempt(form, lambda: create(user, form), "grid")
-            except _Refused:
-                pass
-            else:
-                messages.success(request, _("Saved."))
-                return redirect(detail_url, pk=record.pk)
-        status = 400
-    else:
-        initial = {"grid": grids[0].code} if len(grids) == 1 else {}
-        form = form_class(grids=grids, initial=initial)
-    context = _base(request, form=form, title=title, list_url=reverse(list_url),
-                    trail=[(title, reverse(list_url)), (_("Add"), None)])
-    return render(request, template, context, status=status)
+    initial = {"grid": grids[0].code} if len(grids) == 1 and request.method != "POST" else {}
+    form = form_class(*posted(request), grids=grids, initial=initial)
+
+    def saved(record):
+        messages.success(request, _("Saved."))
+        return redirect(detail_url, pk=record.pk)
+
+    return form_page(request, form, lambda data: create(user, form), saved,
+                     lambda status: render(request, template, _base(
+                         request, form=form, title=title, list_url=reverse(list_url),
+                         trail=[(title, reverse(list_url)), (_("Add"), None)]), status=status), "grid")
 
 
 @login_required
@@ -1027,25 +1008,11 @@ def vehicle_list(request):
 def vehicle_new(request, pk):
     """登记车辆 from the person page: the plate is checked by do_register_vehicle."""
     user = request.user
-    person = get_visible_or_404(_people(user), user, pk=pk)
-    _require(user, "registry.edit")
-    status = 200
-    if request.method == "POST":
-        form = forms.VehicleForm(request.POST)
-        if form.is_valid():
-            try:
-                _attempt(form, lambda: services.do_register_vehicle(user, person, form.cleaned_data["plate"]),
-                         "plate")
-            except _Refused:
-                pass
-            else:
-                messages.success(request, _("Vehicle registered."))
-                return redirect("person", pk=person.pk)
-        status = 400
-    else:
-        form = forms.VehicleForm()
-    return _person_page(request, person, _("Register a vehicle"), "registry/vehicle_new.html", status=status,
-                        form=form)
+    person = _person_to_change(user, pk)
+    return _person_form_page(request, person, forms.VehicleForm(*posted(request)),
+                             lambda data: services.do_register_vehicle(user, person, data["plate"]), "plate",
+                             lambda _vehicle: messages.success(request, _("Vehicle registered.")),
+                             _("Register a vehicle"), "registry/vehicle_new.html")
 
 
 # ------------------------------------------------------------------ tags and editing a person
@@ -1060,19 +1027,13 @@ def _tag_choices(user):
 def person_tag_add(request, pk):
     """标注: a care group (or a special group, for those who may see them) with an optional date and note."""
     user = request.user
-    person = get_visible_or_404(_people(user).select_related("household"), user, pk=pk)
-    _require(user, "registry.edit")
+    person = _person_to_change(user, pk, "registry.edit", "household")
     form = forms.TagForm(request.POST, tags=_tag_choices(user))
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            _attempt(form, lambda: services.do_tag_person(user, person, data["tag_obj"], since=data.get("since"),
-                                                          note=(data.get("note") or "").strip()), "tag")
-        except _Refused:
-            pass
-        else:
-            messages.success(request, _("Group added."))
-            return redirect("person", pk=person.pk)
+    if run_form_operation(form, lambda data: services.do_tag_person(
+            user, person, data["tag_obj"], since=data.get("since"), note=(data.get("note") or "").strip()),
+                          "tag") is not None:
+        messages.success(request, _("Group added."))
+        return redirect("person", pk=person.pk)
     return render(request, "registry/person.html", _person_context(request, person, tag_form=form), status=400)
 
 
@@ -1082,8 +1043,7 @@ def person_tag_remove(request, pk):
     """Remove a group from a person: a page that asks to confirm, then the POST that removes it."""
     user = request.user
     person_tag = get_visible_or_404(PersonTag.objects.select_related("tag", "person"), user, pk=pk)
-    person = get_visible_or_404(_people(user), user, pk=person_tag.person_id)
-    _require(user, "registry.edit")
+    person = _person_to_change(user, person_tag.person_id)
     if request.method == "POST":
         try:
             services.do_untag_person(user, person_tag)
@@ -1101,21 +1061,18 @@ def person_edit(request, pk):
     """修改: name, phone, ethnicity, kind through do_update_person; nothing is saved on an error.
     The phone on record is never put in the form: a new one is typed, or the old one removed."""
     user = request.user
-    person = get_visible_or_404(_people(user), user, pk=pk)
-    _require(user, "registry.edit")
-    status = 200
-    if request.method == "POST":
-        form = forms.PersonEditForm(request.POST)
-        if form.is_valid():
-            try:
-                _attempt(form, lambda: services.do_update_person(user, person, form.changes()), "name")
-            except _Refused:
-                person.refresh_from_db()
-            else:
-                messages.success(request, _("Saved."))
-                return redirect("person", pk=person.pk)
-        status = 400
-    else:
-        form = forms.PersonEditForm(initial={"name": person.name, "ethnicity": person.ethnicity, "kind": person.kind})
-    return _person_page(request, person, _("Edit"), "registry/person_edit.html", status=status, form=form,
-                        phone_masked=mask_phone(person.phone) if person.phone else "")
+    person = _person_to_change(user, pk)
+    initial = {"name": person.name, "ethnicity": person.ethnicity, "kind": person.kind}
+    form = forms.PersonEditForm(*posted(request), initial=initial)
+    return _person_form_page(request, person, form, lambda data: _update_person(user, person, form.changes()), "name",
+                             lambda _person: messages.success(request, _("Saved.")), _("Edit"),
+                             "registry/person_edit.html", phone_masked=mask_phone(person.phone) if person.phone else "")
+
+
+def _update_person(user, person, changes):
+    """do_update_person; refused, the person is read again so the page shows them as stored."""
+    try:
+        return services.do_update_person(user, person, changes)
+    except OperationError:
+        person.refresh_from_db()
+        raise
