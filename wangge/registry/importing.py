@@ -43,6 +43,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import BooleanField, TextField
 from django.db.models.expressions import RawSQL
@@ -711,7 +712,7 @@ class _Batch:
     buildings: list = field(default_factory=list)  # as column dicts
     houses: list = field(default_factory=list)  # as HOUSE_GIVEN tuples
     households: list = field(default_factory=list)  # as HOUSEHOLD_GIVEN tuples
-    people: list = field(default_factory=list)  # new people, as PERSON_GIVEN tuples
+    people: list = field(default_factory=list)  # new people, as PERSON_ROW tuples
     residences: list = field(default_factory=list)  # those of moves (a new person's is made from its row)
     changed: list = field(default_factory=list)  # existing people, as column dicts (full rows)
     closes: list = field(default_factory=list)  # (moved_out, person_id) of residences to close
@@ -726,6 +727,7 @@ class _PeopleImport:
         self.result = PeopleImportResult()
         self.ids = Ids(real=write)
         self.writer = _Writer(actor) if write else None
+        self.now = self.writer.now if write else None  # updated_at of the rows written
         self.first_line: dict[int, int] = {}  # ID number (as a number) -> the line it was first seen on
         self.buildings: dict[tuple, tuple | str] = {}  # (address, name) -> (id, grid_id) or the reason it is refused
         self.houses: dict[tuple, int] = {}  # (building_id, unit, number) -> house id
@@ -941,11 +943,11 @@ class _PeopleImport:
         return household_id, row.relation
 
     def _create(self, row, person_id, house_id, household_id, relation, grid_id, when, batch):
-        # In PERSON_GIVEN's order; the residence is made from the stored row (_Writer.write).
+        # In PERSON_ROW's order; the residence is made from the stored row (_Writer.write).
         batch.people.append((
             person_id, row.name, row.id_cipher, row.id_hash, row.id_number[-4:], row.sex, row.birth_date.isoformat(),
             row.ethnicity or "01", row.phone_cipher, row.phone_hash, row.kind or PersonKind.REGISTERED, house_id,
-            household_id, relation, grid_id, when.isoformat(), None,
+            household_id, relation, grid_id, when.isoformat(), None, self.now,
         ))
         self.result.created += 1
 
@@ -990,8 +992,9 @@ PERSON_UPDATES = ("name", "ethnicity", "phone", "phone_hash", "kind", "house", "
 # What the planner gives for the rows it creates, in this order (the writer fills in the rest).
 HOUSE_GIVEN = ("id", "grid_id", "building_id", "unit", "number")
 HOUSEHOLD_GIVEN = ("id", "grid_id", "house_id", "head_id")
-PERSON_GIVEN = ("id", "name", "id_number", "id_hash", "id_tail", "sex", "birth_date", "ethnicity", "phone",
-                "phone_hash", "kind", "house_id", "household_id", "relation", "grid_id", "moved_in", "moved_out")
+# A new person's row is built whole, in the table's column order (checked by _Writer): no second copy.
+PERSON_ROW = ("id", "name", "id_number", "id_hash", "id_tail", "sex", "birth_date", "ethnicity", "phone", "phone_hash",
+              "kind", "house_id", "household_id", "relation", "grid_id", "moved_in", "moved_out", "updated_at")
 
 
 class _Writer:
@@ -1014,7 +1017,8 @@ class _Writer:
         self.people = Table(Person, prepared=True, updated_at=now)
         self.house_row = self.houses.from_tuples(HOUSE_GIVEN)
         self.household_row = self.households.from_tuples(HOUSEHOLD_GIVEN)
-        self.person_row = self.people.from_tuples(PERSON_GIVEN)
+        if tuple(self.people.attnames) != PERSON_ROW:
+            raise ImproperlyConfigured(f"registry_person's columns are now {self.people.attnames}: update PERSON_ROW")
         self.person_history = history(Person)
         self.residences = Table(Residence, with_pk=False, prepared=True)
         self.now = now
@@ -1027,9 +1031,9 @@ class _Writer:
             bulk.history_of(Building, [b["id"] for b in batch.buildings], **self.stamp)
         for model, table, make, rows in ((House, self.houses, self.house_row, batch.houses),
                                          (Household, self.households, self.household_row, batch.households),
-                                         (Person, self.people, self.person_row, batch.people)):
+                                         (Person, self.people, None, batch.people)):
             if rows:
-                bulk.insert_tuples(table.name, table.columns, map(make, rows))
+                bulk.insert_tuples(table.name, table.columns, map(make, rows) if make else rows)
                 bulk.history_of(model, [row[0] for row in rows], **self.stamp)
         if batch.closes:  # before the new residences are added: those stay open
             bulk.update(self.residences.name, ["moved_out"], ["person_id"], batch.closes, where="moved_out IS NULL")
