@@ -152,8 +152,11 @@ def reserve_ids(model, count: int, using: str = DEFAULT_DB_ALIAS) -> list[int]:
     connection = connections[using]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                           [model._meta.db_table, model._meta.pk.column, count])
+            # The sequence looked up once: pg_get_serial_sequence is not folded into a constant, and
+            # called per row it made the query several times slower.
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column])
+            sequence = cursor.fetchone()[0]
+            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
             return [pk for (pk,) in cursor.fetchall()]
     first = first_free_id(model, using)
     return list(range(first, first + count))
