@@ -24,13 +24,18 @@ For an already registered person, optional cells left blank keep what is
 stored; a different house is a move (the open residence is closed, a new one
 opened, as `do_move_person` does).
 
-Speed (bench/import_people.py): the per-row work is Python (validation,
-AES-GCM, HMAC); everything else is done per chunk of rows — people are
-fetched by hash in batches, buildings and houses are cached, coordinates are
-located in one call, and rows (with their simple-history rows) are written by
-the one bulk writer (`wangge.core.bulk`: COPY on PostgreSQL, executemany on
-SQLite, primary keys reserved up front so rows can point at each other without
-a read-back, the tables analysed at the end).
+Speed (bench/import_people.py, docs/performance.md): rows are checked in
+batches, column by column, each distinct value once (`_fast_rows`); only rows
+that may fail go through check_row, which names every problem. Big files are
+checked in worker processes, which get a CSV's raw lines and parse them
+themselves. AES-GCM and HMAC per value, nonces drawn per batch. Everything else
+is done per chunk of rows — people are fetched by hash in batches, buildings
+and houses are cached, coordinates are located in one call, and new rows are
+written as tuples by the one bulk writer (`wangge.core.bulk`: COPY on
+PostgreSQL, executemany on SQLite, primary keys reserved up front so rows can
+point at each other without a read-back, the tables analysed at the end); their
+simple-history rows and new people's residences are then made in SQL from the
+rows just written (docs/decisions/0005-import-history-in-sql.md).
 """
 import csv
 import io
