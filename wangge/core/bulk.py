@@ -10,7 +10,9 @@ cases, disputes); later telemetry. Three parts:
   highest key, under the write lock the transaction holds since BEGIN IMMEDIATE). Plans that number
   their own rows from `first_free_id` move the sequences past them with `catch_up_sequences`.
 * `BulkWriter` — COPY on PostgreSQL (psycopg 3 `cursor.copy`), `executemany` of one prepared INSERT on
-  SQLite (multi-row VALUES lists measured no faster), UPDATEs by key; and `finish()`, which ANALYZEs
+  SQLite (multi-row VALUES lists measured no faster), UPDATEs by key; rows derived from rows just
+  written (simple-history rows, `history_of`; any `insert_select`) made by INSERT ... SELECT in the
+  database, with nothing sent row by row; and `finish()`, which ANALYZEs
   every table written on PostgreSQL: autovacuum may be off or late, and a table loaded in bulk
   without statistics gets nested-loop plans (the statistics page took 5.1 s instead of 0.24 s).
 
@@ -20,7 +22,7 @@ commit or roll back together).
 import itertools
 import json
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -63,6 +65,21 @@ class Table:
             self.defaults[f.attname] = default
         self.converters = [(i, convert[a]) for i, a in enumerate(self.attnames) if convert[a] is not None]
         self._values = operator.itemgetter(*self.attnames)
+
+    def from_tuples(self, attnames: Sequence[str]) -> Callable[[tuple], tuple]:
+        """For callers that build rows by the hundred thousand: a function from a tuple of `attnames`'
+        values (in that order) to the row in column order, the other columns' defaults filled in. One
+        tuple concatenation and one itemgetter per row, no dict; the values are taken as they are (for
+        `prepared` tables)."""
+        given = {a: i for i, a in enumerate(attnames)}
+        unknown = set(given) - set(self.attnames)
+        if unknown:
+            raise ValueError(f"{self.name} has no columns {sorted(unknown)}")
+        rest = [a for a in self.attnames if a not in given]
+        extra = tuple(self.defaults[a] for a in rest)
+        position = {**given, **{a: len(attnames) + k for k, a in enumerate(rest)}}
+        pick = operator.itemgetter(*[position[a] for a in self.attnames])
+        return lambda row: pick(row + extra)
 
     def tuples(self, rows: Iterable) -> Iterator[tuple]:
         """Each row as a tuple in column order, every value ready for the driver."""
@@ -135,8 +152,11 @@ def reserve_ids(model, count: int, using: str = DEFAULT_DB_ALIAS) -> list[int]:
     connection = connections[using]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                           [model._meta.db_table, model._meta.pk.column, count])
+            # The sequence looked up once: pg_get_serial_sequence is not folded into a constant, and
+            # called per row it made the query several times slower.
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column])
+            sequence = cursor.fetchone()[0]
+            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
             return [pk for (pk,) in cursor.fetchall()]
     first = first_free_id(model, using)
     return list(range(first, first + count))
@@ -205,6 +225,56 @@ class BulkWriter:
                 marks = ", ".join(["%s"] * len(columns))
                 cursor.executemany(f"INSERT INTO {self.quote(table)} ({names}) VALUES ({marks})", rows)
         self.written[table] = None
+
+    def insert_select(self, table: str, columns: list[str], select: str, params: Iterable = ()) -> None:
+        """INSERT INTO table (columns) SELECT ...: rows made in the database from rows already written
+        (history, residences), with no value crossing to Python and back."""
+        names = ", ".join(self.quote(c) for c in columns)
+        with self.connection.cursor() as wrapper:
+            wrapper.cursor.execute(f"INSERT INTO {self.quote(table)} ({names}) {select}", list(params))
+        self.written[table] = None
+
+    def keys_in(self, column: str, ids: list[int]) -> tuple[str, list]:
+        """A condition `column` in `ids` (distinct keys) and its parameters: a range when the keys are
+        consecutive (as reserved keys are), else one array (PostgreSQL) or JSON list (SQLite) parameter."""
+        column = self.quote(column)
+        low, high = min(ids), max(ids)
+        if high - low + 1 == len(ids):  # distinct and consecutive: every key in the range is one of them
+            return f"{column} BETWEEN %s AND %s", [low, high]
+        if self.connection.vendor == "postgresql":
+            return f"{column} = ANY(%s)", [list(ids)]
+        return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(list(ids))]
+
+    def history_of(self, model, ids: list[int], *, history_date, history_type: str = "+", history_user_id=None,
+                   history_change_reason: str | None = None) -> None:
+        """django-simple-history rows for the rows `ids` of `model` as they are now stored, copied in SQL
+        (INSERT ... SELECT, in key order): what a save() of each would have recorded, without reading
+        the rows back or building them in Python. `history_date` as the driver takes it."""
+        if not ids:
+            return
+        history = model.history.model
+        source = {f.column for f in model._meta.concrete_fields}
+        fixed = {"history_date": history_date, "history_type": history_type, "history_user_id": history_user_id,
+                 "history_change_reason": history_change_reason}
+        postgres = self.connection.vendor == "postgresql"
+        columns, selected, params = [], [], []
+        for f in history._meta.concrete_fields:
+            if f.primary_key:  # history_id: numbered by the database
+                continue
+            columns.append(f.column)
+            if f.column in fixed:
+                # Typed on PostgreSQL (a bare parameter in a select list is text); SQLite's CAST to
+                # datetime would make a number of a date, and the column's affinity does the job.
+                selected.append(f"CAST(%s AS {f.cast_db_type(self.connection)})" if postgres else "%s")
+                params.append(fixed[f.column])
+            elif f.column in source:
+                selected.append(self.quote(f.column))
+            else:
+                raise ValueError(f"{history._meta.db_table}.{f.column} has no column in {model._meta.db_table}")
+        condition, keys = self.keys_in(model._meta.pk.column, ids)
+        self.insert_select(history._meta.db_table, columns,
+                           f"SELECT {', '.join(selected)} FROM {self.quote(model._meta.db_table)} WHERE {condition} "
+                           f"ORDER BY {self.quote(model._meta.pk.column)}", params + keys)
 
     def update(self, table: str, columns: list[str], keys: list[str], rows: Iterable[tuple], where: str = "") -> None:
         """UPDATE table SET columns WHERE keys = ... [AND where]; each row is (*values, *key values)."""

@@ -24,13 +24,18 @@ For an already registered person, optional cells left blank keep what is
 stored; a different house is a move (the open residence is closed, a new one
 opened, as `do_move_person` does).
 
-Speed (bench/import_people.py): the per-row work is Python (validation,
-AES-GCM, HMAC); everything else is done per chunk of rows — people are
-fetched by hash in batches, buildings and houses are cached, coordinates are
-located in one call, and rows (with their simple-history rows) are written by
-the one bulk writer (`wangge.core.bulk`: COPY on PostgreSQL, executemany on
-SQLite, primary keys reserved up front so rows can point at each other without
-a read-back, the tables analysed at the end).
+Speed (bench/import_people.py, docs/performance.md): rows are checked in
+batches, column by column, each distinct value once (`_fast_rows`); only rows
+that may fail go through check_row, which names every problem. Big files are
+checked in worker processes, which get a CSV's raw lines and parse them
+themselves. AES-GCM and HMAC per value, nonces drawn per batch. Everything else
+is done per chunk of rows — people are fetched by hash in batches, buildings
+and houses are cached, coordinates are located in one call, and new rows are
+written as tuples by the one bulk writer (`wangge.core.bulk`: COPY on
+PostgreSQL, executemany on SQLite, primary keys reserved up front so rows can
+point at each other without a read-back, the tables analysed at the end); their
+simple-history rows and new people's residences are then made in SQL from the
+rows just written (docs/decisions/0005-import-history-in-sql.md).
 """
 import csv
 import io
@@ -43,6 +48,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import BooleanField, TextField
 from django.db.models.expressions import RawSQL
@@ -52,15 +58,25 @@ from wangge.areas import locate as locating
 from wangge.areas.crs import BD09, GCJ02, WGS84, to_wgs84_many
 from wangge.areas.models import Region
 from wangge.core.bulk import BulkWriter, Ids, Table
-from wangge.core.crypto import encrypt, lookup_hash
+from wangge.core.crypto import encrypt, encrypt_many, lookup_hash, lookup_hashes
 from wangge.core.importing import Column, ImportRejected, RowError, error_report_xlsx, read_header  # noqa: F401
 from wangge.core.importing import template_xlsx as build_template
+from wangge.core.personal import clean_phone
 from wangge.core.roles import can
 from wangge.core.scoping import ALL, scope_prefix
 from wangge.core.services import OperationError
 from wangge.registry.codes import ETHNICITIES
 from wangge.registry.models import Building, House, Household, Person, PersonKind, Relation, Residence
-from wangge.registry.validation import FieldErrors, clean_person
+from wangge.registry.validation import (
+    KIND_BY_CHINESE_NAME,
+    PERSON_KINDS,
+    FieldErrors,
+    InvalidValue,
+    _area_existed,
+    clean_ethnicity,
+    clean_person,
+    ric,
+)
 
 # --- the columns -------------------------------------------------------------------------------
 
@@ -187,7 +203,8 @@ def iter_people_file(stream, filename: str, jobs: int = 1) -> Iterator[PersonRow
     checked rows and row errors out, in file order.
 
     With jobs > 1 the rows are checked in that many worker processes (forked; they
-    touch no database) while the caller plans and writes the rows already checked.
+    touch no database) while the caller plans and writes the rows already checked. A CSV's
+    lines then go to them as they are read (`_csv_tasks`), and they decode and parse them too.
     """
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
@@ -206,13 +223,19 @@ def iter_people_file(stream, filename: str, jobs: int = 1) -> Iterator[PersonRow
         if problems:
             yield from problems
             return
-        batches = _batches(records, positions, CHECK_BATCH)
         today = timezone.localdate()
-        checked = _check_in_processes(batches, positions, today, jobs) if jobs > 1 else (
-            _check_batch(batch, positions, today) for batch in batches)
+        if jobs > 1:
+            tasks = _csv_tasks(stream, header_line + 1, positions, CHECK_BATCH) if suffix == ".csv" else (
+                ("records", batch) for batch in _batches(records, positions, CHECK_BATCH))
+            checked = _check_in_processes(tasks, positions, today, jobs)
+        else:
+            checked = ((_check_batch(batch, positions, today), None)
+                       for batch in _batches(records, positions, CHECK_BATCH))
         any_rows = False
-        for results in checked:
-            any_rows = True
+        for results, problem in checked:
+            if problem is not None:
+                raise _FileProblem(*problem)
+            any_rows = any_rows or bool(results)
             yield from results
         if not any_rows:
             yield RowError(header_line, "文件中没有数据行 / no data rows under the header")
@@ -228,6 +251,41 @@ def auto_jobs(size: int) -> int:
     import os
 
     return min(os.cpu_count() or 1, 8) if size > 4_000_000 else 1  # ~4 MB is some 40,000 rows
+
+
+def _csv_tasks(stream, first: int, positions: dict, size: int) -> Iterator[tuple]:
+    """A CSV's lines after the header, as tasks for the checking processes: ("lines", number of the
+    first, [raw lines]) while no line has a double quote -- without quotes every line ends a record,
+    so the lines can be parsed anywhere, in any pieces -- and from the first line that has one,
+    ("records", [(line, cells)]) parsed here, as in one process."""
+    lines, start = [], first
+    for raw in stream:
+        if b'"' in raw:
+            if lines:
+                yield "lines", start, lines
+            rest = _csv_records(itertools.chain([raw], stream), start + len(lines))
+            for batch in _batches(rest, positions, size):
+                yield "records", batch
+            return
+        lines.append(raw)
+        if len(lines) >= size:
+            yield "lines", start, lines
+            lines, start = [], start + len(lines)
+    if lines:
+        yield "lines", start, lines
+
+
+def _check_task(task: tuple, positions: dict, today: date) -> tuple[list, tuple | None]:
+    """A worker's task: (checked rows and row errors, None), or ([], (line, reason)) for a file problem
+    (a line not in UTF-8, malformed CSV) in its lines, which ends the file there."""
+    if task[0] == "records":
+        return _check_batch(task[1], positions, today), None
+    _, first, lines = task
+    try:
+        batch = next(_batches(_csv_records(lines, first), positions, len(lines)), [])
+    except _FileProblem as problem:
+        return [], (problem.line, problem.reason)
+    return _check_batch(batch, positions, today), None
 
 
 def _batches(records, positions: dict, size: int) -> Iterator[list]:
@@ -250,8 +308,13 @@ def _blank(value) -> bool:
 
 
 def _check_batch(batch: list, positions: dict, today: date) -> list:
+    """Check a batch: column by column for the rows that pass (`_fast_rows`), and check_row, which
+    says exactly what is wrong, for the others."""
     out, named = [], tuple(positions.items())
-    for line, cells in batch:
+    for (line, cells), fast in zip(batch, _fast_rows(batch, positions, today)):
+        if fast is not None:
+            out.append(fast)
+            continue
         count = len(cells)
         checked = check_row(line, {key: cells[i] if i < count else None for key, i in named}, today)
         if isinstance(checked, PersonRow):
@@ -261,33 +324,175 @@ def _check_batch(batch: list, positions: dict, today: date) -> list:
     return out
 
 
-def _check_in_processes(batches: Iterator[list], positions: dict, today: date, jobs: int) -> Iterator[list]:
-    """Check batches in worker processes, in order, with a bounded number in flight (memory stays flat)."""
+_SLOW = object()  # a value the column check leaves to check_row
+
+
+def _fast_rows(batch: list, positions: dict, today: date) -> list:
+    """The batch's rows checked column by column, each distinct value once (a file has a few
+    ethnicities, kinds, buildings, dates...): a PersonRow for each row that passes every rule of
+    check_row -- the same rules, the same result -- and None for each row that may not (a cell that
+    is not plain text, any value a rule refuses), which check_row then checks and reports. Then the
+    ID numbers and phones of the rows that pass are hashed and encrypted in one go."""
+    n = len(batch)
+    if not n:
+        return []
+    width = max(positions.values()) + 1
+    records = [cells if len(cells) >= width else [*cells, *[None] * (width - len(cells))] for _, cells in batch]
+    transposed = list(zip(*records))
+
+    def column(key, check=None, cache=None):
+        i = positions.get(key)
+        if i is None:
+            values = [""] * n
+        else:
+            try:
+                values = list(map(str.strip, transposed[i]))  # a CSV's cells: all text
+            except TypeError:  # a workbook's: numbers, dates, blanks as None
+                values = [(v.strip() if type(v) is str else "" if v is None else _SLOW) for v in transposed[i]]
+        if check is None:
+            return values
+        if cache is None:
+            return [_SLOW if v is _SLOW else check(v) for v in values]
+        out = []
+        for v in values:
+            if v is _SLOW:
+                out.append(_SLOW)
+                continue
+            try:
+                out.append(cache[v])
+            except KeyError:
+                out.append(cache.setdefault(v, check(v)))
+        return out
+
+    today_now = date.today()  # clean_id_number's "future" (the server's date, not the local one)
+    names = column("name", lambda v: v if 0 < len(v) <= 50 else _SLOW)
+    numbers = column("id_number", lambda v: _fast_id_number(v, today_now))
+    ethnicities = column("ethnicity", _fast_ethnicity, {})
+    phones = column("phone", _fast_phone)
+    kinds = column("kind", _fast_kind, {})
+    places = [column(key, lambda v, limit=limit: v if 0 < len(v) <= limit else _SLOW, {})
+              for key, limit in (("address", 200), ("building", 60))]
+    units = column("unit", lambda v: v if len(v) <= 8 else _SLOW, {})
+    house_numbers = column("number", lambda v: v if 0 < len(v) <= 16 else _SLOW, {})
+    relations = column("relation", lambda v: RELATION_BY_TEXT.get(v, _SLOW) if v else None, {})
+    moves = column("moved_in", lambda v: (_parse_date(v) or _SLOW) if v else None, {})
+    systems = column("crs", lambda v: CRS_BY_TEXT.get(v.upper().replace(" ", ""), _SLOW), {})
+    lngs, lats = column("lng"), column("lat")
+
+    rows, passing = [None] * n, []
+    for k, (line, _) in enumerate(batch):
+        number, moved_in, lng, lat = numbers[k], moves[k], lngs[k], lats[k]
+        values = (names[k], number, ethnicities[k], phones[k], kinds[k], places[0][k], places[1][k], units[k],
+                  house_numbers[k], relations[k], moved_in, systems[k], lng, lat)
+        if _SLOW in values:
+            continue
+        if moved_in is not None and (moved_in > today or moved_in < number[2]):
+            continue
+        if lng or lat:
+            position = _fast_position(lng, lat)
+            if position is None:
+                continue
+            lng, lat = position
+        else:
+            lng = lat = None
+        rows[k] = (line, names[k], number, ethnicities[k], phones[k], kinds[k], places[0][k], places[1][k], units[k],
+                   house_numbers[k], relations[k], moved_in, lng, lat, systems[k])
+        passing.append(k)
+    if not passing:
+        return rows
+    id_numbers = [rows[k][2][0] for k in passing]
+    with_phone = [rows[k][4] for k in passing if rows[k][4]]
+    id_ciphers, phone_ciphers = iter(encrypt_many(id_numbers)), iter(encrypt_many(with_phone))
+    id_hashes, phone_hashes = iter(lookup_hashes(id_numbers)), iter(lookup_hashes(with_phone))
+    for k in passing:
+        (line, name, (id_number, sex, birth), ethnicity, phone, kind, address, building, unit, number, relation,
+         moved_in, lng, lat, crs) = rows[k]
+        rows[k] = PersonRow(line, name, id_number, sex, birth, ethnicity, phone, kind, address, building, unit, number,
+                            relation, moved_in, lng, lat, crs, next(id_hashes),
+                            next(phone_hashes) if phone else "", next(id_ciphers),
+                            next(phone_ciphers) if phone else "")
+    return rows
+
+
+def _fast_id_number(value: str, today: date):
+    """clean_id_number and facts_from_id_number of a number that passes as typed; _SLOW otherwise."""
+    if len(value) != 18 or not value.isascii() or not value[:17].isdigit():
+        return _SLOW
+    number = value.upper()
+    if not (number[17].isdigit() or number[17] == "X"):
+        return _SLOW
+    try:
+        birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return _SLOW
+    if birth > today or number[17] != ric.calc_check_digit(number) or not _area_existed(number[:6], birth.year):
+        return _SLOW
+    return number, ("M" if int(number[16]) % 2 else "F"), birth
+
+
+def _fast_ethnicity(value: str):
+    if not value:
+        return None  # blank: the stored one, or 汉族 for someone new
+    try:
+        return clean_ethnicity(value)
+    except InvalidValue:
+        return _SLOW
+
+
+def _fast_phone(value: str):
+    if not value:
+        return None
+    try:
+        return clean_phone(value)
+    except InvalidValue:
+        return _SLOW
+
+
+def _fast_kind(value: str):
+    if not value:
+        return None
+    kind = str(KIND_BY_TEXT.get(value, value) or PersonKind.REGISTERED).strip()
+    kind = KIND_BY_CHINESE_NAME.get(kind, kind)
+    return kind if kind in PERSON_KINDS else _SLOW
+
+
+def _fast_position(lng: str, lat: str):
+    try:
+        lng, lat = float(lng), float(lat)
+    except ValueError:
+        return None
+    return (lng, lat) if -180 <= lng <= 180 and -90 <= lat <= 90 else None
+
+
+def _check_in_processes(tasks: Iterator[tuple], positions: dict, today: date, jobs: int) -> Iterator[tuple]:
+    """Run _check_task in worker processes, in order, with a bounded number in flight (memory stays flat)."""
     import multiprocessing
     from collections import deque
 
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         pending = deque()
-        for batch in batches:
-            pending.append(pool.apply_async(_check_batch, (batch, positions, today)))
+        for task in tasks:
+            pending.append(pool.apply_async(_check_task, (task, positions, today)))
             if len(pending) >= 4 * jobs:
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
 
 
-def _csv_records(stream) -> Iterator[tuple[int, list]]:
-    reader = csv.reader(_utf8_lines(stream))
+def _csv_records(stream, first: int = 1) -> Iterator[tuple[int, list]]:
+    """(line number, cells) of each record of `stream` (binary lines, the first numbered `first`)."""
+    reader = csv.reader(_utf8_lines(stream, first))
+    before = first - 1
     try:
         for cells in reader:
-            yield reader.line_num, cells
+            yield before + reader.line_num, cells
     except csv.Error as exc:
-        raise _FileProblem(reader.line_num, f"CSV 格式错误 / malformed CSV: {exc}")
+        raise _FileProblem(before + reader.line_num, f"CSV 格式错误 / malformed CSV: {exc}")
 
 
-def _utf8_lines(stream) -> Iterator[str]:
+def _utf8_lines(stream, first: int = 1) -> Iterator[str]:
     """Decode line by line, so a bad byte is reported on its own line."""
-    for number, raw in enumerate(stream, start=1):
+    for number, raw in enumerate(stream, start=first):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -509,11 +714,11 @@ class _RowProblem(Exception):
 class _Batch:
     """What one chunk writes."""
 
-    buildings: list = field(default_factory=list)
-    houses: list = field(default_factory=list)
-    households: list = field(default_factory=list)
-    people: list = field(default_factory=list)  # new people, as column dicts
-    residences: list = field(default_factory=list)
+    buildings: list = field(default_factory=list)  # as column dicts
+    houses: list = field(default_factory=list)  # as HOUSE_GIVEN tuples
+    households: list = field(default_factory=list)  # as HOUSEHOLD_GIVEN tuples
+    people: list = field(default_factory=list)  # new people, as PERSON_ROW tuples
+    residences: list = field(default_factory=list)  # those of moves (a new person's is made from its row)
     changed: list = field(default_factory=list)  # existing people, as column dicts (full rows)
     closes: list = field(default_factory=list)  # (moved_out, person_id) of residences to close
 
@@ -527,6 +732,7 @@ class _PeopleImport:
         self.result = PeopleImportResult()
         self.ids = Ids(real=write)
         self.writer = _Writer(actor) if write else None
+        self.now = self.writer.now if write else None  # updated_at of the rows written
         self.first_line: dict[int, int] = {}  # ID number (as a number) -> the line it was first seen on
         self.buildings: dict[tuple, tuple | str] = {}  # (address, name) -> (id, grid_id) or the reason it is refused
         self.houses: dict[tuple, int] = {}  # (building_id, unit, number) -> house id
@@ -648,12 +854,35 @@ class _PeopleImport:
         # parse than to answer, and SQLite would need a query per 900 values.
         match = f"{table}.{quote('id_hash')} = ANY(%s)" if postgres else \
             f"{table}.{quote('id_hash')} IN (SELECT value FROM json_each(%s))"
+        if postgres:
+            return self._known_people_postgres(hashes)
         for part in _chunks(hashes, CHUNK_ROWS):
             query = Person.objects.filter(RawSQL(match, (part if postgres else json.dumps(part),),
                                                  output_field=BooleanField()))
             query = query.annotate(**ciphers)
             for values in query.values_list("id_hash", *KNOWN_FIELDS):
                 known[values[0]] = _Known(*values[1:])
+        return known
+
+    def _known_people_postgres(self, hashes: list[str]) -> dict[str, _Known]:
+        """_known_people on PostgreSQL, the hashes bound as one array parameter by the server: Django's
+        cursors bind on the client, which quoted 10,000 hashes into the SQL text more slowly than the
+        server answered."""
+        import psycopg
+
+        person, region = Person._meta.db_table, Region._meta.db_table
+        sql = (f"SELECT p.id_hash, p.id, p.name, p.id_number, p.id_tail, p.sex, p.birth_date, p.ethnicity, p.phone, "
+               f"p.phone_hash, p.kind, p.house_id, p.household_id, p.relation, p.grid_id, p.moved_in, p.moved_out, "
+               f"r.path FROM {person} p LEFT JOIN {region} r ON r.id = p.grid_id WHERE p.id_hash = ANY(%s)")
+        known = {}
+        if not hashes:
+            return known
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            for part in _chunks(hashes, CHUNK_ROWS):
+                cursor.execute(sql, [part])
+                for values in cursor:
+                    known[values[0]] = _Known(*values[1:])
         return known
 
     # -- one row --
@@ -692,8 +921,7 @@ class _PeopleImport:
         pk = self.ids.next(House)
         self.houses[(building_id, row.unit, row.number)] = pk
         self.house_grid[pk] = grid_id
-        batch.houses.append({"id": pk, "grid_id": grid_id, "building_id": building_id, "unit": row.unit,
-                             "number": row.number})
+        batch.houses.append((pk, grid_id, building_id, row.unit, row.number))
         self.result.houses_created += 1
         return pk
 
@@ -704,8 +932,7 @@ class _PeopleImport:
             if household_id is None:
                 household_id = self.ids.next(Household)
                 present.append((household_id, person_id))
-                batch.households.append({"id": household_id, "grid_id": grid_id, "house_id": house_id,
-                                         "head_id": person_id})
+                batch.households.append((household_id, grid_id, house_id, person_id))
                 self.result.households_created += 1
             self.file_heads[house_id] = household_id
             return household_id, Relation.HEAD
@@ -721,17 +948,12 @@ class _PeopleImport:
         return household_id, row.relation
 
     def _create(self, row, person_id, house_id, household_id, relation, grid_id, when, batch):
-        moved_in = when.isoformat()
-        batch.people.append({
-            "id": person_id, "name": row.name, "id_number": row.id_cipher, "id_hash": row.id_hash,
-            "id_tail": row.id_number[-4:], "sex": row.sex, "birth_date": row.birth_date.isoformat(),
-            "ethnicity": row.ethnicity or "01", "phone": row.phone_cipher,
-            "phone_hash": row.phone_hash, "kind": row.kind or PersonKind.REGISTERED, "house_id": house_id,
-            "household_id": household_id, "relation": relation, "grid_id": grid_id, "moved_in": moved_in,
-            "moved_out": None,
-        })
-        batch.residences.append({"person_id": person_id, "house_id": house_id, "grid_id": grid_id,
-                                 "moved_in": moved_in, "moved_out": None})
+        # In PERSON_ROW's order; the residence is made from the stored row (_Writer.write).
+        batch.people.append((
+            person_id, row.name, row.id_cipher, row.id_hash, row.id_number[-4:], row.sex, row.birth_date.isoformat(),
+            row.ethnicity or "01", row.phone_cipher, row.phone_hash, row.kind or PersonKind.REGISTERED, house_id,
+            household_id, relation, grid_id, when.isoformat(), None, self.now,
+        ))
         self.result.created += 1
 
     def _update(self, row, known: _Known, house_id, household_id, relation, grid_id, moving, when, batch):
@@ -772,39 +994,62 @@ PERSON_UPDATES = ("name", "ethnicity", "phone", "phone_hash", "kind", "house", "
                   "moved_in", "moved_out")
 
 
+# What the planner gives for the rows it creates, in this order (the writer fills in the rest).
+HOUSE_GIVEN = ("id", "grid_id", "building_id", "unit", "number")
+HOUSEHOLD_GIVEN = ("id", "grid_id", "house_id", "head_id")
+# A new person's row is built whole, in the table's column order (checked by _Writer): no second copy.
+PERSON_ROW = ("id", "name", "id_number", "id_hash", "id_tail", "sex", "birth_date", "ethnicity", "phone", "phone_hash",
+              "kind", "house_id", "household_id", "relation", "grid_id", "moved_in", "moved_out", "updated_at")
+
+
 class _Writer:
-    """Writes a chunk's rows through the bulk writer, each table's simple-history rows alongside."""
+    """Writes a chunk's rows through the bulk writer. New rows go in as tuples; their simple-history
+    rows, and a new person's residence, are then made in the database from the rows just written
+    (INSERT ... SELECT: docs/decisions/0005-import-history-in-sql.md)."""
 
     def __init__(self, actor):
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         user_id = getattr(actor, "pk", None)
+        self.stamp = {"history_date": now, "history_user_id": user_id, "history_change_reason": "导入 / import"}
 
         def history(model):
             return Table(model.history.model, with_pk=False, prepared=True, history_date=now, history_type="+",
                          history_user_id=user_id, history_change_reason="导入 / import")
 
-        self.tables = {
-            "buildings": (Table(Building, prepared=True), history(Building)),
-            "houses": (Table(House, prepared=True), history(House)),
-            "households": (Table(Household, prepared=True), history(Household)),
-            "people": (Table(Person, prepared=True, updated_at=now), history(Person)),
-        }
+        self.buildings = Table(Building, prepared=True)
+        self.houses = Table(House, prepared=True)
+        self.households = Table(Household, prepared=True)
+        self.people = Table(Person, prepared=True, updated_at=now)
+        self.house_row = self.houses.from_tuples(HOUSE_GIVEN)
+        self.household_row = self.households.from_tuples(HOUSEHOLD_GIVEN)
+        if tuple(self.people.attnames) != PERSON_ROW:
+            raise ImproperlyConfigured(f"registry_person's columns are now {self.people.attnames}: update PERSON_ROW")
+        self.person_history = history(Person)
         self.residences = Table(Residence, with_pk=False, prepared=True)
         self.now = now
         self.bulk = BulkWriter()
 
     def write(self, batch: _Batch):
-        for key in ("buildings", "houses", "households", "people"):
-            items = getattr(batch, key)
-            if items:
-                table, history = self.tables[key]
-                self.bulk.insert(table, items)
-                self.bulk.insert(history, items)
+        bulk = self.bulk
+        if batch.buildings:
+            bulk.insert(self.buildings, batch.buildings)
+            bulk.history_of(Building, [b["id"] for b in batch.buildings], **self.stamp)
+        for model, table, make, rows in ((House, self.houses, self.house_row, batch.houses),
+                                         (Household, self.households, self.household_row, batch.households),
+                                         (Person, self.people, None, batch.people)):
+            if rows:
+                bulk.insert_tuples(table.name, table.columns, map(make, rows) if make else rows)
+                bulk.history_of(model, [row[0] for row in rows], **self.stamp)
         if batch.closes:  # before the new residences are added: those stay open
-            self.bulk.update(self.residences.name, ["moved_out"], ["person_id"], batch.closes,
-                             where="moved_out IS NULL")
+            bulk.update(self.residences.name, ["moved_out"], ["person_id"], batch.closes, where="moved_out IS NULL")
+        if batch.people:  # each new person's one residence, from the person row as stored
+            quote = connection.ops.quote_name
+            condition, params = bulk.keys_in("id", [row[0] for row in batch.people])
+            bulk.insert_select(self.residences.name, ["person_id", "house_id", "grid_id", "moved_in", "moved_out"],
+                               f"SELECT {quote('id')}, {quote('house_id')}, {quote('grid_id')}, {quote('moved_in')}, "
+                               f"NULL FROM {quote(self.people.name)} WHERE {condition} ORDER BY {quote('id')}", params)
         if batch.residences:
-            self.bulk.insert(self.residences, batch.residences)
+            bulk.insert(self.residences, batch.residences)
         if batch.changed:
             self._update_people(batch.changed)
 
@@ -812,9 +1057,8 @@ class _Writer:
         self.bulk.finish()
 
     def _update_people(self, changed: list[dict]):
-        table, history = self.tables["people"]
         fields = [Person._meta.get_field(name) for name in PERSON_UPDATES]
         values = operator.itemgetter(*[f.attname for f in fields], "id")
-        self.bulk.update(table.name, [f.column for f in fields] + ["updated_at"], ["id"],
+        self.bulk.update(self.people.name, [f.column for f in fields] + ["updated_at"], ["id"],
                          [(*values(item)[:-1], self.now, item["id"]) for item in changed])
-        self.bulk.insert(history, [dict(item, history_type="~") for item in changed])
+        self.bulk.insert(self.person_history, [dict(item, history_type="~") for item in changed])

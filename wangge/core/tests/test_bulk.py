@@ -80,3 +80,40 @@ def test_finish_leaves_planner_statistics_for_the_tables_written_on_postgresql(w
         else:  # SQLite keeps its own heuristics: the writer does not run ANALYZE there
             cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
             assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("gap", [False, True])
+def test_history_rows_copied_in_sql_are_what_a_save_records(world, admin_user, gap):
+    """history_of: one '+' row per key given (and none for the others), each field as stored, the
+    stamp as given; consecutive keys go as a range, others as one list parameter."""
+    from django.utils import timezone
+
+    grid = world.grids[0]
+    now = timezone.now()
+    with transaction.atomic():
+        first = first_free_id(Building)
+        writer = BulkWriter()
+        writer.insert(Table(Building), [{"id": first + n, "grid_id": grid.pk, "address": "路", "name": f"{n}栋",
+                                         "lng": 104.0 + n / 100, "floors": 3 + n} for n in range(4)])
+        keys = [first, first + 2, first + 3] if gap else [first + 1, first + 2, first + 3]
+        writer.history_of(Building, keys, history_date=connection.ops.adapt_datetimefield_value(now),
+                          history_user_id=admin_user.pk, history_change_reason="导入 / import")
+        catch_up_sequences([Building])
+    records = list(Building.history.filter(id__gte=first).order_by("history_id"))
+    assert [r.id for r in records] == keys
+    for record in records:
+        stored = Building.objects.get(pk=record.id)
+        assert (record.name, record.address, record.lng, record.floors, record.grid_id, record.head_id) == (
+            stored.name, stored.address, stored.lng, stored.floors, stored.grid_id, stored.head_id)
+        assert (record.history_type, record.history_user_id, record.history_change_reason, record.history_date) == (
+            "+", admin_user.pk, "导入 / import", now)
+
+
+def test_tuples_are_filled_in_with_the_defaults_in_column_order(world):
+    table = Table(Building, prepared=True)
+    make = table.from_tuples(("name", "id", "grid_id", "address"))
+    row = dict(zip(table.attnames, make(("1栋", 7, world.grids[0].pk, "幸福路"))))
+    assert (row["id"], row["name"], row["address"], row["floors"], row["lng"], row["head_id"]) == (
+        7, "1栋", "幸福路", 1, None, None)
+    with pytest.raises(ValueError):
+        table.from_tuples(("id", "nonsense"))

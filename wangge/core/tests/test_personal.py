@@ -78,3 +78,12 @@ def test_reveal_outside_the_area_is_404(world, client):
     payload = {"object": "areas.gridteammember", "id": member.pk, "field": "phone", "reason": "联系核实"}
     assert client.post("/api/v1/reveal", payload, content_type="application/json").status_code == 404
     assert not AuditEntry.objects.filter(operation="core.reveal").exists()
+
+
+def test_many_at_once_is_each_on_its_own():
+    values = ["510107199001010014", "13800001111", "a b", "天"]
+    sealed = crypto.encrypt_many(values)
+    assert [crypto.decrypt(token) for token in sealed] == values
+    assert len({token[3:19] for token in sealed}) == len(values)  # a nonce each
+    assert crypto.lookup_hashes(values + [" 510107199001010014 "]) == [crypto.lookup_hash(v) for v in values] + [
+        crypto.lookup_hash(values[0])]

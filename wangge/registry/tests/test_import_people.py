@@ -281,6 +281,69 @@ def test_checking_in_worker_processes_gives_the_same_rows_in_the_same_order(monk
     assert isinstance(serial[3], importing.RowError) and serial[3].field == "联系电话"
 
 
+def test_worker_processes_parse_the_lines_and_switch_to_records_at_the_first_quote(monkeypatch, reg, admin):
+    """Lines go to the workers raw until one has a double quote (a quoted cell may hold a comma or a
+    line break); from there the records are parsed in the reading process. Same rows either way."""
+    monkeypatch.setattr(importing, "CHECK_BATCH", 2)
+    ids = [make_id_number("19930303", 20 + n) for n in range(6)]
+    rows = family(reg) + [person_row(reg, 公民身份号码=ids[0], 与户主关系="", 联系电话="12")]
+    data = csv_file(rows) + b"\r\n,,,,\r\n" + "\r\n".join([
+        f'"王,五",{ids[1]},汉族,,,"幸福路\n1号",1栋,1,101,,,,,',  # line 8, and its record runs to line 9
+        f"赵六,{ids[2]},01,,,幸福路1号,1栋,1,101,,2020/05/01,,,",
+        f'钱七,{ids[3]},,,"流动",幸福路1号,1栋,,102,租客,,,,',
+    ]).encode() + b"\r\n"
+    serial = list(importing.iter_people_file(io.BytesIO(data), "people.csv"))
+    parallel = list(importing.iter_people_file(io.BytesIO(data), "people.csv", jobs=2))
+    assert parallel == serial
+    assert [r.line for r in serial] == [2, 3, 4, 5, 9, 10, 11]
+    assert serial[4].name == "王,五" and serial[4].address == "幸福路\n1号" and serial[6].kind == "floating"
+
+
+def test_worker_processes_stop_at_a_line_that_is_not_utf8(monkeypatch, reg, admin):
+    monkeypatch.setattr(importing, "CHECK_BATCH", 2)
+    data = csv_file(family(reg)) + ",".join(person_row(reg, 姓名="王五").values()).encode("gbk") + b"\r\n" + \
+        csv_file([person_row(reg, 公民身份号码=make_id_number("19930303", 31))], headers=())[3:]
+    for jobs in (1, 2):
+        items = list(importing.iter_people_file(io.BytesIO(data), "people.csv", jobs=jobs))
+        assert isinstance(items[-1], importing.RowError) and (items[-1].line, items[-1].field) == (5, "")
+        assert "UTF-8" in items[-1].reason and [r.line for r in items[:-1]] == [2, 3]
+
+
+@pytest.mark.parametrize("cells", [
+    {},
+    {"公民身份号码": ID_A[:-1] + "x" if ID_A.endswith("X") else ID_A, "民族": "1", "联系电话": "+86 139 0000 1111"},
+    {"联系电话": "028-85551234", "人口类型": "户籍人口", "与户主关系": "妻", "迁入日期": "20200501"},
+    {"民族": "", "联系电话": "", "人口类型": "", "与户主关系": "", "迁入日期": "", "单元": ""},
+    {"经度": "104.01", "纬度": "30.61", "坐标系": "高德"},
+    {"经度": "104.01", "纬度": "", "坐标系": "WGS84"},
+    {"经度": "nan", "纬度": "30"},
+    {"坐标系": "火星"},
+    {"姓名": " ", "公民身份号码": ID_A[:-1] + ("0" if ID_A[-1] != "0" else "1")},
+    {"公民身份号码": "510107 19900202 3014"},
+    {"公民身份号码": "５１０１０７１９９００２０２３０１"},
+    {"迁入日期": "1980-01-01"},
+    {"迁入日期": "2099-01-01"},
+    {"房号": "", "楼栋名称": "x" * 61, "单元": "123456789"},
+    {"联系电话": "()"},
+    {"人口类型": "registered", "民族": "藏族"},
+])
+def test_checking_column_by_column_gives_what_check_row_gives(reg, cells):
+    """The batch check's fast path (_fast_rows) against the row-by-row rules, valid rows and not."""
+    row = person_row(reg, **cells)
+    header = list(HEADERS)
+    positions = {c.key: header.index(c.header) for c in importing.COLUMNS}
+    today = date.today()
+    record = [str(row.get(h, "")) for h in header]
+    by_row = importing.check_row(7, {key: record[i] for key, i in positions.items()}, today)
+    assert importing._check_batch([(7, record)], positions, today) == (
+        [by_row] if isinstance(by_row, importing.PersonRow) else by_row)
+    # a workbook's typed cells take the row-by-row path, with the same result
+    typed = [datetime(2020, 5, 1) if h == "迁入日期" else None if v == "" else v for h, v in zip(header, record)]
+    by_row = importing.check_row(7, {key: typed[i] for key, i in positions.items()}, today)
+    assert importing._check_batch([(7, typed)], positions, today) == (
+        [by_row] if isinstance(by_row, importing.PersonRow) else by_row)
+
+
 # --- bad input: a clear message per field or row, and nothing written -------------------------
 
 def _wrong_check_digit():
