@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from wangge.areas.models import Level, Region
 from wangge.cases import poller, services, workflow
-from wangge.cases.models import OPEN_STATES, Category, Channel, MajorCategory, State
+from wangge.cases.models import OPEN_STATES, CaseEvent, Category, Channel, MajorCategory, State
 from wangge.cases.templatetags.cases_tags import CHANNEL_LABELS, STATE_LABELS
 from wangge.cases.views import (
     PAGE_SIZE,
@@ -234,11 +234,27 @@ def board_sections(user):
     ]
 
 
-def _with_actions(user, cases, wanted):
+# The event whose note is the reason a board row is there: why it came back, why it must be redone, why more time.
+REASON_EVENTS = {"returned": "return", "reworked": "verify_rework", "extension": "request_extension"}
+
+
+def latest_notes(case_ids, action: str) -> dict[int, str]:
+    """{case id: the note of its latest `action` event}, in one query."""
+    notes = {}
+    events = (CaseEvent.objects.filter(case_id__in=case_ids, action=action).exclude(note="")
+              .order_by("case_id", "-at", "-id").values_list("case_id", "note"))
+    for case_id, note in events:
+        notes.setdefault(case_id, note)
+    return notes
+
+
+def _with_actions(user, cases, wanted, reason_action=None):
+    cases = list(cases)
+    reasons = latest_notes([c.pk for c in cases], reason_action) if reason_action else {}
     rows = []
     for case in cases:
         allowed = workflow.allowed_actions(case, user)
-        rows.append({"case": case, "actions": [a for a in wanted if a in allowed]})
+        rows.append({"case": case, "actions": [a for a in wanted if a in allowed], "reason": reasons.get(case.pk, "")})
     return rows
 
 
@@ -252,7 +268,7 @@ def board(request):
     for key, title, cases in board_sections(user):
         wanted = ("approve_extension", "deny_extension") if key == "extension" else ("supervise", "urge")
         sections.append({"key": key, "title": title, "count": cases.count(),
-                         "rows": _with_actions(user, cases[:BOARD_LIMIT], wanted)})
+                         "rows": _with_actions(user, cases[:BOARD_LIMIT], wanted, REASON_EVENTS.get(key))})
     return render(request, "cases/board.html", {"sections": sections, "limit": BOARD_LIMIT,
                                                 "here": request.get_full_path()})
 

@@ -209,6 +209,11 @@ def test_board_sections_returned_reworked_and_extension(world, client):
     assert f'data-case="{pending.pk}"' in extension
     assert {"approve_extension", "deny_extension"} <= set(forms_on(extension))
     assert 'data-count="returned"><strong>1</strong>' in html
+    # Each row says why it is there: the return reason, the rework reason, the extension's reason.
+    reason = '<p class="case-reason" data-reason="{}"><span class="label">{}</span>{}</p>'
+    assert reason.format("returned", "退回原因", "非本部门") in part("returned", "reworked")
+    assert reason.format("reworked", "返工原因", "仍有垃圾") in part("reworked", "extension")
+    assert reason.format("extension", "延期理由", "需协调产权单位") in extension
 
 
 def test_board_supervise_goes_back_to_the_board(world, client):
