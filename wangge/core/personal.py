@@ -44,3 +44,32 @@ def mask_id_number(number: str) -> str:
     if len(number) < 10:
         return "*" * len(number)
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+# --- a revealed value on the page after the reveal (post/redirect/get) ----------------------------------------
+# A reveal is a POST that logs who saw what and why. Answered with the page itself, the browser stays on the POST:
+# a refresh would reveal, and log, again. So the page answers with a redirect to itself, and the value waits in
+# the session (encrypted) for that one page view; a refresh shows it masked.
+
+REVEALED_SESSION_KEY = "wangge_revealed"
+
+
+def keep_revealed(request, key: str, value: str) -> None:
+    """Hold `value` for the next page view that asks for `key` ("mediation.party:12:phone")."""
+    from wangge.core.crypto import encrypt
+
+    held = request.session.get(REVEALED_SESSION_KEY, {})
+    held[key] = encrypt(value)
+    request.session[REVEALED_SESSION_KEY] = held
+
+
+def take_revealed(request, key: str) -> str | None:
+    """The value held for `key`, once (None when there is none: a refresh, another page)."""
+    from wangge.core.crypto import decrypt
+
+    held = request.session.get(REVEALED_SESSION_KEY) or {}
+    token = held.pop(key, None)
+    if token is None:
+        return None
+    request.session[REVEALED_SESSION_KEY] = held
+    return decrypt(token)

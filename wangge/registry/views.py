@@ -33,7 +33,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wangge.areas.models import Level, Region
 from wangge.areas.views import breadcrumb, start_region
-from wangge.core.personal import mask_id_number, mask_phone
+from wangge.core.personal import keep_revealed, mask_id_number, mask_phone, take_revealed
 from wangge.core.refusals import form_page, posted, run_form_operation
 from wangge.core.roles import can
 from wangge.core.scoping import get_visible_or_404
@@ -348,7 +348,11 @@ def _reveal_state(person, field, value=None, form=None) -> dict:
 @require_GET
 def person_page(request, pk):
     person = get_visible_or_404(_people(request.user).select_related("household"), request.user, pk=pk)
-    return render(request, "registry/person.html", _person_context(request, person))
+    # A value revealed by the POST that redirected here (a browser without JavaScript), shown this once.
+    shown = {field: take_revealed(request, f"registry.person:{person.pk}:{field}") for field in REVEAL_FIELDS}
+    extra = {key: _reveal_state(person, field, shown[field])
+             for key, field in (("reveal_id", "id_number"), ("reveal_phone", "phone")) if shown.get(field)}
+    return render(request, "registry/person.html", _person_context(request, person, **extra))
 
 
 @login_required
@@ -375,9 +379,12 @@ def person_reveal(request, pk, field):
     if request.headers.get("HX-Request"):
         # HTMX swaps only 2xx answers by default; a refusal is an answer that shows the error by the field.
         return render(request, "registry/_reveal.html", {"person": person, "r": state})
+    if value is not None:  # post/redirect/get: a refresh must not reveal (and log) again
+        keep_revealed(request, f"registry.person:{person.pk}:{field}", value)
+        return redirect(reverse("person", args=[person.pk]) + f"#reveal-{field}")
     key = "reveal_id" if field == "id_number" else "reveal_phone"
     page = _person_context(request, person, **{key: state})
-    return render(request, "registry/person.html", page, status=200 if value is not None else 400)
+    return render(request, "registry/person.html", page, status=400)
 
 
 @login_required

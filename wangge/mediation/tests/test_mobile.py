@@ -239,7 +239,9 @@ def test_revealing_a_partys_phone_needs_a_reason_and_is_logged(client, world, m,
     assert response.status_code == 400 and PHONE not in response.content.decode()
     assert not AuditEntry.objects.filter(operation="core.reveal").exists()
     response = client.post(url, {"reason": "电话约定调解时间"})
-    assert response.status_code == 200 and f'href="tel:{PHONE}"' in response.content.decode()
+    assert response.status_code == 302 and response["Location"] == f"/mediation/m/{dispute.pk}/#party-{party.pk}"
+    assert f'href="tel:{PHONE}"' in client.get(response["Location"]).content.decode()
+    assert PHONE not in client.get(f"/mediation/m/{dispute.pk}/").content.decode()  # a refresh: masked, not logged
     entry = AuditEntry.objects.get(operation="core.reveal")
     assert entry.actor == med and entry.details == {"field": "phone", "reason": "电话约定调解时间"}
 

@@ -212,8 +212,12 @@ def test_revealing_a_partys_phone_needs_a_reason_and_is_logged(client, world, m)
     assert response.status_code == 422 and PHONE not in response.content.decode()
     assert not AuditEntry.objects.filter(operation="core.reveal").exists()
     response = client.post(url, {"reason": "通知当事人参加调解"})
-    assert response.status_code == 200 and PHONE in response.content.decode()
+    # Post/redirect/get: the browser leaves the POST, so a refresh does not reveal (and log) again.
+    assert response.status_code == 302 and response["Location"] == f"/mediation/{dispute.pk}/#party-{party.pk}"
+    assert PHONE in client.get(response["Location"]).content.decode()
     assert AuditEntry.objects.filter(operation="core.reveal", details__reason="通知当事人参加调解").count() == 1
+    assert PHONE not in client.get(f"/mediation/{dispute.pk}/").content.decode()  # the refresh: masked again
+    assert AuditEntry.objects.filter(operation="core.reveal").count() == 1
     client.force_login(world.users[Role.GRID_WORKER])
     assert client.post(url, {"reason": "看看"}).status_code == 403
 

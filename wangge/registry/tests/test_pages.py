@@ -277,9 +277,14 @@ def test_reveal_without_javascript_shows_the_whole_page(world, reg, client):
     head = reg["home"]["head"]
     refused = client.post(f"/people/{head.pk}/reveal/id_number/", {"reason": " "})
     assert refused.status_code == 400 and "registry/person.html" in [t.name for t in refused.templates]
-    shown = client.post(f"/people/{head.pk}/reveal/id_number/", {"reason": "核实"})
+    posted = client.post(f"/people/{head.pk}/reveal/id_number/", {"reason": "核实"})
+    # Post/redirect/get: the browser leaves the POST, so a refresh neither reveals nor logs again.
+    assert posted.status_code == 302 and posted["Location"] == f"/people/{head.pk}/#reveal-id_number"
+    shown = client.get(posted["Location"])
     assert shown.status_code == 200 and head.id_number in _body(shown)
     assert "13800001111" not in _body(shown)  # only the one field asked for
+    assert head.id_number not in _body(client.get(f"/people/{head.pk}/"))  # the refresh: masked again
+    assert AuditEntry.objects.filter(operation="core.reveal").count() == 1
 
 
 def test_reveal_of_another_grids_person_is_404_and_not_logged(world, reg, client):
