@@ -91,8 +91,9 @@ class MediatorForm(DirectoryForm):
 
     def offer_choices(self, user, mediator):
         self.fields["region"].choices = region_choices(user, MEDIATOR_REGION_LEVELS)
-        committees = Committee.objects.visible_to(user).filter(active=True).order_by("level", "name", "id")
-        self.fields["committees"].choices = [(str(c.pk), c.name) for c in committees]
+        committees = (Committee.objects.visible_to(user).filter(active=True).select_related("region")
+                      .order_by("level", "name", "id"))
+        self.fields["committees"].choices = [(str(c.pk), c.label) for c in committees]
         accounts = (User.objects.visible_to(user).filter(role=Role.MEDIATOR, is_active=True)
                     .exclude(mediator__isnull=False, mediator__pk__in=Mediator.objects.exclude(
                         pk=getattr(mediator, "pk", None)).values("pk"))

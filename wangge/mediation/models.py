@@ -103,6 +103,13 @@ class Committee(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def label(self) -> str:
+        """The name, with the area it serves when the name does not say it: many committees are called just
+        人民调解委员会, and two alike in one list could not be told apart. Read with select_related("region")."""
+        area = self.region.name if self.region_id else ""
+        return f"{self.name}（{area}）" if area and area not in self.name else self.name
+
     def takes(self, dispute_type: str) -> bool:
         return not self.dispute_types or dispute_type in self.dispute_types
 

@@ -86,7 +86,7 @@ def filtered_disputes(user, chosen):
 def _committees(user):
     """The committees the user's disputes sit with (what can usefully be filtered by)."""
     ids = disputes_for(user).exclude(committee=None).values("committee_id")
-    return Committee.objects.filter(pk__in=ids).order_by("level", "name")
+    return Committee.objects.filter(pk__in=ids).select_related("region").order_by("level", "name")
 
 
 def _query(chosen) -> str:

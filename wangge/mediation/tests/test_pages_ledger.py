@@ -179,3 +179,20 @@ def test_the_courts_referrals_with_their_outcome(client, world, m, settings, tmp
     settled_only = client.get("/mediation/referrals/?outcome=settled").content.decode()
     assert "诉前调0号" in settled_only and "诉前调1号" not in settled_only
     assert Referral.objects.get(dispute=made[0]).outcome == ReferralOutcome.SETTLED
+
+
+def test_committees_named_alike_are_told_apart_by_their_area(client, world, m):
+    from wangge.mediation.models import Committee, CommitteeKind
+
+    alike = [Committee.objects.create(name="人民调解委员会", kind=CommitteeKind.PEOPLES, level="community",
+                                      region=community) for community in world.communities[:2]]
+    labels = [c.label for c in Committee.objects.filter(pk__in=[c.pk for c in alike]).select_related("region")]
+    assert labels == [f"人民调解委员会（{c.name}）" for c in world.communities[:2]]
+    named = Committee(name=f"{world.communities[0].name}人民调解委员会", level="community",
+                      region=world.communities[0])
+    assert named.label == named.name  # a name that says its area is left as it is
+    dispute = register(world)
+    Dispute.objects.filter(pk=dispute.pk).update(committee=alike[1])
+    client.force_login(world.users[Role.DISTRICT_OPERATOR])
+    html = client.get("/mediation/").content.decode()
+    assert f">人民调解委员会（{world.communities[1].name}）</option>" in html
