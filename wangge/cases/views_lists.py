@@ -286,19 +286,41 @@ def assigned_to(user):
     return cases_for(user).filter(q)
 
 
+INBOX_PAGE = 20
+# 待办's two tabs: (key, state, order, actions, the usual one first; the rest folded under "more").
+INBOX_TABS = (
+    ("accept", State.DISPATCHED, ("accept_by", "id"), ("accept", "return")),
+    ("handle", State.ACCEPTED, ("handle_by", "id"), ("handle", "request_extension", "return")),
+)
+
+
+def inbox_search(cases, q: str):
+    """待办's search: the case number, words of the title, or the address."""
+    return cases.filter(Q(number__icontains=q) | Q(title__icontains=q) | Q(address__icontains=q)) if q else cases
+
+
 @login_required
 @require_GET
 def inbox(request):
-    """待办: dispatched to me (签收/退回) and accepted (处置反馈/申请延期), each with its deadline."""
+    """待办: dispatched to me (签收/退回) and accepted (处置反馈/申请延期), each with its deadline. Searchable;
+    each tab counted and paged (?tab= shows one tab's every page); an action leads back to the same place."""
     user = request.user
     require(user, "cases.view")
-    mine = assigned_to(user)
-    to_accept = list(mine.filter(state=State.DISPATCHED).order_by("accept_by", "id"))
-    to_handle = list(mine.filter(state=State.ACCEPTED).order_by("handle_by", "id"))
-    rows_accept = _with_actions(user, to_accept, ("accept", "return"))
-    rows_handle = _with_actions(user, to_handle, ("handle", "request_extension", "return"))
-    return render(request, "cases/inbox.html", {"to_accept": rows_accept, "to_handle": rows_handle,
-                                                "now": timezone.now(), "here": request.get_full_path()})
+    q = (request.GET.get("q") or "").strip()[:50]
+    tab = request.GET.get("tab") if request.GET.get("tab") in {key for key, *_ in INBOX_TABS} else ""
+    mine = inbox_search(assigned_to(user), q)
+    sections = {}
+    for key, state, order, actions in INBOX_TABS:
+        cases = mine.filter(state=state).order_by(*order)
+        page = Paginator(cases, INBOX_PAGE).get_page(request.GET.get("page") if key == tab else 1)
+        rows = _with_actions(user, page.object_list, actions) if not tab or key == tab else []
+        sections[key] = {"count": page.paginator.count, "rows": rows, "page": page if key == tab else None,
+                         "more": not tab and page.paginator.count > len(rows)}
+    query = urlencode({name: value for name, value in (("q", q), ("tab", tab)) if value})
+    return render(request, "cases/inbox.html", {
+        "to_accept": sections["accept"], "to_handle": sections["handle"], "q": q, "tab": tab, "query": query,
+        "total": sum(section["count"] for section in sections.values()),
+        "now": timezone.now(), "here": request.get_full_path()})
 
 
 @login_required

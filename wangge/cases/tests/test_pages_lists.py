@@ -285,6 +285,47 @@ def test_department_inbox_accept_then_handle_and_extension(world, client):
     assert to_handle.extension_requested_days == 3
 
 
+def test_inbox_search_finds_a_case_and_the_action_comes_back_to_it(world, client):
+    wanted = case_in(world, "dispatched")
+    Case.objects.filter(pk=wanted.pk).update(title="窨井盖缺失", address="幸福路 8 号")
+    others = [case_in(world, "dispatched") for _ in range(3)]
+    client.force_login(world.users[DEPT])
+    for q in (wanted.number, "窨井盖", "幸福路 8"):
+        html = client.get("/cases/inbox/", {"q": q}).content.decode()
+        assert f'data-case="{wanted.pk}"' in html, q
+        assert not any(f'data-case="{c.pk}"' in html for c in others), q
+        assert 'data-count="accept"><strong>1</strong>' in html
+    html = client.get("/cases/inbox/", {"q": "窨井盖"}).content.decode()
+    # The usual action first, the rare one folded; each form leads back to this very row of this very search.
+    row = html[html.index(f'id="case-{wanted.pk}"'):]
+    row = row[:row.index("</li>")]
+    assert list(forms_on(row)) == ["accept", "return"] and row.index('data-action="accept"') < row.index("<details")
+    assert 'name="next" value="/cases/inbox/?q=%E7%AA%A8%E4%BA%95%E7%9B%96#case-{}"'.format(wanted.pk) in row
+    back = f"/cases/inbox/?q=%E7%AA%A8%E4%BA%95%E7%9B%96#case-{wanted.pk}"
+    done = client.post(f"/cases/{wanted.pk}/act/accept/", {"version": wanted.version, "next": back})
+    assert done.status_code == 302 and done["Location"] == back
+    assert client.get("/cases/inbox/", {"q": "没有这个"}).content.decode().count("没有找到。") == 2
+
+
+def test_inbox_tabs_are_counted_and_paged(world, client, monkeypatch):
+    from wangge.cases import views_lists
+
+    monkeypatch.setattr(views_lists, "INBOX_PAGE", 2)
+    dispatched = [case_in(world, "dispatched") for _ in range(3)]
+    accepted = case_in(world, "accepted")
+    client.force_login(world.users[DEPT])
+    html = client.get("/cases/inbox/").content.decode()
+    assert 'data-count="accept"><strong>3</strong>' in html and 'data-count="handle"><strong>1</strong>' in html
+    assert sum(f'data-case="{c.pk}"' in html for c in dispatched) == 2 and 'data-more="accept"' in html
+    first = client.get("/cases/inbox/", {"tab": "accept"}).content.decode()
+    second = client.get("/cases/inbox/", {"tab": "accept", "page": 2}).content.decode()
+    shown = [c.pk for c in dispatched if f'data-case="{c.pk}"' in first] + \
+            [c.pk for c in dispatched if f'data-case="{c.pk}"' in second]
+    assert sorted(shown) == sorted(c.pk for c in dispatched)
+    assert f'data-case="{accepted.pk}"' not in first and 'id="to-handle"' not in first
+    assert 'href="?tab=accept&amp;page=2"' in first
+
+
 def test_lower_level_assignee_sees_the_case_in_the_inbox(world, client):
     case = case_in(world, "registered")
     act(world.users[OP], case, "dispatch", region=world.communities[0])
