@@ -279,7 +279,8 @@ def _apply_dispatch(actor, case, params, now):
     # The accept clock (签收时限) starts when the case reaches the assignee.
     case.accept_by = add_working_hours(now, case.category.accept_within_hours)
     case.unsigned_flagged_at = None
-    return "", target
+    # The dispatcher's instructions (派遣意见) go with the case: on its timeline and in the assignee's message.
+    return str(params.get("note") or "").strip()[:1000], target
 
 
 # --- the effects of the workflow's actions (see wangge/core/workflow.py) --------------------------------
@@ -421,6 +422,22 @@ FLOW.assert_complete()
 
 # Actions that may carry photos, and the stage the photos are kept under.
 PHOTO_STAGES = {"handle": PhotoStage.HANDLE, "verify_close": PhotoStage.VERIFY, "verify_rework": PhotoStage.VERIFY}
+
+
+def do_register_and_dispatch(actor, case, *, expected_version: int, note: str = "", department=None, region=None,
+                             instructions: str = "", now=None) -> Case:
+    """立案并派遣: register the case and dispatch it, in one transaction (two timeline rows, two audit rows; the
+    reporter hears of the registration and the assignee of the dispatch once it commits). Refused as a whole:
+    a dispatch that cannot be made leaves the case unregistered."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        registered = FLOW.act(actor, case, "register", expected_version, now=now, note=note)
+        params = {"note": instructions}
+        if department is not None:
+            params["department"] = department
+        if region is not None:
+            params["region"] = region
+        return FLOW.act(actor, registered, "dispatch", registered.version, now=now, **params)
 
 
 def do_act(actor, case, action: str, *, expected_version: int, now=None, photos=None, **params) -> Case:

@@ -9,6 +9,7 @@ A refused action changes nothing and re-renders the case page with the reason, a
 same refusal (wangge/core/refusals.py): 404 outside the area, 403 a role that may not, 409 not in this state,
 refused by a guard or a stale version, 422 bad input.
 """
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -27,11 +28,12 @@ from wangge.cases.views import (
     timeline,
 )
 from wangge.core.redirects import safe_next
-from wangge.core.refusals import take_posted_action
+from wangge.core.refusals import Refused, page_status, posted_version, take_posted_action
 from wangge.core.roles import OPERATORS
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError
 from wangge.core.staff import staff_labels, staff_name
+from wangge.core.workflow import action_done_message
 
 
 def _people(viewer, case) -> dict:
@@ -61,16 +63,22 @@ def _duplicates(user, case, allowed):
 def case_context(request, case, *, failed_action=None, error=None, values=None) -> dict:
     user = request.user
     allowed = workflow.allowed_actions(case, user)
-    forms = [{"action": a, "label": workflow.FLOW.label(a), "params": workflow.FLOW.params(a),
+    offered = [(a, workflow.FLOW.params(a)) for a in allowed]
+    if "register" in allowed:  # 立案并派遣 in one step, beside the two steps
+        offered.append(("register_dispatch", workflow.REGISTER_DISPATCH_PARAMS))
+    rank = {a: i for i, a in enumerate(workflow.USUAL_FIRST)}
+    offered.sort(key=lambda pair: rank.get(pair[0], len(rank)))  # stable: the rest keep the table's order
+    forms = [{"action": a, "label": workflow.FLOW.label(a), "params": params,
               "error": error if a == failed_action else None,
-              "values": (values or {}) if a == failed_action else {}} for a in allowed]
+              "values": (values or {}) if a == failed_action else {}} for a, params in offered]
+    dispatching = "dispatch" in allowed or "register" in allowed
     context = {
         "case": case, "forms": forms, "allowed": allowed, "timeline": timeline(user, case),
         "photos": CasePhoto.objects.filter(case=case).order_by("uploaded_at", "id"),
         "duplicates": _duplicates(user, case, allowed),
-        "departments": departments_for_case(case) if "dispatch" in allowed else [],
-        "catalogue_departments": services.departments_for(case) if "dispatch" in allowed else [],
-        "lower_regions": lower_regions_for(case, user) if "dispatch" in allowed else [],
+        "departments": departments_for_case(case) if dispatching else [],
+        "catalogue_departments": services.departments_for(case) if dispatching else [],
+        "lower_regions": lower_regions_for(case, user) if dispatching else [],
         "ratings": list(RATING_LABELS.items()), "error": error, "failed_action": failed_action,
         "merged_into": (cases_for(user).filter(pk=case.merged_into_id).first() if case.merged_into_id else None),
         "is_operator": user.role in OPERATORS,
@@ -122,6 +130,8 @@ def act(request, pk, action):
     handle and verify forms, one operation (services.do_act)."""
     user = request.user
     require(user, "cases.view")
+    if action == "register_dispatch":
+        return _register_dispatch(request, pk)
     if action not in workflow.ACTIONS:
         raise Http404
     case = get_visible_or_404(cases_for(user).select_related("reporter"), user, pk=pk)
@@ -141,6 +151,24 @@ def act(request, pk, action):
     if target == here and not cases_for(user).filter(pk=case.pk).exists():
         target = reverse("cases:inbox")  # returned by a department: no longer theirs to see
     return redirect(target)
+
+
+def _register_dispatch(request, pk):
+    """立案并派遣: both steps in one operation; refused as a whole (the case stays as it was)."""
+    user = request.user
+    case = get_visible_or_404(cases_for(user).select_related("reporter"), user, pk=pk)
+    values = {name: request.POST.get(name, "") for name in workflow.REGISTER_DISPATCH_PARAMS}
+    try:
+        params = _params(request, "dispatch")
+        fresh = services.do_register_and_dispatch(
+            user, case, expected_version=posted_version(request), department=params.get("department"),
+            region=params.get("region"), instructions=params.get("note", ""))
+    except OperationError as exc:
+        status = page_status(exc)
+        return _refused(request, case, "register_dispatch",
+                        Refused(exc.message, status, exc.field if status == 422 else None, values))
+    messages.success(request, action_done_message(fresh.number, workflow.FLOW.label("register_dispatch")))
+    return redirect(safe_next(request, reverse("cases:detail", args=[case.pk])))
 
 
 def _refused(request, case, action, refused):

@@ -100,7 +100,7 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
 ACTION_SPECS = {
     "register": Action(pgettext_lazy("case action", "Register"), ("note",)),
     "reject": Action(pgettext_lazy("case action", "Reject"), ("reason",)),
-    "dispatch": Action(pgettext_lazy("case action", "Dispatch"), ("department", "region")),
+    "dispatch": Action(pgettext_lazy("case action", "Dispatch"), ("department", "region", "note")),
     "accept": Action(pgettext_lazy("case action", "Accept")),
     "return": Action(pgettext_lazy("case action", "Return"), ("reason",)),
     "request_extension": Action(pgettext_lazy("case action", "Request an extension"), ("days", "reason")),
@@ -122,7 +122,14 @@ EVENTS = {
     "add_photos": pgettext_lazy("case action", "Add photos"),
     "flag_unsigned": pgettext_lazy("case action", "Not accepted in time (system)"),
     "flag_overdue": pgettext_lazy("case action", "Overdue (system)"),
+    # Not a row of its own: the case page's one-step register-and-dispatch (services.do_register_and_dispatch),
+    # which writes a register row and a dispatch row; named here so its form and its refusals have a label.
+    "register_dispatch": pgettext_lazy("case action", "Register and dispatch"),
 }
+# The parameters of that one-step form: where to dispatch, and the instructions that go with the case.
+REGISTER_DISPATCH_PARAMS = ("department", "region", "note")
+# The usual next action first on the case page (the rest in the table's order).
+USUAL_FIRST = ("handle", "accept", "register_dispatch", "verify_close", "dispatch", "rate", "approve_extension")
 
 
 def _actor_name(actor, case, action) -> str:

@@ -68,7 +68,8 @@ ACTIONS = [
     ("reported", GRID, "self_resolve", PARAMS["self_resolve"], {"resolution": " "}, State.CLOSED, {"resolution"}),
     ("reported", GRID, "escalate", {"reason": "需社区协调"}, None, State.REPORTED, {"reason"}),
     ("reported", OP, "merge", "original", {"into": ""}, State.MERGED, {"into"}),
-    ("registered", OP, "dispatch", "department", {"department": "abc"}, State.DISPATCHED, {"department", "region"}),
+    ("registered", OP, "dispatch", "department", {"department": "abc"}, State.DISPATCHED,
+     {"department", "region", "note"}),
     ("dispatched", DEPT, "accept", {}, None, State.ACCEPTED, set()),
     ("dispatched", DEPT, "return", PARAMS["return"], {"reason": ""}, State.REGISTERED, {"reason"}),
     ("dispatched", OP, "supervise", PARAMS["supervise"], {"note": ""}, State.DISPATCHED, {"note"}),
@@ -287,3 +288,34 @@ def test_department_handler_sees_only_cases_dispatched_to_the_department(world, 
     page = client.get(f"/cases/{sent.pk}/")
     assert page.status_code == 200
     assert set(forms_on(page.content.decode())) == {"accept", "return"}
+
+
+def test_register_and_dispatch_in_one_step_with_instructions(world, client):
+
+    case = case_in(world, "reported")
+    client.force_login(world.users[OP])
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+    forms = forms_on(html)
+    assert list(forms)[0] == "register_dispatch"  # the usual next step first
+    assert set(forms["register_dispatch"]["names"]) - {"csrfmiddlewaretoken", "version", "next"} == \
+        {"department", "region", "note"}
+    assert "立案并派遣" in html and "派遣意见" in html
+    before = _snapshot(case)
+    refused = client.post(f"/cases/{case.pk}/act/register_dispatch/",
+                          {"version": case.version, "department": "abc"})
+    assert refused.status_code == 422 and "事件未作任何改动" in refused.content.decode()
+    assert _snapshot(case) == before  # not even registered
+    done = client.post(f"/cases/{case.pk}/act/register_dispatch/", {
+        "version": case.version, "department": str(world.department.pk), "note": "请今日内到场"})
+    assert done.status_code == 302 and done["Location"] == f"/cases/{case.pk}/"
+    case.refresh_from_db()
+    assert case.state == State.DISPATCHED and case.registered_at and case.assignee_department == world.department
+    events = list(CaseEvent.objects.filter(case=case).order_by("id").values_list("action", "note"))
+    assert events[-2:] == [("register", ""), ("dispatch", "请今日内到场")]
+
+
+def test_the_usual_action_comes_first_for_a_department(world, client):
+    case = case_in(world, "accepted")
+    client.force_login(world.users[DEPT])
+    assert list(forms_on(client.get(f"/cases/{case.pk}/").content.decode()))[0] == "handle"
+
