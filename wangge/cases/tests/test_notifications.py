@@ -240,3 +240,10 @@ def test_unknown_event_is_ignored(db):
 
     case_event(987654)
     assert not Notification.objects.exists()
+
+
+def test_the_dispatchers_instructions_reach_the_assignee(w):
+    case = case_in(w, "registered")
+    act(w.users[OP], case, "dispatch", note="请今日内到场处置。")
+    body = Notification.objects.get(kind="case.dispatch").body
+    assert body.startswith("请今日内到场处置；") and "签收" in body
