@@ -9,7 +9,7 @@ class CaseStatsReport(StatsReport):
     measure_set = CASES
     title = gettext_lazy("Case measures")
     footnote = gettext_lazy(
-        "Definitions in docs/measures.md: intake measures count by the time reported, closure measures by the time "
+        "How it is counted: intake measures count by the time reported, closure measures by the time "
         "closed, due cases by the handling deadline and satisfaction by the time rated.")
     # The rates on the cards and in the table, in the order a command centre reads them.
     card_rates = ("register_rate", "dispatch_rate", "close_rate", "on_time_rate", "rework_rate", "extension_rate",

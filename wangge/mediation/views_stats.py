@@ -44,7 +44,7 @@ class DisputeStatsReport(StatsReport):
     measure_set = DISPUTES
     title = gettext_lazy("Dispute statistics")
     footnote = gettext_lazy(
-        "Definitions in docs/mediation-measures.md: screening and acceptance count by the time registered, mediation "
+        "How it is counted: screening and acceptance count by the time registered, mediation "
         "by the time accepted, conclusion by the time concluded and referrals by the time referred; rates are "
         "rounded half-up to two decimal places.")
     card_rates = tuple(RATES)

@@ -4,6 +4,7 @@ import re
 from io import BytesIO
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from wangge.cases.tests.test_measures import ledger  # noqa: F401  (the fixture)
@@ -109,3 +110,13 @@ def test_export_is_scoped_and_refuses_bad_input(client, world, ledger):  # noqa:
     assert page(client, world.outsiders[Role.STREET_OPERATOR], XLSX, region=world.streets[0].code).status_code == 404
     bad = page(client, world.users[Role.DISTRICT_OPERATOR], XLSX, period="decade")
     assert bad.status_code == 422 and "period" in bad.content.decode()
+
+
+def test_the_window_counted_is_shown_when_no_dates_are_given(client, world, ledger):  # noqa: F811
+    client.force_login(world.users[Role.DISTRICT_OPERATOR])
+    body = client.get("/cases/stats/", {"period": "month"}).content.decode()
+    today = timezone.localdate()
+    start = today.replace(day=1)
+    assert f'id="stats-window">当前统计区间：{start:%Y-%m-%d} 至' in body
+    dated = client.get("/cases/stats/", {"from": "2025-06-01", "to": "2025-06-30"}).content.decode()
+    assert 'id="stats-window"' not in dated and 'value="2025-06-01"' in dated
