@@ -46,6 +46,12 @@ def test_grid_worker_reports_on_the_phone_and_resolves_on_the_spot(district, liv
     page.mouse.click(box["x"] + x, box["y"] + y)
     page.wait_for_function("() => document.getElementById('id_lng').value !== ''")
     assert abs(float(page.input_value("#id_lng")) - lng) < 0.002
+    # Before submitting, the form says where the point is: the community and the grid (the worker's own).
+    page.wait_for_function("() => document.getElementById('geo-place').dataset.grid")
+    assert page.get_attribute("#geo-place", "data-grid") == world.grids[0].code
+    where = page.inner_text("#geo-place")
+    assert where.startswith("位于") and world.grids[0].name in where and world.grids[0].parent.name in where
+    assert "is-warning" not in (page.get_attribute("#geo-place", "class") or "")
     # ... and the htmx check offers the earlier case before anything is submitted.
     page.wait_for_selector("#duplicate-list")
     assert earlier.number in page.inner_text("#duplicate-list")
@@ -114,3 +120,18 @@ def test_operator_bulk_dispatches_from_the_queue(district, live_server, browser)
     no_sideways_scroll(phone, PHONE)
     assert not page.errors and not phone.errors, page.errors + phone.errors
     assert not page.outside and not phone.outside
+
+
+def test_a_grid_worker_is_warned_when_the_point_is_not_in_their_grid(district, live_server, browser):
+    world = district
+    lng, lat = world.grid_center(world.grids[1])  # a neighbour's grid
+    page = new_page(browser, PHONE, geolocation={"longitude": lng, "latitude": lat}, permissions=["geolocation"])
+    log_in(page, live_server.url, "gridder")
+    page.goto(live_server.url + "/cases/report/")
+    page.wait_for_selector("#pick-map[data-ready='1']")
+    page.click("#locate-me")
+    page.wait_for_function("() => document.getElementById('geo-place').dataset.grid")
+    assert page.get_attribute("#geo-place", "data-grid") == world.grids[1].code
+    assert "is-warning" in page.get_attribute("#geo-place", "class")
+    assert "不在您负责的网格内" in page.inner_text("#geo-place")
+    assert not page.errors, page.errors

@@ -7,9 +7,40 @@
   var msg = form.dataset;
   var lng = document.getElementById("id_lng"), lat = document.getElementById("id_lat");
   var status = document.getElementById("geo-status");
+  var place = document.getElementById("geo-place");
+  // Which community and grid the point is in, before anything is submitted; a grid worker is warned when it
+  // is not their own grid (they may still report it: a problem seen on the way belongs to another grid).
+  function whereIs(x, y) {
+    if (!place || !msg.locateUrl || !window.fetch) { return; }
+    var asked = x + "," + y;
+    place.dataset.asked = asked;
+    fetch(msg.locateUrl + "?lng=" + encodeURIComponent(x) + "&lat=" + encodeURIComponent(y),
+          { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data || place.dataset.asked !== asked) { return; }  // a later point has been chosen since
+        place.hidden = false;
+        place.classList.remove("is-warning");
+        var grid = data.grid;
+        if (!grid) {
+          place.textContent = msg.msgOutsideAll; place.classList.add("is-warning"); place.dataset.grid = "";
+          return;
+        }
+        var names = grid.path.filter(function (n) { return n.level === "community" || n.level === "grid"; })
+          .map(function (n) { return n.name; });
+        place.dataset.grid = grid.code;
+        place.textContent = msg.msgIn.replace("{place}", names.join(" · "));
+        if (msg.ownGrid && msg.ownGrid !== grid.code) {
+          place.textContent += " " + msg.msgOutsideOwn.replace("{grid}", grid.name);
+          place.classList.add("is-warning");
+        }
+      })
+      .catch(function () { /* the point stays chosen; the server locates it on submit */ });
+  }
   function located(x, y, how) {
     lng.value = x; lat.value = y;
     status.textContent = how + "：" + x + ", " + y;
+    whereIs(x, y);
     document.body.dispatchEvent(new Event("located"));
   }
   var map = null;
