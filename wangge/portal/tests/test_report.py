@@ -223,3 +223,13 @@ def test_closed_cases_are_not_offered(client, world):
 
     case = closed_case(world, title="小区门口垃圾堆放")
     assert case.tracking_code not in _similar(client, world, "小区门口垃圾堆放").content.decode()
+
+
+def test_the_portal_says_which_district_it_serves(world, client):
+    from wangge.areas.models import Level, Region
+
+    for url in ("/portal/", "/portal/report/", "/portal/dispute/"):
+        body = client.get(url).content.decode()
+        assert f'id="portal-coverage">本平台受理{world.district.name}范围内的问题' in body, url
+    Region.objects.filter(level=Level.GRID).update(level=Level.COMMUNITY)  # no grid anywhere: nothing is claimed
+    assert 'id="portal-coverage"' not in client.get("/portal/").content.decode()

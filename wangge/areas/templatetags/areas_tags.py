@@ -1,0 +1,21 @@
+"""Region facts for templates: which districts the platform covers (the portal says so, a citizen outside them
+knows to go elsewhere)."""
+from django import template
+from django.db.models import Exists, OuterRef
+
+from wangge.areas.models import Level, Region
+
+register = template.Library()
+
+
+def covered_districts() -> list[str]:
+    """Names of the districts that have at least one grid: where reports can be located and handled."""
+    grids = Region.objects.filter(level=Level.GRID, path__startswith=OuterRef("path"))
+    return list(Region.objects.filter(level=Level.DISTRICT).filter(Exists(grids)).order_by("code")
+                .values_list("name", flat=True))
+
+
+@register.simple_tag
+def covered_area() -> str:
+    """"武侯区" or "武侯区、锦江区"; "" before any grid exists."""
+    return "、".join(covered_districts())
