@@ -11,6 +11,7 @@ from wangge.cases import services
 from wangge.cases.forms import ReportForm
 from wangge.cases.models import Category, Channel
 from wangge.cases.views import cases_for, require_reporter
+from wangge.core import pending_uploads
 from wangge.core.refusals import form_page, posted
 
 MAX_TEXT = 500
@@ -22,14 +23,25 @@ def report(request):
     user = request.user
     require_reporter(user)
     form = ReportForm(user, *posted(request))
-    files = request.FILES.getlist("photos")
+    new_files = request.FILES.getlist("photos")
+    # Photos held from a submit that came back with an error, still ticked: sent again with the new ones.
+    files = [*pending_uploads.take(request, request.POST.getlist("kept_photos")), *new_files] \
+        if request.method == "POST" else []
     node = user.scope_node
+
+    def show(status):
+        if request.method == "GET":
+            pending_uploads.release(request)  # a fresh form: nothing from an earlier attempt
+        kept = pending_uploads.hold(request, new_files) if request.method == "POST" else []
+        return render(request, "cases/report.html",
+                      {"form": form, "map_code": node.code if node else "", "kept_photos": kept}, status=status)
+
     return form_page(request, form, lambda data: _report(user, data, files), lambda case: _reported(request, case),
-                     lambda status: render(request, "cases/report.html",
-                                           {"form": form, "map_code": node.code if node else ""}, status=status))
+                     show)
 
 
 def _reported(request, case):
+    pending_uploads.release(request)
     if case.self_resolved:
         messages.success(request, _("Reported and resolved on the spot: %(number)s") % {"number": case.number})
     else:

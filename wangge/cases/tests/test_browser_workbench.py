@@ -135,3 +135,40 @@ def test_a_grid_worker_is_warned_when_the_point_is_not_in_their_grid(district, l
     assert "is-warning" in page.get_attribute("#geo-place", "class")
     assert "不在您负责的网格内" in page.inner_text("#geo-place")
     assert not page.errors, page.errors
+
+
+def test_a_photo_survives_a_refused_report_on_the_phone(district, live_server, browser, tmp_path, settings):
+    from PIL import Image
+
+    from wangge.cases.models import CasePhoto
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    world = district
+    photo = tmp_path / "manhole.jpg"
+    Image.new("RGB", (640, 480), "gray").save(photo, "JPEG")
+    lng, lat = world.grid_center(world.grids[0])
+    page = new_page(browser, PHONE, geolocation={"longitude": lng, "latitude": lat}, permissions=["geolocation"])
+    log_in(page, live_server.url, "gridder")
+    page.goto(live_server.url + "/cases/report/")
+    page.wait_for_selector("#pick-map[data-ready='1']")
+    category = Category.objects.get(major__code="01", code="001")
+    page.select_option("#major-select", label=str(category.major))
+    page.select_option("#id_category", str(category.pk))
+    page.click("#locate-me")
+    page.wait_for_function("() => document.getElementById('id_lng').value !== ''")
+    page.set_input_files("#id_photos", str(photo))
+    with page.expect_navigation():
+        page.click("#report-submit")  # no title: the server refuses the form
+    assert page.locator("#report-errors").is_visible()
+    assert page.locator("#kept-photos input[name=kept_photos]").is_checked()  # the photo is still there
+    assert "manhole.jpg" in page.inner_text("#kept-photos")
+    assert page.input_value("#id_category") == str(category.pk)  # and so is the category
+    page.fill("#id_title", "窨井盖缺失")
+    no_sideways_scroll(page, PHONE)
+    page.screenshot(path=f"{SHOTS}/wangge-cases-report-kept-photo.png", full_page=True)
+    with page.expect_navigation():
+        page.click("#report-submit")
+    case = Case.objects.get(title="窨井盖缺失")
+    assert page.url == f"{live_server.url}/cases/{case.pk}/"
+    assert CasePhoto.objects.filter(case=case).count() == 1
+    assert not page.errors, page.errors

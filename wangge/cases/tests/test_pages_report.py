@@ -2,10 +2,12 @@
 the duplicate check the page asks before submitting. Bad input answers 400 with the field's message and
 stores nothing."""
 import io
+import re
 from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.test import Client
 from PIL import Image
 
 from wangge.cases.models import Case, CaseEvent, CasePhoto, Channel, State
@@ -189,3 +191,29 @@ def test_duplicates_fragment_is_scoped(world, client):
     response = client.get("/cases/report/duplicates/", {"category": category().pk, "lng": lng, "lat": lat,
                                                         "title": "路边暴露垃圾"})
     assert response.status_code == 200 and "WG" not in response.content.decode()
+
+
+def test_a_photo_sent_with_a_refused_report_is_kept_for_the_next_submit(world, client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(world.users[Role.GRID_WORKER])
+    refused = _post(client, world, title="", photos=[_png("manhole.png")])  # no title: refused
+    assert refused.status_code == 400 and _counts() == (0, 0, 0)
+    html = refused.content.decode()
+    kept = re.search(r'name="kept_photos" value="([0-9a-f]+)" checked> 已保留：manhole.png', html)
+    assert kept, html[html.find("kept-photos") - 200:html.find("kept-photos") + 600]
+    stranger = Client()  # another session cannot claim it: its report goes through without the photo
+    stranger.force_login(world.users[Role.GRID_WORKER])
+    assert _post(stranger, world, kept_photos=kept.group(1)).status_code == 302
+    assert CasePhoto.objects.count() == 0
+    response = _post(client, world, kept_photos=kept.group(1))
+    case = Case.objects.latest("id")
+    assert response.status_code == 302 and CasePhoto.objects.filter(case=case).count() == 1
+    assert not list((tmp_path / "pending").iterdir())  # released once the report went through
+
+
+def test_an_unticked_kept_photo_is_dropped(world, client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(world.users[Role.GRID_WORKER])
+    assert _post(client, world, title="", photos=[_png()]).status_code == 400
+    assert _post(client, world).status_code == 302  # not sent again
+    assert CasePhoto.objects.count() == 0 and not list((tmp_path / "pending").iterdir())

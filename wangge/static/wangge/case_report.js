@@ -9,7 +9,7 @@
   var status = document.getElementById("geo-status");
   var place = document.getElementById("geo-place");
   // Which community and grid the point is in, before anything is submitted; a grid worker is warned when it
-  // is not their own grid (they may still report it: a problem seen on the way belongs to another grid).
+  // is not their own grid (the server would refuse it: they report in their own grid).
   function whereIs(x, y) {
     if (!place || !msg.locateUrl || !window.fetch) { return; }
     var asked = x + "," + y;
