@@ -163,6 +163,9 @@ class Case(models.Model):
     tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True, null=True, blank=True)
     # The other system's own number (12345 工单号, a device alert id): re-imports update nothing twice.
     external_id = models.CharField(_("external number"), max_length=64, blank=True)
+    # The report form's one-time key: a second submit of the same form (a double tap, a retry on a weak network)
+    # finds the case the first one made instead of making another.
+    submission_key = models.CharField(max_length=40, blank=True, editable=False)
     anonymous = models.BooleanField(_("anonymous"), default=False)
     return_count = models.PositiveIntegerField(_("returns"), default=0)
     returned_at = models.DateTimeField(null=True, blank=True)
@@ -187,7 +190,10 @@ class Case(models.Model):
                    models.Index(fields=["closed_at"], name="cases_case_closed_at_idx"),
                    models.Index(fields=["rated_at"], name="cases_case_rated_at_idx")]
         constraints = [models.UniqueConstraint(fields=["channel", "external_id"], condition=~models.Q(external_id=""),
-                                               name="cases_case_channel_external_id")]
+                                               name="cases_case_channel_external_id"),
+                       models.UniqueConstraint(fields=["reporter", "submission_key"],
+                                               condition=~models.Q(submission_key=""),
+                                               name="cases_case_reporter_submission_key")]
 
     def __str__(self):
         return f"{self.number} {self.title}"

@@ -4,7 +4,7 @@ the table's check, the effect registered below, timeline, audit, notifications a
 """
 import secrets
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -72,7 +72,7 @@ def _check_fields(category, title, priority):
 
 
 def _create_case(actor, *, channel, category, title, priority, grid, lng, lat, now, description="", address="",
-                 reporter_name="", reporter_phone="", anonymous=False, external_id="") -> Case:
+                 reporter_name="", reporter_phone="", anonymous=False, external_id="", submission_key="") -> Case:
     accept_by, handle_by = deadlines(category, priority, now)
     reporter_phone = checked_phone(reporter_phone, "reporter_phone")
     case = Case.objects.create(
@@ -82,7 +82,7 @@ def _create_case(actor, *, channel, category, title, priority, grid, lng, lat, n
         reporter_name="" if anonymous else (reporter_name or getattr(actor, "full_name", "") or "")[:50],
         reporter_phone="" if anonymous else reporter_phone, anonymous=anonymous,
         external_id=external_id or "", priority=priority, reported_at=now, accept_by=accept_by,
-        handle_by=handle_by)
+        handle_by=handle_by, submission_key=submission_key)
     FLOW.record(actor, case, "report", from_state="", to_state=State.REPORTED,
                 details={"channel": channel, "category": category.full_code}, now=now)
     return case
@@ -155,23 +155,47 @@ def record_event(actor, case, action: str, *, note: str = "", details=None, now=
 def do_report_case(actor, *, category, title, description="", lng=None, lat=None, crs="wgs84", grid=None,
                    channel=Channel.GRID_WORKER, reporter_name="", reporter_phone="", priority=None,
                    address="", external_id="", now=None, resolved_on_spot=False, resolution="",
-                   photos=None) -> Case:
+                   photos=None, submission_key="") -> Case:
     """上报: a new case from staff or a connected system, located to its grid (in the actor's area).
+
+    `submission_key` (the report form's one-time key): the same key from the same reporter again answers the
+    case the first submit made, and makes nothing (a double tap, a retry after a lost answer).
 
     `resolved_on_spot` (自行处置): a grid worker who dealt with it there and then reports and closes it in one
     transaction; it is closed with `resolution` (else the description), self-resolved and on time.
     `photos` (uploaded files) are checked and re-encoded before anything is written; one bad photo and
     nothing is kept.
     """
+    submission_key = (submission_key or "")[:40]
+    earlier = _submitted(actor, submission_key)
+    if earlier is not None:
+        return earlier
     # Decoding photos is the slow part: done before the transaction takes the write lock.
     cleaned = clean_photos(photos) if photos else []
     now = now or timezone.now()
+    try:
+        return _report_case(actor, cleaned, now, submission_key, resolution, category=category, title=title,
+                            description=description, lng=lng, lat=lat, crs=crs, grid=grid, channel=channel,
+                            reporter_name=reporter_name, reporter_phone=reporter_phone, priority=priority,
+                            address=address, external_id=external_id, resolved_on_spot=resolved_on_spot)
+    except IntegrityError:
+        earlier = _submitted(actor, submission_key)  # the same form, submitted twice at once: the first one
+        if earlier is None:
+            raise
+        return earlier
+
+
+def _submitted(actor, submission_key):
+    if not submission_key or getattr(actor, "pk", None) is None:
+        return None
+    return Case.objects.filter(reporter=actor, submission_key=submission_key).first()
+
+
+def _report_case(actor, cleaned, now, submission_key, resolution, **given) -> Case:
+    resolved_on_spot = given["resolved_on_spot"]
     with photo_transaction() as stored:
-        fields = validate_report(actor, category=category, title=title, description=description, lng=lng,
-                                 lat=lat, crs=crs, grid=grid, channel=channel, reporter_name=reporter_name,
-                                 reporter_phone=reporter_phone, priority=priority, address=address,
-                                 external_id=external_id, resolved_on_spot=resolved_on_spot)
-        case = _create_case(actor, now=now, **fields)
+        fields = validate_report(actor, **given)
+        case = _create_case(actor, now=now, submission_key=submission_key if actor is not None else "", **fields)
         if cleaned:
             attach_photos(actor, case, cleaned, PhotoStage.REPORT, now, stored, checked=False)
         if resolved_on_spot:

@@ -1,5 +1,7 @@
 """上报 (the grid worker's phone page, and the operators' 12345 / 领导交办 entry) and the duplicate check
 it calls before submitting."""
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -33,11 +35,15 @@ def report(request):
         if request.method == "GET":
             pending_uploads.release(request)  # a fresh form: nothing from an earlier attempt
         kept = pending_uploads.hold(request, new_files) if request.method == "POST" else []
+        # The form's one-time key: the same again after a refusal (nothing was made), a new one for a new form.
+        key = (request.POST.get("submission_key") or "")[:40] if request.method == "POST" else ""
         return render(request, "cases/report.html",
-                      {"form": form, "map_code": node.code if node else "", "kept_photos": kept}, status=status)
+                      {"form": form, "map_code": node.code if node else "", "kept_photos": kept,
+                       "submission_key": key or uuid.uuid4().hex}, status=status)
 
-    return form_page(request, form, lambda data: _report(user, data, files), lambda case: _reported(request, case),
-                     show)
+    key = (request.POST.get("submission_key") or "")[:40] if request.method == "POST" else ""
+    return form_page(request, form, lambda data: _report(user, data, files, key),
+                     lambda case: _reported(request, case), show)
 
 
 def _reported(request, case):
@@ -50,7 +56,7 @@ def _reported(request, case):
     return redirect(reverse("cases:detail", args=[case.pk]))
 
 
-def _report(user, data, files):
+def _report(user, data, files, submission_key=""):
     """One operation: the photos are checked first, then the report, its photos and 当场解决 together."""
     return services.do_report_case(
         user, category=data["category"], title=data["title"], description=data["description"],
@@ -58,7 +64,8 @@ def _report(user, data, files):
         channel=data.get("channel") or Channel.GRID_WORKER, reporter_name=data.get("reporter_name", ""),
         reporter_phone=data.get("reporter_phone", ""), priority=data.get("priority") or None,
         address=data["address"], external_id=data.get("external_id", ""), photos=files or None,
-        resolved_on_spot=bool(data.get("self_resolved")), resolution=data.get("resolution", ""))
+        resolved_on_spot=bool(data.get("self_resolved")), resolution=data.get("resolution", ""),
+        submission_key=submission_key)
 
 
 @login_required

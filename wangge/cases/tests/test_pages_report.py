@@ -217,3 +217,22 @@ def test_an_unticked_kept_photo_is_dropped(world, client, settings, tmp_path):
     assert _post(client, world, title="", photos=[_png()]).status_code == 400
     assert _post(client, world).status_code == 302  # not sent again
     assert CasePhoto.objects.count() == 0 and not list((tmp_path / "pending").iterdir())
+
+
+def test_the_same_form_submitted_twice_makes_one_case(world, client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(world.users[Role.GRID_WORKER])
+    page = client.get("/cases/report/").content.decode()
+    key = re.search(r'name="submission_key" value="([0-9a-f]{32})"', page).group(1)
+    first = _post(client, world, submission_key=key, photos=[_png()])
+    again = _post(client, world, submission_key=key, photos=[_png()])  # a double tap, a retry on a weak network
+    case = Case.objects.get()
+    assert first["Location"] == again["Location"] == f"/cases/{case.pk}/"
+    assert CasePhoto.objects.count() == 1 and CaseEvent.objects.filter(action="report").count() == 1
+    assert _post(client, world, submission_key="another-form").status_code == 302  # a new form: a new case
+    assert Case.objects.count() == 2
+    other = world.users[Role.COMMUNITY_OPERATOR]  # the key is the reporter's own: another's makes its own case
+    client.force_login(other)
+    assert _post(client, world, submission_key=key, channel="hotline_12345", reporter_name="王女士",
+                 reporter_phone="13900001111").status_code == 302
+    assert Case.objects.count() == 3

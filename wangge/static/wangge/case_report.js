@@ -77,6 +77,16 @@
   });
   var box = document.getElementById("id_self_resolved"), res = document.querySelector("[data-resolution]");
   if (box && res) { box.addEventListener("change", function () { res.hidden = !box.checked; }); }
+  // One submit: a second tap while the first is on its way sends nothing (and the form's one-time key makes a
+  // repeat that does get through answer the same case).
+  form.addEventListener("submit", function (event) {
+    if (form.dataset.sending === "1") { event.preventDefault(); return; }
+    form.dataset.sending = "1";
+    var button = document.getElementById("report-submit");
+    if (button) { button.setAttribute("aria-busy", "true"); button.classList.add("is-busy"); }
+  });
+  // Back to this page from the browser's history: it may be sent again.
+  window.addEventListener("pageshow", function () { form.dataset.sending = ""; });
   var channel = document.getElementById("id_channel"), caller = document.querySelector("[data-caller]");
   if (channel && caller) {
     var sync = function () { caller.hidden = channel.value === "grid_worker"; };
