@@ -17,6 +17,9 @@ from wangge.core import pending_uploads
 from wangge.core.refusals import form_page, posted
 
 MAX_TEXT = 500
+# The long side a phone shrinks a photo to before sending it (the server keeps at most photos.MAX_SIDE): enough to
+# read a sign or a meter, a fifth of a camera photo's bytes.
+PHONE_PHOTO_SIDE = 2048
 
 
 @login_required
@@ -39,7 +42,7 @@ def report(request):
         key = (request.POST.get("submission_key") or "")[:40] if request.method == "POST" else ""
         return render(request, "cases/report.html",
                       {"form": form, "map_code": node.code if node else "", "kept_photos": kept,
-                       "submission_key": key or uuid.uuid4().hex}, status=status)
+                       "submission_key": key or uuid.uuid4().hex, "photo_max_side": PHONE_PHOTO_SIDE}, status=status)
 
     key = (request.POST.get("submission_key") or "")[:40] if request.method == "POST" else ""
     return form_page(request, form, lambda data: _report(user, data, files, key),

@@ -172,3 +172,23 @@ def test_a_photo_survives_a_refused_report_on_the_phone(district, live_server, b
     assert page.url == f"{live_server.url}/cases/{case.pk}/"
     assert CasePhoto.objects.filter(case=case).count() == 1
     assert not page.errors, page.errors
+
+
+def test_a_big_photo_is_shrunk_on_the_phone_before_it_is_sent(district, live_server, browser, tmp_path):
+    from PIL import Image
+
+    photo = tmp_path / "camera.jpg"
+    Image.new("RGB", (4000, 3000), "gray").save(photo, "JPEG", quality=95)
+    page = new_page(browser, PHONE)
+    log_in(page, live_server.url, "gridder")
+    page.goto(live_server.url + "/cases/report/")
+    page.set_input_files("#id_photos", str(photo))
+    page.wait_for_function("() => document.getElementById('id_photos').dataset.shrunk === '1'")
+    width, height, kind = page.evaluate("""async () => {
+        const file = document.getElementById('id_photos').files[0];
+        const bitmap = await createImageBitmap(file);
+        return [bitmap.width, bitmap.height, file.type];
+    }""")
+    assert (width, height, kind) == (2048, 1536, "image/jpeg")
+    assert page.locator("#report-submit").is_enabled()
+    assert not page.errors, page.errors
