@@ -26,8 +26,9 @@ Each page is requested once unmeasured (its SQL queries are counted then, with C
   reference  GET /login/ (a form, no query) and GET /api/v1/ping (no database), same client, same run.
 
 Prints a table slowest first (median ms and queries per role), the slowest page, and the slowest's ratio to
-the log-in page. Exit status 1 if any page's median is >= --budget-ms (default 300), 2 if a page answered
-anything but 200 (or 403 for a role that may not use it).
+the log-in page; and the five largest answers (KB) with how many pages pass 200 KB. Exit status 1 if any
+page's median is >= --budget-ms (default 300), 2 if a page answered anything but 200 (or 403 for a role that
+may not use it).
 """
 import argparse
 import logging
@@ -46,6 +47,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_pages"
 STAFF = ("district", "street", "grid")
+PAGE_KB = 200  # what a list or board page should stay under, for a phone on a weak network (reported, not judged)
 ROLES = (*STAFF, "mediator", "public")
 
 
@@ -61,6 +63,7 @@ class Timing:
     path: str = ""
     status: int = 0
     queries: int = 0
+    size: int = 0  # bytes of the answer (HTML or JSON)
     samples: list = field(default_factory=list)
 
     @property
@@ -329,7 +332,7 @@ def time_page(client, path: str, repeat: int) -> Timing:
         response = client.get(path, follow=True)
     if response.redirect_chain:  # a role's start page may send it on: time where it lands
         path = response.redirect_chain[-1][0]
-    timing = Timing(path=path, status=response.status_code, queries=len(queries))
+    timing = Timing(path=path, status=response.status_code, queries=len(queries), size=len(response.content))
     if timing.status != 200:
         return timing
     for _ in range(repeat):
@@ -399,6 +402,9 @@ def report(results: dict, pages: list, users: dict, budget_ms: float) -> int:
     print(f"reference log-in page {login.median_ms:.1f} ms, /api/v1/ping {ping.median_ms:.1f} ms")
     print(f"slowest   {slow_name} as {slow_role}: {slowest.median_ms:.1f} ms ({slowest.queries} queries, "
           f"GET {slowest.path}) = {slowest.median_ms / login.median_ms:.1f} x the log-in page")
+    heaviest = sorted(((t.size, name, role) for (name, role), t in timed.items()), reverse=True)[:5]
+    print("largest   " + ", ".join(f"{name} as {role} {size / 1024:.0f} KB" for size, name, role in heaviest)
+          + f" (pages over {PAGE_KB} KB: {sum(1 for t in timed.values() if t.size > PAGE_KB * 1024)})")
     over = sorted(((t.median_ms, name, role) for (name, role), t in timed.items() if t.median_ms >= budget_ms),
                   reverse=True)
     print(f"target    every page < {budget_ms:g} ms: " + (f"MISSED by {len(over)}: " + ", ".join(
