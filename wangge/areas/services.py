@@ -3,6 +3,7 @@ transaction, writes all or nothing, and leaves an audit row."""
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from wangge.areas import locate
 from wangge.areas.crs import to_wgs84
@@ -42,7 +43,7 @@ def locate_point(lng, lat, crs: str = "wgs84", *, within=None, grid: Region | No
     """
     if lng is None or lat is None:
         if within is None:
-            raise OperationError("请在地图上选择位置 / give a location", field="location")
+            raise OperationError(_("Choose the location on the map"), field="location")
         if grid is None:
             raise OperationError("give a location or a grid / 请提供位置或网格", field="location")
         if not in_area(within, grid):

@@ -127,7 +127,8 @@ def validate_report(actor, *, category, title, description="", lng=None, lat=Non
     if channel not in Channel.values:
         raise OperationError(f"unknown channel {channel!r} / 未知渠道", field="channel")
     if channel not in CHANNELS_BY_ROLE.get(actor.role, set(Channel.values) - {Channel.CITIZEN}):
-        raise OperationError(f"此角色不能从该渠道上报 / role may not report through {channel!r}", field="channel")
+        raise OperationError(_("This role may not report through the channel %(channel)s") % {"channel": channel},
+                             field="channel")
     if resolved_on_spot and actor.role != Role.GRID_WORKER:
         raise OperationError(_("only grid workers resolve on the spot"),
                              field="resolved_on_spot")
@@ -140,7 +141,8 @@ def validate_report(actor, *, category, title, description="", lng=None, lat=Non
         raise OperationError(_("external number is too long"), field="external_id")
     grid, lng, lat = locate_point(lng, lat, crs, within=actor, grid=grid)
     if external_id and Case.objects.filter(channel=channel, external_id=external_id).exists():
-        raise OperationError(f"外部编号 {external_id} 已受理 / already received", field="external_id")
+        raise OperationError(_("External number %(number)s was received already") % {"number": external_id},
+                             field="external_id")
     return dict(channel=channel, category=category, title=title, priority=priority, grid=grid, lng=lng, lat=lat,
                 description=description, address=address, reporter_name=reporter_name,
                 reporter_phone=checked_phone(reporter_phone, "reporter_phone"), external_id=external_id)
@@ -257,7 +259,7 @@ def _days(params):
     except (TypeError, ValueError):
         raise OperationError(_("days must be a whole number"), field="days") from None
     if not 1 <= days <= MAX_EXTENSION_DAYS:
-        raise OperationError(f"延期天数须在 1–{MAX_EXTENSION_DAYS} 之间 / days out of range", field="days")
+        raise OperationError(_("The extension must be 1 to %(max)s days") % {"max": MAX_EXTENSION_DAYS}, field="days")
     return days
 
 

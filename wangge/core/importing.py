@@ -9,6 +9,8 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 REPORT_HEADERS = ("行号", "列", "原因")
 
 
@@ -54,12 +56,12 @@ def read_header(line: int, header: Iterable, columns: Sequence[Column]) -> tuple
         if key is None:
             continue
         if key in positions:
-            problems.append(RowError(line, "表头重复 / duplicate column", title))
+            problems.append(RowError(line, _("Duplicate column"), title))
         else:
             positions[key] = i
     for column in columns:
         if column.required and column.key not in positions:
-            problems.append(RowError(line, "缺少必填列 / required column missing", column.header))
+            problems.append(RowError(line, _("Required column missing"), column.header))
     return positions, problems
 
 

@@ -1,6 +1,8 @@
 """Personal data: checked once when entered, shown masked by default (DESIGN.md §5)."""
 import re
 
+from django.utils.translation import gettext as _
+
 
 class InvalidValue(ValueError):
     """A value that is not what its field holds (a phone number, an ID number…); the message says why."""
@@ -16,7 +18,7 @@ def clean_phone(value) -> str:
     if phone.startswith("+86"):
         phone = phone[3:]
     if phone and not (MOBILE.match(phone) or LANDLINE.match(phone)):
-        raise InvalidValue("不是有效的电话号码 / not a phone number")
+        raise InvalidValue(_("Not a phone number"))
     return phone
 
 

@@ -102,7 +102,7 @@ def clean_amount(value, field="amount", *, required=False) -> Decimal | None:
 def _choice(value, choices, field, label):
     value = str(value or "").strip()
     if value not in choices.values:
-        raise OperationError(f"未知{label} / unknown {field} {value!r}", field=field)
+        raise OperationError(_("Unknown %(what)s: %(value)s") % {"what": label, "value": value}, field=field)
     return value
 
 
@@ -349,7 +349,7 @@ def do_case_to_dispute(actor, case, *, type=DisputeType.OTHER, parties=(), amoun
         if case is None:
             raise NotInArea(_("the case is outside your area"), field="case")
         if case.category.major.code != DISPUTE_MAJOR_CODE:
-            raise OperationError("只有矛盾纠纷类事件可转为纠纷 / only a 矛盾纠纷 case becomes a dispute", field="case")
+            raise OperationError(_("Only a case of the disputes category (矛盾纠纷) becomes a dispute"), field="case")
         if Dispute.objects.filter(case=case).exists():
             raise OperationError(_("the case is already a dispute"), field="case")
         parties = list(parties) or [{"name": case.reporter_name or "未具名当事人", "role": PartyRole.APPLICANT}]

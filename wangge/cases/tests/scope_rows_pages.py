@@ -13,7 +13,7 @@ from wangge.core.tests.scope_matrix import Row
 VIEWERS = (Role.ADMINISTRATOR, *OPERATORS, Role.GRID_WORKER, Role.DEPARTMENT_HANDLER)  # cases.view
 SUPERVISORS = (Role.ADMINISTRATOR, *OPERATORS)  # cases.supervise
 REPORTERS = (*OPERATORS, Role.GRID_WORKER)  # cases.report, people only (a system reports by API)
-LISTED = re.compile(r'<li class="case-item" data-case="(\d+)"')
+LISTED = re.compile(r'<li class="case-item"[^>]*? data-case="(\d+)"')
 
 
 def _setup(world):

@@ -20,7 +20,7 @@ OP, DEPT, GRID = Role.DISTRICT_OPERATOR, Role.DEPARTMENT_HANDLER, Role.GRID_WORK
 def _listed(response) -> set[int]:
     import re
 
-    return {int(pk) for pk in re.findall(r'<li class="case-item" data-case="(\d+)"', response.content.decode())}
+    return {int(pk) for pk in re.findall(r'<li class="case-item"[^>]*? data-case="(\d+)"', response.content.decode())}
 
 
 def _away(world, title="外街道事件", **extra):
