@@ -388,7 +388,7 @@ def _bad_check_digit():
     ({"id_number": _bad_check_digit()}, "id_number", "check digit"),
     ({"id_number": "510107199002301234"}, "id_number", "impossible"),
     ({"ethnicity": "99"}, "ethnicity", "unknown ethnicity"),
-    ({"id_number": make_id_number(seq=1)}, "id_number", "already registered"),
+    ({"id_number": make_id_number(seq=1)}, "id_number", "该身份证号已登记"),
     ({"phone": "12345"}, "phone", "not a phone"),
     ({"house_id": "away"}, "house_id", "not found in your area"),
     ({"house_id": 999999}, "house_id", "not found in your area"),
@@ -444,10 +444,10 @@ def test_the_id_number_cannot_be_patched(world, reg, client):
 
 @pytest.mark.parametrize("upload,fragment", [
     (lambda: SimpleUploadedFile("notes.png", b"this is text, not a picture", content_type="image/png"),
-     "not an image"),
+     "不是有效的图片"),
     (lambda: SimpleUploadedFile("big.jpg", b"\xff\xd8\xff" + b"0" * (services.MAX_PHOTO_BYTES + 1),
-                                content_type="image/jpeg"), "larger than 5 MB"),
-    (lambda: _gif(), "unsupported image type"),
+                                content_type="image/jpeg"), "照片超过 5 MB"),
+    (lambda: _gif(), "照片须为 JPEG/PNG/WebP"),
 ])
 def test_bad_photo_is_refused_and_nothing_written(world, reg, client, upload, fragment):
     login(client, world, Role.GRID_WORKER)
@@ -471,7 +471,7 @@ def test_visit_in_the_future_is_refused(world, reg, client):
     before = snapshot()
     tomorrow = (timezone.now() + timedelta(days=1)).isoformat()
     response = client.post(f"/api/v1/people/{reg['home']['head'].pk}/visits", {"visited_at": tomorrow})
-    assert "future" in field_errors(response)["visited_at"]
+    assert "走访时间在未来" in field_errors(response)["visited_at"]
     assert snapshot() == before
 
 

@@ -398,7 +398,7 @@ def test_add_household_house_number_taken_writes_nothing(world, reg, client):
     before = _counts()
     response = client.post(f"/buildings/{reg['home']['building'].pk}/households/new/", post)
     assert response.status_code == 400 and _counts() == before
-    assert "already exists" in _body(response)
+    assert "该房屋已存在" in _body(response)
 
 
 # ------------------------------------------------------------------ move a person

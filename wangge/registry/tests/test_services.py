@@ -57,7 +57,7 @@ def test_duplicate_id_number_is_refused(world, reg):
     admin = world.users[Role.ADMINISTRATOR]
     with pytest.raises(services.FieldErrors) as caught:
         services.do_register_person(admin, {"name": "重复", "id_number": reg["home"]["head"].id_number})
-    assert "already registered" in caught.value.errors["id_number"]
+    assert "该身份证号已登记" in caught.value.errors["id_number"]
 
 
 def test_move_keeps_the_history(world, reg):
