@@ -385,9 +385,9 @@ def _bad_check_digit():
 
 
 @pytest.mark.parametrize("change,field,fragment", [
-    ({"id_number": _bad_check_digit()}, "id_number", "check digit"),
-    ({"id_number": "510107199002301234"}, "id_number", "impossible"),
-    ({"ethnicity": "99"}, "ethnicity", "unknown ethnicity"),
+    ({"id_number": _bad_check_digit()}, "id_number", "校验位错误"),
+    ({"id_number": "510107199002301234"}, "id_number", "出生日期不存在"),
+    ({"ethnicity": "99"}, "ethnicity", "未知民族代码"),
     ({"id_number": make_id_number(seq=1)}, "id_number", "该身份证号已登记"),
     ({"phone": "12345"}, "phone", "not a phone"),
     ({"house_id": "away"}, "house_id", "not found in your area"),

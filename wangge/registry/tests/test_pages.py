@@ -616,7 +616,7 @@ def test_import_of_a_bad_file_writes_nothing_and_reports(world, reg, client, med
     body = _body(response)
     assert 'id="import-errors"' in body and "commit-form" not in body
     table = body[body.index('id="import-errors"'):]
-    assert re.search(r'<td class="num">3</td><td>公民身份号码</td><td>[^<]*check digit', table)
+    assert re.search(r'<td class="num">3</td><td>公民身份号码</td><td>[^<]*校验位错误', table)
     assert re.search(r'<td class="num">4</td><td>楼栋地址</td>', table)  # a building outside the area
     assert _counts() == before
     token = response.context["token"]
