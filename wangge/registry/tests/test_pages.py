@@ -698,7 +698,7 @@ def test_export_is_masked_and_scoped(world, reg, client):
 def test_unmasked_export_only_for_an_administrator_with_a_reason(world, reg, client):
     _login(client, world, Role.COMMUNITY_OPERATOR)
     response = client.post("/people/export/", {"format": "csv", "unmasked": "on", "reason": "核对"})
-    assert response.status_code == 400 and "only administrators" in _body(response)
+    assert response.status_code == 400 and "只有管理员可以导出未脱敏数据" in _body(response)
     _login(client, world, Role.ADMINISTRATOR)
     response = client.post("/people/export/", {"format": "csv", "unmasked": "on", "reason": ""})
     assert response.status_code == 400 and 'id="id_reason_error"' in _body(response)
