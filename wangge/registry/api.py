@@ -87,7 +87,7 @@ LAST_VISITS = 5
 
 def _require(user, permission: str):
     if not can(user, permission):
-        raise HttpError(403, "not allowed / 无权操作")
+        raise HttpError(403, _("Not allowed"))
 
 
 def _refused(exc: OperationError, default_field: str, source: str = "body"):

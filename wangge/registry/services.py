@@ -54,7 +54,7 @@ from wangge.registry.validation import (  # noqa: F401 (FieldErrors, CleanPerson
 
 def _require(actor, permission: str):
     if not can(actor, permission):
-        raise OperationError("not allowed / 无权操作")
+        raise OperationError(gettext("Not allowed"))
 
 
 def _in_area(actor, region_or_obj, what="grid"):
@@ -299,7 +299,7 @@ def do_tag_person(actor, person: Person, tag: Tag, since: date | None = None, no
     _require(actor, "registry.edit")
     _in_area(actor, person, "person")
     if tag.is_special and not can(actor, "registry.view_special"):
-        raise OperationError("not allowed / 无权标注特殊人群", field="tag")
+        raise OperationError(gettext("Not allowed to tag special groups"), field="tag")
     # The visit clock of a person never visited starts on `since`: the day of tagging unless given.
     person_tag, created = PersonTag.objects.get_or_create(
         person=person, tag=tag, defaults={"since": since or timezone.localdate(), "note": note})
@@ -313,7 +313,7 @@ def do_tag_person(actor, person: Person, tag: Tag, since: date | None = None, no
 def do_untag_person(actor, person_tag: PersonTag) -> None:
     _require(actor, "registry.edit")
     if not PersonTag.objects.visible_to(actor).filter(pk=person_tag.pk).exists():
-        raise OperationError("not found / 不存在", field="tag")
+        raise OperationError(gettext("Not found"), field="tag")
     audit.record(actor, "registry.untag_person", person_tag.person, tag=person_tag.tag.code)
     person_tag.delete()
     refresh_schedules([person_tag.person_id])

@@ -539,7 +539,7 @@ def test_command_as_an_unknown_or_unpermitted_user(tmp_path, world, reg):
     path.write_bytes(csv_file(family(reg)))
     with pytest.raises(CommandError, match="no such active user"):
         call_command("import_people", str(path), "--as", "nobody")
-    with pytest.raises(CommandError, match="not allowed"):
+    with pytest.raises(CommandError, match="无权操作"):
         call_command("import_people", str(path), "--as", "gridder")
     with pytest.raises(CommandError, match="no such file"):
         call_command("import_people", str(tmp_path / "missing.csv"))
