@@ -11,6 +11,8 @@ from datetime import datetime
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import File, Form, Router, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
@@ -75,7 +77,7 @@ from wangge.registry.schemas import (
 
 router = Router(tags=["registry"])
 
-NOT_IN_AREA = "不存在或不在辖区内 / not found in your area"
+NOT_IN_AREA = gettext_lazy("not found in your area")
 # Operations name the object; the API names the input that carried it.
 INPUT_NAMES = {"house": "house_id", "household": "household_id", "owner": "owner_id", "head": "head_id"}
 LAST_VISITS = 5
@@ -85,7 +87,7 @@ LAST_VISITS = 5
 
 def _require(user, permission: str):
     if not can(user, permission):
-        raise HttpError(403, "not allowed / 无权操作")
+        raise HttpError(403, _("Not allowed"))
 
 
 def _refused(exc: OperationError, default_field: str, source: str = "body"):
@@ -113,7 +115,7 @@ def _visible_one(model_or_qs, user, pk, field: str, errors: dict):
     queryset = model_or_qs.objects if isinstance(model_or_qs, type) else model_or_qs
     found = queryset.visible_to(user).filter(pk=pk).first()
     if found is None:
-        errors[field] = NOT_IN_AREA
+        errors[field] = str(NOT_IN_AREA)
     return found
 
 
@@ -122,7 +124,7 @@ def _grid_from_code(user, code: str | None, errors: dict):
         return None
     grid = Region.objects.visible_to(user).filter(level=Level.GRID, code=code).first()
     if grid is None:
-        errors["grid"] = NOT_IN_AREA
+        errors["grid"] = str(NOT_IN_AREA)
     return grid
 
 
@@ -243,7 +245,8 @@ def create_household(request, id: RowId, payload: HouseholdIn):
         if person is None:
             errors["members"] = f"{member.person_id}: {NOT_IN_AREA}"
         elif member.relation not in Relation.values or member.relation == Relation.HEAD:
-            errors["members"] = f"{member.person_id}: 未知关系 {member.relation!r} / unknown relation"
+            unknown = _("Unknown relation %(relation)s") % {"relation": repr(member.relation)}
+            errors["members"] = f"{member.person_id}: {unknown}"
         members.append((person, member.relation))
     if errors:
         raise field_errors("body", errors)
@@ -306,11 +309,11 @@ def _placement(user, house_id, household_id, relation, errors) -> tuple:
     house = _visible_one(House, user, house_id, "house_id", errors)
     household = _visible_one(Household, user, household_id, "household_id", errors)
     if household is not None and house is not None and household.house_id != house.pk:
-        errors["household_id"] = "户不在该房屋 / the household is not in that house"
+        errors["household_id"] = _("The household is not in that house")
     if household is not None and house is None and "house_id" not in errors:
-        errors["house_id"] = "请选择户所在的房屋 / give the household's house"
+        errors["house_id"] = _("Give the household's house")
     if relation and relation not in Relation.values:
-        errors["relation"] = f"未知关系 {relation!r} / unknown relation"
+        errors["relation"] = _("Unknown relation %(relation)s") % {"relation": repr(relation)}
     return house, household
 
 
@@ -321,7 +324,7 @@ def register_person(request, payload: PersonIn):
     house, household = _placement(request.user, payload.house_id, payload.household_id, payload.relation, errors)
     if payload.house_id is None and scope_prefix(request.user) is not ALL:
         # Someone housed nowhere is in no grid, so nobody but the district-wide administrators could find them again.
-        errors["house_id"] = "请选择居住房屋 / choose the house they live in"
+        errors["house_id"] = _("Choose the house they live in")
     data = payload.dict(include={"name", "id_number", "ethnicity", "phone", "kind"})
     try:
         services.clean_person(data)
@@ -378,7 +381,7 @@ def tag_person(request, id: RowId, payload: TagIn):
     _require(request.user, "registry.edit")
     tag = _visible_tags(request.user).filter(code=payload.tag).first()
     if tag is None:
-        raise field_error("body", "tag", f"未知标签 {payload.tag!r} / unknown tag")
+        raise field_error("body", "tag", _("Unknown tag %(tag)s") % {"tag": repr(payload.tag)})
     try:
         person_tag = services.do_tag_person(request.user, person, tag, payload.since, payload.note)
     except OperationError as exc:
@@ -451,7 +454,7 @@ def person_history(request, id: RowId):
                 changes.append({"field": name, "old": _shown(name, old), "new": _shown(name, new)})
         rows.append({
             "at": record.history_date,
-            "by": labels.get(record.history_user_id, "系统 / system"),
+            "by": labels.get(record.history_user_id, _("System")),
             "type": HISTORY_TYPES.get(record.history_type, "changed"),
             "changes": changes,
         })

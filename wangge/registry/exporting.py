@@ -15,6 +15,8 @@ import io
 from dataclasses import dataclass
 from typing import Iterator
 
+from django.utils.translation import gettext as _
+
 from wangge.core import audit
 from wangge.core.personal import mask_id_number, mask_phone
 from wangge.core.roles import can
@@ -47,16 +49,16 @@ def export_people(user, fmt: str = "csv", unmasked: bool = False, reason: str = 
     user None is the system (the command line without --as): everyone, and unmasked only with a reason.
     """
     if fmt not in FORMATS:
-        raise OperationError(f"格式应为 {' / '.join(FORMATS)} / unknown format", field="format")
+        raise OperationError(_("Unknown format: use %(formats)s") % {"formats": " / ".join(FORMATS)}, field="format")
     if user is not None and not can(user, "registry.export"):
-        raise OperationError("not allowed / 无权导出")
+        raise OperationError(_("Not allowed to export"))
     reason = (reason or "").strip()
     if unmasked:
         if user is not None and not can(user, "registry.export_unmasked"):
-            raise OperationError("只有管理员可以导出未脱敏数据 / only administrators may export unmasked",
+            raise OperationError(_("Only administrators may export unmasked data"),
                                  field="unmasked")
         if not reason:
-            raise OperationError("导出未脱敏数据须说明理由 / give a reason to export unmasked", field="reason")
+            raise OperationError(_("Give a reason to export unmasked data"), field="reason")
     people = (Person.objects.all() if user is None else Person.objects.visible_to(user)).select_related(
         "house__building", "grid").order_by("grid__code", "house__building__address", "house__building__name",
                                             "house__unit", "house__number", "household_id", "id")

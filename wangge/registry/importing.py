@@ -53,6 +53,7 @@ from django.db import connection
 from django.db.models import BooleanField, TextField
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from wangge.areas import locate as locating
 from wangge.areas.crs import BD09, GCJ02, WGS84, to_wgs84_many
@@ -212,12 +213,13 @@ def iter_people_file(stream, filename: str, jobs: int = 1) -> Iterator[PersonRow
     elif suffix in (".xlsx", ".xlsm"):
         records = _xlsx_records(stream)
     else:
-        yield RowError(1, f"只能导入 .xlsx 或 .csv 文件，收到 {suffix or '无扩展名'} / only .xlsx or .csv files")
+        yield RowError(1, gettext("Only .xlsx or .csv files can be imported, not %(suffix)s")
+                       % {"suffix": suffix or gettext("a file without an extension")})
         return
     try:
         header_line, header = next(records, (1, None))
         if header is None:
-            yield RowError(1, "文件为空 / the file is empty")
+            yield RowError(1, gettext("The file is empty"))
             return
         positions, problems = read_header(header_line, header, COLUMNS)
         if problems:
@@ -238,7 +240,7 @@ def iter_people_file(stream, filename: str, jobs: int = 1) -> Iterator[PersonRow
             any_rows = any_rows or bool(results)
             yield from results
         if not any_rows:
-            yield RowError(header_line, "文件中没有数据行 / no data rows under the header")
+            yield RowError(header_line, gettext("No data rows under the header"))
     except _FileProblem as problem:
         yield RowError(problem.line, problem.reason)
 
@@ -487,7 +489,7 @@ def _csv_records(stream, first: int = 1) -> Iterator[tuple[int, list]]:
         for cells in reader:
             yield before + reader.line_num, cells
     except csv.Error as exc:
-        raise _FileProblem(before + reader.line_num, f"CSV 格式错误 / malformed CSV: {exc}")
+        raise _FileProblem(before + reader.line_num, gettext("Malformed CSV: %(error)s") % {"error": exc})
 
 
 def _utf8_lines(stream, first: int = 1) -> Iterator[str]:
@@ -496,8 +498,8 @@ def _utf8_lines(stream, first: int = 1) -> Iterator[str]:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise _FileProblem(number, "文件不是 UTF-8 编码：请在 Excel 中“另存为 CSV UTF-8（逗号分隔）”，"
-                                       "或直接上传 .xlsx / the CSV is not UTF-8")
+            raise _FileProblem(number, gettext("The CSV is not UTF-8: in Excel, save it as "
+                                               "\"CSV UTF-8 (comma delimited)\", or upload the .xlsx"))
         yield text.lstrip("\ufeff") if number == 1 else text
 
 
@@ -508,7 +510,7 @@ def _xlsx_records(stream) -> Iterator[tuple[int, tuple]]:
     try:
         book = load_workbook(stream, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        raise _FileProblem(1, "不是有效的 .xlsx 文件（旧版 .xls 请另存为 .xlsx）/ not an .xlsx workbook")
+        raise _FileProblem(1, gettext("Not an .xlsx workbook (save an old .xls as .xlsx)"))
     try:
         sheet = book["人口信息"] if "人口信息" in book.sheetnames else book.worksheets[0]
         yield from enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
@@ -552,41 +554,42 @@ def check_row(line: int, cells: dict, today: date | None = None) -> PersonRow | 
             if not (key == "id_number" and errors):  # the float case already said why
                 refuse(key, reason)
     except ValueError:  # stdnum's birth-date parse of e.g. a masked number ("510107********0018")
-        refuse("id_number", "身份证号格式错误（脱敏的号码不能导入）/ malformed ID number")
+        refuse("id_number", gettext("Malformed ID number (a masked number cannot be imported)"))
     address, building = text.get("address", ""), text.get("building", "")
     unit, number = text.get("unit", ""), text.get("number", "")
     for key, value, limit in (("address", address, 200), ("building", building, 60), ("number", number, 16)):
         if not value:
-            refuse(key, "必填 / required")
+            refuse(key, gettext("Required"))
         elif len(value) > limit:
-            refuse(key, f"不超过 {limit} 个字 / at most {limit} characters")
+            refuse(key, gettext("At most %(limit)s characters") % {"limit": limit})
     if len(unit) > 8:
-        refuse("unit", "不超过 8 个字 / at most 8 characters")
+        refuse("unit", gettext("At most %(limit)s characters") % {"limit": 8})
     relation = None
     if text.get("relation"):
         relation = RELATION_BY_TEXT.get(text["relation"])
         if relation is None:
-            refuse("relation", "与户主关系应为 " + "/".join(RELATION_LABELS.values()) + " / unknown relation")
+            refuse("relation", gettext("Unknown relation to the head: use %(relations)s")
+                   % {"relations": "/".join(RELATION_LABELS.values())})
     moved_in = None
     if text.get("moved_in"):
         moved_in = _parse_date(cells.get("moved_in"))
         if moved_in is None:
-            refuse("moved_in", "日期格式应为 2020-05-01 / not a date")
+            refuse("moved_in", gettext("Not a date (write it as 2020-05-01)"))
         elif moved_in > (today or timezone.localdate()):
-            refuse("moved_in", "迁入日期在未来 / in the future")
+            refuse("moved_in", gettext("The move-in date is in the future"))
         elif clean is not None and moved_in < clean.birth_date:
-            refuse("moved_in", "迁入日期早于出生日期 / before the birth date")
+            refuse("moved_in", gettext("The move-in date is before the birth date"))
     lng = lat = None
     crs = CRS_BY_TEXT.get(text.get("crs", "").upper().replace(" ", ""))
     if crs is None:
-        refuse("crs", "坐标系应为 WGS-84 / GCJ-02 / BD-09 / unknown coordinate system")
+        refuse("crs", gettext("Unknown coordinate system: use WGS-84 / GCJ-02 / BD-09"))
     if text.get("lng") or text.get("lat"):
         try:
             lng, lat = float(text.get("lng", "")), float(text.get("lat", ""))
             if not (-180 <= lng <= 180 and -90 <= lat <= 90):
                 raise ValueError
         except ValueError:
-            refuse("lng", "经度、纬度须同时填写且为有效数字 / give both longitude and latitude as numbers")
+            refuse("lng", gettext("Give both longitude and latitude as numbers"))
             lng = lat = None
     if errors:
         return errors
@@ -646,7 +649,7 @@ def preview_import(actor, rows: Iterable[PersonRow | RowError], errors: Iterable
     """The dry run: what an import of these rows would do, and every error (the reader's `errors`
     included, so one report shows them all). Writes nothing."""
     if actor is not None and not can(actor, "registry.import"):
-        raise OperationError("not allowed / 无权导入")
+        raise OperationError(gettext("Not allowed to import"))
     return run_import(actor, rows, errors, write=False)
 
 
@@ -767,8 +770,8 @@ class _PeopleImport:
         key = int(row.id_number[:17])  # the 18th character is the check digit of the first 17
         first = self.first_line.setdefault(key, row.line)
         if first != row.line:
-            self.result.errors.append(RowError(row.line, f"与第 {first} 行的身份证号重复 / duplicate of line {first}",
-                                               HEADER_OF["id_number"]))
+            duplicate = gettext("Duplicate ID number of line %(line)s") % {"line": first}
+            self.result.errors.append(RowError(row.line, duplicate, HEADER_OF["id_number"]))
             return False
         return True
 
@@ -795,12 +798,12 @@ class _PeopleImport:
             if len(matches) == 1:
                 self.buildings[key] = matches[0]
             elif len(matches) > 1:
-                self.buildings[key] = "辖区内有多个同地址同名称的楼栋，请先在系统中合并 / more than one such building"
+                self.buildings[key] = gettext("More than one such building in your area: merge them first")
             elif row.lng is not None:
                 to_locate.append((key, row))
             else:
-                self.buildings[key] = ("房屋不在您的辖区：未找到该楼栋（地址与名称须与系统一致；新楼栋请填写经纬度）"
-                                       " / no such building in your area")
+                self.buildings[key] = gettext("No such building in your area (the address and name must match; "
+                                              "give the position of a new building)")
         self._create_located_buildings(to_locate, batch)
 
     def _create_located_buildings(self, wanted: list, batch: _Batch):
@@ -816,11 +819,11 @@ class _PeopleImport:
                      Region.objects.filter(code__in=codes).values_list("id", "code", "path")}
             for (key, row), answer, lng, lat in zip(items, answers, lngs.tolist(), lats.tolist()):
                 if answer is None:
-                    self.buildings[key] = "房屋不在您的辖区：坐标不在任何网格内 / the position is outside every grid"
+                    self.buildings[key] = gettext("The position is outside every grid")
                     continue
                 grid_id, path = grids[answer["code"]]
                 if not self._in_area(path):
-                    self.buildings[key] = "房屋不在您的辖区 / the position is outside your area"
+                    self.buildings[key] = gettext("The position is outside your area")
                     continue
                 pk = self.ids.next(Building)
                 self.buildings[key] = (pk, grid_id)
@@ -901,7 +904,7 @@ class _PeopleImport:
         if known is not None and moving:
             last = known.moved_in if known.house_id is not None else known.moved_out
             if last and when < last:
-                raise _RowProblem("moved_in", f"早于此人上次迁入或迁出的日期 {last} / before their last move")
+                raise _RowProblem("moved_in", gettext("Before their last move (%(date)s)") % {"date": last})
         if house_id is None:
             house_id = self._new_house(batch, building_id, grid_id, row)
         grid_id = self.house_grid[house_id]

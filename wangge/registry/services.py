@@ -54,7 +54,7 @@ from wangge.registry.validation import (  # noqa: F401 (FieldErrors, CleanPerson
 
 def _require(actor, permission: str):
     if not can(actor, permission):
-        raise OperationError("not allowed / 无权操作")
+        raise OperationError(gettext("Not allowed"))
 
 
 def _in_area(actor, region_or_obj, what="grid"):
@@ -76,7 +76,7 @@ def do_create_building(actor, *, name, address, lng=None, lat=None, crs="wgs84",
                        has_electronic_door=False) -> Building:
     _require(actor, "registry.edit")
     if not (name or "").strip() or not (address or "").strip():
-        raise FieldErrors({k: "必填 / required" for k, v in (("name", name), ("address", address))
+        raise FieldErrors({k: gettext("Required") for k, v in (("name", name), ("address", address))
                            if not (v or "").strip()})
     grid, lng, lat = locate_point(lng, lat, crs, within=actor, grid=grid)
     building = Building.objects.create(grid=grid, name=name.strip(), address=address.strip(), lng=lng, lat=lat,
@@ -100,11 +100,11 @@ def do_create_house(actor, building: Building, *, number, unit="", area=None, us
 
 def _house_errors(building: Building, number, unit, use) -> dict[str, str]:
     if use not in HouseUse.values:
-        return {"use": "房屋用途应为 自住/出租/空置/经营/其他 / unknown use"}
+        return {"use": gettext("Unknown use of the house")}
     if not str(number or "").strip():
-        return {"number": "必填 / required"}
+        return {"number": gettext("Required")}
     if House.objects.filter(building=building, unit=unit or "", number=str(number).strip()).exists():
-        return {"number": "该房屋已存在 / this house already exists"}
+        return {"number": gettext("This house already exists")}
     return {}
 
 
@@ -127,7 +127,7 @@ def _open_household(house: House, head: Person, members) -> Household:
     household = Household.objects.create(house=house, grid_id=house.grid_id, head=head)
     for person, relation in [(head, Relation.HEAD), *members]:
         if relation not in Relation.values:
-            raise FieldErrors({"relation": f"未知关系 {relation!r} / unknown relation"})
+            raise FieldErrors({"relation": gettext("Unknown relation %(relation)s") % {"relation": repr(relation)}})
         _settle(person, house, household, relation, timezone.localdate())
     return household
 
@@ -165,7 +165,7 @@ def _household_house_errors(actor, building, house, new_house) -> dict[str, str]
     if house is not None:
         _in_area(actor, house, "house")
         if house.building_id != building.pk:
-            return {"house.house": "房屋不在该楼栋 / the house is not in this building"}
+            return {"house.house": gettext("The house is not in this building")}
         return {}
     new_house = new_house or {}
     found = _house_errors(building, new_house.get("number"), new_house.get("unit"),
@@ -186,7 +186,7 @@ def _household_people(people, errors: dict) -> list[tuple[CleanPerson, str]]:
             errors.update({f"{prefix}.{name}": message for name, message in exc.errors.items()})
             number = None if "id_number" in exc.errors else clean_id_number(str(data.get("id_number") or ""))
         if relation not in Relation.values or (prefix != "head" and relation == Relation.HEAD):
-            errors[f"{prefix}.relation"] = f"未知关系 {relation!r} / unknown relation"
+            errors[f"{prefix}.relation"] = gettext("Unknown relation %(relation)s") % {"relation": repr(relation)}
         if number and number in seen:
             errors[f"{prefix}.id_number"] = gettext("This ID number is already in this form.")
         elif number and Person.objects.filter(id_hash=lookup_hash(number)).exists():
@@ -227,9 +227,9 @@ def do_register_person(actor, data: dict, house: House | None = None, household:
     if house is not None:
         _in_area(actor, house, "house")
     elif not can(actor, "registry.import"):
-        raise FieldErrors({"house": "请选择居住房屋 / choose the house they live in"})
+        raise FieldErrors({"house": gettext("Choose the house they live in")})
     if Person.objects.filter(id_hash=lookup_hash(clean.id_number)).exists():
-        raise FieldErrors({"id_number": "该身份证号已登记 / this ID number is already registered"})
+        raise FieldErrors({"id_number": gettext("This ID number is already registered")})
     person = _new_person(clean)
     if house is not None:
         _settle(person, house, household, relation, moved_in or timezone.localdate())
@@ -254,7 +254,7 @@ def do_update_person(actor, person: Person, changes: dict) -> Person:
     _in_area(actor, person, "person")
     unknown = set(changes) - UPDATABLE
     if unknown:
-        raise FieldErrors({f: "不可修改 / cannot be changed here" for f in sorted(unknown)})
+        raise FieldErrors({f: gettext("Cannot be changed here") for f in sorted(unknown)})
     merged = {"name": person.name, "id_number": person.id_number, "ethnicity": person.ethnicity,
               "phone": person.phone, "kind": person.kind, **changes}
     clean = clean_person(merged)
@@ -281,10 +281,10 @@ def do_move_person(actor, person: Person, house: House | None, household: Househ
     if house is not None:
         _in_area(actor, house, "house")
     if household is not None and household.house_id != getattr(house, "pk", None):
-        raise FieldErrors({"household": "户不在该房屋 / the household is not in that house"})
+        raise FieldErrors({"household": gettext("The household is not in that house")})
     when = when or timezone.localdate()
     if person.moved_in and when < person.moved_in:
-        raise FieldErrors({"when": "迁出日期早于迁入日期 / before they moved in"})
+        raise FieldErrors({"when": gettext("The move-out date is before they moved in")})
     before = person.house_id
     _settle(person, house, household, relation, when)
     audit.record(actor, "registry.move_person", person, from_house=before, to_house=getattr(house, "pk", None),
@@ -299,7 +299,7 @@ def do_tag_person(actor, person: Person, tag: Tag, since: date | None = None, no
     _require(actor, "registry.edit")
     _in_area(actor, person, "person")
     if tag.is_special and not can(actor, "registry.view_special"):
-        raise OperationError("not allowed / 无权标注特殊人群", field="tag")
+        raise OperationError(gettext("Not allowed to tag special groups"), field="tag")
     # The visit clock of a person never visited starts on `since`: the day of tagging unless given.
     person_tag, created = PersonTag.objects.get_or_create(
         person=person, tag=tag, defaults={"since": since or timezone.localdate(), "note": note})
@@ -313,7 +313,7 @@ def do_tag_person(actor, person: Person, tag: Tag, since: date | None = None, no
 def do_untag_person(actor, person_tag: PersonTag) -> None:
     _require(actor, "registry.edit")
     if not PersonTag.objects.visible_to(actor).filter(pk=person_tag.pk).exists():
-        raise OperationError("not found / 不存在", field="tag")
+        raise OperationError(gettext("Not found"), field="tag")
     audit.record(actor, "registry.untag_person", person_tag.person, tag=person_tag.tag.code)
     person_tag.delete()
     refresh_schedules([person_tag.person_id])
@@ -328,15 +328,17 @@ def check_photo(upload) -> None:
     from PIL import Image, UnidentifiedImageError
 
     if upload.size > MAX_PHOTO_BYTES:
-        raise OperationError(f"照片超过 5 MB / photo larger than 5 MB: {upload.name}", field="photos")
+        raise OperationError(gettext("Photo larger than %(mb)s MB: %(name)s")
+                             % {"mb": MAX_PHOTO_BYTES // (1024 * 1024), "name": upload.name}, field="photos")
     try:
         upload.seek(0)
         with Image.open(upload) as image:
             image.verify()
             if image.format not in ("JPEG", "PNG", "WEBP"):
-                raise OperationError(f"照片须为 JPEG/PNG/WebP / unsupported image type: {upload.name}", field="photos")
+                raise OperationError(gettext("Unsupported image type (JPEG, PNG or WebP only): %(name)s")
+                                     % {"name": upload.name}, field="photos")
     except (UnidentifiedImageError, OSError, SyntaxError):
-        raise OperationError(f"不是图片 / not an image: {upload.name}", field="photos")
+        raise OperationError(gettext("Not an image: %(name)s") % {"name": upload.name}, field="photos")
     finally:
         upload.seek(0)
 
@@ -348,12 +350,12 @@ def do_record_visit(actor, person: Person, *, visited_at: datetime | None = None
     _require(actor, "registry.visit")
     _in_area(actor, person, "person")
     if person.grid_id is None:
-        raise OperationError("此人已迁出 / the person has moved out", field="person")
+        raise OperationError(gettext("The person has moved out"), field="person")
     visited_at = visited_at or timezone.now()
     if visited_at > timezone.now() + timezone.timedelta(minutes=5):
-        raise FieldErrors({"visited_at": "走访时间在未来 / the visit time is in the future"})
+        raise FieldErrors({"visited_at": gettext("The visit time is in the future")})
     if len(photos) > MAX_PHOTOS:
-        raise FieldErrors({"photos": f"最多 {MAX_PHOTOS} 张照片 / at most {MAX_PHOTOS} photos"})
+        raise FieldErrors({"photos": gettext("At most %(count)s photos") % {"count": MAX_PHOTOS}})
     for photo in photos:
         check_photo(photo)
     in_grid, wgs_lng, wgs_lat = None, None, None
@@ -385,13 +387,13 @@ def do_create_organisation(actor, *, name, uscc, kind, address, lng=None, lat=No
     except InvalidValue as exc:
         errors["uscc"] = str(exc)
     if kind not in OrganisationKind.values:
-        errors["kind"] = "未知组织类型 / unknown kind"
+        errors["kind"] = gettext("Unknown kind of organisation")
     if not (name or "").strip():
-        errors["name"] = "必填 / required"
+        errors["name"] = gettext("Required")
     if errors:
         raise FieldErrors(errors)
     if Organisation.objects.filter(uscc=uscc).exists():
-        raise FieldErrors({"uscc": "该信用代码已登记 / already registered"})
+        raise FieldErrors({"uscc": gettext("This credit code is already registered")})
     grid, lng, lat = locate_point(lng, lat, crs, within=actor, grid=grid)
     org = Organisation.objects.create(name=name.strip(), uscc=uscc, kind=kind, address=address, lng=lng, lat=lat,
                                       grid=grid, legal_person=legal_person, staff_count=staff_count)
@@ -404,9 +406,9 @@ def do_create_place(actor, *, name, kind, address, lng=None, lat=None, crs="wgs8
                     contact_name="") -> Place:
     _require(actor, "registry.edit")
     if kind not in PlaceKind.values:
-        raise FieldErrors({"kind": "未知场所类型 / unknown kind"})
+        raise FieldErrors({"kind": gettext("Unknown kind of place")})
     if not (name or "").strip():
-        raise FieldErrors({"name": "必填 / required"})
+        raise FieldErrors({"name": gettext("Required")})
     grid, lng, lat = locate_point(lng, lat, crs, within=actor, grid=grid)
     place = Place.objects.create(name=name.strip(), kind=kind, address=address, lng=lng, lat=lat, grid=grid,
                                  contact_name=contact_name)
@@ -423,9 +425,9 @@ def do_register_vehicle(actor, owner: Person, plate: str) -> Vehicle:
     except InvalidValue as exc:
         raise FieldErrors({"plate": str(exc)})
     if Vehicle.objects.filter(plate=plate).exists():
-        raise FieldErrors({"plate": "该车牌已登记 / already registered"})
+        raise FieldErrors({"plate": gettext("This plate is already registered")})
     if owner.grid_id is None:
-        raise FieldErrors({"owner": "车主已迁出 / the owner has moved out"})
+        raise FieldErrors({"owner": gettext("The owner has moved out")})
     vehicle = Vehicle.objects.create(plate=plate, owner=owner, grid_id=owner.grid_id)
     audit.record(actor, "registry.register_vehicle", vehicle)
     return vehicle

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
+from django.utils.translation import gettext as _
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric, uscc
 
@@ -31,19 +32,19 @@ def clean_id_number(value: str) -> str:
     this a million times."""
     number = (value or "").replace(" ", "").replace("-", "").strip().upper()
     if len(number) != 18:
-        raise InvalidValue("身份证号须为 18 位 / an ID number has 18 characters")
+        raise InvalidValue(_("An ID number has 18 characters"))
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise InvalidValue("身份证号只能是数字（末位可为 X）/ digits only, the last may be X")
     try:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise InvalidValue("出生日期不存在 / the birth date in the ID number is impossible")
+        raise InvalidValue(_("The birth date in the ID number is impossible"))
     if birth > date.today():
-        raise InvalidValue("出生日期在未来 / the birth date in the ID number is in the future")
+        raise InvalidValue(_("The birth date in the ID number is in the future"))
     if number[-1] != ric.calc_check_digit(number):
-        raise InvalidValue("校验位错误 / wrong check digit")
+        raise InvalidValue(_("Wrong check digit"))
     if not _area_existed(number[:6], birth.year):
-        raise InvalidValue("地区码无效或当年不存在 / the area code did not exist in the birth year")
+        raise InvalidValue(_("The area code did not exist in the birth year"))
     return number
 
 
@@ -57,9 +58,9 @@ def clean_uscc(value: str) -> str:
     try:
         return uscc.validate((value or "").strip().upper())
     except stdnum_errors.InvalidChecksum:
-        raise InvalidValue("统一社会信用代码校验位错误 / wrong check digit")
+        raise InvalidValue(_("Wrong check digit in the credit code"))
     except stdnum_errors.ValidationError as exc:
-        raise InvalidValue(f"统一社会信用代码无效 / invalid credit code ({exc.message})")
+        raise InvalidValue(_("Invalid credit code (%(reason)s)") % {"reason": exc.message})
 
 
 def clean_ethnicity(value: str) -> str:
@@ -69,7 +70,7 @@ def clean_ethnicity(value: str) -> str:
         return value.zfill(2)
     if value in ETHNICITY_BY_NAME:
         return ETHNICITY_BY_NAME[value]
-    raise InvalidValue(f"未知民族代码 {value!r} (GB 3304) / unknown ethnicity code")
+    raise InvalidValue(_("Unknown ethnicity code %(code)s (GB 3304)") % {"code": repr(value)})
 
 
 PLATE = re.compile(r"^[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]"
@@ -80,7 +81,7 @@ def clean_plate(value: str) -> str:
     """A mainland number plate (including 6-character new-energy plates)."""
     plate = (value or "").strip().upper().replace(" ", "").replace("·", "")
     if not PLATE.match(plate):
-        raise InvalidValue("车牌号格式错误 / not a number plate")
+        raise InvalidValue(_("Not a number plate"))
     return plate
 
 
@@ -111,7 +112,7 @@ def clean_person(data: dict) -> CleanPerson:
     errors = {}
     name = str(data.get("name") or "").strip()
     if not name or len(name) > 50:
-        errors["name"] = "姓名为空或过长 / name is empty or too long"
+        errors["name"] = _("The name is empty or too long")
     id_number, sex, birth = "", "", None
     try:
         id_number = clean_id_number(str(data.get("id_number") or ""))
@@ -131,7 +132,7 @@ def clean_person(data: dict) -> CleanPerson:
     kind = str(data.get("kind") or PersonKind.REGISTERED).strip()
     kind = KIND_BY_CHINESE_NAME.get(kind, kind)
     if kind not in PERSON_KINDS:
-        errors["kind"] = "人口类型应为 户籍/流动/境外/人户分离 / unknown kind"
+        errors["kind"] = _("Unknown kind of person")
     if errors:
         raise FieldErrors(errors)
     return CleanPerson(name, id_number, sex, birth, ethnicity, phone, kind)

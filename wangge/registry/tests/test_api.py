@@ -188,7 +188,7 @@ def test_history_shows_who_changed_which_field_masked(world, reg, client):
     assert {c["field"]: (c["old"], c["new"]) for c in latest["changes"]} == {
         "name": ("home户主", "新名字"), "phone": ("138****1111", "139****2222")}
     created = history[-1]
-    assert created["type"] == "created" and created["by"] == "系统 / system"
+    assert created["type"] == "created" and created["by"] == "系统"
     shown = {c["field"]: c["new"] for c in created["changes"]}
     assert shown["id_number"] == head.id_number[:6] + "********" + head.id_number[-4:]
     assert shown["birth_date"] == "****-**-**" and shown["sex"] == "M"
@@ -249,7 +249,7 @@ def test_building_by_grid_code_and_refused_outside(world, client):
     before = snapshot()
     response = client.post("/api/v1/buildings", {"name": "7栋", "address": "路7号", "grid": world.grids[4].code},
                            content_type=JSON)
-    assert "not found in your area" in field_errors(response)["grid"]
+    assert "不存在或不在辖区内" in field_errors(response)["grid"]
     lng, lat = world.grid_center(world.grids[4])
     response = client.post("/api/v1/buildings", {"name": "7栋", "address": "路7号", "lng": lng, "lat": lat},
                            content_type=JSON)
@@ -301,12 +301,12 @@ def test_move_refuses_a_household_of_another_house_and_a_house_outside(world, re
     before = snapshot()
     response = client.post(f"/api/v1/people/{member.pk}/move", {"house_id": reg["away"]["house"].pk},
                            content_type=JSON)
-    assert "not found in your area" in field_errors(response)["house_id"]
+    assert "不存在或不在辖区内" in field_errors(response)["house_id"]
     other = services.do_create_house(world.users[Role.ADMINISTRATOR], reg["home"]["building"], number="102")
     before = snapshot()
     response = client.post(f"/api/v1/people/{member.pk}/move",
                            {"house_id": other.pk, "household_id": reg["home"]["household"].pk}, content_type=JSON)
-    assert "not in that house" in field_errors(response)["household_id"]
+    assert "户不在该房屋" in field_errors(response)["household_id"]
     response = client.post(f"/api/v1/people/{member.pk}/move", {"house_id": other.pk, "when": "1999-01-01"},
                            content_type=JSON)
     assert "when" in field_errors(response)
@@ -322,7 +322,7 @@ def test_tags_add_and_remove(world, reg, client):
     assert response.json() == {"code": "elder_living_alone", "name": "独居老人", "group": "care",
                                "visit_every_days": 7, "since": "2024-01-01", "note": "子女在外地"}
     assert client.get(f"/api/v1/people/{head.pk}").json()["tags"][0]["code"] == "elder_living_alone"
-    assert "unknown tag" in field_errors(client.post(f"/api/v1/people/{head.pk}/tags", {"tag": "nope"},
+    assert "未知标签" in field_errors(client.post(f"/api/v1/people/{head.pk}/tags", {"tag": "nope"},
                                                      content_type=JSON))["tag"]
     assert client.delete(f"/api/v1/people/{head.pk}/tags/elder_living_alone").status_code == 204
     assert client.delete(f"/api/v1/people/{head.pk}/tags/elder_living_alone").status_code == 404
@@ -385,16 +385,16 @@ def _bad_check_digit():
 
 
 @pytest.mark.parametrize("change,field,fragment", [
-    ({"id_number": _bad_check_digit()}, "id_number", "check digit"),
-    ({"id_number": "510107199002301234"}, "id_number", "impossible"),
-    ({"ethnicity": "99"}, "ethnicity", "unknown ethnicity"),
-    ({"id_number": make_id_number(seq=1)}, "id_number", "already registered"),
+    ({"id_number": _bad_check_digit()}, "id_number", "校验位错误"),
+    ({"id_number": "510107199002301234"}, "id_number", "出生日期不存在"),
+    ({"ethnicity": "99"}, "ethnicity", "未知民族代码"),
+    ({"id_number": make_id_number(seq=1)}, "id_number", "该身份证号已登记"),
     ({"phone": "12345"}, "phone", "not a phone"),
-    ({"house_id": "away"}, "house_id", "not found in your area"),
-    ({"house_id": 999999}, "house_id", "not found in your area"),
-    ({"household_id": "away"}, "household_id", "not found in your area"),
-    ({"relation": "boss"}, "relation", "unknown relation"),
-    ({"house_id": None}, "house_id", "choose the house"),
+    ({"house_id": "away"}, "house_id", "不存在或不在辖区内"),
+    ({"house_id": 999999}, "house_id", "不存在或不在辖区内"),
+    ({"household_id": "away"}, "household_id", "不存在或不在辖区内"),
+    ({"relation": "boss"}, "relation", "未知关系"),
+    ({"house_id": None}, "house_id", "请选择居住房屋"),
 ])
 def test_bad_person_is_refused_with_the_field_and_nothing_written(world, reg, client, change, field, fragment):
     login(client, world, Role.GRID_WORKER)
@@ -444,10 +444,10 @@ def test_the_id_number_cannot_be_patched(world, reg, client):
 
 @pytest.mark.parametrize("upload,fragment", [
     (lambda: SimpleUploadedFile("notes.png", b"this is text, not a picture", content_type="image/png"),
-     "not an image"),
+     "不是有效的图片"),
     (lambda: SimpleUploadedFile("big.jpg", b"\xff\xd8\xff" + b"0" * (services.MAX_PHOTO_BYTES + 1),
-                                content_type="image/jpeg"), "larger than 5 MB"),
-    (lambda: _gif(), "unsupported image type"),
+                                content_type="image/jpeg"), "照片超过 5 MB"),
+    (lambda: _gif(), "照片须为 JPEG/PNG/WebP"),
 ])
 def test_bad_photo_is_refused_and_nothing_written(world, reg, client, upload, fragment):
     login(client, world, Role.GRID_WORKER)
@@ -471,7 +471,7 @@ def test_visit_in_the_future_is_refused(world, reg, client):
     before = snapshot()
     tomorrow = (timezone.now() + timedelta(days=1)).isoformat()
     response = client.post(f"/api/v1/people/{reg['home']['head'].pk}/visits", {"visited_at": tomorrow})
-    assert "future" in field_errors(response)["visited_at"]
+    assert "走访时间在未来" in field_errors(response)["visited_at"]
     assert snapshot() == before
 
 
@@ -501,7 +501,7 @@ def test_bad_household_is_refused(world, reg, client):
                                       {"head_id": reg["home"]["head"].pk,
                                        "members": [{"person_id": reg["home"]["member"].pk, "relation": "boss"}]},
                                       content_type=JSON))
-    assert "unknown relation" in errors["members"]
+    assert "未知关系" in errors["members"]
     assert snapshot() == before
 
 

@@ -53,10 +53,10 @@ def test_unmasked_only_for_administrators_with_a_reason(world, reg):
     text = export_people(admin, "csv", unmasked=True, reason="公安核查协查函 2026-17").read().decode("utf-8-sig")
     assert head.id_number in text and "13800001111" in text
     assert exports()[-1].details == {"format": "csv", "unmasked": True, "reason": "公安核查协查函 2026-17", "count": 4}
-    with pytest.raises(OperationError, match="reason"):
+    with pytest.raises(OperationError, match="导出未脱敏数据须说明理由"):
         export_people(admin, "csv", unmasked=True, reason="  ")
     for role in (Role.DISTRICT_OPERATOR, Role.STREET_OPERATOR, Role.COMMUNITY_OPERATOR):
-        with pytest.raises(OperationError, match="administrators"):
+        with pytest.raises(OperationError, match="只有管理员可以导出未脱敏数据"):
             export_people(world.users[role], "csv", unmasked=True, reason="想看看")
     assert len(exports()) == 1  # refusals export nothing and leave no export row
 
@@ -74,9 +74,9 @@ def test_export_is_scoped_to_the_users_area(world, reg):
 
 def test_grid_workers_and_others_cannot_export(world, reg):
     for role in (Role.GRID_WORKER, Role.DEPARTMENT_HANDLER, Role.MEDIATOR):
-        with pytest.raises(OperationError, match="not allowed"):
+        with pytest.raises(OperationError, match="无权导出"):
             export_people(world.users[role], "csv")
-    with pytest.raises(OperationError, match="not allowed"):
+    with pytest.raises(OperationError, match="无权导出"):
         export_people(world.outsiders[Role.GRID_WORKER], "xlsx")
     assert exports() == []
 
@@ -108,7 +108,7 @@ def test_a_masked_export_cannot_be_imported_as_if_it_were_real(world, reg):
 
 
 def test_unknown_format_is_refused(world):
-    with pytest.raises(OperationError, match="format"):
+    with pytest.raises(OperationError, match="格式应为 csv / xlsx"):
         export_people(world.users[Role.ADMINISTRATOR], "pdf")
 
 
@@ -124,11 +124,11 @@ def test_command_exports_masked_csv_to_stdout(world, reg):
 
 def test_command_unmasked_xlsx_needs_an_administrator_and_a_reason(tmp_path, world, reg):
     path = tmp_path / "people.xlsx"
-    with pytest.raises(CommandError, match="reason"):
+    with pytest.raises(CommandError, match="导出未脱敏数据须说明理由"):
         call_command("export_people", "-o", str(path), "--as", "admin", "--unmasked")
-    with pytest.raises(CommandError, match="administrators"):
+    with pytest.raises(CommandError, match="只有管理员可以导出未脱敏数据"):
         call_command("export_people", "-o", str(path), "--as", "district_op", "--unmasked", "--reason", "核查")
-    with pytest.raises(CommandError, match="not allowed"):
+    with pytest.raises(CommandError, match="无权导出"):
         call_command("export_people", "-o", str(path), "--as", "gridder")
     assert not path.exists() and exports() == []
     call_command("export_people", "-o", str(path), "--as", "admin", "--unmasked", "--reason", "核查",

@@ -112,7 +112,7 @@ def test_templates_carry_the_chinese_headers_and_the_notes():
 
 
 def test_an_empty_template_is_refused_as_having_no_rows(admin):
-    assert rejected(admin, template_csv()) == [(1, "", "文件中没有数据行 / no data rows under the header")]
+    assert rejected(admin, template_csv()) == [(1, "", "文件中没有数据行")]
 
 
 # --- good files --------------------------------------------------------------------------------
@@ -352,21 +352,21 @@ def _wrong_check_digit():
 
 
 @pytest.mark.parametrize("cells,column,fragment", [
-    ({"公民身份号码": _wrong_check_digit()}, "公民身份号码", "wrong check digit"),
-    ({"公民身份号码": "510107199002301234"}, "公民身份号码", "impossible"),
-    ({"公民身份号码": "51010719800202"}, "公民身份号码", "18"),
-    ({"民族": "99"}, "民族", "unknown ethnicity"),
+    ({"公民身份号码": _wrong_check_digit()}, "公民身份号码", "校验位错误"),
+    ({"公民身份号码": "510107199002301234"}, "公民身份号码", "出生日期不存在"),
+    ({"公民身份号码": "51010719800202"}, "公民身份号码", "身份证号须为 18 位"),
+    ({"民族": "99"}, "民族", "未知民族代码"),
     ({"联系电话": "12345"}, "联系电话", "not a phone"),
-    ({"人口类型": "外星"}, "人口类型", "unknown kind"),
-    ({"与户主关系": "邻居"}, "与户主关系", "unknown relation"),
-    ({"迁入日期": "2020-13-45"}, "迁入日期", "not a date"),
-    ({"迁入日期": "2099-01-01"}, "迁入日期", "future"),
-    ({"迁入日期": "1970-01-01"}, "迁入日期", "before the birth date"),
-    ({"姓名": ""}, "姓名", "empty"),
-    ({"房号": ""}, "房号", "required"),
+    ({"人口类型": "外星"}, "人口类型", "人口类型应为 户籍/流动/境外/人户分离"),
+    ({"与户主关系": "邻居"}, "与户主关系", "与户主关系应为 "),
+    ({"迁入日期": "2020-13-45"}, "迁入日期", "日期格式应为 2020-05-01"),
+    ({"迁入日期": "2099-01-01"}, "迁入日期", "迁入日期在未来"),
+    ({"迁入日期": "1970-01-01"}, "迁入日期", "迁入日期早于出生日期"),
+    ({"姓名": ""}, "姓名", "姓名为空或过长"),
+    ({"房号": ""}, "房号", "必填"),
     ({"楼栋地址": "不存在路1号"}, "楼栋地址", "房屋不在您的辖区"),
-    ({"经度": "104.5"}, "经度", "both longitude and latitude"),
-    ({"坐标系": "火星"}, "坐标系", "unknown coordinate system"),
+    ({"经度": "104.5"}, "经度", "经度、纬度须同时填写且为有效数字"),
+    ({"坐标系": "火星"}, "坐标系", "坐标系应为 WGS-84 / GCJ-02 / BD-09"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_a_bad_cell_is_reported_with_line_and_column_and_nothing_written(reg, admin, cells, column, fragment):
     rows = family(reg)[:2] + [person_row(reg, **{"公民身份号码": ID_C, "与户主关系": "", **cells})]
@@ -386,7 +386,7 @@ def test_every_bad_field_of_a_row_is_reported(reg, admin):
 def test_a_duplicate_id_number_is_an_error_on_the_second_line(reg, admin):
     rows = family(reg) + [person_row(reg, 姓名="李四重复", 与户主关系="")]
     before = snapshot()
-    assert rejected(admin, csv_file(rows)) == [(5, "公民身份号码", "与第 2 行的身份证号重复 / duplicate of line 2")]
+    assert rejected(admin, csv_file(rows)) == [(5, "公民身份号码", "与第 2 行的身份证号重复")]
     assert snapshot() == before
 
 
@@ -441,10 +441,10 @@ def test_a_csv_that_is_not_utf8_is_refused_on_its_line(reg, admin):
 
 
 @pytest.mark.parametrize("data,filename,fragment", [
-    (b"this is not a zip", "people.xlsx", "not an .xlsx"),
-    (b"PK\x03\x04broken", "people.xlsx", "not an .xlsx"),
-    (b"\xd0\xcf\x11\xe0 an old xls", "people.xls", "only .xlsx or .csv"),
-    (b"", "people.csv", "empty"),
+    (b"this is not a zip", "people.xlsx", "不是有效的 .xlsx 文件"),
+    (b"PK\x03\x04broken", "people.xlsx", "不是有效的 .xlsx 文件"),
+    (b"\xd0\xcf\x11\xe0 an old xls", "people.xls", "只能导入 .xlsx 或 .csv 文件"),
+    (b"", "people.csv", "文件为空"),
 ])
 def test_a_file_that_cannot_be_read_is_refused(reg, admin, data, filename, fragment):
     before = snapshot()
@@ -539,7 +539,7 @@ def test_command_as_an_unknown_or_unpermitted_user(tmp_path, world, reg):
     path.write_bytes(csv_file(family(reg)))
     with pytest.raises(CommandError, match="no such active user"):
         call_command("import_people", str(path), "--as", "nobody")
-    with pytest.raises(CommandError, match="not allowed"):
+    with pytest.raises(CommandError, match="无权操作"):
         call_command("import_people", str(path), "--as", "gridder")
     with pytest.raises(CommandError, match="no such file"):
         call_command("import_people", str(tmp_path / "missing.csv"))

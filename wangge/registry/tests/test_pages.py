@@ -398,7 +398,7 @@ def test_add_household_house_number_taken_writes_nothing(world, reg, client):
     before = _counts()
     response = client.post(f"/buildings/{reg['home']['building'].pk}/households/new/", post)
     assert response.status_code == 400 and _counts() == before
-    assert "already exists" in _body(response)
+    assert "该房屋已存在" in _body(response)
 
 
 # ------------------------------------------------------------------ move a person
@@ -616,7 +616,7 @@ def test_import_of_a_bad_file_writes_nothing_and_reports(world, reg, client, med
     body = _body(response)
     assert 'id="import-errors"' in body and "commit-form" not in body
     table = body[body.index('id="import-errors"'):]
-    assert re.search(r'<td class="num">3</td><td>公民身份号码</td><td>[^<]*check digit', table)
+    assert re.search(r'<td class="num">3</td><td>公民身份号码</td><td>[^<]*校验位错误', table)
     assert re.search(r'<td class="num">4</td><td>楼栋地址</td>', table)  # a building outside the area
     assert _counts() == before
     token = response.context["token"]
@@ -698,7 +698,7 @@ def test_export_is_masked_and_scoped(world, reg, client):
 def test_unmasked_export_only_for_an_administrator_with_a_reason(world, reg, client):
     _login(client, world, Role.COMMUNITY_OPERATOR)
     response = client.post("/people/export/", {"format": "csv", "unmasked": "on", "reason": "核对"})
-    assert response.status_code == 400 and "only administrators" in _body(response)
+    assert response.status_code == 400 and "只有管理员可以导出未脱敏数据" in _body(response)
     _login(client, world, Role.ADMINISTRATOR)
     response = client.post("/people/export/", {"format": "csv", "unmasked": "on", "reason": ""})
     assert response.status_code == 400 and 'id="id_reason_error"' in _body(response)

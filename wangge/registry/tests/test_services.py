@@ -29,13 +29,13 @@ def test_register_derives_sex_and_birth_and_encrypts(world, reg):
 
 
 @pytest.mark.parametrize("data,field,fragment", [
-    ({"id_number": make_id_number()[:-1] + ("0" if make_id_number()[-1] != "0" else "1")}, "id_number", "check digit"),
-    ({"id_number": "510107199002301234"}, "id_number", "impossible"),
-    ({"id_number": "123"}, "id_number", "18"),
-    ({"ethnicity": "99"}, "ethnicity", "unknown ethnicity"),
+    ({"id_number": make_id_number()[:-1] + ("0" if make_id_number()[-1] != "0" else "1")}, "id_number", "校验位错误"),
+    ({"id_number": "510107199002301234"}, "id_number", "出生日期不存在"),
+    ({"id_number": "123"}, "id_number", "身份证号须为 18 位"),
+    ({"ethnicity": "99"}, "ethnicity", "未知民族代码"),
     ({"phone": "12345"}, "phone", "not a phone"),
-    ({"name": ""}, "name", "empty"),
-    ({"kind": "alien"}, "kind", "unknown kind"),
+    ({"name": ""}, "name", "姓名为空或过长"),
+    ({"kind": "alien"}, "kind", "人口类型应为 户籍/流动/境外/人户分离"),
 ])
 def test_bad_person_fields_are_refused_and_nothing_written(world, data, field, fragment):
     admin = world.users[Role.ADMINISTRATOR]
@@ -57,7 +57,7 @@ def test_duplicate_id_number_is_refused(world, reg):
     admin = world.users[Role.ADMINISTRATOR]
     with pytest.raises(services.FieldErrors) as caught:
         services.do_register_person(admin, {"name": "重复", "id_number": reg["home"]["head"].id_number})
-    assert "already registered" in caught.value.errors["id_number"]
+    assert "该身份证号已登记" in caught.value.errors["id_number"]
 
 
 def test_move_keeps_the_history(world, reg):
@@ -133,8 +133,8 @@ def test_bad_uscc_and_plate(world, reg):
 
 @pytest.mark.parametrize("value,fragment", [
     ("510107********0018", "digits only"),
-    (make_id_number(region="000000"), "area code"),
-    (make_id_number(birth="20990101"), "future"),
+    (make_id_number(region="000000"), "地区码无效或当年不存在"),
+    (make_id_number(birth="20990101"), "出生日期在未来"),
 ])
 def test_more_bad_id_numbers(value, fragment):
     from wangge.registry.validation import InvalidValue, clean_id_number
