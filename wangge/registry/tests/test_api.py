@@ -389,7 +389,7 @@ def _bad_check_digit():
     ({"id_number": "510107199002301234"}, "id_number", "出生日期不存在"),
     ({"ethnicity": "99"}, "ethnicity", "未知民族代码"),
     ({"id_number": make_id_number(seq=1)}, "id_number", "该身份证号已登记"),
-    ({"phone": "12345"}, "phone", "not a phone"),
+    ({"phone": "12345"}, "phone", "不是有效的电话号码"),
     ({"house_id": "away"}, "house_id", "不存在或不在辖区内"),
     ({"house_id": 999999}, "house_id", "不存在或不在辖区内"),
     ({"household_id": "away"}, "household_id", "不存在或不在辖区内"),

@@ -33,7 +33,7 @@ def test_register_derives_sex_and_birth_and_encrypts(world, reg):
     ({"id_number": "510107199002301234"}, "id_number", "出生日期不存在"),
     ({"id_number": "123"}, "id_number", "身份证号须为 18 位"),
     ({"ethnicity": "99"}, "ethnicity", "未知民族代码"),
-    ({"phone": "12345"}, "phone", "not a phone"),
+    ({"phone": "12345"}, "phone", "不是有效的电话号码"),
     ({"name": ""}, "name", "姓名为空或过长"),
     ({"kind": "alien"}, "kind", "人口类型应为 户籍/流动/境外/人户分离"),
 ])
