@@ -9,7 +9,6 @@ A refused action changes nothing and re-renders the case page with the reason, a
 same refusal (wangge/core/refusals.py): 404 outside the area, 403 a role that may not, 409 not in this state,
 refused by a guard or a stale version, 422 bad input.
 """
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -28,12 +27,11 @@ from wangge.cases.views import (
     timeline,
 )
 from wangge.core.redirects import safe_next
-from wangge.core.refusals import Refused, page_status, posted_version, take_posted_action
+from wangge.core.refusals import take_posted_action
 from wangge.core.roles import OPERATORS
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError
 from wangge.core.staff import staff_labels, staff_name
-from wangge.core.workflow import action_done_message
 
 
 def _people(viewer, case) -> dict:
@@ -157,17 +155,19 @@ def _register_dispatch(request, pk):
     """立案并派遣: both steps in one operation; refused as a whole (the case stays as it was)."""
     user = request.user
     case = get_visible_or_404(cases_for(user).select_related("reporter"), user, pk=pk)
-    values = {name: request.POST.get(name, "") for name in workflow.REGISTER_DISPATCH_PARAMS}
-    try:
+
+    def read_params():
         params = _params(request, "dispatch")
-        fresh = services.do_register_and_dispatch(
-            user, case, expected_version=posted_version(request), department=params.get("department"),
-            region=params.get("region"), instructions=params.get("note", ""))
-    except OperationError as exc:
-        status = page_status(exc)
-        return _refused(request, case, "register_dispatch",
-                        Refused(exc.message, status, exc.field if status == 422 else None, values))
-    messages.success(request, action_done_message(fresh.number, workflow.FLOW.label("register_dispatch")))
+        return {"department": params.get("department"), "region": params.get("region"),
+                "instructions": params.get("note", "")}
+
+    def operation(actor, record, action, expected_version, **params):
+        return services.do_register_and_dispatch(actor, record, expected_version=expected_version, **params)
+
+    fresh, refused = take_posted_action(request, workflow.FLOW, case, "register_dispatch", operation, read_params,
+                                        param_names=workflow.REGISTER_DISPATCH_PARAMS)
+    if refused:
+        return _refused(request, case, "register_dispatch", refused)
     return redirect(safe_next(request, reverse("cases:detail", args=[case.pk])))
 
 

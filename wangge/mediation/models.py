@@ -5,8 +5,8 @@ State changes go through `wangge.mediation.services` (the table in `workflow.py`
 """
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from wangge.core.crypto import lookup_hash
 from wangge.core.fields import EncryptedCharField
@@ -108,7 +108,9 @@ class Committee(models.Model):
         """The name, with the area it serves when the name does not say it: many committees are called just
         人民调解委员会, and two alike in one list could not be told apart. Read with select_related("region")."""
         area = self.region.name if self.region_id else ""
-        return f"{self.name}（{area}）" if area and area not in self.name else self.name
+        if not area or area in self.name:
+            return self.name
+        return gettext("%(name)s (%(area)s)") % {"name": self.name, "area": area}
 
     def takes(self, dispute_type: str) -> bool:
         return not self.dispute_types or dispute_type in self.dispute_types

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from wangge.core.personal import take_revealed
 from wangge.core.refusals import (
     form_page,
     posted,
@@ -23,7 +24,7 @@ from wangge.core.refusals import (
 from wangge.core.staff import timeline_rows
 from wangge.mediation import services, workflow
 from wangge.mediation.forms import PartyRows, party_choice_labels
-from wangge.mediation.models import Dispute, DisputeEvent
+from wangge.mediation.models import Dispute, DisputeEvent, Party
 
 PAGE_SIZE = 30
 
@@ -90,3 +91,21 @@ def label_mediators(viewer, disputes) -> list:
     for d in disputes:
         d.mediator_label = labels.get(d.mediator_id, "")
     return disputes
+
+
+# --- a party's number revealed by a POST, shown once on the page it redirects to (core.personal) -----------
+
+def reveal_key(party_pk, field) -> str:
+    return f"mediation.party:{party_pk}:{field}"
+
+
+def revealed_values(request, dispute, fields) -> dict:
+    """{party id: {field: value}} held for this page view by the reveal that redirected here."""
+    found = {}
+    for party_pk in Party.objects.filter(dispute=dispute).values_list("pk", flat=True):
+        for field in fields:
+            value = take_revealed(request, reveal_key(party_pk, field))
+            if value is not None:
+                found.setdefault(party_pk, {})[field] = value
+    return found
+

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from wangge.core.models import Department
-from wangge.core.personal import keep_revealed, mask_id_number, mask_phone, take_revealed
+from wangge.core.personal import keep_revealed, mask_id_number, mask_phone
 from wangge.core.redirects import safe_next
 from wangge.core.roles import OPERATORS
 from wangge.core.services import OperationError, do_reveal
@@ -38,7 +38,15 @@ from wangge.mediation.models import (
     SessionState,
 )
 from wangge.mediation.templatetags.mediation_tags import PERFORMANCE_LABELS
-from wangge.mediation.views import act_page, disputes_for, mediator_labels, require, timeline
+from wangge.mediation.views import (
+    act_page,
+    disputes_for,
+    mediator_labels,
+    require,
+    reveal_key,
+    revealed_values,
+    timeline,
+)
 
 REVEAL_FIELDS = ("phone", "id_number")
 
@@ -120,23 +128,8 @@ def _dispute(user, pk) -> Dispute:
 def detail(request, pk):
     require(request.user, "mediation.view")
     dispute = _dispute(request.user, pk)
-    context = dispute_context(request, dispute, revealed=_revealed(request, dispute))
+    context = dispute_context(request, dispute, revealed=revealed_values(request, dispute, REVEAL_FIELDS))
     return render(request, "mediation/detail.html", context)
-
-
-def _reveal_key(party_pk, field) -> str:
-    return f"mediation.party:{party_pk}:{field}"
-
-
-def _revealed(request, dispute) -> dict:
-    """{party id: {field: value}} revealed by the POST that redirected here (shown this once)."""
-    found = {}
-    for party_pk in Party.objects.filter(dispute=dispute).values_list("pk", flat=True):
-        for field in REVEAL_FIELDS:
-            value = take_revealed(request, _reveal_key(party_pk, field))
-            if value is not None:
-                found.setdefault(party_pk, {})[field] = value
-    return found
 
 
 def _params(request, action) -> dict:
@@ -195,7 +188,7 @@ def reveal(request, pk, party_pk, field):
         context = dispute_context(request, dispute)
         context["reveal_error"] = {"party": party.pk, "field": field, "message": exc.message}
         return render(request, "mediation/detail.html", context, status=422)
-    keep_revealed(request, _reveal_key(party.pk, field), value)
+    keep_revealed(request, reveal_key(party.pk, field), value)
     return redirect(reverse("mediation:detail", args=[dispute.pk]) + f"#party-{party.pk}")
 
 

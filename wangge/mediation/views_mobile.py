@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from wangge.core.personal import keep_revealed, mask_id_number, mask_phone, take_revealed
+from wangge.core.personal import keep_revealed, mask_id_number, mask_phone
 from wangge.core.roles import Role
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError, do_reveal
@@ -49,7 +49,7 @@ from wangge.mediation.templatetags.mediation_tags import (
     STATE_LABELS,
     TYPE_LABELS,
 )
-from wangge.mediation.views import act_page
+from wangge.mediation.views import act_page, reveal_key, revealed_values
 
 # The quick actions the card offers; each posts the inputs the workflow table gives it.
 QUICK_ACTIONS = ("accept", "schedule_session", "record_session", "agree", "fail", "follow_up")
@@ -162,16 +162,8 @@ def _dispute(user, pk):
 def card(request, pk):
     require_mediator(request.user)
     dispute = _dispute(request.user, pk)
-    revealed = {}
-    for party_pk in Party.objects.filter(dispute=dispute).values_list("pk", flat=True):
-        value = take_revealed(request, _reveal_key(party_pk))
-        if value is not None:
-            revealed[party_pk] = value
+    revealed = {pk: values["phone"] for pk, values in revealed_values(request, dispute, ("phone",)).items()}
     return render(request, "mediation/mobile_card.html", card_context(request, dispute, revealed=revealed))
-
-
-def _reveal_key(party_pk) -> str:
-    return f"mediation.party:{party_pk}:phone"
 
 
 def _params(request, action) -> dict:
@@ -217,7 +209,7 @@ def reveal_phone(request, pk, party):
     except OperationError as exc:
         context = card_context(request, dispute, reveal_error={"party": found.pk, "message": exc.message})
         return render(request, "mediation/mobile_card.html", context, status=400)
-    keep_revealed(request, _reveal_key(found.pk), value)
+    keep_revealed(request, reveal_key(found.pk, "phone"), value)
     return redirect(reverse("mediation:mobile_card", args=[dispute.pk]) + f"#party-{found.pk}")
 
 

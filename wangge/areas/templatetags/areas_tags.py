@@ -2,6 +2,7 @@
 knows to go elsewhere)."""
 from django import template
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext as _
 
 from wangge.areas.models import Level, Region
 
@@ -18,4 +19,4 @@ def covered_districts() -> list[str]:
 @register.simple_tag
 def covered_area() -> str:
     """"武侯区" or "武侯区、锦江区"; "" before any grid exists."""
-    return "、".join(covered_districts())
+    return _(", ").join(covered_districts())
