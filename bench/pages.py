@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/pages.py [--database-url postgres://postgres@127.0.0.1:5432/bench_pages]
                                     [--repeat 5] [--budget-ms 300] [--reuse] [--keep] [--only NAME]
+                                    [--ten-times] [--load-only]
 
 The database named by --database-url is made afresh (PostgreSQL: dropped if a run before left it, created;
 SQLite, `sqlite:///FILE`: the file must not exist), migrated, and the demo district loaded the way a new user
-loads it: `python -m wangge load_demo` (550 grids, ~105,000 residents, a year of cases and disputes). At the
+loads it: `python -m wangge load_demo` (550 grids, ~105,000 residents, a year of cases and disputes;
+--ten-times: 1,000,000 residents, 200,000 cases, 40,000 disputes; --load-only: load and keep it). At the
 end the database is dropped (the SQLite file removed) unless --keep. --reuse times a database that already
 holds the demo, as it is: nothing created, loaded or dropped.
 
@@ -49,6 +51,7 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_pages"
 STAFF = ("district", "street", "grid")
 PAGE_KB = 200  # what a list or board page should stay under, for a phone on a weak network (reported, not judged)
 ROLES = (*STAFF, "mediator", "public")
+TEN_TIMES = ["--people", "1000000", "--cases", "200000", "--disputes", "40000"]  # the "ten times the demo"
 
 
 @dataclass
@@ -116,10 +119,10 @@ def manage(env: dict, *args) -> str:
     return done.stdout
 
 
-def load_demo(env: dict) -> None:
+def load_demo(env: dict, sizes: list[str]) -> None:
     started = time.perf_counter()
     manage(env, "migrate", "--noinput", "-v0")
-    out = manage(env, "load_demo")
+    out = manage(env, "load_demo", *sizes)
     print(f"setup     migrate + load_demo in {time.perf_counter() - started:.0f} s: {out.splitlines()[0][:160]}")
 
 
@@ -422,6 +425,9 @@ def main(argv=None) -> int:
     parser.add_argument("--budget-ms", type=float, default=300.0, help="exit status 1 if a page's median >= this")
     parser.add_argument("--reuse", action="store_true", help="time the database as it is (demo loaded already)")
     parser.add_argument("--keep", action="store_true", help="do not drop the database at the end")
+    parser.add_argument("--ten-times", action="store_true",
+                        help="load ten times the demo's data: load_demo " + " ".join(TEN_TIMES))
+    parser.add_argument("--load-only", action="store_true", help="make and load the database, time nothing (--keep)")
     parser.add_argument("--only", action="append", default=[], help="time only pages whose name contains this")
     args = parser.parse_args(argv)
 
@@ -437,7 +443,10 @@ def main(argv=None) -> int:
         if not args.reuse:
             create_database(args.database_url)
             made = True
-            load_demo(env)
+            load_demo(env, TEN_TIMES if args.ten_times else [])
+        if args.load_only:
+            args.keep = True
+            return 0
         os.environ.update(env)
         sys.path.insert(0, str(ROOT))
         import django

@@ -120,3 +120,12 @@ def build_registry(world: World) -> dict:
         household = services.do_create_household(admin, house, head, [(member, "spouse")])
         out[key] = {"building": building, "house": house, "head": head, "member": member, "household": household}
     return out
+
+
+def pager_link(response, rel: str) -> str | None:
+    """The address of a list page's "next" or "prev" link (core/_pager.html), or None when there is none."""
+    import html
+    import re
+
+    found = re.search(rf'rel="{rel}" href="([^"]+)"', response.content.decode())
+    return html.unescape(found.group(1)) if found else None

@@ -2,7 +2,6 @@
 department's inbox (待办) and a grid worker's own cases (我的)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Case as CaseWhen
 from django.db.models import IntegerField, Q, Value, When
 from django.shortcuts import redirect, render
@@ -13,7 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from wangge.areas.models import Level, Region
+from wangge.areas.models import Region
+from wangge.areas.picker import area_picker
 from wangge.cases import poller, services, workflow
 from wangge.cases.models import OPEN_STATES, CaseEvent, Category, Channel, MajorCategory, State
 from wangge.cases.templatetags.cases_tags import CHANNEL_LABELS, STATE_LABELS
@@ -25,6 +25,7 @@ from wangge.cases.views import (
     require_reporter,
 )
 from wangge.core.ids import as_row_id
+from wangge.core.keyset import keyset_page
 from wangge.core.roles import OPERATORS, Role
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError
@@ -39,7 +40,8 @@ SORTS = {
 SORT_LABELS = {"reported": gettext_lazy("Reported (newest first)"), "oldest": gettext_lazy("Reported (oldest first)"),
                "deadline": gettext_lazy("Deadline (nearest first)"),
                "priority": gettext_lazy("Priority (urgent first)")}
-BOARD_LIMIT = 50
+BOARD_OVERVIEW = 10  # rows of each section on the overview; the rest are a tap away
+BOARD_PAGE = 30
 
 
 def is_operator(user) -> bool:
@@ -91,16 +93,7 @@ def filtered_cases(user, chosen, area, now=None):
     if chosen["sort"] == "priority":
         cases = cases.annotate(urgent=CaseWhen(When(priority="urgent", then=Value(1)), default=Value(0),
                                             output_field=IntegerField()))
-    return cases.order_by(*SORTS[chosen["sort"]])
-
-
-def _areas(user):
-    """Streets, communities and grids under the user's node, for the area filter."""
-    node = user.scope_node
-    regions = Region.objects.visible_to(user).filter(level__in=(Level.STREET, Level.COMMUNITY, Level.GRID))
-    if node is not None:
-        regions = regions.exclude(pk=node.pk)
-    return regions.order_by("path")
+    return cases
 
 
 def _categories(user):
@@ -114,8 +107,8 @@ def _categories(user):
     return categories
 
 
-def _query(chosen) -> str:
-    keep = {k: v for k, v in chosen.items() if v and k not in ("overdue", "unsigned")}
+def _query(chosen, leave_out=()) -> str:
+    keep = {k: v for k, v in chosen.items() if v and k not in ("overdue", "unsigned", *leave_out)}
     if chosen["overdue"]:
         keep["overdue"] = "1"
     if chosen["unsigned"]:
@@ -137,21 +130,30 @@ def queue(request):
 def _render_queue(request, status=200, errors=None):
     user = request.user
     chosen, area = _filters(request, user)
-    page = Paginator(filtered_cases(user, chosen, area), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(filtered_cases(user, chosen, area), SORTS[chosen["sort"]], request.GET, PAGE_SIZE)
     query = _query(chosen)
     context = {
-        "page": page, "chosen": chosen, "query": query,
+        "page": page, "chosen": chosen, "query": query, "place": _place(query, request.GET),
+        "area_query": _query(chosen, leave_out=("area",)), "picker": area_picker(user, area),
         "states": [("open", _("Open"))] + list(STATE_LABELS.items()),
         "channels": list(CHANNEL_LABELS.items()),
         "majors": MajorCategory.objects.filter(active=True).order_by("code"),
         "categories": _categories(user),
-        "areas": _areas(user), "sorts": list(SORT_LABELS.items()),
+        "sorts": list(SORT_LABELS.items()),
         "can_dispatch": is_operator(user),
         "departments": departments_serving(user) if is_operator(user) else [],
         "errors": errors or {},
         "here": request.get_full_path(),
     }
     return render(request, "cases/queue.html", context, status=status)
+
+
+def _place(query: str, params) -> str:
+    """The list's address with the page the user is on: where an action on it comes back to."""
+    for name in ("after", "before"):
+        if params.get(name):
+            return f"{query}&{urlencode({name: params[name]})}" if query else urlencode({name: params[name]})
+    return query
 
 
 def _bulk_dispatch(request):
@@ -218,19 +220,17 @@ def _why(exc) -> str:
 
 
 def board_sections(user):
-    """(key, title, queryset) for each section of the board, scoped."""
+    """(key, title, queryset, ordering) for each section of the board, scoped."""
     base = cases_for(user)
     return [
-        ("unsigned", _("Not accepted in time"), base.filter(unsigned_flagged_at__isnull=False, state=State.DISPATCHED)
-         .order_by("accept_by", "id")),
-        ("overdue", _("Overdue, not closed"), base.filter(overdue_flagged_at__isnull=False, state__in=OPEN_STATES)
-         .order_by("handle_by", "id")),
-        ("returned", _("Returned"), base.filter(return_count__gt=0, state__in=OPEN_STATES).order_by("-returned_at",
-                                                                                                    "-id")),
-        ("reworked", _("Reworked"), base.filter(rework_count__gt=0, state__in=OPEN_STATES).order_by("handle_by", "id")),
-        ("extension", _("Extension awaiting approval"), base.filter(extension_requested_days__isnull=False,
-                                                                    state=State.ACCEPTED)
-         .order_by("handle_by", "id")),
+        ("unsigned", _("Not accepted in time"),
+         base.filter(unsigned_flagged_at__isnull=False, state=State.DISPATCHED), ("accept_by", "id")),
+        ("overdue", _("Overdue, not closed"),
+         base.filter(overdue_flagged_at__isnull=False, state__in=OPEN_STATES), ("handle_by", "id")),
+        ("returned", _("Returned"), base.filter(return_count__gt=0, state__in=OPEN_STATES), ("-returned_at", "-id")),
+        ("reworked", _("Reworked"), base.filter(rework_count__gt=0, state__in=OPEN_STATES), ("handle_by", "id")),
+        ("extension", _("Extension awaiting approval"),
+         base.filter(extension_requested_days__isnull=False, state=State.ACCEPTED), ("handle_by", "id")),
     ]
 
 
@@ -261,15 +261,24 @@ def _with_actions(user, cases, wanted, reason_action=None):
 @login_required
 @require_GET
 def board(request):
-    """督办台: unsigned, overdue, returned, reworked and extension requests, with supervise/urge at hand."""
+    """督办台: unsigned, overdue, returned, reworked and extension requests, with supervise/urge at hand. The
+    overview shows the first few of each section; ?section= pages through one (an action comes back there)."""
     user = request.user
     require(user, "cases.supervise")
-    sections = []
-    for key, title, cases in board_sections(user):
+    sections = board_sections(user)
+    shown = request.GET.get("section") if request.GET.get("section") in {key for key, *_ in sections} else ""
+    rendered = []
+    for key, title, cases, ordering in sections:
+        if shown and key != shown:
+            continue
         wanted = ("approve_extension", "deny_extension") if key == "extension" else ("supervise", "urge")
-        sections.append({"key": key, "title": title, "count": cases.count(),
-                         "rows": _with_actions(user, cases[:BOARD_LIMIT], wanted, REASON_EVENTS.get(key))})
-    return render(request, "cases/board.html", {"sections": sections, "limit": BOARD_LIMIT,
+        page = keyset_page(cases.select_related("category", "grid"), ordering, request.GET if shown else {},
+                           BOARD_PAGE if shown else BOARD_OVERVIEW)
+        rendered.append({"key": key, "title": title, "page": page,
+                         "rows": _with_actions(user, page.object_list, wanted, REASON_EVENTS.get(key))})
+    counts = [{"key": key, "title": title, "count": cases.count()} for key, title, cases, _ in sections]
+    return render(request, "cases/board.html", {"sections": rendered, "counts": counts, "shown": shown,
+                                                "query": urlencode({"section": shown}) if shown else "",
                                                 "here": request.get_full_path()})
 
 
@@ -311,11 +320,11 @@ def inbox(request):
     mine = inbox_search(assigned_to(user), q)
     sections = {}
     for key, state, order, actions in INBOX_TABS:
-        cases = mine.filter(state=state).order_by(*order)
-        page = Paginator(cases, INBOX_PAGE).get_page(request.GET.get("page") if key == tab else 1)
+        cases = mine.filter(state=state)
+        page = keyset_page(cases, order, request.GET if key == tab else {}, INBOX_PAGE)
         rows = _with_actions(user, page.object_list, actions) if not tab or key == tab else []
-        sections[key] = {"count": page.paginator.count, "rows": rows, "page": page if key == tab else None,
-                         "more": not tab and page.paginator.count > len(rows)}
+        sections[key] = {"count": page.count, "rows": rows, "page": page if key == tab else None,
+                         "more": not tab and page.has_next}
     query = urlencode({name: value for name, value in (("q", q), ("tab", tab)) if value})
     return render(request, "cases/inbox.html", {
         "to_accept": sections["accept"], "to_handle": sections["handle"], "q": q, "tab": tab, "query": query,

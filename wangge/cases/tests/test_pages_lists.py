@@ -11,6 +11,7 @@ from wangge.cases.testing import act, case_in, category, report
 from wangge.cases.tests.test_pages_case import forms_on
 from wangge.core.models import Department
 from wangge.core.roles import Role
+from wangge.testing import pager_link
 
 pytestmark = pytest.mark.django_db
 
@@ -83,8 +84,27 @@ def test_queue_pages(world, client, monkeypatch):
     monkeypatch.setattr(views_lists, "PAGE_SIZE", 2)
     cases = [report(world) for _ in range(3)]
     client.force_login(world.users[OP])
-    first, second = _listed(client.get("/cases/")), _listed(client.get("/cases/?page=2"))
+    first_page = client.get("/cases/")
+    second_page = client.get("/cases/" + pager_link(first_page, "next"))
+    first, second = _listed(first_page), _listed(second_page)
     assert len(first) == 2 and len(second) == 1 and first | second == {c.pk for c in cases}
+    assert pager_link(second_page, "next") is None
+    assert _listed(client.get("/cases/" + pager_link(second_page, "prev"))) == first
+    # Newest first: the first page holds the two reported last.
+    assert first == {cases[1].pk, cases[2].pk}
+    # A cursor that is not ours (edited, truncated) shows the first page, not an error.
+    assert _listed(client.get("/cases/?after=not-a-cursor")) == first
+    assert _listed(client.get("/cases/?after=W1sidiIsIngiXV0")) == first  # right shape, wrong length
+
+
+def test_queue_area_picker_walks_down_one_level(world, client):
+    client.force_login(world.users[OP])
+    page = client.get("/cases/").content.decode()
+    assert f'<option value="{world.streets[0].code}">' in page and world.grids[0].code not in page
+    page = client.get(f"/cases/?area={world.streets[0].code}&state=open").content.decode()
+    community = world.grids[0].parent
+    assert f'<option value="{community.code}">' in page and 'class="area-trail"' in page
+    assert f'href="?state=open&amp;area={world.streets[0].code}"' not in page  # the chosen step is not a link
 
 
 def test_queue_is_refused_without_cases_view(world, client):
@@ -216,6 +236,39 @@ def test_board_sections_returned_reworked_and_extension(world, client):
     assert reason.format("extension", "延期理由", "需协调产权单位") in extension
 
 
+def test_board_section_pages_through_the_rest(world, client, monkeypatch):
+    from wangge.cases import views_lists
+
+    monkeypatch.setattr(views_lists, "BOARD_OVERVIEW", 2)
+    monkeypatch.setattr(views_lists, "BOARD_PAGE", 2)
+    late = [case_in(world, "dispatched") for _ in range(5)]
+    past = timezone.now() - timedelta(hours=2)
+    for n, case in enumerate(late):
+        Case.objects.filter(pk=case.pk).update(accept_by=past + timedelta(minutes=n))
+    poller.poll()
+    client.force_login(world.users[OP])
+    overview = client.get("/cases/supervision/").content.decode()
+    assert 'data-count="unsigned"><strong>5</strong>' in overview and 'data-more="unsigned"' in overview
+    assert [c.pk for c in late if f'data-case="{c.pk}"' in overview] == [late[0].pk, late[1].pk]  # soonest due
+    seen, page = [], client.get("/cases/supervision/", {"section": "unsigned"})
+    while True:
+        html = page.content.decode()
+        assert 'id="overdue"' not in html  # one section at a time
+        seen += [c.pk for c in late if f'data-case="{c.pk}"' in html]
+        link = pager_link(page, "next")
+        if link is None:
+            break
+        assert link.startswith("?section=unsigned&after=")
+        page = client.get("/cases/supervision/" + link)
+    assert seen == [c.pk for c in late]
+    # An action from a later page comes back to that page.
+    here = "/cases/supervision/" + pager_link(client.get("/cases/supervision/", {"section": "unsigned"}), "next")
+    case = Case.objects.get(pk=late[2].pk)
+    done = client.post(f"/cases/{case.pk}/act/urge/", {"version": case.version, "note": "请尽快签收",
+                                                       "next": f"{here}#case-{case.pk}"})
+    assert done.status_code == 302 and done["Location"] == f"{here}#case-{case.pk}"
+
+
 def test_board_supervise_goes_back_to_the_board(world, client):
     case = case_in(world, "dispatched")
     Case.objects.filter(pk=case.pk).update(accept_by=timezone.now() - timedelta(hours=1))
@@ -317,13 +370,14 @@ def test_inbox_tabs_are_counted_and_paged(world, client, monkeypatch):
     html = client.get("/cases/inbox/").content.decode()
     assert 'data-count="accept"><strong>3</strong>' in html and 'data-count="handle"><strong>1</strong>' in html
     assert sum(f'data-case="{c.pk}"' in html for c in dispatched) == 2 and 'data-more="accept"' in html
-    first = client.get("/cases/inbox/", {"tab": "accept"}).content.decode()
-    second = client.get("/cases/inbox/", {"tab": "accept", "page": 2}).content.decode()
+    first_page = client.get("/cases/inbox/", {"tab": "accept"})
+    assert pager_link(first_page, "next").startswith("?tab=accept&after=")
+    first = first_page.content.decode()
+    second = client.get("/cases/inbox/" + pager_link(first_page, "next")).content.decode()
     shown = [c.pk for c in dispatched if f'data-case="{c.pk}"' in first] + \
             [c.pk for c in dispatched if f'data-case="{c.pk}"' in second]
     assert sorted(shown) == sorted(c.pk for c in dispatched)
     assert f'data-case="{accepted.pk}"' not in first and 'id="to-handle"' not in first
-    assert 'href="?tab=accept&amp;page=2"' in first
 
 
 def test_lower_level_assignee_sees_the_case_in_the_inbox(world, client):

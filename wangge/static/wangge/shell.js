@@ -47,6 +47,14 @@
     }
   }
 
+  // An area picker's step down (areas/_area_picker.html) applies at once: the next level's choices follow.
+  document.addEventListener("change", function (e) {
+    var select = e.target;
+    if (select.matches && select.matches("select[data-auto-submit]") && select.form) {
+      if (select.form.requestSubmit) { select.form.requestSubmit(); } else { select.form.submit(); }
+    }
+  });
+
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", setUp); }
   else { setUp(); }
 }());
