@@ -10,8 +10,9 @@ and a row added or closed while the user works does not shift the next page by o
 
 The ordering names model fields (or annotations, or `a__b` lookups through select_related rows) and ends with a
 unique one (the id). NULL sorts as the largest value in either direction (PostgreSQL's default, asked for
-explicitly so that SQLite agrees). A cursor that cannot be read (edited, or from an older release) gives the first
-page: the list is still there, only the position is lost.
+explicitly so that SQLite agrees); ("-amount", "nulls_last") puts NULLs last going down.
+A cursor that cannot be read (edited, or from an older release) gives the first page: the list is still there,
+only the position is lost.
 """
 import base64
 import binascii
@@ -25,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.utils.dateparse import parse_date, parse_datetime
 
-__all__ = ["KeysetPage", "keyset_page", "encode_cursor", "decode_cursor"]
+__all__ = ["KeysetPage", "keyset_page", "sequence_page", "encode_cursor", "decode_cursor"]
 
 MAX_CURSOR = 600  # characters: a few ordering values; anything longer is not ours
 
@@ -33,7 +34,7 @@ MAX_CURSOR = 600  # characters: a few ordering values; anything longer is not ou
 class KeysetPage:
     """One page: `object_list`, the cursors either side, and the whole list's `count` when asked for."""
 
-    def __init__(self, queryset, rows: list, ordering: Sequence[str], *, has_next: bool, has_previous: bool):
+    def __init__(self, queryset, rows: list, ordering: Sequence, *, has_next: bool, has_previous: bool):
         self._queryset = queryset
         self.object_list = rows
         self.ordering = tuple(ordering)
@@ -63,7 +64,7 @@ class KeysetPage:
         return encode_cursor(_values(self.object_list[0], self.ordering)) if self.has_previous else ""
 
 
-def keyset_page(queryset, ordering: Sequence[str], params: Mapping, size: int, *, prefix: str = "") -> KeysetPage:
+def keyset_page(queryset, ordering: Sequence, params: Mapping, size: int, *, prefix: str = "") -> KeysetPage:
     """The page of `queryset` in `ordering` that `params` (request.GET or POST) asks for.
 
     `prefix` names the parameters (`<prefix>after`, `<prefix>before`) when one page holds several lists."""
@@ -86,42 +87,78 @@ def keyset_page(queryset, ordering: Sequence[str], params: Mapping, size: int, *
 
 # --- ordering and the condition "after this row" ---------------------------------------------------------------
 
-def _flip(name: str) -> str:
-    return name[1:] if name.startswith("-") else "-" + name
+def _key(item) -> tuple[str, bool, bool]:
+    """(field, descending, NULL is the largest) of an ordering item: "name", "-name", or ("-name", "nulls_last")
+    for a descending column whose NULLs go last (the smallest)."""
+    name, nulls = (item, "") if isinstance(item, str) else item
+    descending = name.startswith("-")
+    null_largest = nulls != ("nulls_last" if descending else "nulls_first")
+    return name.lstrip("-"), descending, null_largest
 
 
-def _order(ordering: Sequence[str]) -> list:
-    """NULL as the largest value both ways: last going up, first going down."""
-    return [F(name[1:]).desc(nulls_first=True) if name.startswith("-") else F(name).asc(nulls_last=True)
-            for name in ordering]
+def _flip(item):
+    name, nulls = (item, "") if isinstance(item, str) else item
+    flipped = name[1:] if name.startswith("-") else "-" + name
+    if nulls:  # the same NULL rule seen from the other end
+        return flipped, {"nulls_last": "nulls_first", "nulls_first": "nulls_last"}[nulls]
+    return flipped
 
 
-def _beyond(ordering: Sequence[str], values: Sequence) -> Q:
+def _order(ordering: Sequence) -> list:
+    expressions = []
+    for item in ordering:
+        field, descending, null_largest = _key(item)
+        nulls = {"nulls_first": True} if null_largest == descending else {"nulls_last": True}
+        expressions.append(F(field).desc(**nulls) if descending else F(field).asc(**nulls))
+    return expressions
+
+
+def _beyond(ordering: Sequence, values: Sequence) -> Q:
     """Rows strictly after `values` in `ordering`: for each column, equal on every column before it and beyond
     on this one (OR over the columns)."""
     condition, equal_so_far = Q(pk__in=[]), Q()
-    for name, value in zip(ordering, values):
-        field, descending = (name[1:], True) if name.startswith("-") else (name, False)
-        if value is None:  # NULL is the largest: nothing is beyond it going up; every value is, going down
-            beyond = Q(**{f"{field}__isnull": False}) if descending else Q(pk__in=[])
-            same = Q(**{f"{field}__isnull": True})
+    for item, value in zip(ordering, values):
+        field, descending, null_largest = _key(item)
+        nulls_after = null_largest != descending  # NULLs come after every value, going this way
+        is_null, not_null = Q(**{f"{field}__isnull": True}), Q(**{f"{field}__isnull": False})
+        if value is None:
+            beyond, same = (Q(pk__in=[]) if nulls_after else not_null), is_null
         else:
-            beyond = Q(**{f"{field}__lt": value}) if descending else (
-                Q(**{f"{field}__gt": value}) | Q(**{f"{field}__isnull": True}))
+            beyond = Q(**{f"{field}__lt" if descending else f"{field}__gt": value})
+            if nulls_after:
+                beyond |= is_null
             same = Q(**{field: value})
         condition |= equal_so_far & beyond
         equal_so_far &= same
     return condition
 
 
-def _values(row, ordering: Sequence[str]) -> list:
+def _values(row, ordering: Sequence) -> list:
     values = []
-    for name in ordering:
+    for item in ordering:
         value = row
-        for part in name.lstrip("-").split("__"):
+        for part in _key(item)[0].split("__"):
             value = getattr(value, part, None) if value is not None else None
         values.append(getattr(value, "pk", value))
     return values
+
+
+def sequence_page(items: Sequence, params: Mapping, size: int, *, prefix: str = "") -> KeysetPage:
+    """A page of a list computed in Python (warnings are worked out per request, not stored): the same cursors
+    and pager, holding a position."""
+    after = decode_cursor(params.get(prefix + "after"), 1)
+    before = decode_cursor(params.get(prefix + "before"), 1) if after is None else None
+    start = 0
+    if after is not None and isinstance(after[0], int) and 0 <= after[0] < len(items):
+        start = after[0] + 1
+    elif before is not None and isinstance(before[0], int) and 0 < before[0] <= len(items):
+        start = max(0, before[0] - size)
+    page = KeysetPage(None, list(items[start:start + size]), (), has_next=start + size < len(items),
+                      has_previous=start > 0)
+    page.count = len(items)
+    page.next_cursor = encode_cursor([start + len(page.object_list) - 1]) if page.has_next else ""
+    page.previous_cursor = encode_cursor([start]) if page.has_previous else ""
+    return page
 
 
 # --- the cursor as text ----------------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """消息中心: the signed-in user's in-app messages. Each user sees only their own; a message of someone else
 answers 404 like anything outside one's area."""
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -9,6 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from wangge.core import notify
+from wangge.core.keyset import keyset_page
 from wangge.core.models import Notification
 
 PAGE_SIZE = 30
@@ -21,7 +21,7 @@ def inbox(request):
     messages = Notification.objects.filter(recipient=request.user)
     if unread_only:
         messages = messages.unread()
-    page = Paginator(messages, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(messages, ("-created_at", "-id"), request.GET, PAGE_SIZE)
     return render(request, "core/inbox.html", {
         "page": page, "unread_only": unread_only, "query": "unread=1" if unread_only else "",
         "unread_total": Notification.objects.filter(recipient=request.user).unread().count(),

@@ -257,6 +257,7 @@ class _Planner:
         self.rng = random.Random(f"wangge-demo:{seed}:cases")
         self.phones = names.PhoneBook(PHONE_START)
         self.clock = Clock()
+        self.issued: set[str] = set()  # work-order numbers given out: unique per channel, as the systems issue them
 
     # -- time
 
@@ -342,12 +343,12 @@ class _Planner:
             reporter = world.district_operator
             reporter_name = names.person_name(rng)
             reporter_phone = self.phone()
-            external_id = f"12345-{t0:%Y%m%d}-{rng.randrange(10**6):06d}"
+            external_id = self.work_order_number("12345", f"{t0:%Y%m%d}", 6)
         elif channel in (Channel.DEVICE, Channel.OTHER_SYSTEM):
             reporter = world.system
             reporter_name = reporter.full_name
-            external_id = (f"IOT-{t0:%Y%m%d%H%M%S}-{rng.randrange(10**4):04d}" if channel == Channel.DEVICE
-                           else f"SZCG-{t0:%Y%m%d}-{rng.randrange(10**6):06d}")
+            external_id = (self.work_order_number("IOT", f"{t0:%Y%m%d%H%M%S}", 4) if channel == Channel.DEVICE
+                           else self.work_order_number("SZCG", f"{t0:%Y%m%d}", 6))
         elif channel == Channel.LEADER:
             reporter = world.district_operator
             reporter_name = reporter.full_name
@@ -387,6 +388,15 @@ class _Planner:
                 return x, y
         point = grid.polygon.representative_point()
         return point.x, point.y
+
+    def work_order_number(self, system: str, stamp: str, digits: int) -> str:
+        """Another system's work-order number: a random serial within the stamp, never one given out before (at
+        ten times the demo, random serials alone collide within a day)."""
+        while True:
+            number = f"{system}-{stamp}-{self.rng.randrange(10 ** digits):0{digits}d}"
+            if number not in self.issued:
+                self.issued.add(number)
+                return number
 
     def phone(self):
         number = self.phones.next()

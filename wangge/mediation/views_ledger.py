@@ -2,8 +2,7 @@
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.db.models import F, Q
+from django.db.models import Q
 from django.shortcuts import render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -11,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from wangge.core.ids import as_row_id
+from wangge.core.keyset import keyset_page
 from wangge.core.roles import can
 from wangge.mediation.models import (
     OPEN_STATES,
@@ -33,9 +33,8 @@ from wangge.mediation.views import PAGE_SIZE, disputes_for, label_mediators, req
 SORTS = {
     "reported": ("-reported_at", "-id"),
     "oldest": ("reported_at", "id"),
-    "due": (F("due_by").asc(nulls_last=True), "id"),
-    # PostgreSQL puts NULLs first in a descending sort, SQLite last: disputes without an amount go last on both.
-    "amount": (F("amount").desc(nulls_last=True), "-id"),
+    "due": ("due_by", "id"),  # keyset paging (core/keyset.py) puts NULLs last going up
+    "amount": (("-amount", "nulls_last"), "-id"),  # disputes without an amount last, on both databases
 }
 SORT_LABELS = {"reported": gettext_lazy("Registered (newest first)"),
                "oldest": gettext_lazy("Registered (oldest first)"), "due": gettext_lazy("Due (nearest first)"),
@@ -80,7 +79,7 @@ def filtered_disputes(user, chosen):
     if q:
         disputes = disputes.filter(Q(number__icontains=q) | Q(title__contains=q) | Q(summary__contains=q)
                                    | Q(address__contains=q) | Q(parties__name__contains=q)).distinct()
-    return disputes.order_by(*SORTS[chosen["sort"]])
+    return disputes
 
 
 def _committees(user):
@@ -99,7 +98,7 @@ def ledger(request):
     user = request.user
     require(user, "mediation.view")
     chosen = read_filters(request.GET)
-    page = Paginator(filtered_disputes(user, chosen), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(filtered_disputes(user, chosen), SORTS[chosen["sort"]], request.GET, PAGE_SIZE)
     page.object_list = label_mediators(user, page.object_list)
     context = {
         "page": page, "chosen": chosen, "query": _query(chosen),

@@ -1,11 +1,11 @@
 """A court's pages (诉前移送): refer a case with its letter, and the court's referrals with their outcome."""
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from wangge.core.keyset import keyset_page
 from wangge.mediation import services, workflow
 from wangge.mediation.forms import ReferralForm
 from wangge.mediation.models import Referral, ReferralOutcome
@@ -37,9 +37,9 @@ def referrals(request):
     require_court(user)
     outcome = (request.GET.get("outcome") or "").strip()
     rows = (Referral.objects.filter(court_id=user.department_id, dispute__in=disputes_for(user))
-            .select_related("dispute__committee", "dispute__agreement").order_by("-referred_at", "-id"))
+            .select_related("dispute__committee", "dispute__agreement"))
     if outcome in OUTCOMES:
         rows = rows.filter(outcome=OUTCOMES[outcome])
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(rows, ("-referred_at", "-id"), request.GET, PAGE_SIZE)
     return render(request, "mediation/referrals.html",
                   {"page": page, "outcome": outcome, "query": f"outcome={outcome}" if outcome in OUTCOMES else ""})

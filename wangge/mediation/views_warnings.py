@@ -1,12 +1,12 @@
 """The early-warning board (研判预警) and the 人民调解协议书 download."""
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_GET
 
 from wangge.areas.models import Level, Region
+from wangge.core.keyset import sequence_page
 from wangge.core.refusals import require
 from wangge.mediation import documents
 from wangge.mediation.models import Agreement, Dispute
@@ -49,7 +49,7 @@ def board(request):
             continue
         of_kind = [w for w in found if w.kind == key]
         if kind:
-            page = Paginator(of_kind, PAGE_SIZE).get_page(request.GET.get("page"))
+            page = sequence_page(of_kind, request.GET, PAGE_SIZE)
             shown = list(page.object_list)
         else:
             shown = of_kind[:PREVIEW_PER_KIND]

@@ -20,7 +20,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
@@ -32,7 +31,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wangge.areas.models import Level, Region
+from wangge.areas.picker import area_picker
 from wangge.areas.views import breadcrumb, start_region
+from wangge.core.keyset import keyset_page
 from wangge.core.personal import keep_revealed, mask_id_number, mask_phone, take_revealed
 from wangge.core.refusals import form_page, posted, run_form_operation
 from wangge.core.roles import can
@@ -74,8 +75,8 @@ def _require(user, permission: str):
         raise PermissionDenied
 
 
-def _page(request, queryset, size: int | None = None):
-    return Paginator(queryset, size or PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(request, queryset, ordering, size: int | None = None):
+    return keyset_page(queryset, ordering, request.GET, size or PAGE_SIZE)
 
 
 def _base(request, **context) -> dict:
@@ -138,12 +139,23 @@ def _staff_labels(viewer, users) -> dict:
     return staff_labels(viewer, users)
 
 
-def _grid_param(request, user):
-    """The ?grid= filter: a grid the user may see, or 404 like any other address outside their area."""
-    code = (request.GET.get("grid") or "").strip()
+def _area_param(request, user):
+    """The ?area= filter (?grid= in older links): a region the user may see, or 404 like any other address
+    outside their area."""
+    code = (request.GET.get("area") or request.GET.get("grid") or "").strip()
     if not code:
         return None
-    return get_visible_or_404(Region.objects.filter(level=Level.GRID), user, code=code)
+    return get_visible_or_404(Region.objects.all(), user, code=code)
+
+
+def _in_area(queryset, area):
+    """Rows whose grid lies in `area`: by grid ids (an index lookup), not by joining every row's grid path."""
+    if area is None:
+        return queryset
+    if area.level == Level.GRID:
+        return queryset.filter(grid=area)
+    return queryset.filter(grid_id__in=Region.objects.filter(level=Level.GRID, path__startswith=area.path)
+                           .values("pk"))
 
 
 # ------------------------------------------------------------------ browse: buildings, houses
@@ -170,7 +182,7 @@ def building_list(request, code=None):
     q = (request.GET.get("q") or "").strip()[:60]
     if q:
         buildings = buildings.filter(Q(name__contains=q) | Q(address__contains=q))
-    page = _page(request, buildings.order_by("grid__code", "address", "name", "id"))
+    page = _page(request, buildings, ("grid__code", "address", "name", "id"))
     query = urlencode({"q": q}) if q else ""
     context = _base(request, grid=grid, page=page, q=q, query=query)
     if grid is not None:
@@ -433,7 +445,8 @@ def people_search(request):
     source = request.POST if request.method == "POST" else request.GET
     if request.method == "POST" and source.get("again"):
         # Next page of a search by number: the number stays in the session, not in the page.
-        source = {"q": request.session.get(LAST_NUMBER_SEARCH, ""), "page": source.get("page")}
+        source = {"q": request.session.get(LAST_NUMBER_SEARCH, ""), "after": source.get("after"),
+                  "before": source.get("before")}
     form = forms.SearchForm(source)
     q = form.cleaned_data["q"].strip() if form.is_valid() else ""
     number_like = _number_like(q)
@@ -445,8 +458,7 @@ def people_search(request):
         return redirect("people_search")
     page = None
     if q:
-        people = search_people(_people(request.user), q).order_by("name", "id")
-        page = Paginator(people, PAGE_SIZE).get_page(source.get("page"))
+        page = keyset_page(search_people(_people(request.user), q), ("name", "id"), source, PAGE_SIZE)
     context = _base(request, q=q, page=page, number_like=number_like,
                     q_shown=_masked_query(q) if number_like else q, q_input="" if number_like else q,
                     query=urlencode({"q": q}) if q and not number_like else "")
@@ -460,9 +472,9 @@ def _people_filters(request, user) -> tuple[dict, dict]:
     tags = Tag.objects.filter(group__in=visible_tag_groups(user)).order_by("group", "code")
     tag_code = request.GET.get("tag") or ""
     tag = next((t for t in tags if t.code == tag_code), None)
-    grid = _grid_param(request, user)
-    chosen = {"kind": kind, "tag": tag.code if tag else "", "grid": grid.code if grid else ""}
-    return chosen, {"tags": tags, "tag": tag, "grid": grid}
+    area = _area_param(request, user)
+    chosen = {"kind": kind, "tag": tag.code if tag else "", "area": area.code if area else ""}
+    return chosen, {"tags": tags, "tag": tag, "area": area}
 
 
 @login_required
@@ -472,8 +484,8 @@ def people_list(request):
     user = request.user
     _require(user, "registry.view")
     chosen, found = _people_filters(request, user)
-    asked = {k: request.GET.get(k, "") for k in ("kind", "tag", "grid")}
-    if asked != chosen:
+    asked = {k: request.GET.get(k, "") for k in ("kind", "tag", "area")}
+    if asked != chosen or "grid" in request.GET:
         # A filter the user may not use is dropped, and the address says so (it is never echoed back).
         query = urlencode({k: v for k, v in chosen.items() if v})
         return redirect(reverse("people") + (f"?{query}" if query else ""))
@@ -482,12 +494,11 @@ def people_list(request):
         people = people.filter(kind=chosen["kind"])
     if found["tag"] is not None:
         people = people.filter(pk__in=PersonTag.objects.visible_to(user).filter(tag=found["tag"]).values("person_id"))
-    if found["grid"] is not None:
-        people = people.filter(grid=found["grid"])
-    page = _page(request, people.order_by("name", "id"))
-    grids = Region.objects.visible_to(user).filter(level=Level.GRID).order_by("code").only("code", "name")
-    context = _base(request, page=page, chosen=chosen, tags=found["tags"], grids=grids[:2000],
+    people = _in_area(people, found["area"])
+    page = _page(request, people, ("name", "id"))
+    context = _base(request, page=page, chosen=chosen, tags=found["tags"], picker=area_picker(user, found["area"]),
                     kinds=PersonKind.choices, query=urlencode({k: v for k, v in chosen.items() if v}),
+                    area_query=urlencode({k: v for k, v in chosen.items() if v and k != "area"}),
                     export_form=forms.ExportForm())
     return render(request, "registry/people.html", context)
 
@@ -687,13 +698,13 @@ def visits_due(request):
     """待走访: people whose tags make a visit due within a week, overdue first."""
     user = request.user
     _require(user, "registry.edit")
-    grid = _grid_param(request, user)
-    page = _page(request, due_visits(user, grid))
+    area = _area_param(request, user)
+    page = _page(request, due_visits(user, area), ("due_on", "name", "pk"))
     today = timezone.localdate()
     for person in page.object_list:
         person.days_overdue = (today - person.due_on).days if person.due_on else 0
-    context = _base(request, page=page, today=today, grid=grid,
-                    query=urlencode({"grid": grid.code}) if grid else "")
+    context = _base(request, page=page, today=today, area=area, picker=area_picker(user, area),
+                    query=urlencode({"area": area.code}) if area else "")
     return render(request, "registry/visits_due.html", context)
 
 
@@ -872,10 +883,10 @@ def people_export(request):
             response["Cache-Control"] = "no-store"
             return response
     chosen, found = _people_filters(request, user)
-    people = _people(user).order_by("name", "id")
-    grids = Region.objects.visible_to(user).filter(level=Level.GRID).order_by("code").only("code", "name")
-    context = _base(request, page=_page(request, people), chosen=chosen, tags=found["tags"], grids=grids[:2000],
-                    kinds=PersonKind.choices, query="", export_form=form, export_open=True)
+    people = _people(user)
+    context = _base(request, page=_page(request, people, ("name", "id")), chosen=chosen, tags=found["tags"],
+                    picker=area_picker(user, None), kinds=PersonKind.choices, query="", area_query="",
+                    export_form=form, export_open=True)
     return render(request, "registry/people.html", context, status=400)
 
 
@@ -902,7 +913,7 @@ def _located_list(request, model, kinds, template, title):
         records = records.filter(kind=kind)
     if q:
         records = records.filter(name__contains=q)
-    page = _page(request, records.order_by("name", "id"))
+    page = _page(request, records, ("name", "id"))
     query = urlencode({k: v for k, v in (("kind", kind), ("q", q)) if v})
     return render(request, template, _base(request, page=page, kind=kind, q=q, kinds=kinds, query=query,
                                            title=title))
@@ -1001,7 +1012,7 @@ def vehicle_list(request):
     vehicles = Vehicle.objects.visible_to(user).select_related("grid")
     if q:
         vehicles = vehicles.filter(plate__contains=q)
-    page = _page(request, vehicles.order_by("plate", "id"))
+    page = _page(request, vehicles, ("plate", "id"))
     owners = dict(Person.objects.visible_to(user).filter(pk__in=[v.owner_id for v in page.object_list])
                   .values_list("pk", "name"))
     for vehicle in page.object_list:

@@ -8,6 +8,7 @@ from wangge.core.roles import Role
 from wangge.mediation import services
 from wangge.mediation.models import Dispute, Referral, ReferralOutcome
 from wangge.mediation.testing import PARAMS, act, build_mediation, dispute_in, letter, register
+from wangge.testing import pager_link
 
 pytestmark = pytest.mark.django_db
 LISTED = re.compile(r'<li class="case-item" data-dispute="(\d+)"')
@@ -84,8 +85,27 @@ def test_the_ledger_pages(client, world, m, monkeypatch):
         register(world, title=f"纠纷{i}")
     client.force_login(world.users[Role.COMMUNITY_OPERATOR])
     monkeypatch.setattr(views_ledger, "PAGE_SIZE", 2)
-    first, second = listed(client.get("/mediation/")), listed(client.get("/mediation/?page=2"))
+    first_page = client.get("/mediation/")
+    first, second = listed(first_page), listed(client.get("/mediation/" + pager_link(first_page, "next")))
     assert len(first) == 2 and len(second) == 1 and not first & second
+
+
+def test_the_ledger_pages_by_amount_with_disputes_without_one_last(client, world, m, monkeypatch):
+    from wangge.mediation import views_ledger
+
+    made = [register(world, title=f"纠纷{i}") for i in range(4)]
+    for dispute, amount in zip(made, (500, None, 9000, None)):
+        Dispute.objects.filter(pk=dispute.pk).update(amount=amount)
+    client.force_login(world.users[Role.COMMUNITY_OPERATOR])
+    monkeypatch.setattr(views_ledger, "PAGE_SIZE", 1)
+    order, page = [], client.get("/mediation/", {"sort": "amount"})
+    while True:
+        order += [d.pk for d in page.context["page"].object_list]
+        link = pager_link(page, "next")
+        if link is None:
+            break
+        page = client.get("/mediation/" + link)
+    assert order == [made[2].pk, made[0].pk, made[3].pk, made[1].pk]  # 9000, 500, then none (newest id first)
 
 
 # --- the court's pages -------------------------------------------------------------------------------------
