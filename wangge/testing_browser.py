@@ -41,7 +41,7 @@ def new_page(browser, viewport=DESK, *, init_script=None, **context_options):
     return page
 
 
-LANDING_PATHS = ("/cases/inbox/", "/mediation/m/")
+LANDING_PATHS = ("/cases/", "/cases/inbox/", "/mediation/m/")
 
 
 def log_in(page, base, username, *, password=None, from_home=False):

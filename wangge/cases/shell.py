@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.cases.models import State
 from wangge.core import shell
-from wangge.core.roles import Role, can
+from wangge.core.roles import OPERATORS, Role, can
 
 HOME_LIMIT = 8
 
@@ -34,3 +34,6 @@ def _waiting(user):
 shell.register_panel(shell.Panel("cases_waiting", "cases/_home_tasks.html", _waiting, order=10))
 # A department handler's day is the cases dispatched to their department (待办).
 shell.register_landing(Role.DEPARTMENT_HANDLER, "cases:inbox", shell.perm("cases.view"))
+# An operator's day is the queue: what to register, dispatch and verify, counted on its tabs.
+for _operator in OPERATORS:
+    shell.register_landing(_operator, "cases:queue", shell.perm("cases.view"))

@@ -3,7 +3,7 @@ department's inbox (待办) and a grid worker's own cases (我的)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Case as CaseWhen
-from django.db.models import IntegerField, Q, Value, When
+from django.db.models import Count, IntegerField, Q, Value, When
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -127,6 +127,32 @@ def queue(request):
     return _render_queue(request)
 
 
+# The queue's tabs for an operator's day, each counted: (key, label, the filters it sets, what it counts).
+QUEUE_TABS = (
+    ("reported", gettext_lazy("To register"), {"state": State.REPORTED}, Q(state=State.REPORTED)),
+    ("registered", gettext_lazy("To dispatch"), {"state": State.REGISTERED}, Q(state=State.REGISTERED)),
+    ("handled", gettext_lazy("To verify"), {"state": State.HANDLED}, Q(state=State.HANDLED)),
+    ("overdue", gettext_lazy("Late"), {"overdue": "1"}, None),
+    ("open", gettext_lazy("All open"), {"state": "open"}, Q(state__in=OPEN_STATES)),
+)
+
+
+def queue_tabs(user, chosen, now=None) -> list[dict]:
+    """The tabs with their counts (one query), the current one marked: a tab is the filter it sets, alone."""
+    now = now or timezone.now()
+    late = Q(state__in=poller.OVERDUE_STATES, handle_by__lt=now)
+    counts = cases_for(user).aggregate(**{key: Count("pk", filter=condition if condition is not None else late)
+                                          for key, _, _, condition in QUEUE_TABS})
+    plain = not any(chosen[k] for k in ("major", "category", "channel", "area", "q", "unsigned"))
+    tabs = []
+    for key, label, sets, _ in QUEUE_TABS:
+        current = plain and (chosen["overdue"] if key == "overdue" else
+                             not chosen["overdue"] and chosen["state"] == sets.get("state"))
+        tabs.append({"key": key, "label": label, "count": counts[key], "query": urlencode(sets),
+                     "current": current})
+    return tabs
+
+
 def _render_queue(request, status=200, errors=None):
     user = request.user
     chosen, area = _filters(request, user)
@@ -135,6 +161,7 @@ def _render_queue(request, status=200, errors=None):
     context = {
         "page": page, "chosen": chosen, "query": query, "place": _place(query, request.GET),
         "area_query": _query(chosen, leave_out=("area",)), "picker": area_picker(user, area),
+        "tabs": queue_tabs(user, chosen),
         "states": [("open", _("Open"))] + list(STATE_LABELS.items()),
         "channels": list(CHANNEL_LABELS.items()),
         "majors": MajorCategory.objects.filter(active=True).order_by("code"),

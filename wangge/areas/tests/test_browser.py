@@ -57,6 +57,10 @@ def test_log_in_see_the_map_and_drill_into_a_grid(shown_world, live_server, brow
     street, community, grid = "510107001", "510107001001", shown_world.grids[0].code
     page = new_page(browser, DESK)
     log_in(page, base, "district_op", from_home=True)
+    # An operator lands on the case queue, its tabs counted; the map is one tap away in the menu.
+    assert page.url == base + "/cases/" and page.locator("#queue-tabs [data-count=reported]").is_visible()
+    click_menu(page, "#nav-map")
+    page.wait_for_url(base + "/map/")
 
     # The district map, drawn by ECharts from /map/510107.json, and the list of its streets.
     assert page.evaluate("typeof window.echarts") == "object"
@@ -115,6 +119,9 @@ def test_phone_width_and_language_switch(shown_world, live_server, browser):
     page.goto(base + "/login/")
     page.screenshot(path=f"{SHOTS}/wangge-browser-login-phone.png", full_page=True)
     log_in(page, base, "street_op", from_home=True)
+    assert page.url == base + "/cases/"
+    no_sideways_scroll(page, PHONE)  # the queue, with its tabs, fits a phone too
+    click_menu(page, "#nav-map")
     _map_ready(page, "510107001")
     # Nothing overflows sideways at 375px.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -145,6 +152,7 @@ def test_the_menu_on_a_desk_and_on_a_phone(shown_world, live_server, browser):
     page = new_page(browser, DESK)
     refused = refused_by_the_policy(page)
     log_in(page, base, "district_op")
+    page.goto(base + "/map/")
     _map_ready(page, "510107")
     nav = page.locator("#mainnav")
     assert nav.bounding_box()["height"] < 50, "the menu takes one row"

@@ -15,7 +15,8 @@ from wangge.testing import PASSWORD
 # ------------------------------------------------------------------ home
 
 
-LANDINGS = {Role.DEPARTMENT_HANDLER: "/cases/inbox/", Role.MEDIATOR: "/mediation/m/"}
+LANDINGS = {Role.DEPARTMENT_HANDLER: "/cases/inbox/", Role.MEDIATOR: "/mediation/m/", Role.DISTRICT_OPERATOR: "/cases/",
+            Role.STREET_OPERATOR: "/cases/", Role.COMMUNITY_OPERATOR: "/cases/"}
 
 
 @pytest.mark.parametrize("role, expected", [
@@ -70,7 +71,7 @@ def test_my_grid_of_a_grid_worker_is_their_grid_page(world, client):
 
 def test_home_lists_children_with_code_households_and_grid_count(world, client):
     client.force_login(world.users[Role.DISTRICT_OPERATOR])
-    response = client.get("/")
+    response = client.get("/map/")
     rows = response.context["children"]
     assert [(r["code"], r["households"], r["grid_count"], r["has_children"]) for r in rows] == [
         ("510107001", 1600, 4, True), ("510107002", 1600, 4, True)]
@@ -283,4 +284,4 @@ def test_region_without_any_boundary_still_answers(world, client):
     data = client.get("/map/510107003.json").json()
     assert data["features"] == [] and data["outline"] is None
     assert lone.code not in _codes(client.get("/map/510107.json").json())  # nothing to draw
-    assert "无边界街道" in client.get("/").content.decode()  # but it is listed
+    assert "无边界街道" in client.get("/map/").content.decode()  # but it is listed

@@ -418,3 +418,21 @@ def test_nav_links_by_role(world, client):
     client.force_login(world.users[OP])
     html = client.get("/cases/").content.decode()
     assert 'href="/cases/supervision/"' in html and 'href="/cases/inbox/"' in html
+
+
+def test_operator_lands_on_the_queue_with_its_tabs_counted(world, client):
+    reported, registered = report(world), case_in(world, "registered")
+    handled = case_in(world, "handled")
+    late = case_in(world, "accepted")
+    Case.objects.filter(pk=late.pk).update(handle_by=timezone.now() - timedelta(hours=1))
+    client.force_login(world.users[OP])
+    home = client.get("/")
+    assert home.status_code == 302 and home["Location"] == "/cases/"
+    html = client.get("/cases/").content.decode()
+    for key, n in (("reported", 1), ("registered", 1), ("handled", 1), ("overdue", 1), ("open", 4)):
+        assert f'data-count="{key}"><strong>{n}</strong>' in html
+    tab = client.get("/cases/", {"state": "handled"}).content.decode()
+    assert 'class="is-current"><a href="?state=handled" data-count="handled" aria-current="page">' in tab
+    assert _listed(client.get("/cases/", {"state": "handled"})) == {handled.pk}
+    assert _listed(client.get("/cases/", {"overdue": "1"})) == {late.pk}
+    assert {reported.pk, registered.pk} <= _listed(client.get("/cases/", {"state": "open"}))

@@ -244,6 +244,7 @@ def test_desk_pages_and_map_layer(shown, live_server, browser):
     base = live_server.url
     page = new_page(browser, DESK)
     log_in(page, base, "district_op")
+    page.goto(base + "/map/")
     page.wait_for_function("() => window.wanggeMap && window.wanggeMap.data")
     before = page.evaluate("window.wanggeMap.colourOf('510107001')")
     page.click("[data-layer-switch] button[data-layer=population]")
