@@ -145,7 +145,7 @@ def queue_tabs(user, chosen, now=None) -> list[dict]:
                                           for key, _, _, condition in QUEUE_TABS})
     plain = not any(chosen[k] for k in ("major", "category", "channel", "area", "q", "unsigned"))
     tabs = []
-    for key, label, sets, _ in QUEUE_TABS:
+    for key, label, sets, _condition in QUEUE_TABS:
         current = plain and (chosen["overdue"] if key == "overdue" else
                              not chosen["overdue"] and chosen["state"] == sets.get("state"))
         tabs.append({"key": key, "label": label, "count": counts[key], "query": urlencode(sets),
