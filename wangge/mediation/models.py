@@ -477,3 +477,26 @@ class DisputeEvent(AppendOnly):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class WarningSetAside(models.Model):
+    """A warning dismissed (for good) or snoozed (until `until`) by someone, with their reason: the board leaves
+    it out while this holds, and lists it under "set aside" with who, when and why. A warning is known by its kind
+    and its disputes (`EarlyWarning.key`): one more dispute at the place or between the parties is a new
+    warning, and shows again."""
+
+    key = models.CharField(max_length=64, db_index=True)
+    kind = models.CharField(max_length=32)
+    dispute_ids = models.JSONField(default=list)
+    summary = models.CharField(_("warning"), max_length=300)  # the warning's reason when it was set aside
+    until = models.DateTimeField(_("snoozed until"), null=True, blank=True)  # None: dismissed
+    note = models.CharField(_("reason"), max_length=300)
+    by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    restored_at = models.DateTimeField(null=True, blank=True)
+    restored_by = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("warning set aside")
+        verbose_name_plural = _("warnings set aside")

@@ -9,5 +9,7 @@ from wangge.mediation import views_warnings
 
 urlpatterns = [
     path("warnings/", views_warnings.board, name="warnings"),
+    path("warnings/set-aside/", views_warnings.set_aside, name="warning_set_aside"),
+    path("warnings/set-aside/<int:pk>/restore/", views_warnings.restore, name="warning_restore"),
     path("<int:pk>/agreement.docx", views_warnings.agreement_doc, name="agreement_doc"),
 ]

@@ -15,6 +15,7 @@ A party is known by its registry person or organisation, its ID number, or its n
 (a phone alone is often a family's or a shop's). Keys that belong to one party are joined, so a dispute whose
 party was picked from the registry and a later one where the same ID number was typed in are the same person.
 """
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from wangge.mediation.models import OPEN_STATES, Dispute, Level, Party, State
+from wangge.mediation.models import OPEN_STATES, Dispute, Level, Party, State, WarningSetAside
 from wangge.mediation.services import GROUP_PARTIES
 
 REPEAT_PARTY_DAYS = 180
@@ -58,6 +59,23 @@ class EarlyWarning:
     def label(self) -> str:
         return str(KINDS[self.kind])
 
+    @property
+    def key(self) -> str:
+        return warning_key(self.kind, self.dispute_ids)
+
+
+def warning_key(kind: str, dispute_ids) -> str:
+    """What a warning is: its kind and its disputes (in any order)."""
+    text = f"{kind}:{','.join(str(pk) for pk in sorted(set(dispute_ids)))}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def set_aside_keys(now=None) -> set[str]:
+    """The keys of warnings dismissed, or snoozed until later than `now`, and not restored."""
+    now = now or timezone.now()
+    return set(WarningSetAside.objects.filter(Q(until__isnull=True) | Q(until__gt=now), restored_at__isnull=True)
+               .values_list("key", flat=True))
+
 
 # What a warning shows of each dispute (the board and the API): the rules read ids and the columns they judge,
 # and whole rows are read once, at the end, for the warnings shown (a district has hundreds of warnings).
@@ -71,10 +89,12 @@ def _disputes(user, region=None):
     return disputes
 
 
-def warnings_for(user, *, region=None, kinds=None, now=None, with_disputes=True) -> list[EarlyWarning]:
+def warnings_for(user, *, region=None, kinds=None, now=None, with_disputes=True, set_aside=False
+                 ) -> list[EarlyWarning]:
     """All warnings for `user` (optionally under `region`, a region the caller has checked the user may see),
-    high severity first, then the most recent. Without `with_disputes` their rows are not read: pass the
-    warnings to be shown to `attach_disputes`."""
+    high severity first, then the most recent; without those set aside (dismissed or snoozed) unless
+    `set_aside`. Without `with_disputes` their rows are not read: pass the warnings to be shown to
+    `attach_disputes`."""
     now = now or timezone.now()
     disputes = _disputes(user, region)
     rules = {"overdue": overdue, "flagged_risk": flagged_risk, "many_parties": many_parties,
@@ -84,6 +104,9 @@ def warnings_for(user, *, region=None, kinds=None, now=None, with_disputes=True)
         if kinds and kind not in kinds:
             continue
         found.extend(rule(disputes, now))
+    if not set_aside:
+        hidden = set_aside_keys(now)
+        found = [w for w in found if w.key not in hidden] if hidden else found
     found.sort(key=lambda w: (SEVERITY_ORDER[w.severity], -w.latest.timestamp(), w.kind))
     if with_disputes:
         attach_disputes(user, found)
