@@ -34,8 +34,10 @@ MAX_CURSOR = 600  # characters: a few ordering values; anything longer is not ou
 class KeysetPage:
     """One page: `object_list`, the cursors either side, and the whole list's `count` when asked for."""
 
-    def __init__(self, queryset, rows: list, ordering: Sequence, *, has_next: bool, has_previous: bool):
+    def __init__(self, queryset, rows: list, ordering: Sequence, *, has_next: bool, has_previous: bool,
+                 count_limit: int | None = None):
         self._queryset = queryset
+        self.count_limit = count_limit
         self.object_list = rows
         self.ordering = tuple(ordering)
         self.has_next = has_next and bool(rows)
@@ -49,7 +51,16 @@ class KeysetPage:
 
     @cached_property
     def count(self) -> int:
-        return self._queryset.order_by().count()
+        """The whole list's length; with a `count_limit`, at most that (see `count_capped`): counting a
+        district's million residents exactly takes longer than showing them."""
+        if self.count_limit is None:
+            return self._queryset.order_by().count()
+        return self._queryset.order_by()[:self.count_limit + 1].count()
+
+    @property
+    def count_capped(self) -> bool:
+        """The list holds more than `count_limit` rows (and `count` says `count_limit` + 1)."""
+        return self.count_limit is not None and self.count > self.count_limit
 
     @property
     def has_other_pages(self) -> bool:
@@ -64,10 +75,12 @@ class KeysetPage:
         return encode_cursor(_values(self.object_list[0], self.ordering)) if self.has_previous else ""
 
 
-def keyset_page(queryset, ordering: Sequence, params: Mapping, size: int, *, prefix: str = "") -> KeysetPage:
+def keyset_page(queryset, ordering: Sequence, params: Mapping, size: int, *, prefix: str = "",
+                count_limit: int | None = None) -> KeysetPage:
     """The page of `queryset` in `ordering` that `params` (request.GET or POST) asks for.
 
-    `prefix` names the parameters (`<prefix>after`, `<prefix>before`) when one page holds several lists."""
+    `prefix` names the parameters (`<prefix>after`, `<prefix>before`) when one page holds several lists;
+    `count_limit` bounds the count (a list that may hold a district's every resident)."""
     after = decode_cursor(params.get(prefix + "after"), len(ordering))
     before = decode_cursor(params.get(prefix + "before"), len(ordering)) if after is None else None
     try:  # a value of the wrong type for its column (an edited cursor) is refused here, before any query
@@ -75,14 +88,17 @@ def keyset_page(queryset, ordering: Sequence, params: Mapping, size: int, *, pre
             reverse = [_flip(name) for name in ordering]
             rows = list(queryset.filter(_beyond(reverse, before)).order_by(*_order(reverse))[:size + 1])
             more = len(rows) > size
-            return KeysetPage(queryset, rows[:size][::-1], ordering, has_next=True, has_previous=more)
+            return KeysetPage(queryset, rows[:size][::-1], ordering, has_next=True, has_previous=more,
+                              count_limit=count_limit)
         if after is not None:
             rows = list(queryset.filter(_beyond(ordering, after)).order_by(*_order(ordering))[:size + 1])
-            return KeysetPage(queryset, rows[:size], ordering, has_next=len(rows) > size, has_previous=True)
+            return KeysetPage(queryset, rows[:size], ordering, has_next=len(rows) > size, has_previous=True,
+                              count_limit=count_limit)
     except (ValueError, TypeError, ValidationError):
         pass
     rows = list(queryset.order_by(*_order(ordering))[:size + 1])
-    return KeysetPage(queryset, rows[:size], ordering, has_next=len(rows) > size, has_previous=False)
+    return KeysetPage(queryset, rows[:size], ordering, has_next=len(rows) > size, has_previous=False,
+                      count_limit=count_limit)
 
 
 # --- ordering and the condition "after this row" ---------------------------------------------------------------

@@ -62,6 +62,7 @@ from wangge.registry.models import (
 from wangge.registry.queries import search_people, staff_labels
 
 PAGE_SIZE = 50
+COUNT_LIMIT = 10_000  # people lists count up to this ("more than 10,000"): a district counts a million otherwise
 LAST_VISITS = 10
 LAST_CHANGES = 50
 REVEAL_FIELDS = ("id_number", "phone")
@@ -75,8 +76,8 @@ def _require(user, permission: str):
         raise PermissionDenied
 
 
-def _page(request, queryset, ordering, size: int | None = None):
-    return keyset_page(queryset, ordering, request.GET, size or PAGE_SIZE)
+def _page(request, queryset, ordering, size: int | None = None, count_limit: int | None = None):
+    return keyset_page(queryset, ordering, request.GET, size or PAGE_SIZE, count_limit=count_limit)
 
 
 def _base(request, **context) -> dict:
@@ -495,7 +496,7 @@ def people_list(request):
     if found["tag"] is not None:
         people = people.filter(pk__in=PersonTag.objects.visible_to(user).filter(tag=found["tag"]).values("person_id"))
     people = _in_area(people, found["area"])
-    page = _page(request, people, ("name", "id"))
+    page = _page(request, people, ("name", "id"), count_limit=COUNT_LIMIT)
     context = _base(request, page=page, chosen=chosen, tags=found["tags"], picker=area_picker(user, found["area"]),
                     kinds=PersonKind.choices, query=urlencode({k: v for k, v in chosen.items() if v}),
                     area_query=urlencode({k: v for k, v in chosen.items() if v and k != "area"}),
@@ -699,7 +700,7 @@ def visits_due(request):
     user = request.user
     _require(user, "registry.edit")
     area = _area_param(request, user)
-    page = _page(request, due_visits(user, area), ("due_on", "name", "pk"))
+    page = _page(request, due_visits(user, area), ("due_on", "name", "pk"), count_limit=COUNT_LIMIT)
     today = timezone.localdate()
     for person in page.object_list:
         person.days_overdue = (today - person.due_on).days if person.due_on else 0

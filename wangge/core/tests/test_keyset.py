@@ -105,3 +105,11 @@ def test_sequence_page_walks_a_python_list():
     assert seen == items and page.count == 7
     back = sequence_page(items, {"before": page.previous_cursor}, 3)
     assert back.object_list == [3, 4, 5] and back.has_previous
+
+
+def test_a_count_limit_bounds_the_count(regions):
+    streets = Region.objects.filter(level=Level.STREET)
+    capped = keyset_page(streets, ("name", "id"), {}, 3, count_limit=5)
+    assert capped.count == 6 and capped.count_capped
+    exact = keyset_page(streets, ("name", "id"), {}, 3, count_limit=8)
+    assert exact.count == 8 and not exact.count_capped

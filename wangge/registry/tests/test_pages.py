@@ -782,3 +782,13 @@ def test_chinese_pages(world, reg, client):
     _login(client, world, Role.GRID_WORKER)
     body = _body(client.get(f"/people/{reg['home']['head'].pk}/"))
     assert "查看完整号码" in body and "走访记录" in body and "变更记录" in body
+
+
+def test_people_list_says_more_than_the_limit_instead_of_counting_everyone(world, reg, client, monkeypatch):
+    from wangge.registry import views
+
+    monkeypatch.setattr(views, "COUNT_LIMIT", 1)
+    _login(client, world, Role.COMMUNITY_OPERATOR)
+    assert "超过 1 人" in _body(client.get("/people/"))
+    monkeypatch.setattr(views, "COUNT_LIMIT", 10_000)
+    assert "超过" not in _body(client.get("/people/"))
