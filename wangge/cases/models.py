@@ -188,7 +188,13 @@ class Case(models.Model):
                    # The statistics window their closed and rated families on these (with reported_at and
                    # handle_by: one bitmap OR of four index ranges instead of a scan of every case).
                    models.Index(fields=["closed_at"], name="cases_case_closed_at_idx"),
-                   models.Index(fields=["rated_at"], name="cases_case_rated_at_idx")]
+                   models.Index(fields=["rated_at"], name="cases_case_rated_at_idx"),
+                   # 督办台's returned and reworked sections, in their order: few cases among many, which a scan
+                   # of the deadline index reached only after most of a district's cases.
+                   models.Index(fields=["-returned_at", "-id"], condition=models.Q(return_count__gt=0),
+                                name="cases_case_returned_idx"),
+                   models.Index(fields=["handle_by", "id"], condition=models.Q(rework_count__gt=0),
+                                name="cases_case_reworked_idx")]
         constraints = [models.UniqueConstraint(fields=["channel", "external_id"], condition=~models.Q(external_id=""),
                                                name="cases_case_channel_external_id"),
                        models.UniqueConstraint(fields=["reporter", "submission_key"],
