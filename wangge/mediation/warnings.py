@@ -16,7 +16,7 @@ A party is known by its registry person or organisation, its ID number, or its n
 party was picked from the registry and a later one where the same ID number was typed in are the same person.
 """
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -246,30 +246,42 @@ class _PartyKeys(NamedTuple):
     name_phone_hash: str
 
 
+def _row_keys(row: tuple) -> tuple:
+    """`party_keys` of a (dispute_id, person_id, organisation_id, name, id_hash, name_phone_hash) row, as tuples
+    (a district reads tens of thousands of rows: no object or string is made per row)."""
+    person, organisation, id_hash, name_phone_hash = row[1], row[2], row[4], row[5]
+    return tuple(key for key in (("person", person) if person else None, ("org", organisation) if organisation
+                                 else None, ("id", id_hash) if id_hash else None,
+                                 ("name_phone", name_phone_hash) if name_phone_hash else None) if key)
+
+
 def repeat_parties(disputes, now) -> list[EarlyWarning]:
     """Disputes within 180 days between the same parties: two disputes repeat when they share two parties, or
     every party of one of them when it has only one known party. One warning per set of shared parties."""
-    # Ids and the parties' keys first, whole dispute rows only for the disputes that repeat: a district has
-    # thousands of disputes within 180 days and building them all as models was most of the board's time.
+    # Only the parties that may repeat are read (their keys recur), and whole dispute rows only for the disputes
+    # that repeat: a district has tens of thousands of parties within 180 days.
     recent = disputes.filter(reported_at__gte=now - timedelta(days=REPEAT_PARTY_DAYS), reported_at__lte=now)
-    reported = dict(recent.values_list("pk", "reported_at"))
-    if len(reported) < 2:
+    parties = Party.objects.filter(dispute__in=recent.values("pk")).order_by()  # no join for Party's ordering
+    rows = [(row, _row_keys(row)) for row in parties.values_list(*_PartyKeys._fields)]
+    # A row whose every key is its own is a someone of its own, who cannot repeat: at a district's scale most
+    # rows are, and the union below joins only the others.
+    seen = Counter(key for row_keys in rows for key in row_keys[1])
+    linked = [(row, keys) for row, keys in rows if any(seen[key] > 1 for key in keys)]
+    if not linked:
         return []
-    # A subquery, not the list of ids: thousands of parameters cost more to build than the query takes.
-    parties = [_PartyKeys(*row) for row in Party.objects.filter(dispute__in=recent.values("pk"))
-               .values_list(*_PartyKeys._fields)]
     identities = _Identities()
-    keyed = []
-    for party in parties:
-        keys = party_keys(party)
-        if keys:
-            identities.join(keys)
-            keyed.append((party, keys[0]))
-    who, names = defaultdict(set), {}
-    for party, key in keyed:
-        root = identities.find(key)
-        who[party.dispute_id].add(root)
-        names.setdefault(root, party.name)
+    for row_keys in linked:
+        identities.join(row_keys[1])
+    who, names, linked_rows = defaultdict(set), {}, Counter()
+    for row, keys in linked:
+        dispute_id, name = row[0], row[3]
+        root = identities.find(keys[0])
+        who[dispute_id].add(root)
+        names.setdefault(root, name)
+        linked_rows[dispute_id] += 1
+    # How many someones each dispute has: its linked rows' distinct identities, and one per other known party.
+    known_rows = Counter(row[0] for row, keys in rows if keys and row[0] in who)
+    size = {pk: len(roots) + known_rows.get(pk, 0) - linked_rows[pk] for pk, roots in who.items()}
     by_identity = defaultdict(set)
     for dispute_id, roots in who.items():
         for root in roots:
@@ -280,8 +292,12 @@ def repeat_parties(disputes, now) -> list[EarlyWarning]:
         for i, a in enumerate(ordered):
             for b in ordered[i + 1:]:
                 shared = who[a] & who[b]
-                if len(shared) >= min(2, len(who[a]), len(who[b])):
+                if len(shared) >= min(2, size[a], size[b]):
                     shared_sets[frozenset(shared)].update((a, b))
+    if not shared_sets:
+        return []
+    wanted = {pk for ids in shared_sets.values() for pk in ids}
+    reported = dict(recent.filter(pk__in=wanted).values_list("pk", "reported_at"))
     found = []
     for shared, ids in shared_sets.items():
         group = sorted(ids, key=lambda pk: (reported[pk], pk))
