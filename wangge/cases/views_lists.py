@@ -40,6 +40,7 @@ SORTS = {
 SORT_LABELS = {"reported": gettext_lazy("Reported (newest first)"), "oldest": gettext_lazy("Reported (oldest first)"),
                "deadline": gettext_lazy("Deadline (nearest first)"),
                "priority": gettext_lazy("Priority (urgent first)")}
+COUNT_LIMIT = 10_000  # the queue counts up to this ("10,000+"): a district's year of cases otherwise
 BOARD_OVERVIEW = 10  # rows of each section on the overview; the rest are a tap away
 BOARD_PAGE = 30
 
@@ -141,8 +142,10 @@ def queue_tabs(user, chosen, now=None) -> list[dict]:
     """The tabs with their counts (one query), the current one marked: a tab is the filter it sets, alone."""
     now = now or timezone.now()
     late = Q(state__in=poller.OVERDUE_STATES, handle_by__lt=now)
-    counts = cases_for(user).aggregate(**{key: Count("pk", filter=condition if condition is not None else late)
-                                          for key, _, _, condition in QUEUE_TABS})
+    # Every tab counts open cases: read those only (an index range), not the district's closed history.
+    counts = cases_for(user).filter(state__in=OPEN_STATES).aggregate(
+        **{key: Count("pk", filter=late if condition is None else condition)
+           for key, _label, _sets, condition in QUEUE_TABS})
     plain = not any(chosen[k] for k in ("major", "category", "channel", "area", "q", "unsigned"))
     tabs = []
     for key, label, sets, _condition in QUEUE_TABS:
@@ -156,7 +159,8 @@ def queue_tabs(user, chosen, now=None) -> list[dict]:
 def _render_queue(request, status=200, errors=None):
     user = request.user
     chosen, area = _filters(request, user)
-    page = keyset_page(filtered_cases(user, chosen, area), SORTS[chosen["sort"]], request.GET, PAGE_SIZE)
+    page = keyset_page(filtered_cases(user, chosen, area), SORTS[chosen["sort"]], request.GET, PAGE_SIZE,
+                       count_limit=COUNT_LIMIT)
     query = _query(chosen)
     context = {
         "page": page, "chosen": chosen, "query": query, "place": _place(query, request.GET),

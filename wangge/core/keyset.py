@@ -25,6 +25,7 @@ from functools import cached_property
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.formats import number_format
 
 __all__ = ["KeysetPage", "keyset_page", "sequence_page", "encode_cursor", "decode_cursor"]
 
@@ -61,6 +62,13 @@ class KeysetPage:
     def count_capped(self) -> bool:
         """The list holds more than `count_limit` rows (and `count` says `count_limit` + 1)."""
         return self.count_limit is not None and self.count > self.count_limit
+
+    @property
+    def count_text(self) -> str:
+        """The count to show: "1,234", or "10,000+" past the limit."""
+        shown = number_format(min(self.count, self.count_limit) if self.count_limit else self.count,
+                              force_grouping=True)
+        return f"{shown}+" if self.count_capped else shown
 
     @property
     def has_other_pages(self) -> bool:

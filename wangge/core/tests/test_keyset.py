@@ -113,3 +113,9 @@ def test_a_count_limit_bounds_the_count(regions):
     assert capped.count == 6 and capped.count_capped
     exact = keyset_page(streets, ("name", "id"), {}, 3, count_limit=8)
     assert exact.count == 8 and not exact.count_capped
+
+
+def test_count_text_says_plus_past_the_limit(regions):
+    streets = Region.objects.filter(level=Level.STREET)
+    assert keyset_page(streets, ("name", "id"), {}, 3, count_limit=5).count_text == "5+"
+    assert keyset_page(streets, ("name", "id"), {}, 3).count_text == "8"
