@@ -88,7 +88,7 @@ def test_parties_are_masked_and_the_page_shows_what_the_dispute_has(client, worl
     assert PHONE not in body and ID_NUMBER not in body
     assert "139****5678" in body and "510107********0018" in body
     for text in (dispute.number, "楼上漏水纠纷", "邻里纠纷", "网格排查", "社区",
-                 m.committee_of(world.communities[0]).name, "1200.00 元", "申请人", "被申请人", "登记"):
+                 m.committee_of(world.communities[0]).name, "1,200.00 元", "申请人", "被申请人", "登记"):
         assert text in body, text
 
 
