@@ -138,21 +138,23 @@ QUEUE_TABS = (
 )
 
 
-def queue_tabs(user, chosen, now=None) -> list[dict]:
-    """The tabs with their counts (one query), the current one marked: a tab is the filter it sets, alone."""
+def queue_tabs(user, chosen, area=None, now=None) -> list[dict]:
+    """The tabs with their counts in the chosen area (one query), the current one marked: a tab is the filter it
+    sets, alone but for the area."""
     now = now or timezone.now()
     late = Q(state__in=poller.OVERDUE_STATES, handle_by__lt=now)
+    cases = cases_for(user) if area is None else cases_for(user).filter(grid__path__startswith=area.path)
     # Every tab counts open cases: read those only (an index range), not the district's closed history.
-    counts = cases_for(user).filter(state__in=OPEN_STATES).aggregate(
+    counts = cases.filter(state__in=OPEN_STATES).aggregate(
         **{key: Count("pk", filter=late if condition is None else condition)
            for key, _label, _sets, condition in QUEUE_TABS})
-    plain = not any(chosen[k] for k in ("major", "category", "channel", "area", "q", "unsigned"))
+    plain = not any(chosen[k] for k in ("major", "category", "channel", "q", "unsigned"))
     tabs = []
     for key, label, sets, _condition in QUEUE_TABS:
         current = plain and (chosen["overdue"] if key == "overdue" else
                              not chosen["overdue"] and chosen["state"] == sets.get("state"))
-        tabs.append({"key": key, "label": label, "count": counts[key], "query": urlencode(sets),
-                     "current": current})
+        query = urlencode({**sets, "area": area.code} if area is not None else sets)
+        tabs.append({"key": key, "label": label, "count": counts[key], "query": query, "current": current})
     return tabs
 
 
@@ -165,7 +167,7 @@ def _render_queue(request, status=200, errors=None):
     context = {
         "page": page, "chosen": chosen, "query": query, "place": _place(query, request.GET),
         "area_query": _query(chosen, leave_out=("area",)), "picker": area_picker(user, area),
-        "tabs": queue_tabs(user, chosen),
+        "tabs": queue_tabs(user, chosen, area),
         "states": [("open", _("Open"))] + list(STATE_LABELS.items()),
         "channels": list(CHANNEL_LABELS.items()),
         "majors": MajorCategory.objects.filter(active=True).order_by("code"),

@@ -436,3 +436,7 @@ def test_operator_lands_on_the_queue_with_its_tabs_counted(world, client):
     assert _listed(client.get("/cases/", {"state": "handled"})) == {handled.pk}
     assert _listed(client.get("/cases/", {"overdue": "1"})) == {late.pk}
     assert {reported.pk, registered.pk} <= _listed(client.get("/cases/", {"state": "open"}))
+    # In a chosen area the tabs count that area's cases, and keep it.
+    elsewhere = client.get("/cases/", {"area": world.streets[1].code}).content.decode()
+    assert 'data-count="reported"><strong>0</strong>' in elsewhere
+    assert f'href="?state=reported&amp;area={world.streets[1].code}"' in elsewhere
