@@ -4,16 +4,19 @@ to take it again. The page holds what was sent, on the server, for that user's s
 form again (ticked); the next submit takes it back.
 
 Held files live under MEDIA_ROOT/pending/ and are named in the session only, so no one else can claim them;
-they are deleted when the form succeeds (`release`). The operation still checks every photo (type, size,
+they are deleted when the form succeeds (`release`), and the worker's `sweep` deletes what a user abandoned
+(the form never sent again) after KEEP_HOURS. The operation still checks every photo (type, size,
 count) when the form finally goes through: holding is not accepting.
 """
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 
 SESSION_KEY = "wangge_pending_uploads"
+KEEP_HOURS = 24  # a form left with an error is sent again within the day, or not at all
 
 
 def held(request) -> list[dict]:
@@ -57,3 +60,24 @@ def release(request) -> None:
     """The form went through: delete what was held."""
     for item in request.session.pop(SESSION_KEY, []):
         default_storage.delete(item["path"])
+
+
+def sweep(now=None) -> dict:
+    """The worker's round: delete held files older than KEEP_HOURS (their forms were abandoned)."""
+    from django.utils import timezone
+
+    cutoff = (now or timezone.now()) - timedelta(hours=KEEP_HOURS)
+    try:
+        _, names = default_storage.listdir("pending")
+    except FileNotFoundError:
+        return {"pending_uploads_deleted": 0}
+    deleted = 0
+    for name in names:
+        path = f"pending/{name}"
+        try:
+            if default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)
+                deleted += 1
+        except FileNotFoundError:  # taken or released meanwhile
+            continue
+    return {"pending_uploads_deleted": deleted}
