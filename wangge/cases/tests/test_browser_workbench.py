@@ -7,7 +7,7 @@ Runs Debian's /usr/bin/chromium (never `playwright install`). Screenshots go to 
 import pytest
 
 from wangge.cases.models import Case, Category, State
-from wangge.cases.testing import act, report
+from wangge.cases.testing import act, case_in, report
 from wangge.core.roles import Role
 from wangge.testing_browser import DESK, SHOTS, log_in, new_page, no_sideways_scroll
 from wangge.testing_browser import PHONE_TALL as PHONE
@@ -192,3 +192,42 @@ def test_a_big_photo_is_shrunk_on_the_phone_before_it_is_sent(district, live_ser
     assert (width, height, kind) == (2048, 1536, "image/jpeg")
     assert page.locator("#report-submit").is_enabled()
     assert not page.errors, page.errors
+
+
+def test_department_finds_a_case_acts_in_place_and_the_reporter_sees_the_close(district, live_server, browser):
+    """待办 at phone width: the handler searches by number, accepts and handles in the row and stays there; the
+    operator closes it; the grid worker who reported it reads the close in their messages."""
+    world = district
+    base = live_server.url
+    cases = [case_in(world, "dispatched") for _ in range(6)]
+    target = cases[3]
+    Case.objects.filter(pk=target.pk).update(title="桥下井盖缺失")
+    page = new_page(browser, PHONE)
+    log_in(page, base, "dept_handler")
+    assert page.url == base + "/cases/inbox/"  # a department handler lands on 待办
+    page.fill("#inbox-q", target.number)
+    page.press("#inbox-q", "Enter")
+    page.wait_for_url(lambda url: "q=" in url)
+    rows = page.locator("li.case-item")
+    assert rows.count() == 1 and "桥下井盖缺失" in rows.first.inner_text()
+
+    page.click(f"#case-{target.pk} form[data-action=accept] button[type=submit]")
+    page.wait_for_url(lambda url: url.endswith(f"#case-{target.pk}") and "q=" in url)
+    target.refresh_from_db()
+    assert target.state == State.ACCEPTED
+    assert page.locator(f"#case-{target.pk} form[data-action=handle]").is_visible()  # in place, the next step
+    no_sideways_scroll(page, PHONE)
+
+    page.fill(f"#handle-{target.pk}-feedback", "已更换井盖")
+    page.click(f"#case-{target.pk} form[data-action=handle] button[type=submit]")
+    page.wait_for_url(lambda url: url.endswith(f"#case-{target.pk}") and "q=" in url)
+    target.refresh_from_db()
+    assert target.state == State.HANDLED
+    page.screenshot(path=f"{SHOTS}/wangge-cases-inbox-in-place.png", full_page=True)
+
+    act(world.users[Role.DISTRICT_OPERATOR], target, "verify_close", note="现场核实")
+    reporter = new_page(browser, PHONE)
+    log_in(reporter, base, "gridder")
+    reporter.goto(base + "/inbox/")
+    assert f"您上报的事件已办结：{target.number} 桥下井盖缺失" in reporter.inner_text("main")
+    assert not page.errors and not reporter.errors, page.errors + reporter.errors
