@@ -157,13 +157,13 @@ def list_cases(request, state: str | None = None, category: str | None = None, c
     if state:
         states = [s.strip() for s in state.split(",") if s.strip()]
         if not states or set(states) - set(State.values):
-            raise field_error("query", "state", f"未知状态 / unknown state {state!r}")
+            raise field_error("query", "state", _("Unknown state %(value)s") % {"value": repr(state)})
         cases = cases.filter(state__in=states)
     if category:
         cases = cases.filter(_category_filter(category))
     if channel:
         if channel not in Channel.values:
-            raise field_error("query", "channel", f"未知渠道 / unknown channel {channel!r}")
+            raise field_error("query", "channel", _("Unknown channel %(value)s") % {"value": repr(channel)})
         cases = cases.filter(channel=channel)
     if region:
         node = get_visible_or_404(Region, user, code=region)
@@ -185,7 +185,7 @@ def list_cases(request, state: str | None = None, category: str | None = None, c
         q = q.strip()
         cases = cases.filter(Q(number__icontains=q) | Q(tracking_code__iexact=q) | Q(title__icontains=q))
     if ordering not in ORDERINGS:
-        raise field_error("query", "ordering", f"不能按此排序 / cannot order by {ordering!r}")
+        raise field_error("query", "ordering", _("Cannot order by %(value)s") % {"value": repr(ordering)})
     return cases.order_by(ordering, "-id")
 
 

@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wangge.areas.crs import BD09, GCJ02, WGS84
 from wangge.cases.models import Case, Category, Channel, Priority
@@ -140,7 +141,7 @@ def _category(text, by_code, by_name):
     if text.isdigit():
         found = by_code.get(text.zfill(5))
         if found is None:
-            raise ValueError(f"未知事项代码 {text} / unknown category code")
+            raise ValueError(_("Unknown category code %(code)s") % {"code": text})
         return found
     named = by_name.get(text, [])
     if len(named) == 1:
@@ -148,7 +149,7 @@ def _category(text, by_code, by_name):
     if len(named) > 1:
         codes = "、".join(c.full_code for c in named)
         raise ValueError(f"小类名称“{text}”不唯一，请填写事项代码（{codes}）/ ambiguous name: give the code")
-    raise ValueError(f"未知事项类别“{text}” / unknown category")
+    raise ValueError(_("Unknown category “%(name)s”") % {"name": text})
 
 
 def _received_at(value, now):
@@ -167,11 +168,11 @@ def _received_at(value, now):
             except ValueError:
                 continue
         else:
-            raise ValueError("时间格式应为 2025-03-01 09:30 / not a date and time")
+            raise ValueError(_("Not a date and time (like 2025-03-01 09:30)"))
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     if moment > now:
-        raise ValueError("受理时间晚于现在 / in the future")
+        raise ValueError(_("Received later than now"))
     return moment
 
 
@@ -179,9 +180,9 @@ def _number(text, low, high, what):
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"{what}应为数字 / not a number") from None
+        raise ValueError(_("%(what)s is not a number") % {"what": what}) from None
     if not low <= value <= high:
-        raise ValueError(f"{what}超出范围 / out of range")
+        raise ValueError(_("%(what)s is out of range") % {"what": what})
     return value
 
 
@@ -193,7 +194,7 @@ def read_workorders(data: bytes, now=None) -> tuple[list[WorkOrder], list[RowErr
     except FileProblem as exc:
         return [], [RowError(1, str(exc))]
     if not records:
-        return [], [RowError(1, "文件是空的 / the file is empty")]
+        return [], [RowError(1, _("The file is empty"))]
     line, header = records[0]
     positions, errors = read_header(line, header, COLUMNS)
     if errors:
@@ -212,7 +213,7 @@ def read_workorders(data: bytes, now=None) -> tuple[list[WorkOrder], list[RowErr
 
         for column in COLUMNS:
             if column.required and not cells.get(column.key):
-                refuse(column.key, "必填 / required")
+                refuse(column.key, _("Required"))
         values = {}
         checks = {
             "received_at": lambda: _received_at(raw.get("received_at"), now),
@@ -227,16 +228,16 @@ def read_workorders(data: bytes, now=None) -> tuple[list[WorkOrder], list[RowErr
                 refuse(key, str(exc))
         crs = CRS_BY_TEXT.get(cells.get("crs", "").upper().replace(" ", ""))
         if crs is None:
-            refuse("crs", "坐标系应为 WGS-84 / GCJ-02 / BD-09 / unknown coordinate system")
+            refuse("crs", _("The coordinate system is one of WGS-84, GCJ-02, BD-09"))
         priority_text = cells.get("priority", "")
         if priority_text not in PRIORITY_BY_TEXT:
-            refuse("priority", "紧急程度应为 一般 或 紧急 / unknown priority")
+            refuse("priority", _("Priority is 一般 (normal) or 紧急 (urgent)"))
         for key, limit in (("external_id", 64), ("title", 200), ("reporter_name", 50), ("address", 200)):
             if len(cells.get(key, "")) > limit:
-                refuse(key, f"不超过 {limit} 个字 / too long")
+                refuse(key, _("At most %(limit)s characters") % {"limit": limit})
         external_id = cells.get("external_id", "")
         if external_id in seen:
-            refuse("external_id", f"与第 {seen[external_id]} 行工单编号重复 / repeated in this file")
+            refuse("external_id", _("The same work-order number as line %(line)s") % {"line": seen[external_id]})
         elif external_id:
             seen[external_id] = line
         if row_errors:
@@ -259,7 +260,7 @@ def do_import_workorders(actor, rows: list[WorkOrder], errors: list[RowError] = 
     from wangge.cases import services
 
     if actor is None or actor.role not in OPERATORS or not actor.is_active:
-        raise OperationError("只有综治中心操作员可以导入 12345 工单 / only operators import work orders", field="user")
+        raise OperationError(_("Only command-centre operators import 12345 work orders"), field="user")
     errors = list(errors)
     result = ImportResult()
     received = dict(Case.objects.filter(channel=Channel.HOTLINE_12345, external_id__in=[r.external_id for r in rows])

@@ -78,7 +78,7 @@ def _disputes(user):
 
 def _choice_filter(value, choices, field):
     if value not in choices.values:
-        raise field_error("query", field, f"未知取值 / unknown {field} {value!r}")
+        raise field_error("query", field, _("Unknown %(field)s %(value)s") % {"field": field, "value": repr(value)})
     return value
 
 
@@ -188,7 +188,7 @@ def list_disputes(request, filters: Query[DisputeFilters]):
     if f.state:
         states = [s.strip() for s in f.state.split(",") if s.strip()]
         if not states or set(states) - set(State.values):
-            raise field_error("query", "state", f"未知状态 / unknown state {f.state!r}")
+            raise field_error("query", "state", _("Unknown state %(value)s") % {"value": repr(f.state)})
         disputes = disputes.filter(state__in=states)
     for name, choices in (("type", DisputeType), ("source", Source), ("level", Level), ("risk", Risk)):
         value = getattr(f, name)
@@ -213,7 +213,7 @@ def list_disputes(request, filters: Query[DisputeFilters]):
         end = _day_start(_date_param(f.reported_to, "reported_to") + timedelta(days=1))
         disputes = disputes.filter(reported_at__lt=end)
     if f.ordering not in ORDERINGS:
-        raise field_error("query", "ordering", f"不能按此排序 / cannot order by {f.ordering!r}")
+        raise field_error("query", "ordering", _("Cannot order by %(value)s") % {"value": repr(f.ordering)})
     return disputes.order_by(f.ordering, "-id")
 
 

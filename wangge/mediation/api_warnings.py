@@ -7,6 +7,7 @@ administrators); others 403. An unknown `kind` is 422 naming the field.
 from datetime import datetime
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from wangge.areas.models import Region
@@ -55,11 +56,12 @@ def chosen_kinds(value: str | None, source: str = "query") -> set:
     kinds = {k.strip() for k in (value or "").split(",") if k.strip()}
     unknown = sorted(kinds - set(KINDS))
     if unknown:
-        raise field_error(source, "kind", f"未知预警类型 {unknown[0]!r}，可选 {', '.join(KINDS)} / unknown kind")
+        raise field_error(source, "kind", _("Unknown kind %(value)s; one of %(kinds)s") % {
+            "value": repr(unknown[0]), "kinds": ", ".join(KINDS)})
     return kinds
 
 
-@router.get("/disputes/warnings", response=WarningsOut, summary="研判预警 / early warnings on disputes")
+@router.get("/disputes/warnings", response=WarningsOut, summary="Early warnings on disputes (研判预警)")
 def dispute_warnings(request, kind: str | None = None, region: str | None = None):
     require(request.user, "mediation.stats")
     kinds = chosen_kinds(kind)

@@ -163,7 +163,7 @@ def test_an_english_client_sees_the_dispute_page_and_its_messages_in_english(wor
     _english(client)
     html = client.get(f"/mediation/{dispute.pk}/").content.decode()
     for words in ("Disputes", "Register a dispute", "Neighbours", "Grid patrol", "Applicant", "Respondent",
-                  "1200.00 yuan", "Accept", "Parties"):
+                  "1,200.00 yuan", "Accept", "Parties"):
         assert words in html, words
     assert "楼上漏水纠纷" in html
     assert _chinese_outside_data(html) == []
