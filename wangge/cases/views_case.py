@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -26,7 +27,7 @@ from wangge.cases.views import (
     require,
     timeline,
 )
-from wangge.core.redirects import safe_next
+from wangge.core.redirects import safe_back, safe_next
 from wangge.core.refusals import take_posted_action
 from wangge.core.roles import OPERATORS
 from wangge.core.scoping import get_visible_or_404
@@ -70,7 +71,11 @@ def case_context(request, case, *, failed_action=None, error=None, values=None) 
               "error": error if a == failed_action else None,
               "values": (values or {}) if a == failed_action else {}} for a, params in offered]
     dispatching = "dispatch" in allowed or "register" in allowed
+    back = safe_back(request)
     context = {
+        # Opened from a list: "back" returns to it, at the same page and row; an action keeps it.
+        "back": back, "next": (reverse("cases:detail", args=[case.pk]) + "?" + urlencode({"from": back})) if back
+        else "",
         "case": case, "forms": forms, "allowed": allowed, "timeline": timeline(user, case),
         "photos": CasePhoto.objects.filter(case=case).order_by("uploaded_at", "id"),
         "duplicates": _duplicates(user, case, allowed),

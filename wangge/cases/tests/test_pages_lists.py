@@ -1,9 +1,11 @@
 """The workbench lists: the queue (filters, sort, paging, bulk dispatch), the supervision board (filled by the
 poller alone), the department inbox and a grid worker's own cases."""
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from wangge.cases import poller
 from wangge.cases.models import Case, CaseEvent, State
@@ -104,7 +106,8 @@ def test_queue_area_picker_walks_down_one_level(world, client):
     page = client.get(f"/cases/?area={world.streets[0].code}&state=open").content.decode()
     community = world.grids[0].parent
     assert f'<option value="{community.code}">' in page and 'class="area-trail"' in page
-    assert f'href="?state=open&amp;area={world.streets[0].code}"' not in page  # the chosen step is not a link
+    trail = page[page.index('class="area-trail"'):page.index("</nav>", page.index('class="area-trail"'))]
+    assert world.streets[0].name in trail and world.streets[0].code not in trail  # the chosen step is not a link
 
 
 def test_queue_is_refused_without_cases_view(world, client):
@@ -440,3 +443,27 @@ def test_operator_lands_on_the_queue_with_its_tabs_counted(world, client):
     elsewhere = client.get("/cases/", {"area": world.streets[1].code}).content.decode()
     assert 'data-count="reported"><strong>0</strong>' in elsewhere
     assert f'href="?state=reported&amp;area={world.streets[1].code}"' in elsewhere
+
+
+def test_a_case_opened_from_the_queue_leads_back_to_the_same_page_and_row(world, client, monkeypatch):
+    from wangge.cases import views_lists
+
+    monkeypatch.setattr(views_lists, "PAGE_SIZE", 1)
+    cases = [case_in(world, "registered") for _ in range(2)]
+    client.force_login(world.users[OP])
+    second = "/cases/" + pager_link(client.get("/cases/", {"state": "registered"}), "next")
+    listed = client.get(second).content.decode()
+    shown = cases[0]  # newest first: the second page holds the older one
+    assert f'href="/cases/{shown.pk}/?from={quote(second, safe="/")}"' in listed
+    page = client.get(f"/cases/{shown.pk}/", {"from": second}).content.decode()
+    assert f'href="{second}#case-{shown.pk}"'.replace("&", "&amp;") in page
+    # An action keeps the way back; a refused one too.
+    shown.refresh_from_db()
+    done = client.post(f"/cases/{shown.pk}/act/dispatch/", {
+        "version": shown.version, "department": world.department.pk, "from": second,
+        "next": f"/cases/{shown.pk}/?{urlencode({'from': second})}"})
+    assert done.status_code == 302 and "from=" in done["Location"]
+    assert f'href="{second}#case-{shown.pk}"'.replace("&", "&amp;") in client.get(done["Location"]).content.decode()
+    # Only a path on this site is a way back.
+    assert 'id="back-to-list"' not in client.get(f"/cases/{shown.pk}/", {"from": "https://evil.example/"}).content.decode()
+    assert 'id="back-to-list"' not in client.get(f"/cases/{shown.pk}/", {"from": "//evil.example/"}).content.decode()
