@@ -1,5 +1,7 @@
 """The lists: the command centre's queue (filters, sort, bulk dispatch), the supervision board (督办台), a
 department's inbox (待办) and a grid worker's own cases (我的)."""
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Case as CaseWhen
@@ -52,11 +54,21 @@ def is_operator(user) -> bool:
 # ------------------------------------------------------------------ the queue
 
 
+def parse_date_or_none(text: str):
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def _filters(request, user) -> tuple[dict, "Region | None"]:
     """The queue's filters as given; an area outside the user's answers 404 like any other address."""
     get = request.GET
     chosen = {key: (get.get(key) or "").strip()[:60] for key in
-              ("state", "major", "category", "channel", "area", "q", "sort")}
+              ("state", "major", "category", "channel", "area", "q", "sort", "from", "to")}
+    for key in ("from", "to"):
+        if chosen[key] and parse_date_or_none(chosen[key]) is None:
+            chosen[key] = ""  # not a date: a filter that cannot apply is left out
     chosen["overdue"] = get.get("overdue") == "1"
     chosen["unsigned"] = get.get("unsigned") == "1"
     area = None
@@ -83,6 +95,10 @@ def filtered_cases(user, chosen, area, now=None):
         cases = cases.filter(channel=chosen["channel"])
     if area is not None:
         cases = cases.filter(grid__path__startswith=area.path)
+    if chosen["from"]:
+        cases = cases.filter(reported_at__date__gte=parse_date_or_none(chosen["from"]))
+    if chosen["to"]:
+        cases = cases.filter(reported_at__date__lte=parse_date_or_none(chosen["to"]))
     if chosen["overdue"]:
         cases = cases.filter(state__in=poller.OVERDUE_STATES, handle_by__lt=now)
     if chosen["unsigned"]:
@@ -148,7 +164,7 @@ def queue_tabs(user, chosen, area=None, now=None) -> list[dict]:
     counts = cases.filter(state__in=OPEN_STATES).aggregate(
         **{key: Count("pk", filter=late if condition is None else condition)
            for key, _label, _sets, condition in QUEUE_TABS})
-    plain = not any(chosen[k] for k in ("major", "category", "channel", "q", "unsigned"))
+    plain = not any(chosen[k] for k in ("major", "category", "channel", "q", "unsigned", "from", "to"))
     tabs = []
     for key, label, sets, _condition in QUEUE_TABS:
         current = plain and (chosen["overdue"] if key == "overdue" else

@@ -467,3 +467,14 @@ def test_a_case_opened_from_the_queue_leads_back_to_the_same_page_and_row(world,
     # Only a path on this site is a way back.
     assert 'id="back-to-list"' not in client.get(f"/cases/{shown.pk}/", {"from": "https://evil.example/"}).content.decode()
     assert 'id="back-to-list"' not in client.get(f"/cases/{shown.pk}/", {"from": "//evil.example/"}).content.decode()
+
+
+def test_queue_filters_by_the_date_reported(world, client):
+    old, new = report(world), report(world)
+    Case.objects.filter(pk=old.pk).update(reported_at=timezone.now() - timedelta(days=40))
+    client.force_login(world.users[OP])
+    day = (timezone.localdate() - timedelta(days=2)).isoformat()
+    assert _listed(client.get("/cases/", {"from": day})) == {new.pk}
+    assert _listed(client.get("/cases/", {"to": day})) == {old.pk}
+    # Not a date: the filter is left out (every case), never an error page.
+    assert _listed(client.get("/cases/", {"from": "2026-13-45"})) == {old.pk, new.pk}
