@@ -50,9 +50,28 @@ def chromium_available() -> bool:
     return os.access(CHROMIUM, os.X_OK) or bool(shutil.which(CHROMIUM))
 
 
+REDIS_URL = os.environ.get("WANGGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_available() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except Exception:  # noqa: BLE001 - no server, no package: not available
+        return False
+
+
 def pytest_collection_modifyitems(config, items):
-    """Browser tests need Debian's chromium. CI sets WANGGE_REQUIRE_BROWSER=1 so a
-    missing browser fails the run; elsewhere they are left out, and the summary says so."""
+    """Browser tests need Debian's chromium, Redis tests a Redis server. CI sets WANGGE_REQUIRE_BROWSER=1 and
+    WANGGE_REQUIRE_REDIS=1 so a missing one fails the run; elsewhere they are left out, and the summary says so."""
+    redis_tests = [item for item in items if item.get_closest_marker("redis")]
+    if redis_tests and not redis_available():
+        if os.environ.get("WANGGE_REQUIRE_REDIS") == "1":
+            raise pytest.UsageError(f"Redis tests required but no Redis answers at {REDIS_URL}")
+        items[:] = [item for item in items if not item.get_closest_marker("redis")]
+        config.hook.pytest_deselected(items=redis_tests)
+        config._wangge_redis_left_out = len(redis_tests)
     if chromium_available():
         return
     browser = [item for item in items if item.get_closest_marker("browser")]
@@ -66,6 +85,10 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_terminal_summary(terminalreporter, config):
+    redis_left_out = getattr(config, "_wangge_redis_left_out", 0)
+    if redis_left_out:
+        terminalreporter.write_line(f"NOTE: {redis_left_out} Redis test(s) not run: no Redis at {REDIS_URL}",
+                                    yellow=True)
     left_out = getattr(config, "_wangge_browser_left_out", 0)
     if left_out:
         terminalreporter.write_line(

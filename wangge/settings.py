@@ -159,6 +159,18 @@ USE_TZ = True
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("WANGGE_MEDIA_ROOT", VAR_DIR / "media"))
 
+
+def cache_settings(url: str) -> dict:
+    """WANGGE_CACHE_URL=redis://host:6379/0 shares the cache (the portal's report limit, counted once for every
+    server process) through Redis; without it each process keeps its own in memory."""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                            "KEY_PREFIX": "wangge"}}
+    return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+CACHES = cache_settings(os.environ.get("WANGGE_CACHE_URL", ""))
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
