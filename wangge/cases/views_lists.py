@@ -268,9 +268,9 @@ def _why(exc) -> str:
 # ------------------------------------------------------------------ the supervision board
 
 
-def board_sections(user):
-    """(key, title, queryset, ordering) for each section of the board, scoped."""
-    base = cases_for(user)
+def board_sections(user, area=None):
+    """(key, title, queryset, ordering) for each section of the board, scoped (and under `area`, if given)."""
+    base = cases_for(user) if area is None else cases_for(user).filter(grid__path__startswith=area.path)
     return [
         ("unsigned", _("Not accepted in time"),
          base.filter(unsigned_flagged_at__isnull=False, state=State.DISPATCHED), ("accept_by", "id")),
@@ -314,7 +314,9 @@ def board(request):
     overview shows the first few of each section; ?section= pages through one (an action comes back there)."""
     user = request.user
     require(user, "cases.supervise")
-    sections = board_sections(user)
+    code = (request.GET.get("area") or "").strip()[:32]
+    area = get_visible_or_404(Region.objects.all(), user, code=code) if code else None
+    sections = board_sections(user, area)
     shown = request.GET.get("section") if request.GET.get("section") in {key for key, *_ in sections} else ""
     rendered = []
     for key, title, cases, ordering in sections:
@@ -326,9 +328,11 @@ def board(request):
         rendered.append({"key": key, "title": title, "page": page,
                          "rows": _with_actions(user, page.object_list, wanted, REASON_EVENTS.get(key))})
     counts = [{"key": key, "title": title, "count": cases.count()} for key, title, cases, _ in sections]
-    return render(request, "cases/board.html", {"sections": rendered, "counts": counts, "shown": shown,
-                                                "query": urlencode({"section": shown}) if shown else "",
-                                                "here": request.get_full_path()})
+    keep_area = {"area": area.code} if area is not None else {}
+    return render(request, "cases/board.html", {
+        "sections": rendered, "counts": counts, "shown": shown, "picker": area_picker(user, area),
+        "area_query": urlencode({"section": shown}) if shown else "", "area_param": urlencode(keep_area),
+        "query": urlencode({"section": shown, **keep_area} if shown else keep_area), "here": request.get_full_path()})
 
 
 # ------------------------------------------------------------------ the inbox and my cases

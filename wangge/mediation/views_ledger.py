@@ -9,9 +9,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from wangge.areas.models import Region
+from wangge.areas.picker import area_picker
 from wangge.core.ids import as_row_id
 from wangge.core.keyset import keyset_page
 from wangge.core.roles import can
+from wangge.core.scoping import get_visible_or_404
 from wangge.mediation.models import (
     OPEN_STATES,
     Committee,
@@ -39,7 +42,7 @@ SORTS = {
 SORT_LABELS = {"reported": gettext_lazy("Registered (newest first)"),
                "oldest": gettext_lazy("Registered (oldest first)"), "due": gettext_lazy("Due (nearest first)"),
                "amount": gettext_lazy("Amount (highest first)")}
-FILTERS = ("state", "type", "source", "level", "committee", "risk", "q", "from", "to", "sort")
+FILTERS = ("state", "type", "source", "level", "committee", "risk", "q", "from", "to", "sort", "area")
 
 
 def _day(value):
@@ -59,8 +62,10 @@ def read_filters(get) -> dict:
     return chosen
 
 
-def filtered_disputes(user, chosen):
+def filtered_disputes(user, chosen, area=None):
     disputes = disputes_for(user)
+    if area is not None:
+        disputes = disputes.filter(region__path__startswith=area.path)
     if chosen["state"] in State.values:
         disputes = disputes.filter(state=chosen["state"])
     elif chosen["state"] == "open":
@@ -98,10 +103,13 @@ def ledger(request):
     user = request.user
     require(user, "mediation.view")
     chosen = read_filters(request.GET)
-    page = keyset_page(filtered_disputes(user, chosen), SORTS[chosen["sort"]], request.GET, PAGE_SIZE)
+    # An area outside the user's answers 404 like any other address.
+    area = get_visible_or_404(Region.objects.all(), user, code=chosen["area"]) if chosen["area"] else None
+    page = keyset_page(filtered_disputes(user, chosen, area), SORTS[chosen["sort"]], request.GET, PAGE_SIZE)
     page.object_list = label_mediators(user, page.object_list)
     context = {
-        "page": page, "chosen": chosen, "query": _query(chosen),
+        "page": page, "chosen": chosen, "query": _query(chosen), "picker": area_picker(user, area),
+        "area_query": _query({**chosen, "area": ""}),
         "states": [("open", _("Open"))] + list(STATE_LABELS.items()),
         "types": list(TYPE_LABELS.items()), "sources": list(SOURCE_LABELS.items()),
         "levels": list(LEVEL_LABELS.items()), "risks": list(RISK_LABELS.items()),

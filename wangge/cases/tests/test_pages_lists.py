@@ -478,3 +478,16 @@ def test_queue_filters_by_the_date_reported(world, client):
     assert _listed(client.get("/cases/", {"to": day})) == {old.pk}
     # Not a date: the filter is left out (every case), never an error page.
     assert _listed(client.get("/cases/", {"from": "2026-13-45"})) == {old.pk, new.pk}
+
+
+def test_board_narrows_to_an_area(world, client):
+    late = case_in(world, "dispatched")
+    Case.objects.filter(pk=late.pk).update(accept_by=timezone.now() - timedelta(hours=2))
+    poller.poll()
+    client.force_login(world.users[OP])
+    inside = client.get("/cases/supervision/", {"area": world.streets[0].code}).content.decode()
+    assert f'data-case="{late.pk}"' in inside and 'data-count="unsigned"><strong>1</strong>' in inside
+    outside = client.get("/cases/supervision/", {"area": world.streets[1].code}).content.decode()
+    assert f'data-case="{late.pk}"' not in outside and 'data-count="unsigned"><strong>0</strong>' in outside
+    client.force_login(world.users[Role.STREET_OPERATOR])
+    assert client.get("/cases/supervision/", {"area": world.streets[1].code}).status_code == 404

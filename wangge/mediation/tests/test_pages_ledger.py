@@ -216,3 +216,14 @@ def test_committees_named_alike_are_told_apart_by_their_area(client, world, m):
     client.force_login(world.users[Role.DISTRICT_OPERATOR])
     html = client.get("/mediation/").content.decode()
     assert f">人民调解委员会（{world.communities[1].name}）</option>" in html
+
+
+def test_the_ledger_filters_by_area_with_the_picker(client, world, m):
+    inside = register(world, title="本社区纠纷")
+    client.force_login(world.users[Role.DISTRICT_OPERATOR])
+    street = world.communities[0].parent
+    page = client.get("/mediation/", {"area": street.code})
+    assert inside.pk in listed(page) and 'class="area-trail"' in page.content.decode()
+    assert inside.pk not in listed(client.get("/mediation/", {"area": world.streets[1].code}))
+    client.force_login(world.users[Role.COMMUNITY_OPERATOR])
+    assert client.get("/mediation/", {"area": world.streets[1].code}).status_code == 404
