@@ -1,4 +1,6 @@
 """The early-warning board (研判预警) and the 人民调解协议书 download."""
+from collections import defaultdict
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -67,6 +69,15 @@ def _board(request, status=200, refused=None):
         sections.append({"key": key, "title": title, "count": len(of_kind), "warnings": shown,
                          "more": len(of_kind) - len(shown) if not kind else 0})
     attach_disputes(user, [w for s in sections for w in s["warnings"]])
+    # What belongs together: a warning names the other kinds raised about the same disputes (an overdue dispute
+    # that is also a group-incident risk shows both, wherever it is listed).
+    kinds_of = defaultdict(set)
+    for warning in found:
+        for pk in warning.dispute_ids:
+            kinds_of[pk].add(warning.kind)
+    for warning in (w for s in sections for w in s["warnings"]):
+        others = set().union(*(kinds_of[pk] for pk in warning.dispute_ids)) - {warning.kind}
+        warning.also = [(key, KINDS[key]) for key in KINDS if key in others]
     for warning in (w for s in sections for w in s["warnings"]):  # a refused "set aside": its form opens again
         warning.refused = refused if refused and refused["key"] == warning.key else None
     for dispute in (d for s in sections for w in s["warnings"] for d in w.disputes):

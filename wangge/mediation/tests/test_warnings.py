@@ -224,3 +224,13 @@ def test_parties_carry_their_lookup_hashes_and_the_migration_fills_old_rows(w):
     migration.fill_keys(apps, None)
     typed.refresh_from_db()
     assert typed.id_hash == lookup_hash(id_number) and typed.name_phone_hash == lookup_hash("甲某|13800000001")
+
+
+def test_a_warning_names_the_other_kinds_about_the_same_dispute(w, client):
+    crowd = register(w, title="多人欠薪纠纷", parties=[{"name": f"工人{i}"} for i in range(6)])
+    Dispute.objects.filter(pk=crowd.pk).update(due_by=ago(2))
+    client.force_login(w.users[C_OP])
+    body = client.get("/mediation/warnings/").content.decode()
+    overdue = body[body.index('id="overdue"'):body.index('id="flagged_risk"')]
+    assert f'data-dispute="{crowd.pk}"' in overdue and 'data-also="many_parties"' in overdue
+    assert 'href="?kind=many_parties"' in overdue
