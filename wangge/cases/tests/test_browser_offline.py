@@ -31,8 +31,8 @@ def _network(page, conditions):
     if not hasattr(page, "cdp"):
         page.cdp = page.context.new_cdp_session(page)
         page.cdp.send("Network.enable")
-    page.cdp.send("Network.emulateNetworkConditions", conditions)
     page.context.set_offline(conditions["offline"])  # the service worker's fetches too
+    page.cdp.send("Network.emulateNetworkConditions", conditions)
 
 
 def _fill_report(page, world, title):

@@ -115,10 +115,10 @@
     return queue.put(entry).then(function () { return entry; });
   }
 
-  // The form is kept: empty it for the next report, with a new key.
+  // The form is kept: empty it for the next report, with a new key. The point stays (as the map shows it): the
+  // next report is most often nearby.
   function clear() {
     form.reset();
-    Array.prototype.forEach.call(form.querySelectorAll("[name=lng], [name=lat]"), function (el) { el.value = ""; });
     var kept = document.getElementById("kept-photos");
     if (kept) { kept.parentNode.removeChild(kept); }
     keyInput.value = newKey();
@@ -177,12 +177,20 @@
   }
 
   // ------------------------------------------------------------------ sending what waits
-  var sendingNow = false;
+  var sendingNow = false, retry = null, retryDelay = 5000;
+  // The "online" event can come before the network really answers (a weak signal): while reports still wait
+  // and the phone believes it is online, try again, a little less often each time (at most every 2 minutes).
+  function later() {
+    if (retry || navigator.onLine === false) { return; }
+    retry = window.setTimeout(function () { retry = null; sendNow(); }, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 120000);
+  }
   function sendNow() {
     if (sendingNow || navigator.onLine === false) { return Promise.resolve(); }
     sendingNow = true;
     return queue.sendAll().then(function (counts) {
       sendingNow = false;
+      if (counts.waiting) { later(); } else { retryDelay = 5000; }
       if (counts.sent) { say(fill(msg.msgSentNow, { count: counts.sent }), "ok"); }
       else if (counts.refused) { say(msg.msgRefusedNow, "error"); }
       else if (counts.login) { say(msg.msgKeptLogin, "warn"); }

@@ -27,6 +27,7 @@
     var form = box.dataset.form ? document.getElementById(box.dataset.form) : box.closest("form");
     if (!form || form.dataset.submitEnhanced) { return; }
     form.dataset.submitEnhanced = "1";
+    if (!form.contains(box)) { form.appendChild(box); }  // under the submit button, inside the form's card
     var msg = box.dataset, bar = box.querySelector("progress"), text = box.querySelector("[data-submit-text]");
     var note = box.querySelector("[data-submit-note]"), meter = box.querySelector("[data-submit-meter]");
     var sending = false;
@@ -35,7 +36,7 @@
     function busy(on) {
       Array.prototype.forEach.call(buttons(), function (b) {
         b.disabled = on;
-        if (on) { b.setAttribute("aria-busy", "true"); } else { b.removeAttribute("aria-busy"); }
+        if (on) { b.setAttribute("aria-busy", "true"); } else { b.removeAttribute("aria-busy"); b.classList.remove("is-busy"); }
       });
     }
     function say(message, kind, link) {
@@ -52,7 +53,7 @@
       meter.hidden = false;
       bar.max = total || 1; bar.value = loaded;
       var percent = total ? Math.round(loaded * 100 / total) : 0;
-      text.textContent = fill(msg.msgProgress, { sent: size(loaded), total: size(total), percent: percent });
+      text.textContent = fill(msg.msgProgress, { sent: size(loaded), total: size(total), percent: percent + "%" });
     }
     function done() {
       sending = false;
@@ -109,9 +110,9 @@
       });
       xhr.addEventListener("error", function () { failed("network"); });
       xhr.addEventListener("abort", function () { failed("network"); });
-      xhr.send(data);
       progress(0, 0);
       text.textContent = msg.msgStarting;
+      xhr.send(data);  // (a network that is certainly down may fail it at once)
     }
 
     form.addEventListener("submit", function (event) {
