@@ -71,7 +71,7 @@ def test_a_report_written_offline_is_kept_on_the_phone_and_sent_once_when_the_ne
     assert "已保存在本手机" in note.inner_text()
     page.wait_for_selector("[data-queue]:not([hidden]) .queue-item.is-waiting")
     assert page.get_attribute("[data-queue]", "data-count") == "1"
-    assert "1 份待发送" in page.inner_text("[data-queue-heading]")
+    assert "1 份尚未发送" in page.inner_text("[data-queue-heading]")
     assert "窨井盖缺失" in page.inner_text("[data-queue-list]")
     assert page.input_value("#id_title") == ""  # the form is ready for the next report
     assert Case.objects.count() == 0
@@ -246,4 +246,65 @@ def test_the_portal_report_is_kept_offline_and_sent_once(district, live_server, 
     case = Case.objects.get()
     assert case.reporter is None and CasePhoto.objects.filter(case=case).count() == 1
     assert page.get_attribute(".queue-item.is-sent a", "href") == f"/portal/report/done/{case.tracking_code}/"
+    assert not page.errors, page.errors
+
+
+def test_handling_with_photos_shows_progress_and_a_failed_send_keeps_the_form(district, live_server, browser,
+                                                                              tmp_path):
+    """处置反馈 on the case page: a network failure leaves the feedback and the photo in place with a message;
+    submitting again sends it, and the redirect is followed to the case page with its message."""
+    from wangge.cases.testing import case_in
+
+    world = district
+    case = case_in(world, "accepted")
+    page = new_page(browser, PHONE)
+    log_in(page, live_server.url, "dept_handler")
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    form = page.locator("form[data-action=handle]")
+    form.locator("[name=feedback]").fill("已清理完毕")
+    form.locator("[name=photos]").set_input_files(str(_photo(tmp_path)))
+    page.wait_for_function("() => document.querySelector('form[data-action=handle] [name=photos]').dataset.shrunk")
+    _network(page, OFFLINE)
+    form.locator("button[type=submit]").click()
+    note = form.locator("[data-submit-note]")
+    note.wait_for(state="visible")
+    assert "网络中断" in note.inner_text() and "is-error" in note.get_attribute("class")
+    assert form.locator("[name=feedback]").input_value() == "已清理完毕"  # nothing lost
+    assert page.evaluate("() => document.querySelector('form[data-action=handle] [name=photos]').files.length") == 1
+    assert form.locator("button[type=submit]").is_enabled()
+    no_sideways_scroll(page, PHONE)
+    note.scroll_into_view_if_needed()
+    page.screenshot(path=f"{SHOTS}/wangge-offline-handle-failed-360-zh.png")
+    _network(page, ONLINE)
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    assert page.url == f"{live_server.url}/cases/{case.pk}/"
+    assert "处置反馈" in page.inner_text(".messages")  # the one-time message reached the page
+    case.refresh_from_db()
+    assert case.state == "handled" and CasePhoto.objects.filter(case=case, stage="handle").count() == 1
+    assert not page.errors, page.errors
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESK], ids=["360", "desk"])
+def test_the_offline_list_in_english(district, live_server, browser, viewport):
+    world = district
+    lng, lat = world.grid_center(world.grids[0])
+    page = new_page(browser, viewport, geolocation={"longitude": lng, "latitude": lat}, permissions=["geolocation"])
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    log_in(page, live_server.url, "gridder")
+    page.goto(live_server.url + "/cases/report/")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    _fill_report(page, world, "Broken street light")
+    _network(page, OFFLINE)
+    page.click("#report-submit")
+    page.wait_for_selector(".queue-item.is-waiting")
+    assert "saved on this phone" in page.inner_text("[data-offline-note]")
+    assert "Reports on this phone (1 not sent yet)" in page.inner_text("[data-queue-heading]")
+    no_sideways_scroll(page, viewport)
+    name = "360" if viewport is PHONE else "desk"
+    page.screenshot(path=f"{SHOTS}/wangge-offline-kept-{name}-en.png", full_page=viewport is PHONE)
+    page.reload()
+    page.wait_for_selector("html[data-offline-copy='1']")
+    assert "No network" in page.inner_text("[data-offline-notice]")
+    page.screenshot(path=f"{SHOTS}/wangge-offline-copy-{name}-en.png", full_page=viewport is PHONE)
     assert not page.errors, page.errors

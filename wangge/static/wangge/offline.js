@@ -53,8 +53,9 @@
     state.className = "queue-state";
     var when = new Date(entry.created).toLocaleString(document.documentElement.lang || undefined,
       { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
-    var words = { waiting: msg.msgWaiting, login: msg.msgNeedsLogin, refused: msg.msgRefused, sent: msg.msgSent };
-    state.textContent = fill(words[entry.status] || msg.msgWaiting, { when: when, photos: (entry.files || []).length });
+    var photos = (entry.files || []).length;
+    var words = { waiting: photos ? msg.msgWaiting : msg.msgWaitingBare, login: msg.msgNeedsLogin, refused: msg.msgRefused, sent: msg.msgSent };
+    state.textContent = fill(words[entry.status] || msg.msgWaiting, { when: when, photos: photos });
     li.appendChild(state);
     var actions = document.createElement("span");
     actions.className = "queue-actions";
