@@ -115,7 +115,7 @@ def test_a_stale_token_is_refused_and_a_fresh_one_from_the_check_goes_through(wo
 def test_the_report_pages_carry_the_offline_hooks(world, client):
     client.force_login(world.users[Role.GRID_WORKER])
     html = client.get("/cases/report/").content.decode()
-    for hook in ("data-submit-progress", 'data-form="report-form"', "data-offline-report", 'data-sw-url="/sw.js"',
+    for hook in ("data-submit-progress", 'data-for-form="report-form"', "data-offline-report", 'data-sw-url="/sw.js"',
                  'data-sw-scope="/cases/report/"', "wangge/submit.js", "wangge/offline.js", "<progress"):
         assert hook in html, hook
     portal = Client().get("/portal/report/").content.decode()

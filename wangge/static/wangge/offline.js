@@ -16,7 +16,7 @@
   var box = document.querySelector("[data-offline-report]");
   var queue = window.wanggeQueue;
   if (!box || !queue || !window.indexedDB) { return; }
-  var form = document.getElementById(box.dataset.form);
+  var form = document.getElementById(box.dataset.forForm);
   if (!form) { return; }
   var msg = box.dataset, list = box.querySelector("[data-queue-list]"), section = box.querySelector("[data-queue]");
   var heading = box.querySelector("[data-queue-heading]"), notice = box.querySelector("[data-offline-notice]");
@@ -150,8 +150,8 @@
   });
 
   // A report sent by a normal submit after all (e.g. after fixing it): no longer waiting here.
-  form.addEventListener("wangge:submitted", function () {
-    if (keyInput && keyInput.value) { queue.forgetKey(keyInput.value); }
+  form.addEventListener("wangge:submitted", function (event) {
+    if (keyInput && keyInput.value) { event.detail.waitFor(queue.forgetKey(keyInput.value)); }
   });
 
   // ------------------------------------------------------------------ fixing a refused report
@@ -211,6 +211,7 @@
   // ------------------------------------------------------------------ the service worker
   function register() {
     if (!navigator.serviceWorker || !msg.swUrl) { return; }
+    var controlled = !!navigator.serviceWorker.controller;  // then the worker kept this page as it was loaded
     navigator.serviceWorker.addEventListener("message", function (event) {
       if (event.data && event.data.type === "queue-changed") { render(); }
     });
@@ -219,7 +220,7 @@
     }).then(function (registration) {
       // Keep this page and what it loaded for the next time there is no network: a fresh form only (the form
       // with errors is a POST's answer; asking for the page again would drop the photos the server holds).
-      if (document.documentElement.dataset.offlineCopy || form.querySelector("[role=alert]") ||
+      if (controlled || document.documentElement.dataset.offlineCopy || form.querySelector("[role=alert]") ||
           navigator.onLine === false || !registration.active) { return; }
       var urls = (performance.getEntriesByType ? performance.getEntriesByType("resource") : [])
         .map(function (r) { return r.name; });

@@ -1,14 +1,14 @@
 /* Forms sent with a progress bar and one submit at a time (docs/architecture.md, "Reports on a weak network").
  *
  * A [data-submit-progress] box (templates/core/_submit_progress.html) marks its form (the closest form, or the
- * one named by data-form) and holds the bar, the texts (data-msg-*) and the message line. Its form is sent by
+ * one named by data-for-form) and holds the bar, the texts (data-msg-*) and the message line. Its form is sent by
  * XHR, for the bytes sent: the bar and "1.2 MB of 3.4 MB (35%)"; the submit buttons wait until the answer.
  * The answer is followed as a normal submit would: a redirect (which the server turns into 204 +
  * X-Wangge-Redirect for this script, core.middleware.ScriptedSubmitMiddleware) is gone to; anything else (the
  * form again with its errors, a refusal) replaces the page. On a network failure nothing is lost: the form
  * stays as it was, a message says so, and submitting again sends the same form with the same one-time key.
  * Before that, the form gets a cancelable "wangge:submit-failed" event ({reason: "network" | "login"}):
- * offline.js keeps a report on the phone instead. After a redirect it gets "wangge:submitted" ({url}).
+ * offline.js keeps a report on the phone instead. After a redirect it gets "wangge:submitted" ({url, waitFor}).
  * A 403 (the CSRF token went stale: logged in again elsewhere) is tried once more with a fresh token.
  * Without this script (or XHR) the form submits as it always did.
  */
@@ -24,7 +24,7 @@
   }
 
   function enhance(box) {
-    var form = box.dataset.form ? document.getElementById(box.dataset.form) : box.closest("form");
+    var form = box.dataset.forForm ? document.getElementById(box.dataset.forForm) : box.closest("form");
     if (!form || form.dataset.submitEnhanced) { return; }
     form.dataset.submitEnhanced = "1";
     if (!form.contains(box)) { form.appendChild(box); }  // under the submit button, inside the form's card
@@ -94,9 +94,15 @@
         var target = xhr.getResponseHeader("X-Wangge-Redirect");
         if (xhr.status === 204 && target) {
           if (xhr.getResponseHeader("X-Wangge-Login")) { failed("login", target); return; }
-          form.dispatchEvent(new CustomEvent("wangge:submitted", { detail: { url: target } }));
+          // Listeners may finish something first (offline.js forgets the report it kept): detail.waitFor(promise).
+          var pending = [];
+          form.dispatchEvent(new CustomEvent("wangge:submitted", { detail: { url: target, waitFor: function (p) {
+            pending.push(p);
+          } } }));
           text.textContent = msg.msgDone;
-          window.location.assign(target);
+          var go = function () { window.location.assign(target); };
+          Promise.race([Promise.all(pending), new Promise(function (resolve) { window.setTimeout(resolve, 2000); })])
+            .then(go, go);
           return;
         }
         if (xhr.status === 403 && !retried && msg.checkUrl) {
