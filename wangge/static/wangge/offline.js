@@ -95,7 +95,7 @@
       section.dataset.count = String(open);
       heading.textContent = fill(msg.msgHeading, { count: open });
       var sendNow = box.querySelector("[data-send-now]");
-      sendNow.hidden = !entries.some(function (e) { return e.status === "waiting" || e.status === "login"; });
+      sendNow.hidden = !entries.some(function (e) { return e.status === "waiting"; });  // "login": its own link
     });
   }
 
@@ -206,7 +206,7 @@
     }).catch(function () { /* no Background Sync: the online event and the next visit send it */ });
   }
   box.querySelector("[data-send-now]").addEventListener("click", sendNow);
-  window.addEventListener("online", sendNow);
+  window.addEventListener("online", function () { notice.hidden = true; sendNow(); });
 
   // ------------------------------------------------------------------ the service worker
   function register() {
