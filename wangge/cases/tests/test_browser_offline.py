@@ -308,3 +308,22 @@ def test_the_offline_list_in_english(district, live_server, browser, viewport):
     assert "No network" in page.inner_text("[data-offline-notice]")
     page.screenshot(path=f"{SHOTS}/wangge-offline-copy-{name}-en.png", full_page=viewport is PHONE)
     assert not page.errors, page.errors
+
+
+def test_a_gateway_time_out_keeps_the_report_like_no_network(district, live_server, browser):
+    world = district
+    lng, lat = world.grid_center(world.grids[0])
+    page = _open_report(browser, live_server.url, geolocation={"longitude": lng, "latitude": lat},
+                        permissions=["geolocation"])
+    _fill_report(page, world, "井盖松动")
+    # The context's route sees the service worker's requests too (its Background Sync tries at once).
+    page.context.route("**/cases/report/", lambda route: route.fulfill(status=504, body="Gateway Time-out")
+                       if route.request.method == "POST" else route.continue_())
+    page.click("#report-submit")
+    page.wait_for_selector(".queue-item.is-waiting")
+    assert Case.objects.count() == 0 and "井盖松动" in page.inner_text("[data-queue-list]")
+    page.context.unroute("**/cases/report/")
+    page.click("[data-send-now]")
+    page.wait_for_selector(".queue-item.is-sent")
+    assert Case.objects.get().title == "井盖松动"
+    assert not page.errors, page.errors

@@ -6,7 +6,8 @@
  * The answer is followed as a normal submit would: a redirect (which the server turns into 204 +
  * X-Wangge-Redirect for this script, core.middleware.ScriptedSubmitMiddleware) is gone to; anything else (the
  * form again with its errors, a refusal) replaces the page. On a network failure nothing is lost: the form
- * stays as it was, a message says so, and submitting again sends the same form with the same one-time key.
+ * stays as it was, a message says so, and submitting again sends the same form with the same one-time key (a
+ * gateway's 502/503/504 counts as a network failure).
  * Before that, the form gets a cancelable "wangge:submit-failed" event ({reason: "network" | "login"}):
  * offline.js keeps a report on the phone instead. After a redirect it gets "wangge:submitted" ({url, waitFor}).
  * A 403 (the CSRF token went stale: logged in again elsewhere) is tried once more with a fresh token.
@@ -103,6 +104,10 @@
           var go = function () { window.location.assign(target); };
           Promise.race([Promise.all(pending), new Promise(function (resolve) { window.setTimeout(resolve, 2000); })])
             .then(go, go);
+          return;
+        }
+        if (xhr.status === 502 || xhr.status === 503 || xhr.status === 504) {
+          failed("network");  // a gateway gave up on the way (a proxy's time-out): as good as no network
           return;
         }
         if (xhr.status === 403 && !retried && msg.checkUrl) {
