@@ -327,3 +327,27 @@ def test_a_gateway_time_out_keeps_the_report_like_no_network(district, live_serv
     page.wait_for_selector(".queue-item.is-sent")
     assert Case.objects.get().title == "井盖松动"
     assert not page.errors, page.errors
+
+
+def test_a_portal_form_refused_online_keeps_its_photo(district, live_server, browser, tmp_path):
+    """The server's answer (the form with its errors) replaces the page; the photo chosen is put back into the
+    file input, so the resident does not choose it again."""
+    world = district
+    lng, lat = world.grid_center(world.grids[0])
+    page = new_page(browser, PHONE)
+    page.goto(live_server.url + "/portal/report/")
+    category = Category.objects.get(major__code="01", code="001")
+    page.select_option("#report-form [name=category]", str(category.pk))
+    page.evaluate("([x, y]) => window.portalMaps['report-form'].setPoint(x, y, 'wgs84')", [lng, lat])
+    page.set_input_files("#report-form [name=photos]", str(_photo(tmp_path)))
+    page.wait_for_function("() => document.querySelector('#report-form [name=photos]').dataset.shrunk === '1'")
+    page.click("#submit-report")  # no title
+    page.wait_for_selector("#form-errors")
+    assert page.evaluate("() => document.querySelector('#report-form [name=photos]').files[0].name") == "manhole.jpg"
+    assert page.get_attribute("#report-form [name=photos]", "data-restored") == "1"
+    page.fill("#report-form [name=title]", "路灯坏了")
+    page.click("#submit-report")
+    page.wait_for_url(lambda url: "/portal/report/done/" in url)
+    case = Case.objects.get()
+    assert case.title == "路灯坏了" and CasePhoto.objects.filter(case=case).count() == 1
+    assert not page.errors, page.errors

@@ -11,6 +11,8 @@
  * Before that, the form gets a cancelable "wangge:submit-failed" event ({reason: "network" | "login"}):
  * offline.js keeps a report on the phone instead. After a redirect it gets "wangge:submitted" ({url, waitFor}).
  * A 403 (the CSRF token went stale: logged in again elsewhere) is tried once more with a fresh token.
+ * The photos chosen for a form the server refused are put back into its file input on the answer's page
+ * (the portal's and the case page's forms; the staff report lists what the server kept instead).
  * Without this script (or XHR) the form submits as it always did.
  */
 (function () {
@@ -24,11 +26,40 @@
     return text.replace(/\{(\w+)\}/g, function (whole, name) { return name in values ? values[name] : whole; });
   }
 
+  // A form refused by the server comes back as a new document (show): the photos chosen for it are handed over
+  // to it (the window and its variables outlive document.open), where the server does not list them as kept.
+  function identity(form) {
+    var key = form.querySelector("[name=submission_key]");
+    return form.getAttribute("action") + "|" + (form.dataset.action || "") + "|" + (key ? key.value : "");
+  }
+  function carry(form) {
+    var files = [];
+    Array.prototype.forEach.call(form.querySelectorAll("input[type=file][name]"), function (input) {
+      if (input.files && input.files.length) { files.push({ name: input.name, files: Array.prototype.slice.call(input.files) }); }
+    });
+    window.wanggeCarriedFiles = files.length ? { form: identity(form), files: files } : null;
+  }
+  function takeCarried(form) {
+    var carried = window.wanggeCarriedFiles;
+    if (!carried || carried.form !== identity(form) || !window.DataTransfer) { return; }
+    window.wanggeCarriedFiles = null;
+    if (form.querySelector("#kept-photos")) { return; }  // the staff report lists what the server kept
+    carried.files.forEach(function (group) {
+      var input = form.querySelector("input[type=file][name=" + group.name + "]");
+      if (!input || (input.files && input.files.length)) { return; }
+      var transfer = new DataTransfer();
+      group.files.forEach(function (f) { transfer.items.add(f); });
+      input.files = transfer.files;
+      input.dataset.restored = String(group.files.length);
+    });
+  }
+
   function enhance(box) {
     var form = box.dataset.forForm ? document.getElementById(box.dataset.forForm) : box.closest("form");
     if (!form || form.dataset.submitEnhanced) { return; }
     form.dataset.submitEnhanced = "1";
     if (!form.contains(box)) { form.appendChild(box); }  // under the submit button, inside the form's card
+    takeCarried(form);
     var msg = box.dataset, bar = box.querySelector("progress"), text = box.querySelector("[data-submit-text]");
     var note = box.querySelector("[data-submit-note]"), meter = box.querySelector("[data-submit-meter]");
     var sending = false;
@@ -74,6 +105,7 @@
       }
     }
     function show(html) {
+      carry(form);
       document.open();
       document.write(html);
       document.close();
