@@ -213,10 +213,12 @@ def test_the_upload_shows_its_progress_on_a_slow_connection(district, live_serve
     meter.wait_for(state="visible")
     page.wait_for_function("() => { const p = document.querySelector('[data-submit-meter] progress');"
                            " return p.value > 0 && p.value < p.max; }")
-    text = page.inner_text("[data-submit-text]")
-    assert "正在发送" in text and "%" in text and " / " not in text
-    label = page.evaluate("() => document.querySelector('[data-submit-meter] progress').labels[0].textContent")
-    assert label == text  # the bar is named by its label
+    bar = page.evaluate("""() => { const p = document.querySelector('[data-submit-meter] progress');
+        return {label: p.labels[0] === document.querySelector('[data-submit-text]'), text: p.labels[0].textContent,
+                value: p.value, max: p.max}; }""")
+    assert bar["label"]  # the bar is named by its label, which says how far it is
+    assert bar["text"].startswith("正在发送：") and "共 1.5 MB" in bar["text"]
+    assert f"（{int(bar['value'] * 100 / bar['max'] + 0.5)}%）" in bar["text"]  # Math.round
     assert page.locator("#report-submit").is_disabled()  # one submit at a time
     page.screenshot(path=f"{SHOTS}/wangge-offline-progress-desk-zh.png", full_page=False)
     page.wait_for_url(lambda url: "/cases/" in url and url.rstrip("/").split("/")[-1].isdigit(), timeout=60_000)
