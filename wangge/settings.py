@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "wangge.core.middleware.RejectNulBytesMiddleware",
     "wangge.core.middleware.RejectMalformedMultipartMiddleware",
     "wangge.core.middleware.ContentSecurityPolicyMiddleware",
+    "wangge.core.middleware.ScriptedSubmitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

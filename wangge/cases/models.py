@@ -199,7 +199,11 @@ class Case(models.Model):
                                                name="cases_case_channel_external_id"),
                        models.UniqueConstraint(fields=["reporter", "submission_key"],
                                                condition=~models.Q(submission_key=""),
-                                               name="cases_case_reporter_submission_key")]
+                                               name="cases_case_reporter_submission_key"),
+                       # The portal's reports have no reporter: their keys are unique among themselves.
+                       models.UniqueConstraint(fields=["submission_key"],
+                                               condition=models.Q(reporter__isnull=True) & ~models.Q(submission_key=""),
+                                               name="cases_case_public_submission_key")]
 
     def __str__(self):
         return f"{self.number} {self.title}"

@@ -208,9 +208,34 @@ def _report_case(actor, cleaned, now, submission_key, resolution, **given) -> Ca
 
 def do_report_public(*, category, title, description="", lng=None, lat=None, crs="wgs84", address="",
                      reporter_name="", reporter_phone="", anonymous=False, channel=Channel.CITIZEN,
-                     external_id="", now=None, photos=None) -> Case:
+                     external_id="", now=None, photos=None, submission_key="") -> Case:
     """群众上报: a case from someone without an account (the portal, Open311). No actor; the point may be
-    anywhere the platform has grids. Anonymous reports keep no name or phone. `photos` as in do_report_case."""
+    anywhere the platform has grids. Anonymous reports keep no name or phone. `photos` as in do_report_case;
+    `submission_key` as there too (the portal form's one-time key, unique among reports without a reporter)."""
+    submission_key = (submission_key or "")[:40]
+    earlier = _submitted_public(submission_key)
+    if earlier is not None:
+        return earlier
+    try:
+        return _report_public(category=category, title=title, description=description, lng=lng, lat=lat, crs=crs,
+                              address=address, reporter_name=reporter_name, reporter_phone=reporter_phone,
+                              anonymous=anonymous, channel=channel, external_id=external_id, now=now,
+                              photos=photos, submission_key=submission_key)
+    except IntegrityError:
+        earlier = _submitted_public(submission_key)  # the same form twice at once: the first one's case
+        if earlier is None:
+            raise
+        return earlier
+
+
+def _submitted_public(submission_key):
+    if not submission_key:
+        return None
+    return Case.objects.filter(reporter__isnull=True, submission_key=submission_key).first()
+
+
+def _report_public(*, category, title, description, lng, lat, crs, address, reporter_name, reporter_phone,
+                   anonymous, channel, external_id, now, photos, submission_key) -> Case:
     cleaned = clean_photos(photos) if photos else []
     now = now or timezone.now()
     with photo_transaction() as stored:
@@ -219,7 +244,8 @@ def do_report_public(*, category, title, description="", lng=None, lat=None, crs
         case = _create_case(None, channel=channel, category=category, title=title,
                             priority=category.default_priority, grid=grid, lng=lng, lat=lat, now=now,
                             description=description, address=address, reporter_name=reporter_name,
-                            reporter_phone=reporter_phone, anonymous=anonymous, external_id=external_id)
+                            reporter_phone=reporter_phone, anonymous=anonymous, external_id=external_id,
+                            submission_key=submission_key)
         if cleaned:
             attach_photos(None, case, cleaned, PhotoStage.REPORT, now, stored, checked=False)
     return case

@@ -1,14 +1,16 @@
-"""Refuse malformed requests before any view sees them.
+"""Refuse malformed requests before any view sees them (and answer a scripted submit: ScriptedSubmitMiddleware).
 
 A NUL byte (%00) in a path or a query string: no field of the platform may hold one, and PostgreSQL refuses it
 in text, so a filter passing it on would answer 500 on PostgreSQL (and quietly match nothing on SQLite). One
 check here instead of one in every parser.
 A multipart body whose headers are malformed: see RejectMalformedMultipartMiddleware."""
 from io import BytesIO
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
+from django.shortcuts import resolve_url
 from django.utils.translation import gettext as _
 
 
@@ -70,3 +72,34 @@ class ContentSecurityPolicyMiddleware:
 
 def _policy(directives: dict) -> str:
     return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+SCRIPTED_SUBMIT_HEADER = "HTTP_X_WANGGE_SUBMIT"
+
+
+class ScriptedSubmitMiddleware:
+    """A form sent by static/wangge/submit.js (XHR, for its progress bar; header `X-Wangge-Submit: 1`) is
+    answered as a normal submit would be, except that a redirect becomes `204` with the target in
+    `X-Wangge-Redirect`: XHR would follow the redirect itself and read the next page, taking its one-time
+    messages ("Reported: WG…") with it; the script goes there instead, as the browser would have. A redirect to
+    the log-in page (the session ended while the phone was offline) is also marked `X-Wangge-Login: 1`, so the
+    script keeps the form (and the report) and asks the user to log in again. Any other answer (the form again
+    with its errors, a refusal) is passed on untouched, for the script to show."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.META.get(SCRIPTED_SUBMIT_HEADER) != "1" or not (300 <= response.status_code < 400) \
+                or not response.has_header("Location"):
+            return response
+        location = response["Location"]
+        answer = HttpResponse(status=204)
+        answer["X-Wangge-Redirect"] = location
+        if urlsplit(location).path == urlsplit(resolve_url(settings.LOGIN_URL)).path:
+            answer["X-Wangge-Login"] = "1"
+        for cookie in response.cookies.values():  # the session's and CSRF cookies the view set
+            answer.cookies[cookie.key] = cookie
+        answer["Cache-Control"] = "no-store"
+        return answer

@@ -60,7 +60,9 @@ class ReportForm(PointFields):
                                   widget=forms.Textarea(
                                       attrs={"rows": 4, "placeholder": _("When, exactly where, what it affects")}))
     photos = MultipleFileField(label=_("Photos (at most 9)"),
-                               widget=MultipleFileInput(attrs={"accept": "image/*", "multiple": True}))
+                               widget=MultipleFileInput(attrs={"accept": "image/*", "multiple": True,
+                                                               # shrunk on the phone (photo_shrink.js)
+                                                               "data-shrink-photos": "2048"}))
     address = forms.CharField(label=_("Where exactly"), required=False, max_length=200,
                               widget=forms.TextInput(
                                   attrs={"placeholder": _("e.g. at the gate of No. 12 Yulin North Road")}))
@@ -69,6 +71,9 @@ class ReportForm(PointFields):
                                      max_length=20,
                                      widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
     anonymous = forms.BooleanField(label=_("Report anonymously (no name or phone kept)"), required=False)
+    # The form's one-time key (a double tap, a retry after a lost answer, a report sent later from the phone's
+    # offline queue: the same key answers the case the first submit made). Random, made by the page or the phone.
+    submission_key = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

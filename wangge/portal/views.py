@@ -6,6 +6,7 @@ and a grid's team as publicly posted (公示). See docs/guide/portal.md.
 """
 import hashlib
 import re
+import uuid
 
 from django.db.models import Count, Max, Q
 from django.http import JsonResponse
@@ -63,7 +64,8 @@ def index(request):
 def report(request):
     """群众上报: the form; on POST the case and its photos are stored together or not at all."""
     if request.method == "GET":
-        return render(request, "portal/report.html", {"form": forms.ReportForm()})
+        return render(request, "portal/report.html",
+                      {"form": forms.ReportForm(initial={"submission_key": uuid.uuid4().hex})})
     ip = ratelimit.client_ip(request)
     if ratelimit.is_limited(ip):
         response = render(request, "portal/too_many.html", {"limit": ratelimit.reports_per_hour()}, status=429)
@@ -79,7 +81,7 @@ def report(request):
                 category=data["category"], title=data["title"], description=data["description"],
                 lng=data["lng"], lat=data["lat"], crs=data["crs"] or "wgs84", address=data["address"],
                 reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],
-                anonymous=data["anonymous"], photos=data["photos"])
+                anonymous=data["anonymous"], photos=data["photos"], submission_key=data["submission_key"])
         except OperationError as exc:
             field = FIELD_OF.get(exc.field)
             form.add_error(field if field in form.fields else None, exc.message)

@@ -45,3 +45,31 @@ def test_two_operators_at_once_one_wins(world):
     assert fresh.version == case.version + 1
     assert fresh.state in (State.REGISTERED, State.REJECTED)
     assert CaseEvent.objects.filter(case=case).count() == 2  # report + the winner
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL for real concurrent connections")
+def test_the_same_portal_form_sent_twice_at_once_makes_one_case(world):
+    """A phone's queue and a retry (or two taps) sending one portal report at the same moment: the second
+    insert meets the unique key and answers the first one's case."""
+    major, _ = MajorCategory.objects.get_or_create(code="01", defaults={"name": "市容环境"})
+    category, _ = Category.objects.get_or_create(major=major, code="001", defaults={"name": "暴露垃圾",
+                                                                                   "department_codes": ["CG"]})
+    lng, lat = world.grid_center(world.grids[0])
+    barrier, results = threading.Barrier(2), []
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(services.do_report_public(category=category, title="路灯坏了", lng=lng, lat=lat,
+                                                     submission_key="f" * 32).pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    case = Case.objects.get()
+    assert results == [case.pk, case.pk]
+    assert CaseEvent.objects.filter(case=case, action="report").count() == 1

@@ -233,3 +233,44 @@ def test_the_portal_says_which_district_it_serves(world, client):
         assert f'id="portal-coverage">本平台受理{world.district.name}范围内的问题' in body, url
     Region.objects.filter(level=Level.GRID).update(level=Level.COMMUNITY)  # no grid anywhere: nothing is claimed
     assert 'id="portal-coverage"' not in client.get("/portal/").content.decode()
+
+
+def test_the_same_form_sent_twice_makes_one_case(client, world, settings, tmp_path):
+    """A double tap, a retry after a lost answer, a report the phone kept offline and sends later: the form's
+    key answers the case the first submit made, and nothing new is made (photos included)."""
+    import re
+
+    settings.MEDIA_ROOT = tmp_path
+    key = re.search(r'name="submission_key" value="([0-9a-f]{32})"',
+                    client.get("/portal/report/").content.decode()).group(1)
+    first = client.post("/portal/report/", _form(world, submission_key=key, photos=[_png()]))
+    again = client.post("/portal/report/", _form(world, submission_key=key, photos=[_png()], title="另一个"))
+    case = Case.objects.get()
+    assert first.status_code == again.status_code == 302
+    assert first["Location"] == again["Location"] == f"/portal/report/done/{case.tracking_code}/"
+    assert (CasePhoto.objects.count(), CaseEvent.objects.filter(action="report").count()) == (1, 1)
+    assert case.title == "路灯坏了" and case.submission_key == key
+    scripted = client.post("/portal/report/", _form(world, submission_key=key), HTTP_X_WANGGE_SUBMIT="1")
+    assert scripted.status_code == 204 and scripted["X-Wangge-Redirect"] == first["Location"]
+    assert client.post("/portal/report/", _form(world, submission_key="b" * 32)).status_code == 302
+    assert client.post("/portal/report/", _form(world)).status_code == 302  # no key (an old page): a new case
+    assert Case.objects.count() == 3
+
+
+def test_a_refused_form_keeps_its_key_and_makes_nothing(client, world):
+    response = client.post("/portal/report/", _form(world, title="", submission_key="c" * 32))
+    assert response.status_code == 400 and Case.objects.count() == 0
+    assert 'name="submission_key" value="' + "c" * 32 + '"' in response.content.decode()
+    too_long = client.post("/portal/report/", _form(world, submission_key="d" * 41))
+    assert too_long.status_code == 400 and Case.objects.count() == 0
+
+
+def test_a_staff_key_and_a_public_key_do_not_meet(client, world):
+    from wangge.cases import services
+    from wangge.core.roles import Role
+
+    staff = services.do_report_case(world.users[Role.GRID_WORKER], category=category(), title="甲",
+                                    grid=world.grids[0], submission_key="e" * 32)
+    public = services.do_report_public(category=category(), title="乙", lng=world.grid_center(world.grids[0])[0],
+                                       lat=world.grid_center(world.grids[0])[1], submission_key="e" * 32)
+    assert staff.pk != public.pk and public.reporter is None
