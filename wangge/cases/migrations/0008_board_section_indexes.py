@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('areas', '0003_alter_gridteammember_phone'),
-        ('cases', '0006_case_submission_key'),
+        ('cases', '0007_case_public_submission_key'),
         ('core', '0007_notification_subject'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
