@@ -29,6 +29,16 @@ def _fresh_token_cache():
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: a board analysed in an earlier test on the same worker (the same
+    synthetic area) must not answer for this one."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the default language (Chinese): a request or command that activated English in an
     earlier test on the same worker must not leak into the next one's messages."""

@@ -21,7 +21,7 @@ from wangge.core.services import FieldErrors, OperationError
 from wangge.mediation import documents, services_warnings
 from wangge.mediation.models import Agreement, Dispute, WarningSetAside
 from wangge.mediation.services_warnings import set_aside_visible_to
-from wangge.mediation.warnings import KINDS, LEVEL_LABELS, STATE_LABELS, attach_disputes, warning_key, warnings_for
+from wangge.mediation.warnings import KINDS, LEVEL_LABELS, STATE_LABELS, attach_disputes, board_warnings, warning_key
 
 # The board shows each kind's first few (high severity, most recent first) with a link to all of that kind, which
 # is paged: a district has hundreds of warnings, and one page of all of them was 280 KB and most of its time.
@@ -54,7 +54,9 @@ def _board(request, status=200, refused=None):
     if source.get("set_aside") == "1":
         context.update(aside=sequence_page(list(aside), source, PAGE_SIZE), query="set_aside=1")
         return render(request, "mediation/warnings_aside.html", context, status=status)
-    found = warnings_for(user, region=area, kinds={kind} if kind else None, with_disputes=False)
+    found, made = board_warnings(user, region=area)
+    if kind:
+        found = [w for w in found if w.kind == kind]
     page = None
     sections = []
     for key, title in KINDS.items():
@@ -82,7 +84,7 @@ def _board(request, status=200, refused=None):
         warning.refused = refused if refused and refused["key"] == warning.key else None
     for dispute in (d for s in sections for w in s["warnings"] for d in w.disputes):
         dispute.state_label, dispute.level_label = STATE_LABELS[dispute.state], LEVEL_LABELS[dispute.level]
-    context.update(sections=sections, total=len(found), page=page)
+    context.update(sections=sections, total=len(found), page=page, made=made)
     return render(request, "mediation/warnings.html", context, status=status)
 
 

@@ -21,11 +21,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from wangge.core.scoping import ALL, scope_prefix
 from wangge.mediation.models import OPEN_STATES, Dispute, Level, Party, State, WarningSetAside
 from wangge.mediation.services import GROUP_PARTIES
 
@@ -111,6 +113,27 @@ def warnings_for(user, *, region=None, kinds=None, now=None, with_disputes=True,
     if with_disputes:
         attach_disputes(user, found)
     return found
+
+
+BOARD_SECONDS = 60  # how long the board keeps one analysis of an area (the page says when it was made)
+
+
+def board_warnings(user, *, region=None) -> tuple[list[EarlyWarning], datetime]:
+    """The board's warnings for `user` under `region`, and when they were worked out. One analysis of an area is
+    kept for a minute per role, area and language (a district's takes about half a second at ten times the demo,
+    and a centre's board is opened again and again); what is set aside is left out on every read, so setting one
+    aside or restoring it shows at once."""
+    prefix = scope_prefix(user)
+    key = "wangge:warnings:" + ":".join((user.role, "all" if prefix is ALL else str(prefix),
+                                         region.path if region is not None else "", get_language() or ""))
+    cached = cache.get(key)
+    if cached is None:
+        made = timezone.now()
+        cached = (warnings_for(user, region=region, now=made, with_disputes=False, set_aside=True), made)
+        cache.set(key, cached, BOARD_SECONDS)
+    found, made = cached
+    hidden = set_aside_keys()
+    return [w for w in found if w.key not in hidden], made
 
 
 def attach_disputes(user, warnings) -> None:

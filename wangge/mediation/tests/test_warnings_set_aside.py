@@ -95,3 +95,19 @@ def test_the_board_sets_aside_and_lists_what_is_set_aside(world, m, client):
     back = client.post(f"/mediation/warnings/set-aside/{kept.pk}/restore/")
     assert back.status_code == 302
     assert f'data-dispute="{dispute.pk}"' in client.get("/mediation/warnings/").content.decode()
+
+
+def test_the_board_keeps_one_analysis_a_minute_and_set_aside_shows_at_once(world, m, client):
+    from django.core.cache import cache
+
+    operator = world.users[Role.COMMUNITY_OPERATOR]
+    first = _overdue(world)
+    client.force_login(operator)
+    assert f'data-dispute="{first.pk}"' in client.get("/mediation/warnings/").content.decode()
+    second = _overdue(world)  # within the minute: the board shows the analysis it made
+    board = client.get("/mediation/warnings/").content.decode()
+    assert f'data-dispute="{second.pk}"' not in board and 'id="warnings-made"' in board
+    do_set_aside_warning(operator, "overdue", [first.pk], note="已处理")  # set aside: gone at once
+    assert f'data-dispute="{first.pk}"' not in client.get("/mediation/warnings/").content.decode()
+    cache.clear()  # the minute is over
+    assert f'data-dispute="{second.pk}"' in client.get("/mediation/warnings/").content.decode()
