@@ -20,3 +20,13 @@ def covered_districts() -> list[str]:
 def covered_area() -> str:
     """"武侯区" or "武侯区、锦江区"; "" before any grid exists."""
     return _(", ").join(covered_districts())
+
+
+@register.inclusion_tag("areas/_point_map_assets.html")
+def point_map_assets(defer=False):
+    """What a page with a point map loads (pointmap.js): Leaflet, the base map's settings as #map-base, and
+    gcj02.js only when the base map needs it."""
+    from django.conf import settings
+
+    base = dict(settings.WANGGE_BASE_MAP)
+    return {"base": base, "gcj": bool(base.get("url")) and base.get("crs") == "gcj02", "defer": defer}
