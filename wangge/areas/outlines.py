@@ -6,7 +6,7 @@ Coordinates are WGS-84, simplified (SIMPLIFY degrees, about a metre) and quantiz
 then differences, the closing point left out. wangge/static/wangge/pointmap.js decodes it.
 
     {"v": 1, "scale": 100000, "origin": [x, y], "bbox": [w, s, e, n],
-     "areas": [{"code", "name", "level": "community"|"grid", "parent", "py", "label": [x, y], "polys": [[ring, …], …]}]}
+     "areas": [{"code", "name", "level": "community"|"grid", "py", "label": [x, y], "polys": [[ring, …], …]}]}
 
 `py` is the name's pinyin initials (the portal searches names in the page, without asking the server).
 The body is built once per change of the regions (their count and last update) and kept in the process.
@@ -27,7 +27,7 @@ SIMPLIFY = 0.00001  # degrees; about a metre, below what a phone's screen shows 
 LEVELS = (Level.COMMUNITY, Level.GRID)
 
 _lock = threading.Lock()
-_cache: dict = {"stamp": None, "body": None, "etag": None}
+_cache: dict = {"stamp": None, "body": None, "script": None}
 
 
 def stamp() -> str:
@@ -46,9 +46,18 @@ def body() -> bytes:
     current = stamp()
     with _lock:
         if _cache["stamp"] != current:
-            _cache["body"] = json.dumps(build(), ensure_ascii=False, separators=(",", ":")).encode()
+            text = json.dumps(build(), ensure_ascii=False, separators=(",", ":"))
+            _cache["body"] = text.encode()
+            # As json_script writes it: nothing in it can end the <script> element.
+            _cache["script"] = text.translate({ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"})
             _cache["stamp"] = current
         return _cache["body"]
+
+
+def script_text() -> str:
+    """The body, escaped for a <script type="application/json"> element of a page (areas_tags.inline_outlines)."""
+    body()
+    return _cache["script"]
 
 
 def _geometry(polygon):
@@ -96,7 +105,7 @@ def build() -> dict:
     w, s, e, n = shapely.total_bounds(present).tolist()
     origin = [round(w * QUANTUM), round(s * QUANTUM)]
     areas = []
-    for code, name, level, _polygon, path, center_lng, center_lat in rows:
+    for code, name, level, _polygon, _path, center_lng, center_lat in rows:
         geom = geoms[code]
         if geom is None:
             continue
@@ -108,9 +117,8 @@ def build() -> dict:
         else:
             point = geom.representative_point()
             label = (point.x, point.y)
-        parts = path.strip("/").split("/")
         areas.append({
-            "code": code, "name": name, "level": level, "parent": parts[-2] if len(parts) > 1 else None,
+            "code": code, "name": name, "level": level,
             "py": initials(name),
             "label": [round(label[0] * QUANTUM) - origin[0], round(label[1] * QUANTUM) - origin[1]],
             "polys": polys,

@@ -36,10 +36,9 @@ def test_outlines_are_public_names_and_shapes_only(client, world):
     by_code = {a["code"]: a for a in data["areas"]}
     assert set(by_code) == {r.code for r in [*world.communities, *world.grids]}
     for area in data["areas"]:
-        assert set(area) == {"code", "name", "level", "parent", "py", "label", "polys"}  # no counts, no people
+        assert set(area) == {"code", "name", "level", "py", "label", "polys"}  # no counts, no people
     grid = by_code[world.grids[0].code]
     assert grid["name"] == world.grids[0].name and grid["level"] == "grid" and grid["py"] == initials(grid["name"])
-    assert grid["parent"] == world.communities[0].code
     # The quantized ring is the grid's square to a metre (the closing point left out).
     ring = decode_ring(data, grid["polys"][0][0])
     square = world.grids[0].polygon["coordinates"][0][:-1]

@@ -2,7 +2,7 @@
  *
  * The base is the configured tile layer (#map-base, a json_script of settings.WANGGE_BASE_MAP) or, with none
  * (the demo, a sealed intranet), our own data: every community's and grid's outline with its name from
- * /map/outlines.json (areas/outlines.py; community names when zoomed out, grid names when zoomed in) and, for
+ * /map/outlines.json or the page's own #map-outlines (areas/outlines.py; community names when zoomed out, grid names when zoomed in) and, for
  * staff, the buildings and places of their area as labelled points when zoomed in (options.pointsUrl).
  * Our data is WGS-84; on a GCJ-02 base map (高德, 腾讯) it is drawn converted (gcj02.js) and a tapped point is
  * converted back, so what reaches a form is always WGS-84.
@@ -36,6 +36,10 @@
 
   /* The compact outlines (areas/outlines.py) as Leaflet lat/lngs, once per page. */
   function outlines(url) {
+    var inline = document.getElementById("map-outlines");
+    if (inline && !loaded[url]) {  // in the page itself (the portal's map pages): no round trip
+      loaded[url] = Promise.resolve(inline.textContent).then(JSON.parse).then(decode);
+    }
     if (!loaded[url]) {
       loaded[url] = fetch(url).then(function (r) {
         if (!r.ok) { throw new Error(String(r.status)); }

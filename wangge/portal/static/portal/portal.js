@@ -119,8 +119,12 @@
     sync();
   }
 
+  // A deferred script runs once the page is parsed: the map is drawn at once, not after the scripts that come
+  // later in the page (htmx) have arrived too, which DOMContentLoaded would wait for.
+  function drawMaps() { document.querySelectorAll("[data-portal-map]").forEach(drawMap); }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", drawMaps); } else { drawMaps(); }
+
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("[data-portal-map]").forEach(drawMap);
     document.querySelectorAll("[data-geolocate]").forEach(function (button) {
       var form = document.getElementById(button.dataset.geolocate);
       if (form) { button.addEventListener("click", function () { geolocate(form); }); }
