@@ -113,9 +113,10 @@
       focused.forEach(function (b) { bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast()); });
       if (!bounds && data.bbox) { bounds = L.latLngBounds(toMap(data.bbox[0], data.bbox[1]), toMap(data.bbox[2], data.bbox[3])); }
       if (state.point) {
-        map.setView(toMap(state.point[0], state.point[1]), Math.max(16, bounds ? map.getBoundsZoom(bounds) : 16));
+        map.setView(toMap(state.point[0], state.point[1]), Math.max(16, bounds ? map.getBoundsZoom(bounds) : 16),
+                    { animate: false });
       } else if (bounds) {
-        map.fitBounds(bounds, { padding: [8, 8] });
+        map.fitBounds(bounds, { padding: [8, 8], animate: false });
       }
       drawLabels();
     }
