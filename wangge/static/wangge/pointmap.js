@@ -84,6 +84,9 @@
       el.classList.add("map-own-base");
     }
     var renderer = L.canvas({ padding: 0.2 });
+    // The chosen point above the outlines and labels, whatever is drawn after it.
+    map.createPane("wanggePoint").style.zIndex = 650;
+    var pointRenderer = L.svg({ pane: "wanggePoint" });
     var shapes = L.layerGroup().addTo(map), labels = L.layerGroup().addTo(map), points = L.layerGroup().addTo(map);
     var marker = null;
     if (state.point) { map.setView(toMap(state.point[0], state.point[1]), 16); } else { map.setView([30.6, 104.05], 12); }
@@ -93,7 +96,8 @@
       if (marker) { marker.remove(); marker = null; }
       if (state.point) {
         marker = L.circleMarker(toMap(state.point[0], state.point[1]), {
-          radius: 9, color: "#fff", weight: 3, fillColor: "#d92d20", fillOpacity: 1, interactive: false
+          radius: 9, color: "#fff", weight: 3, fillColor: "#d92d20", fillOpacity: 1, interactive: false,
+          pane: "wanggePoint", renderer: pointRenderer
         }).addTo(map);
       }
     }
@@ -111,12 +115,16 @@
       });
       var bounds = null;
       focused.forEach(function (b) { bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast()); });
-      if (!bounds && data.bbox) { bounds = L.latLngBounds(toMap(data.bbox[0], data.bbox[1]), toMap(data.bbox[2], data.bbox[3])); }
-      if (state.point) {
-        map.setView(toMap(state.point[0], state.point[1]), Math.max(16, bounds ? map.getBoundsZoom(bounds) : 16),
-                    { animate: false });
-      } else if (bounds) {
-        map.fitBounds(bounds, { padding: [8, 8], animate: false });
+      // The focus (the user's area, the case's grid) whole on the map, with the point near it; else the point
+      // alone; else everything.
+      var point = state.point ? toMap(state.point[0], state.point[1]) : null;
+      if (bounds && (!point || bounds.pad(0.5).contains(point))) {
+        map.fitBounds(point ? bounds.extend(point) : bounds, { padding: [12, 12], animate: false });
+      } else if (point) {
+        map.setView(point, 16, { animate: false });
+      } else if (data.bbox) {
+        map.fitBounds(L.latLngBounds(toMap(data.bbox[0], data.bbox[1]), toMap(data.bbox[2], data.bbox[3])),
+                      { padding: [8, 8], animate: false });
       }
       drawLabels();
     }
@@ -137,11 +145,25 @@
       var gridMode = grids.length > 0 && grids.filter(function (a) { return pxWidth(a.bounds) >= LABEL_PX; }).length * 2 >= grids.length;
       var shown = gridMode ? grids : communities;
       if (shown.length > 250) { return; }
+      // The focus first, then the larger areas; a name that would overlap one already placed is left out.
+      shown.sort(function (a, b) { return (inFocus(b) - inFocus(a)) || (pxWidth(b.bounds) - pxWidth(a.bounds)); });
+      var placed = [];
       shown.forEach(function (a) {
         if (!gridMode && pxWidth(a.bounds) < LABEL_PX) { return; }
+        var p = map.latLngToContainerPoint(a.labelAt), w = textWidth(a.name), h = 18;
+        var y = p.y + 12 + h / 2;  // the name sits below its point (app.css)
+        for (var i = 0; i < placed.length; i++) {
+          if (Math.abs(p.x - placed[i][0]) < (w + placed[i][2]) / 2 + 4 && Math.abs(y - placed[i][1]) < h) { return; }
+        }
+        placed.push([p.x, y, w]);
         L.marker(a.labelAt, { icon: label(a.name, "map-label-" + a.level), interactive: false, keyboard: false })
           .addTo(labels);
       });
+    }
+    function textWidth(text) {
+      var w = 0;
+      for (var i = 0; i < text.length; i++) { w += text.charCodeAt(i) > 255 ? 13 : 7; }
+      return w;
     }
     /* Buildings and places of the staff member's area, when zoomed in (a scoped endpoint; none on the portal). */
     var pointsAsked = "";
