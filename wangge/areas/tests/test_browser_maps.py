@@ -148,3 +148,20 @@ def test_a_gcj02_base_map_draws_converted_and_a_tap_comes_back_in_wgs84(mapped, 
     page.screenshot(path=f"{SHOTS}/wangge-maps-portal-gcj02.png")
     assert not page.errors, page.errors
     assert not page.outside, page.outside
+
+
+def test_the_phones_position_moves_the_portal_map_there(mapped, live_server, browser):
+    (world, _data), base = mapped, live_server.url
+    lng, lat = world.grid_center(world.grids[2])
+    page = new_page(browser, PHONE_360, geolocation={"longitude": lng, "latitude": lat}, permissions=["geolocation"])
+    page.goto(base + "/portal/grid-worker/")
+    page.wait_for_selector("#grid-map[data-ready='1']")
+    page.click("[data-geolocate=locate-form]")
+    page.wait_for_selector("#grid-answer #grid-name")
+    page.wait_for_function("() => window.portalMaps['locate-form'].map.getZoom() >= 17")
+    x, y = page.evaluate("([x, y]) => window.portalMaps['locate-form'].pixelOf(x, y)", [lng, lat])
+    size = page.evaluate("() => window.portalMaps['locate-form'].map.getSize()")
+    assert abs(x - size["x"] / 2) < 2 and abs(y - size["y"] / 2) < 2  # the position is in the middle
+    assert world.grids[2].name in page.inner_text("#grid-answer")
+    assert not page.errors, page.errors
+    assert not page.outside, page.outside

@@ -57,7 +57,7 @@
       map: map.map,
       pixelOf: map.pixelOf,
       setPoint: function (x, y, crs) { setPoint(form, x, y, crs); },
-      mark: function (x, y) { map.setPoint(x, y); }
+      mark: function (x, y, fly) { map.setPoint(x, y, fly); }
     };
   }
 
@@ -82,6 +82,8 @@
     if (!navigator.geolocation) { say(form, word("noLocation", "Cannot get your location."), "failed"); return; }
     navigator.geolocation.getCurrentPosition(function (pos) {
       setPoint(form, pos.coords.longitude, pos.coords.latitude, "wgs84", word("located", "Location found"));
+      var map = window.portalMaps[form.id];
+      if (map) { map.mark(pos.coords.longitude, pos.coords.latitude, true); }  // the map goes there
     }, function () { say(form, word("noLocation", "Cannot get your location."), "failed"); },
     { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
   }
