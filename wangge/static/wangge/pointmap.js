@@ -20,7 +20,8 @@
   var configEl = document.getElementById("map-base");
   var base = configEl ? JSON.parse(configEl.textContent) : {};
   var gcj = Boolean(base.url) && base.crs === "gcj02" && window.wanggeCrs;
-  var LABEL_PX = 64;       // an area's label shows once the area is this wide on screen
+  var LABEL_PX = 64;       // grid names once most grids in view are this wide on screen
+  var COMMUNITY_PX = 24;   // community names from this width on (as many as fit without overlapping)
   var POINTS_ZOOM = 17;    // buildings and places from this zoom on
   var loaded = {};
 
@@ -149,7 +150,7 @@
       shown.sort(function (a, b) { return (inFocus(b) - inFocus(a)) || (pxWidth(b.bounds) - pxWidth(a.bounds)); });
       var placed = [];
       shown.forEach(function (a) {
-        if (!gridMode && pxWidth(a.bounds) < LABEL_PX) { return; }
+        if (!gridMode && pxWidth(a.bounds) < COMMUNITY_PX) { return; }
         var p = map.latLngToContainerPoint(a.labelAt), w = textWidth(a.name), h = 18;
         var y = p.y + 12 + h / 2;  // the name sits below its point (app.css)
         for (var i = 0; i < placed.length; i++) {
