@@ -46,6 +46,9 @@ $(VENDOR): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p wangge/static/vendor
 	cp node_modules/echarts/dist/echarts.min.js node_modules/htmx.org/dist/htmx.min.js wangge/static/vendor/
+	mkdir -p wangge/static/vendor/leaflet
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.js.map \
+		node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images wangge/static/vendor/leaflet/
 	touch $@
 
 serve: install vendor

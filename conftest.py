@@ -51,6 +51,14 @@ def _default_language():
 
 
 @pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """Pages name the plain static files: the served deployments' hashed, compressed copies need a collectstatic
+    first (wangge/portal/tests/test_browser_throttled.py does one, into a folder of its own)."""
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
+@pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     # Argon2 is deliberately slow; tests hash hundreds of passwords.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

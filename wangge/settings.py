@@ -174,9 +174,18 @@ CACHES = cache_settings(os.environ.get("WANGGE_CACHE_URL", ""))
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("WANGGE_STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise expects it even before collectstatic
 WHITENOISE_USE_FINDERS = DEBUG
+# Served deployments (`make demo`, `python -m wangge serve`, which run collectstatic) get hashed file names,
+# gzip (and brotli, when the Brotli package is installed) copies, and WhiteNoise's far-future cache headers for
+# the hashed names. With DEBUG the pages name the plain files, served from the source folders. Tests use the
+# plain storage (conftest.py), except the throttled-network test, which collects into a temporary folder.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": os.environ.get("WANGGE_STATIC_STORAGE",
+                                              "whitenoise.storage.CompressedManifestStaticFilesStorage")},
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -196,6 +205,37 @@ WANGGE_CSP = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
+
+# The point maps' base map (docs/maps.md): a tile URL template with {z}/{x}/{y} (and {s} for
+# WANGGE_BASE_MAP_SUBDOMAINS), its coordinate system (wgs84: 天地图 and other CGCS2000 maps; gcj02: 高德,
+# 腾讯) and the attribution its licence asks for. None configured (the demo, a sealed intranet): our own
+# outlines, names, buildings and places draw the base.
+WANGGE_BASE_MAP = {
+    "url": os.environ.get("WANGGE_BASE_MAP_URL", ""),
+    "crs": os.environ.get("WANGGE_BASE_MAP_CRS", "wgs84"),
+    "attribution": os.environ.get("WANGGE_BASE_MAP_ATTRIBUTION", ""),
+    "subdomains": os.environ.get("WANGGE_BASE_MAP_SUBDOMAINS", "abc"),
+    "max_zoom": int(os.environ.get("WANGGE_BASE_MAP_MAX_ZOOM", "18")),
+}
+
+
+def _tile_source(url: str) -> str:
+    """The CSP source of a tile URL template: its origin ("{s}" in the host: a wildcard for the subdomains)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.replace("{s}", "SUBDOMAIN"))
+    host = parts.netloc
+    if "SUBDOMAIN" in host:
+        host = "*." + host.split(".", 1)[1] if "." in host else host
+    return f"{parts.scheme}://{host}" if parts.scheme and host else ""
+
+
+if _tile_source(WANGGE_BASE_MAP["url"]):
+    WANGGE_CSP["img-src"] += " " + _tile_source(WANGGE_BASE_MAP["url"])
+# Address search on the point maps (docs/maps.md): the class that answers it; the default reads our own
+# buildings, houses, places and organisations, in the user's area.
+WANGGE_GEOCODER = os.environ.get("WANGGE_GEOCODER", "wangge.registry.search.OwnDataGeocoder")
+
 WANGGE_CSP_EXEMPT = ["/api/v1/docs"]  # django-ninja's Swagger page brings its own inline script
 # Pages whose charts are still inline scripts: the measures pages, until the measures engine's one chart
 # template and static script replace them. Then empty this list (core/tests/test_csp.py follows it).

@@ -4,6 +4,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from wangge.areas.api_locate import router as locate_router
+from wangge.areas.api_search import router as search_router
 from wangge.areas.models import GridTeamMember, Level, Region
 from wangge.areas.services import (
     do_add_team_member,
@@ -21,6 +22,7 @@ from wangge.core.services import OperationError
 
 router = Router(tags=["areas"])
 router.add_router("", locate_router)
+router.add_router("", search_router)
 
 
 class RegionOut(Schema):

@@ -13,6 +13,7 @@ WGS84, GCJ02, BD09 = "wgs84", "gcj02", "bd09"
 CRS_NAMES = (WGS84, GCJ02, BD09)
 
 _TO_WGS84 = {GCJ02: coord.gcj02_to_wgs84, BD09: coord.bd09_to_wgs84}
+_FROM_WGS84 = {GCJ02: coord.wgs84_to_gcj02, BD09: coord.wgs84_to_bd09}
 
 
 class CRSError(ValueError):
@@ -56,3 +57,12 @@ def to_wgs84_many(lngs, lats, crs: str = WGS84) -> tuple[np.ndarray, np.ndarray]
     convert = _TO_WGS84[crs]
     out = np.array([convert(x, y) for x, y in zip(lngs.tolist(), lats.tolist())], dtype=float)
     return out[:, 0], out[:, 1]
+
+
+def from_wgs84(lng: float, lat: float, crs: str) -> tuple[float, float]:
+    """Our WGS-84 point as a base map in `crs` draws it (the server twin of wangge/static/wangge/gcj02.js)."""
+    check_crs(crs)
+    if crs == WGS84:
+        return float(lng), float(lat)
+    x, y = _FROM_WGS84[crs](float(lng), float(lat))
+    return float(x), float(y)

@@ -9,14 +9,16 @@ import hashlib
 import shapely
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Max
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition, require_GET
 from shapely.geometry import mapping, shape
 
+from wangge.areas import outlines
 from wangge.areas.models import Level, Region, TeamRole
 from wangge.core import shell
 from wangge.core.personal import mask_phone
@@ -321,4 +323,16 @@ def map_json(request, code):
     }
     response = JsonResponse(body, json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
     patch_cache_control(response, private=True, no_cache=True)
+    return response
+
+
+@require_GET
+@gzip_page
+@condition(etag_func=lambda request: outlines.etag())
+def map_outlines(request):
+    """Every community's and grid's outline and name, compact (areas/outlines.py): the base layer the point maps
+    draw when no base map is configured. Public geography (docs/decisions/0004), no login, cached by browsers
+    and proxies for five minutes and revalidated by its ETag after that."""
+    response = HttpResponse(outlines.body(), content_type="application/json")
+    patch_cache_control(response, public=True, max_age=300)
     return response

@@ -5,6 +5,7 @@ from wangge.registry import views
 urlpatterns = [
     # Browse: grid → buildings → houses → households → people
     path("buildings/", views.building_list, name="buildings"),
+    path("map/points.json", views.map_points, name="map_points"),
     re_path(r"^grids/(?P<code>\d{15})/buildings/$", views.building_list, name="grid_buildings"),
     path("buildings/<int:pk>/", views.building_page, name="building"),
     path("buildings/<int:pk>/households/new/", views.household_new, name="household_new"),

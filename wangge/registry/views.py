@@ -22,7 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -1095,3 +1095,44 @@ def _update_person(user, person, changes):
     except OperationError:
         person.refresh_from_db()
         raise
+
+
+# ------------------------------------------------------------------ the point maps' buildings and places
+
+MAP_POINTS_SPAN = 0.05  # degrees: a box wider or taller than this (a few kilometres) is answered with nothing
+MAP_POINTS_LIMIT = 400
+
+
+def _bbox(text):
+    try:
+        w, s, e, n = (float(v) for v in str(text or "").split(","))
+    except ValueError:
+        return None
+    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
+        return None
+    return w, s, e, n
+
+
+@login_required
+@require_GET
+def map_points(request):
+    """Buildings and places inside ?bbox=w,s,e,n (WGS-84) that the user may see, as labelled points for the
+    point maps' own base layer (wangge/static/wangge/pointmap.js, zoomed in). Not public: the registry's
+    readers only, in their area (`visible_to`); anyone else gets an empty list."""
+    box = _bbox(request.GET.get("bbox"))
+    if box is None:
+        return JsonResponse({"detail": _("bbox: four numbers w,s,e,n (WGS-84), west below east, south below north")},
+                            status=400)
+    w, s, e, n = box
+    points = []
+    if e - w <= MAP_POINTS_SPAN and n - s <= MAP_POINTS_SPAN:
+        inside = {"lng__gte": w, "lng__lte": e, "lat__gte": s, "lat__lte": n}
+        for name, lng, lat in (Place.objects.visible_to(request.user).filter(**inside)
+                               .values_list("name", "lng", "lat")[:MAP_POINTS_LIMIT]):
+            points.append({"kind": "place", "label": name, "lng": lng, "lat": lat})
+        for name, address, lng, lat in (Building.objects.visible_to(request.user).filter(**inside)
+                                        .values_list("name", "address", "lng", "lat")[:MAP_POINTS_LIMIT]):
+            points.append({"kind": "building", "label": f"{address} {name}", "lng": lng, "lat": lat})
+    response = JsonResponse({"points": points}, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "private, no-cache"
+    return response

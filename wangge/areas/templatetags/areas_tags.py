@@ -2,6 +2,7 @@
 knows to go elsewhere)."""
 from django import template
 from django.db.models import Exists, OuterRef
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from wangge.areas.models import Level, Region
@@ -20,3 +21,25 @@ def covered_districts() -> list[str]:
 def covered_area() -> str:
     """"武侯区" or "武侯区、锦江区"; "" before any grid exists."""
     return _(", ").join(covered_districts())
+
+
+@register.simple_tag
+def inline_outlines():
+    """The outlines in the page itself (#map-outlines, read by pointmap.js instead of /map/outlines.json): on
+    the portal's map pages, one round trip less on a slow network (the pages are sent compressed)."""
+    from django.utils.html import format_html
+
+    from wangge.areas import outlines
+
+    return format_html('<script id="map-outlines" type="application/json">{}</script>',
+                       mark_safe(outlines.script_text()))
+
+
+@register.inclusion_tag("areas/_point_map_assets.html")
+def point_map_assets(defer=False):
+    """What a page with a point map loads (pointmap.js): Leaflet, the base map's settings as #map-base, and
+    gcj02.js only when the base map needs it."""
+    from django.conf import settings
+
+    base = dict(settings.WANGGE_BASE_MAP)
+    return {"base": base, "gcj": bool(base.get("url")) and base.get("crs") == "gcj02", "defer": defer}

@@ -39,7 +39,7 @@ def test_grid_worker_reports_on_the_phone_and_resolves_on_the_spot(district, liv
     page.fill("#id_title", "路边有暴露垃圾")
 
     # A tap on the grid's map sets the point (WGS-84) ...
-    x, y = page.evaluate("([lng, lat]) => window.wanggeReportMap.chart.convertToPixel({geoIndex: 0}, [lng, lat])",
+    x, y = page.evaluate("([lng, lat]) => window.wanggeReportMap.pixelOf(lng, lat)",
                          [lng, lat])
     page.locator("#pick-map").scroll_into_view_if_needed()
     box = page.locator("#pick-map").bounding_box()

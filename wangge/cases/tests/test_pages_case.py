@@ -269,7 +269,10 @@ def test_case_page_shows_header_timeline_map_and_masked_phone(world, client):
     assert "张先生" in html and "139****5678" in html and "13912345678" not in html
     # The district operator is not the community operator's to name: the timeline says the role instead.
     assert "district_op" not in html and "上报" in html and "立案" in html and "属实" in html
-    assert f"/map/{world.grids[0].code}.json" in html and "vendor/echarts.min.js" in html
+    # The point map (Leaflet) around the case's grid, with the case's point; no ECharts.
+    assert f'data-case-map-for="case-map" data-code="{world.grids[0].code}"' in html
+    assert f'data-point="[{lng:f}, {lat:f}]"' in html
+    assert "vendor/leaflet/leaflet.js" in html and "wangge/pointmap.js" in html and "echarts" not in html
     assert "在期限内" in html
     assert html.index('data-event="report"') < html.index('data-event="register"')  # newest last
 

@@ -42,7 +42,9 @@ def test_report_page_for_a_grid_worker(world, client):
     assert response.status_code == 200
     html = response.content.decode()
     assert 'name="self_resolved"' in html and 'name="photos"' in html and "<optgroup" in html
-    assert f"/map/{world.grids[0].code}.json" in html and "wangge/case_report.js" in html
+    assert f'data-map-code="{world.grids[0].code}"' in html and 'data-map-url="/map/outlines.json"' in html
+    assert "wangge/case_report.js" in html and "vendor/leaflet/leaflet.js" in html and "echarts" not in html
+    assert 'id="map-search"' in html and 'data-search="/api/v1/address-search"' in html
     script = Path(finders.find("wangge/case_report.js")).read_text()  # the page's script is a static file
     assert "navigator.geolocation" in script and "locate-me" in script
     assert 'name="channel"' not in html  # channels are the operators' entry

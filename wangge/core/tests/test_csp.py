@@ -18,7 +18,8 @@ from wangge.core.tests.test_jurisdiction_matrix import ROWS, _targets, matrix_wo
 # script has merged): the one list in settings, which the lead empties then.
 INLINE_ALLOWED = tuple(settings.WANGGE_CSP_INLINE_ALLOWED)
 
-PAGE_ROWS = [row for row in ROWS if not row.url.startswith("/api/") and not row.url.endswith((".json", ".docx"))]
+PAGE_ROWS = [row for row in ROWS if not row.url.startswith("/api/")
+             and not row.url.split("?")[0].endswith((".json", ".docx"))]
 PUBLIC_PAGES = ["/login/", "/portal/", "/portal/report/", "/portal/track/", "/portal/grid-worker/",
                 "/portal/dispute/"]
 

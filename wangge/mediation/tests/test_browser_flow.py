@@ -132,7 +132,7 @@ def test_a_court_referral_is_routed_mediated_and_confirmed(district, live_server
 def _tap_map_at(page, lng, lat):
     page.wait_for_selector("#pick-map[data-ready='1']")
     page.locator("#pick-map").scroll_into_view_if_needed()
-    x, y = page.evaluate("([lng, lat]) => window.wanggeDisputeMap.chart.convertToPixel({geoIndex: 0}, [lng, lat])",
+    x, y = page.evaluate("([lng, lat]) => window.wanggeDisputeMap.pixelOf(lng, lat)",
                          [lng, lat])
     box = page.locator("#pick-map").bounding_box()
     page.mouse.click(box["x"] + x, box["y"] + y)

@@ -38,7 +38,7 @@ def _tap_map_at(page, form_id, lng, lat):
     """Tap the portal map where (lng, lat) is drawn."""
     page.wait_for_selector(f"[data-form={form_id}][data-ready='1']")
     page.locator(f"[data-form={form_id}]").scroll_into_view_if_needed()
-    x, y = page.evaluate("([id, lng, lat]) => window.portalMaps[id].chart.convertToPixel({geoIndex: 0}, [lng, lat])",
+    x, y = page.evaluate("([id, lng, lat]) => window.portalMaps[id].pixelOf(lng, lat)",
                          [form_id, lng, lat])
     box = page.locator(f"[data-form={form_id}]").bounding_box()
     page.mouse.click(box["x"] + x, box["y"] + y)

@@ -62,7 +62,8 @@ def test_bad_points_answer_4xx_with_a_message(client, world, params, status):
 
 def test_page_without_a_point_shows_the_map(client, world):
     html = client.get("/portal/grid-worker/").content.decode()
-    assert "data-portal-map" in html and 'data-outline-url="/portal/map.json"' in html
+    assert "data-portal-map" in html and 'data-outline-url="/map/outlines.json"' in html
+    assert "vendor/leaflet/leaflet.js" in html and "echarts" not in html
     assert 'id="grid-error"' not in html
 
 

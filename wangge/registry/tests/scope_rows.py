@@ -140,6 +140,25 @@ def _due_is_visible(response, ctx):
     assert ids <= set(Person.objects.visible_to(ctx.user).values_list("pk", flat=True))
 
 
+def _search_is_visible(kind_of_query):
+    """The address search finds every building of the user's area on 幸福路, and nothing else of the registry."""
+    def check(response, ctx):
+        hits = response.json()["results"]
+        found = {h["label"] for h in hits if h["kind"] == "building"}
+        expected = {f"{address} {name}" for address, name in Building.objects.visible_to(ctx.user)
+                    .filter(address__contains="幸福路", lng__isnull=False).values_list("address", "name")}
+        assert found == expected, (kind_of_query, found, expected)
+        assert {h["kind"] for h in hits} <= {"building", "house", "community", "grid"}
+    return check
+
+
+def _points_are_visible(response, ctx):
+    labels = {p["label"] for p in response.json()["points"]}
+    expected = {f"{address} {name}" for address, name in Building.objects.visible_to(ctx.user)
+                .filter(lng__range=(104.001, 104.049), lat__range=(30.599, 30.611)).values_list("address", "name")}
+    assert labels == expected, (labels, expected)
+
+
 def _row(name, url, **kwargs):
     return Row(name, url, setup=_registry, **kwargs)
 
@@ -171,6 +190,11 @@ ROWS = [
     _row("api: place", "/api/v1/places/{id}", objects=_records(Place)),
     _row("api: vehicles", "/api/v1/vehicles?limit=1000", check=_ids_are_visible(Vehicle)),
     _row("api: vehicle", "/api/v1/vehicles/{id}", objects=_records(Vehicle)),
+    # The point maps' search and labelled points (docs/maps.md): the user's area only.
+    _row("api: address search", "/api/v1/address-search?q=幸福路&limit=20", check=_search_is_visible("text")),
+    _row("api: address search by initials", "/api/v1/address-search?q=xfl&limit=20",
+         check=_search_is_visible("initials")),
+    _row("page: map points", "/map/points.json?bbox=104.001,30.599,104.049,30.611", check=_points_are_visible),
 ]
 
 # The registry's pages (wangge/registry/tests/page_rows.py) join the matrix here.

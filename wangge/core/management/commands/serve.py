@@ -17,10 +17,16 @@ class Command(BaseCommand):
         # runs `run_worker` as its own service passes --no-worker.
         parser.add_argument("--no-worker", action="store_true", help="do not start run_worker beside gunicorn")
         parser.add_argument("--worker-interval", type=int, default=60, help="seconds between deadline polls")
+        parser.add_argument("--no-collectstatic", action="store_true",
+                            help="serve the static files already collected (by default they are collected first)")
 
-    def handle(self, bind, workers, threads, no_worker, worker_interval, **options):
+    def handle(self, bind, workers, threads, no_worker, worker_interval, no_collectstatic=False, **options):
+        from django.core.management import call_command
         from gunicorn.app.wsgiapp import WSGIApplication
 
+        if not no_collectstatic:
+            # Hashed, compressed copies for WhiteNoise (settings.STORAGES); quick when nothing changed.
+            call_command("collectstatic", interactive=False, verbosity=0)
         if not no_worker:
             self._start_worker(worker_interval)
         self.stdout.write(f"Wangge 网格 serving on http://{bind}/  (Ctrl-C to stop)")

@@ -1,5 +1,6 @@
-/* Citizen portal: the grid map (ECharts, our own GeoJSON from /portal/map.json), taking a position from
- * a tap on the map or from the phone, and the two-level category select. Every page still submits
+/* Citizen portal: the map (wangge/static/wangge/pointmap.js: Leaflet over the outlines and names of
+ * communities and grids from /map/outlines.json, or the configured base map), taking a position from a tap,
+ * a search of the area names or the phone, and the two-level category select. Every page still submits
  * without it; only the position needs it.
  *
  * <div data-portal-map data-outline-url=".." data-form="FORM-ID">  a tap sets FORM's lng/lat, crs=wgs84
@@ -8,7 +9,8 @@
  *     answers in WGS-84. The hidden crs input says which, and the server converts.
  * After a position is set the form gets a bubbling "change" event (htmx listens for it).
  *
- * window.portalMaps[FORM-ID].setPoint(lng, lat, crs) does what a tap does (tests use it).
+ * window.portalMaps[FORM-ID].setPoint(lng, lat, crs) does what a tap does, .pixelOf(lng, lat) says where on the
+ * map a point is drawn (tests use both).
  */
 (function () {
   "use strict";
@@ -40,52 +42,23 @@
 
   function drawMap(el) {
     var form = document.getElementById(el.dataset.form);
-    if (!form || !window.echarts) { return; }
-    var chart = window.echarts.init(el);
-    var marker = [];
-    var api = {
-      chart: chart,
-      setPoint: function (lng, lat, crs) { setPoint(form, lng, lat, crs); },
-      mark: function (lng, lat) {
-        marker = [[Number(lng), Number(lat)]];
-        chart.setOption({ series: [{ id: "marker", data: marker }] });
-      }
-    };
-    window.portalMaps[form.id] = api;
-    fetch(el.dataset.outlineUrl, { credentials: "omit" })
-      .then(function (r) { return r.json(); })
-      .then(function (geojson) {
-        window.echarts.registerMap("portal-grids", geojson);
-        var many = geojson.features.length > 60;
-        chart.setOption({
-          geo: {
-            map: "portal-grids", roam: true, nameProperty: "code", selectedMode: false,
-            label: { show: !many, formatter: function (p) { return nameOf(geojson, p.name); }, fontSize: 11,
-                     color: "#4a5668" },
-            itemStyle: { areaColor: "#e8eff9", borderColor: "#1d4f91", borderWidth: 1 },
-            emphasis: { itemStyle: { areaColor: "#cfe0f4" }, label: { show: true, formatter: function (p) {
-              return nameOf(geojson, p.name); } } }
-          },
-          series: [{ id: "marker", type: "scatter", coordinateSystem: "geo", data: marker, symbol: "pin",
-                     symbolSize: 34, itemStyle: { color: "#d9534f" }, silent: true }]
-        });
-        var lng = form.querySelector("[name=lng]").value, lat = form.querySelector("[name=lat]").value;
-        if (lng && lat && form.querySelector("[name=crs]").value === "wgs84") { api.mark(lng, lat); }
-        el.dataset.ready = "1";
-      })
-      .catch(function () { el.textContent = word("mapFailed", "The map failed to load."); });
-    chart.getZr().on("click", function (e) {
-      var point = chart.convertFromPixel({ geoIndex: 0 }, [e.offsetX, e.offsetY]);
-      if (point && isFinite(point[0]) && isFinite(point[1])) { setPoint(form, point[0], point[1], "wgs84", word("onMap", "Chosen on the map")); }
+    if (!form || !window.wanggeMap) { return; }
+    var input = document.querySelector("[data-map-search]"), list = document.querySelector("[data-map-results]");
+    var lng = form.querySelector("[name=lng]").value, lat = form.querySelector("[name=lat]").value;
+    var wgs = form.querySelector("[name=crs]").value === "wgs84";
+    var map = window.wanggeMap(el, {
+      outlinesUrl: el.dataset.outlineUrl, error: word("mapFailed", "The map failed to load."),
+      point: lng && lat && wgs ? [Number(lng), Number(lat)] : null,
+      pick: function (x, y) { setPoint(form, x, y, "wgs84", word("onMap", "Chosen on the map")); },
+      // The portal searches the names of communities and grids, in the page: nothing of the registry is public.
+      search: input && list ? { input: input, list: list, url: null } : null
     });
-    window.addEventListener("resize", function () { chart.resize(); });
-  }
-
-  function nameOf(geojson, code) {
-    for (var i = 0; i < geojson.features.length; i++) {
-      if (geojson.features[i].properties.code === code) { return geojson.features[i].properties.name; }
-    }
-    return "";
+    window.portalMaps[form.id] = {
+      map: map.map,
+      pixelOf: map.pixelOf,
+      setPoint: function (x, y, crs) { setPoint(form, x, y, crs); },
+      mark: function (x, y, fly) { map.setPoint(x, y, fly); }
+    };
   }
 
   function inWeChat() { return /MicroMessenger/i.test(navigator.userAgent); }
@@ -109,6 +82,8 @@
     if (!navigator.geolocation) { say(form, word("noLocation", "Cannot get your location."), "failed"); return; }
     navigator.geolocation.getCurrentPosition(function (pos) {
       setPoint(form, pos.coords.longitude, pos.coords.latitude, "wgs84", word("located", "Location found"));
+      var map = window.portalMaps[form.id];
+      if (map) { map.mark(pos.coords.longitude, pos.coords.latitude, true); }  // the map goes there
     }, function () { say(form, word("noLocation", "Cannot get your location."), "failed"); },
     { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
   }
@@ -146,8 +121,12 @@
     sync();
   }
 
+  // A deferred script runs once the page is parsed: the map is drawn at once, not after the scripts that come
+  // later in the page (htmx) have arrived too, which DOMContentLoaded would wait for.
+  function drawMaps() { document.querySelectorAll("[data-portal-map]").forEach(drawMap); }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", drawMaps); } else { drawMaps(); }
+
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("[data-portal-map]").forEach(drawMap);
     document.querySelectorAll("[data-geolocate]").forEach(function (button) {
       var form = document.getElementById(button.dataset.geolocate);
       if (form) { button.addEventListener("click", function () { geolocate(form); }); }
