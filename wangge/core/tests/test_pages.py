@@ -43,7 +43,9 @@ def test_login_with_csrf_token_redirects_home(world):
                                        "csrfmiddlewaretoken": token})
     assert response.status_code == 302
     assert response["Location"] == "/"
-    assert client.get("/").status_code == 200
+    home = client.get("/")  # an operator's home is the case queue
+    assert home.status_code == 302 and home["Location"] == "/cases/"
+    assert client.get("/cases/").status_code == 200
 
 
 def test_login_honours_a_safe_next(world, client):
@@ -100,7 +102,7 @@ def test_header_shows_name_role_language_switch_and_logout(world, client):
     user.full_name = "王小明"
     user.save()
     client.force_login(user)
-    html = client.get("/").content.decode()
+    html = client.get("/", follow=True).content.decode()
     assert "网格化服务管理平台" in html
     assert "王小明" in html
     assert "街道综治中心操作员" in html
@@ -111,7 +113,7 @@ def test_header_shows_name_role_language_switch_and_logout(world, client):
 
 def test_language_switch_to_english_and_back(world, client):
     client.force_login(world.users[Role.DISTRICT_OPERATOR])
-    html = client.get("/").content.decode()
+    html = client.get("/", follow=True).content.decode()
     assert "退出登录" in html and "区综治中心操作员" in html
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/regions/510107/"})
     assert response.status_code == 302 and response["Location"] == "/regions/510107/"
@@ -121,7 +123,7 @@ def test_language_switch_to_english_and_back(world, client):
     assert "Log out" in html and "District operator" in html
     assert "退出登录" not in html
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
-    assert "退出登录" in client.get("/").content.decode()
+    assert "退出登录" in client.get("/", follow=True).content.decode()
 
 
 def test_login_page_in_english(client):
