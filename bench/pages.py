@@ -436,6 +436,7 @@ def main(argv=None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="wangge-bench-pages-"))
     var_dir = os.environ.get("WANGGE_VAR_DIR") or str(ROOT / "var" if args.reuse else tmp / "var")
     env = {**os.environ, "DATABASE_URL": args.database_url, "WANGGE_VAR_DIR": var_dir,
+           "WANGGE_STATIC_ROOT": str(tmp / "static"),
            "WANGGE_DEBUG": "0", "WANGGE_SECRET_KEY": "bench-only-" + os.urandom(16).hex(),
            "WANGGE_ALLOWED_HOSTS": "testserver", "DJANGO_SETTINGS_MODULE": "wangge.settings"}
     made = False
@@ -447,6 +448,7 @@ def main(argv=None) -> int:
         if args.load_only:
             args.keep = True
             return 0
+        manage(env, "collectstatic", "--noinput", "-v0")  # served as a deployment serves them: hashed names
         os.environ.update(env)
         sys.path.insert(0, str(ROOT))
         import django
@@ -469,6 +471,7 @@ def main(argv=None) -> int:
         if made and args.keep:
             print(f"kept      {args.database_url}; time it again with: WANGGE_VAR_DIR={var_dir} "
                   f".venv/bin/python bench/pages.py --database-url {args.database_url} --reuse")
+            shutil.rmtree(tmp / "static", ignore_errors=True)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
 
