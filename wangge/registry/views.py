@@ -468,6 +468,9 @@ def people_search(request):
                  .annotate(sort_name=Concat("name", Value(""))))
         page = keyset_page(found, ("sort_name", "id"), source, PAGE_SIZE, count_limit=COUNT_LIMIT)
         whole = _people(request.user).in_bulk([p.pk for p in page.object_list])
+        for lean in page.object_list:  # the cursors are made from the sort key
+            if lean.pk in whole:
+                whole[lean.pk].sort_name = lean.sort_name
         page.object_list = [whole[p.pk] for p in page.object_list if p.pk in whole]
     context = _base(request, q=q, page=page, number_like=number_like,
                     q_shown=_masked_query(q) if number_like else q, q_input="" if number_like else q,
