@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.areas.models import Level as RegionLevel
 from wangge.areas.models import Region
@@ -67,14 +68,42 @@ SOURCE_OF_CHANNEL = {"grid_worker": Source.GRID, "citizen": Source.CITIZEN, "hot
 DISPUTE_MAJOR_CODE = "11"  # 矛盾纠纷 in the case catalogue
 
 
+# What each input is called in a refusal ("请填写标题"), translated like every message.
+LABEL = {
+    "party type": pgettext_lazy("dispute input", "party type"),
+    "party role": pgettext_lazy("dispute input", "party role"),
+    "party's name": pgettext_lazy("dispute input", "party's name"),
+    "risk level": pgettext_lazy("dispute input", "risk level"),
+    "title": pgettext_lazy("dispute input", "title"),
+    "dispute type": pgettext_lazy("dispute input", "dispute type"),
+    "source": pgettext_lazy("dispute input", "source"),
+    "summary": pgettext_lazy("dispute input", "summary"),
+    "level": pgettext_lazy("dispute input", "level"),
+    "referral letter number": pgettext_lazy("dispute input", "referral letter number"),
+    "note": pgettext_lazy("dispute input", "note"),
+    "reason for the transfer": pgettext_lazy("dispute input", "reason for the transfer"),
+    "reason for escalating": pgettext_lazy("dispute input", "reason for escalating"),
+    "place": pgettext_lazy("dispute input", "place"),
+    "online mediation room": pgettext_lazy("dispute input", "online mediation room"),
+    "participants": pgettext_lazy("dispute input", "participants"),
+    "mediation record": pgettext_lazy("dispute input", "mediation record"),
+    "terms of the agreement": pgettext_lazy("dispute input", "terms of the agreement"),
+    "why mediation failed": pgettext_lazy("dispute input", "why mediation failed"),
+    "reason for withdrawing": pgettext_lazy("dispute input", "reason for withdrawing"),
+    "performance": pgettext_lazy("dispute input", "performance"),
+    "follow-up visit": pgettext_lazy("dispute input", "follow-up visit"),
+    "progress": pgettext_lazy("dispute input", "progress"),
+}
+
+
 # --- reading input -------------------------------------------------------------------------------
 
 def _text(params, name, label, *, required=True, limit=5000):
     value = str(params.get(name) or "").strip()
     if required and not value:
-        raise OperationError(f"请填写{label} / {name} is required", field=name)
+        raise OperationError(_("Please fill in the %(label)s") % {"label": label}, field=name)
     if len(value) > limit:
-        raise OperationError(f"{label}过长 / {name} is too long", field=name)
+        raise OperationError(_("The %(label)s is too long") % {"label": label}, field=name)
     return value
 
 
@@ -147,8 +176,8 @@ def clean_parties(actor, parties) -> list[Party]:
         field = f"parties[{index}]"
         if not isinstance(raw, dict):
             raise OperationError(_("a party must be an object"), field=field)
-        kind = _choice(raw.get("kind") or PartyKind.PERSON, PartyKind, f"{field}.kind", "当事人类型")
-        role = _choice(raw.get("role") or PartyRole.APPLICANT, PartyRole, f"{field}.role", "当事人身份")
+        kind = _choice(raw.get("kind") or PartyKind.PERSON, PartyKind, f"{field}.kind", LABEL["party type"])
+        role = _choice(raw.get("role") or PartyRole.APPLICANT, PartyRole, f"{field}.role", LABEL["party role"])
         party = Party(kind=kind, role=role)
         if raw.get("person") not in (None, ""):
             person = Person.objects.visible_to(actor).filter(pk=_int(raw["person"], f"{field}.person")).first()
@@ -164,7 +193,7 @@ def clean_parties(actor, parties) -> list[Party]:
                                      field=f"{field}.organisation")
             party.kind, party.organisation, party.name = PartyKind.ORGANISATION, organisation, organisation.name
         else:
-            party.name = _text(raw, "name", "当事人姓名", limit=100) if raw.get("name") else ""
+            party.name = _text(raw, "name", LABEL["party's name"], limit=100) if raw.get("name") else ""
             if not party.name:
                 raise OperationError(_("a party needs a name"), field=f"{field}.name")
             party.id_number = _clean_id(raw.get("id_number"), f"{field}.id_number") if kind == PartyKind.PERSON else ""
@@ -240,7 +269,7 @@ def _locate(actor, lng, lat, crs, grid, region, *, public=False):
 
 def _assess_risk(risk, reasons, parties, group_risk, criminal_risk, amount):
     """The risk the registrar gave, raised by what the ledger knows: many parties (群体性) or 民转刑 signs."""
-    risk = _choice(risk or Risk.LOW, Risk, "risk", "风险等级")
+    risk = _choice(risk or Risk.LOW, Risk, "risk", LABEL["risk level"])
     reasons = [str(r).strip()[:100] for r in (reasons or []) if str(r).strip()]
     if len(parties) >= GROUP_PARTIES:
         group_risk = True
@@ -260,10 +289,10 @@ def validate_dispute(actor, *, title, type, source, summary="", lng=None, lat=No
     `public`: a citizen without an account; `court`: a referral, whose role do_refer has checked."""
     if not public and not court and not can(actor, "mediation.register"):
         raise OperationError(_("your role may not register disputes"), field="role")
-    title = _text({"title": title}, "title", "标题", limit=200)
-    dispute_type = _choice(type, DisputeType, "type", "纠纷类型")
-    source = _choice(source, Source, "source", "来源")
-    summary = _text({"summary": summary}, "summary", "简要情况", required=False)
+    title = _text({"title": title}, "title", LABEL["title"], limit=200)
+    dispute_type = _choice(type, DisputeType, "type", LABEL["dispute type"])
+    source = _choice(source, Source, "source", LABEL["source"])
+    summary = _text({"summary": summary}, "summary", LABEL["summary"], required=False)
     region, grid, lng, lat = _locate(actor, lng, lat, crs, grid, region, public=public)
     amount = clean_amount(amount)
     cleaned = clean_parties(actor, parties) if not public else clean_parties_public(parties)
@@ -271,7 +300,7 @@ def validate_dispute(actor, *, title, type, source, summary="", lng=None, lat=No
         raise OperationError(_("add at least one party"), field="parties")
     if level in (None, ""):
         level = LEVEL_OF_REGION.get(getattr(getattr(actor, "region", None), "level", None), Level.COMMUNITY)
-    level = _choice(level, Level, "level", "层级")
+    level = _choice(level, Level, "level", LABEL["level"])
     if committee not in (None, ""):
         committee = committee if isinstance(committee, Committee) else \
             Committee.objects.filter(pk=_int(committee, "committee"), active=True).first()
@@ -386,7 +415,7 @@ def do_refer(actor, *, letter, letter_number, title, type, summary="", court_cas
     if not workflow.is_court_handler(actor):
         raise OperationError(_("only a court refers cases"), field="role")
     check_letter(letter)
-    letter_number = _text({"letter_number": letter_number}, "letter_number", "移送函号", limit=64)
+    letter_number = _text({"letter_number": letter_number}, "letter_number", LABEL["referral letter number"], limit=64)
     court = Department.objects.select_related("region").get(pk=actor.department_id)
     if region is None and grid is None and lng is None:
         region = court.region
@@ -461,7 +490,7 @@ def _route(actor, dispute, params, now):
     referral = Referral.objects.filter(dispute=dispute).first()
     if referral is not None and referral.routed_at is None:
         Referral.objects.filter(pk=referral.pk).update(routed_at=now)
-    return _text(params, "note", "说明", required=False), {"committee": committee.name, "level": committee.level}
+    return _text(params, "note", LABEL["note"], required=False), {"committee": committee.name, "level": committee.level}
 
 
 def _transfer(actor, dispute, params, now):
@@ -469,11 +498,11 @@ def _transfer(actor, dispute, params, now):
     dispute.transfer_count += 1
     dispute.accepted_at = dispute.mediation_started_at = None
     _cancel_sessions(dispute)
-    return _text(params, "reason", "移交原因"), details
+    return _text(params, "reason", LABEL["reason for the transfer"]), details
 
 
 def _escalate(actor, dispute, params, now):
-    reason = _text(params, "reason", "上交原因")
+    reason = _text(params, "reason", LABEL["reason for escalating"])
     level = NEXT_LEVEL[dispute.level]
     dispute.level, dispute.escalation_count = level, dispute.escalation_count + 1
     dispute.committee = default_committee(level, dispute.region, dispute.type)
@@ -487,7 +516,7 @@ def _accept(actor, dispute, params, now):
     dispute.accepted_at = now
     if actor.role == Role.MEDIATOR and dispute.mediator_id is None:
         dispute.mediator = Mediator.objects.filter(user=actor, active=True).first()
-    return _text(params, "note", "说明", required=False), {}
+    return _text(params, "note", LABEL["note"], required=False), {}
 
 
 def eligible_mediators(dispute):
@@ -512,14 +541,14 @@ def _schedule_session(actor, dispute, params, now):
     starts_at = _moment(params.get("starts_at"), "starts_at")
     if starts_at <= now:
         raise OperationError(_("a session cannot be in the past"), field="starts_at")
-    place = _text(params, "place", "地点", required=False, limit=200)
-    room = _text(params, "online_room", "视频调解室", required=False, limit=200)
+    place = _text(params, "place", LABEL["place"], required=False, limit=200)
+    room = _text(params, "online_room", LABEL["online mediation room"], required=False, limit=200)
     if room and not room.startswith(("https://", "http://")):
         raise OperationError(_("the online room must be a link"), field="online_room")
     if not place and not room:
         raise OperationError(_("give a place or an online room"), field="place")
     session = Session.objects.create(dispute=dispute, starts_at=starts_at, place=place, online_room=room,
-                                     participants=_text(params, "participants", "参加人员", required=False),
+                                     participants=_text(params, "participants", LABEL["participants"], required=False),
                                      mediator=dispute.mediator)
     if dispute.mediation_started_at is None:
         dispute.mediation_started_at = now
@@ -531,13 +560,13 @@ def _record_session(actor, dispute, params, now):
                                      state=SessionState.SCHEDULED).first() if params.get("session") else None
     if session is None:
         raise OperationError(_("choose a scheduled session"), field="session")
-    record = _text(params, "record", "调解记录")
+    record = _text(params, "record", LABEL["mediation record"])
     Session.objects.filter(pk=session.pk).update(state=SessionState.HELD, record=record, held_at=now)
     return "", {"session": session.pk}
 
 
 def _agree(actor, dispute, params, now):
-    terms = _text(params, "terms", "协议内容", limit=20000)
+    terms = _text(params, "terms", LABEL["terms of the agreement"], limit=20000)
     amount = clean_amount(params.get("amount")) or Decimal("0.00")
     perform_by = _day(params.get("perform_by"), "perform_by")
     if perform_by is not None and perform_by < timezone.localtime(now).date():
@@ -549,14 +578,14 @@ def _agree(actor, dispute, params, now):
 
 
 def _fail(actor, dispute, params, now):
-    reason = _text(params, "reason", "调解不成原因")
+    reason = _text(params, "reason", LABEL["why mediation failed"])
     dispute.closed_at, dispute.outcome_note = now, reason
     _close_referral(dispute, ReferralOutcome.RETURNED, now)
     return reason, {}
 
 
 def _withdraw(actor, dispute, params, now):
-    reason = _text(params, "reason", "撤回原因")
+    reason = _text(params, "reason", LABEL["reason for withdrawing"])
     dispute.closed_at, dispute.outcome_note = now, reason
     _close_referral(dispute, ReferralOutcome.RETURNED, now)
     return reason, {}
@@ -590,7 +619,7 @@ def _apply_confirmation(actor, dispute, params, now):
 
 def _decide_confirmation(outcome):
     def apply(actor, dispute, params, now):
-        note = _text(params, "note", "说明", required=outcome == Confirmation.REFUSED)
+        note = _text(params, "note", LABEL["note"], required=outcome == Confirmation.REFUSED)
         _update_agreement(dispute, confirmation=outcome, confirmation_decided_at=now, confirmation_note=note)
         return note, {"confirmation": outcome}
     return apply
@@ -606,10 +635,10 @@ def _update_agreement(dispute, **fields) -> Agreement:
 
 
 def _follow_up(actor, dispute, params, now):
-    performance = _choice(params.get("performance"), Performance, "performance", "履行情况")
+    performance = _choice(params.get("performance"), Performance, "performance", LABEL["performance"])
     if performance == Performance.PENDING:
         raise OperationError(_("say whether it is kept"), field="performance")
-    note = _text(params, "note", "回访情况", required=False)
+    note = _text(params, "note", LABEL["follow-up visit"], required=False)
     agreement = _update_agreement(dispute, performance=performance)
     FollowUp.objects.create(agreement=agreement, at=now, performance=performance, note=note, by=actor)
     return note, {"performance": performance}
@@ -631,7 +660,7 @@ def _rate(actor, dispute, params, now):
 
 
 def _record_progress(actor, dispute, params, now):
-    text = _text(params, "text", "进展情况")
+    text = _text(params, "text", LABEL["progress"])
     month = timezone.localtime(now).date().replace(day=1)
     if PetitionProgress.objects.filter(dispute=dispute, month=month).exists():
         raise OperationError(_("this month's progress is recorded"), field="text")
