@@ -10,11 +10,15 @@ export DJANGO_SETTINGS_MODULE ?= wangge.settings
 
 .PHONY: demo test fuzz lint install vendor serve bench clean
 
+# Served as a deployment serves it (WANGGE_DEBUG=0: hashed, compressed static files cached for a year, no debug
+# pages); WANGGE_DEBUG=1 make demo for the development server's behaviour.
+SERVE = WANGGE_DEBUG=$${WANGGE_DEBUG:-0} $(BIN)/python -m wangge serve
+
 demo: install vendor
 	$(BIN)/python -m wangge migrate --noinput -v0
 	$(BIN)/python -m wangge load_demo
 	$(BIN)/python -m wangge collectstatic --noinput -v0
-	$(BIN)/python -m wangge serve
+	$(SERVE)
 
 # Two workers (pytest-xdist): CI machines have two cores, and the suite is run this way on both databases.
 # The one test that asserts a time (the portal's map on a throttled network) runs afterwards on its own, with no
@@ -55,7 +59,7 @@ $(VENDOR): package.json package-lock.json
 	touch $@
 
 serve: install vendor
-	$(BIN)/python -m wangge serve
+	$(SERVE)
 
 bench: install
 	$(BIN)/python bench/locate.py
