@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "wangge.registry",
     "wangge.cases",
     "wangge.mediation",
+    "wangge.sensing",
     "wangge.portal",
     "wangge.demo",
 ]

@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("wangge.cases.urls")),
     path("open311/v2/", include("wangge.cases.open311.urls")),
     path("mediation/", include("wangge.mediation.urls")),
+    path("sensing/", include("wangge.sensing.urls")),
     path("", include("wangge.portal.urls")),
 ]

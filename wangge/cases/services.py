@@ -118,15 +118,18 @@ def _check_category(category) -> Category:
 
 def validate_report(actor, *, category, title, description="", lng=None, lat=None, crs="wgs84", grid=None,
                     channel=Channel.GRID_WORKER, reporter_name="", reporter_phone="", priority=None, address="",
-                    external_id="", resolved_on_spot=False) -> dict:
+                    external_id="", resolved_on_spot=False, from_alert=False) -> dict:
     """Every check do_report_case makes, with nothing written: the cleaned fields for `_create_case`.
+
+    `from_alert`: a device alert turned into a case (sensing) comes through the device channel, whoever turns it.
 
     POST /api/v1/cases/validate answers with this alone, so it costs the same reads as a real report."""
     if not can(actor, "cases.report"):
         raise OperationError(_("not allowed"))
     if channel not in Channel.values:
         raise OperationError(f"unknown channel {channel!r} / 未知渠道", field="channel")
-    if channel not in CHANNELS_BY_ROLE.get(actor.role, set(Channel.values) - {Channel.CITIZEN}):
+    allowed = CHANNELS_BY_ROLE.get(actor.role, set(Channel.values) - {Channel.CITIZEN})
+    if channel not in (allowed | {Channel.DEVICE} if from_alert else allowed):
         raise OperationError(_("This role may not report through the channel %(channel)s") % {"channel": channel},
                              field="channel")
     if resolved_on_spot and actor.role != Role.GRID_WORKER:
@@ -157,7 +160,7 @@ def record_event(actor, case, action: str, *, note: str = "", details=None, now=
 def do_report_case(actor, *, category, title, description="", lng=None, lat=None, crs="wgs84", grid=None,
                    channel=Channel.GRID_WORKER, reporter_name="", reporter_phone="", priority=None,
                    address="", external_id="", now=None, resolved_on_spot=False, resolution="",
-                   photos=None, submission_key="") -> Case:
+                   photos=None, submission_key="", from_alert=False) -> Case:
     """上报: a new case from staff or a connected system, located to its grid (in the actor's area).
 
     `submission_key` (the report form's one-time key): the same key from the same reporter again answers the
@@ -179,7 +182,8 @@ def do_report_case(actor, *, category, title, description="", lng=None, lat=None
         return _report_case(actor, cleaned, now, submission_key, resolution, category=category, title=title,
                             description=description, lng=lng, lat=lat, crs=crs, grid=grid, channel=channel,
                             reporter_name=reporter_name, reporter_phone=reporter_phone, priority=priority,
-                            address=address, external_id=external_id, resolved_on_spot=resolved_on_spot)
+                            address=address, external_id=external_id, resolved_on_spot=resolved_on_spot,
+                            from_alert=from_alert)
     except IntegrityError:
         earlier = _submitted(actor, submission_key)  # the same form, submitted twice at once: the first one
         if earlier is None:

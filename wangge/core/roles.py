@@ -58,6 +58,15 @@ PERMISSIONS: dict[str, set[str]] = {
     "mediation.stats": {Role.ADMINISTRATOR, *OPERATORS},
     # 调解组织与调解员名录: the district operator keeps the whole district's, a street operator their street's.
     "mediation.edit_committees": {Role.ADMINISTRATOR, Role.DISTRICT_OPERATOR, Role.STREET_OPERATOR},
+    # Sensing: devices, cards, events and alerts (who takes which alert action is in wangge/sensing/workflow.py).
+    "sensing.view": {Role.ADMINISTRATOR, *OPERATORS, Role.GRID_WORKER},
+    "sensing.edit_devices": {Role.ADMINISTRATOR, Role.DISTRICT_OPERATOR, Role.STREET_OPERATOR},
+    # Access records say who passed which door when: the centres and the grid team of the area.
+    "sensing.view_events": {Role.ADMINISTRATOR, *OPERATORS, Role.GRID_WORKER},
+    "sensing.open_camera": {Role.ADMINISTRATOR, *OPERATORS, Role.GRID_WORKER},
+    # e居通卡 are issued at the community's service desk (and by the grid worker on a visit).
+    "sensing.cards": {Role.ADMINISTRATOR, Role.COMMUNITY_OPERATOR, Role.STREET_OPERATOR, Role.GRID_WORKER},
+    "sensing.edit_rules": {Role.ADMINISTRATOR, Role.DISTRICT_OPERATOR},
 }
 
 

@@ -55,9 +55,14 @@ class Building(Located):
     head = models.ForeignKey("Person", verbose_name=_("building head"), null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="headed_buildings")
     has_electronic_door = models.BooleanField(_("electronic door"), default=False)
+    # 一栋楼"三个一": the head may be a resident (head) or a member of the grid team (head_staff).
+    head_staff = models.ForeignKey("core.User", verbose_name=_("building head (grid team)"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="headed_buildings")
+    is_rental = models.BooleanField(_("rental building (出租屋)"), default=False)
+    property_company = models.CharField(_("property company"), max_length=100, blank=True)
     # History is read one record at a time (by id): the other indexes would only slow every write,
     # a bulk import's most of all.
-    history = HistoricalRecords(no_db_index=["grid", "head"])
+    history = HistoricalRecords(no_db_index=["grid", "head", "head_staff"])
 
     class Meta:
         verbose_name = _("building")

@@ -1,0 +1,88 @@
+"""Raising and clearing alerts: the one entry every source uses (rules, the connectivity poller, later
+trackers, detectors and video analytics).
+
+`raise_alert(type, source, ...)` keeps one open alert per (type, source), as ThingsBoard keeps one active
+alarm per type and originator: when one is open, the repeat moves its `last_seen` and `count` (and raises
+its severity if the repeat is more severe) instead of making another. A new alert writes its "raise" row
+on the timeline and an audit row (who is told is decided after the commit: notifications.py). Repeats
+only count: a door passed a hundred times by the same watched person is one alert seen a hundred times.
+
+The open alert is found by the partial unique index `alert_one_open_per_source`; two writers racing to
+raise the same alert meet at that index, and the loser counts a repeat instead.
+"""
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from wangge.sensing.models import OPEN_ALERT_STATES, SEVERITY_RANK, Alert, AlertState, Resolution, Severity
+from wangge.sensing.workflow import FLOW
+
+
+@dataclass
+class Raised:
+    alert: Alert
+    created: bool
+
+
+def source_of(kind: str, pk) -> str:
+    """The source key of a record: "device:12", "person:345", "house:67"."""
+    return f"{kind}:{pk}"
+
+
+def raise_alert(type: str, source: str, *, grid_id: int, title: str, severity: str = Severity.MAJOR,
+                details: dict | None = None, now=None, **links) -> Raised:
+    """Raise an alert of `type` about `source` (or count a repeat of the open one). `links` are the
+    alert's device, person, house and building (ids: device_id=…). In the caller's transaction."""
+    now = now or timezone.now()
+    details = details or {}
+    for attempt in range(2):
+        open_alert = _open(type, source)
+        if open_alert is not None:
+            _repeat(open_alert, severity, details, now)
+            return Raised(open_alert, False)
+        try:
+            with transaction.atomic():
+                alert = Alert.objects.create(type=type, source=source, grid_id=grid_id, title=title[:200],
+                                             severity=severity, details=details, first_seen=now, last_seen=now,
+                                             **links)
+        except IntegrityError:
+            if attempt:
+                raise
+            continue  # raised by someone else a moment ago: count ours as a repeat of theirs
+        FLOW.record(None, alert, "raise", from_state="", to_state=AlertState.ACTIVE, note=alert.title,
+                    details={"type": type, "source": source, "severity": severity}, now=now, actor_name="system")
+        return Raised(alert, True)
+    raise AssertionError("unreachable")
+
+
+def _open(type: str, source: str) -> Alert | None:
+    return Alert.objects.filter(type=type, source=source, state__in=OPEN_ALERT_STATES).first()
+
+
+def _repeat(alert: Alert, severity: str, details: dict, now) -> None:
+    changes = {"count": F("count") + 1, "last_seen": now}
+    if SEVERITY_RANK.get(severity, 9) < SEVERITY_RANK.get(alert.severity, 9):
+        changes["severity"] = severity
+    if details:
+        changes["details"] = {**alert.details, **details}
+    Alert.objects.filter(pk=alert.pk).update(**changes)
+    alert.refresh_from_db(fields=["count", "last_seen", "severity", "details"])
+
+
+def clear_alert(type: str, source: str, *, note: str = "", now=None) -> Alert | None:
+    """The source says the condition is over (a device back online): its open alert is closed with the
+    resolution "cleared". None when there was none open."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().filter(type=type, source=source,
+                                                        state__in=OPEN_ALERT_STATES).first()
+        if alert is None:
+            return None
+        from_state = alert.state
+        Alert.objects.filter(pk=alert.pk).update(state=AlertState.CLOSED, resolution=Resolution.CLEARED,
+                                                 closed_at=now, version=F("version") + 1)
+        alert.refresh_from_db()
+        FLOW.record(None, alert, "clear", from_state=from_state, note=note, now=now, actor_name="system")
+    return alert

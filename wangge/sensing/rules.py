@@ -1,0 +1,225 @@
+"""Rules → alerts. A rule is data (`AlertRule`: on/off, severity, thresholds, per area); the rule of the
+nearest area at or above a grid applies, else the platform's default below.
+
+Two kinds of rule:
+
+* on events, as they are stored (`on_events`, called by ingestion with the events that were new):
+  `key_person` (a person in a watched special group passes a door), `unknown_card` (a card not ours, lost,
+  revoked, suspended, or not valid on this building's doors), `door_forced` (the controller's own
+  forced-open or held-open alarm); and a `no_activity` alert of a person who passes a door again is cleared;
+* on time, by the worker (`poll`): `no_activity` (a person tagged 独居老人 with an active card has had no
+  door event for N hours), `over_occupancy` (more distinct cards on one house in 7 days than its registered
+  residents plus a margin: possible 群租, to check on a visit).
+
+`device_offline` is raised by the connectivity poller (connectivity.py).
+"""
+import time
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wangge.areas.models import Region
+from wangge.sensing.alerts import clear_alert, raise_alert, source_of
+from wangge.sensing.cards import mask_card
+from wangge.sensing.models import AlertRule, AlertType, CardState, Severity
+
+DEFAULTS = {
+    AlertType.KEY_PERSON: (Severity.MAJOR, {"tags": ["community_correction", "drug_user", "severe_mental_disorder",
+                                                     "key_petitioner"], "notify_departments": ["GA"]}),
+    AlertType.NO_ACTIVITY: (Severity.CRITICAL, {"hours": 24, "tags": ["elder_living_alone"]}),
+    AlertType.UNKNOWN_CARD: (Severity.MINOR, {}),
+    AlertType.OVER_OCCUPANCY: (Severity.WARNING, {"days": 7, "margin": 2}),
+    AlertType.DOOR_FORCED: (Severity.MAJOR, {}),
+    AlertType.DEVICE_OFFLINE: (Severity.MINOR, {"after_minutes": 30}),
+}
+
+
+@dataclass
+class Rule:
+    type: str
+    enabled: bool
+    severity: str
+    params: dict = field(default_factory=dict)
+
+
+class RuleBook:
+    """Every rule, read once (a few rows) and answered per grid path: the nearest area's rule wins."""
+
+    TTL = 5.0  # seconds a process keeps the rules: an edit takes effect within them
+    _cached: tuple[float, "RuleBook"] | None = None
+
+    def __init__(self):
+        self.by_type: dict[str, list[tuple[str, Rule]]] = {}
+        for row in AlertRule.objects.select_related("region"):
+            default_severity, default_params = DEFAULTS[row.type]
+            rule = Rule(row.type, row.enabled, row.severity or default_severity, {**default_params, **row.params})
+            self.by_type.setdefault(row.type, []).append((row.region.path if row.region_id else "", rule))
+        for entries in self.by_type.values():
+            entries.sort(key=lambda entry: -len(entry[0]))
+
+    @classmethod
+    def current(cls) -> "RuleBook":
+        now = time.monotonic()
+        if cls._cached is None or now - cls._cached[0] > cls.TTL:
+            cls._cached = (now, cls())
+        return cls._cached[1]
+
+    @classmethod
+    def forget(cls):
+        cls._cached = None
+
+    def get(self, type: str, path: str) -> Rule:
+        for prefix, rule in self.by_type.get(type, ()):
+            if path.startswith(prefix):
+                return rule
+        severity, params = DEFAULTS[type]
+        return Rule(type, True, severity, dict(params))
+
+
+def rule_for(type: str, grid: Region) -> Rule:
+    return RuleBook.current().get(type, grid.path)
+
+
+# --- on events ----------------------------------------------------------------------------------------
+
+
+def on_events(device, events: list, now=None) -> int:
+    """Apply the event rules to `events` (AccessEvent rows just stored for `device`, never a repeat).
+    Returns how many alerts were raised or counted."""
+    if not events:
+        return 0
+    from wangge.registry.models import PersonTag
+
+    now = now or timezone.now()
+    book = RuleBook.current()
+    path = device.grid.path
+    touched = 0
+    people = {e.person_id for e in events if e.person_id}
+    key_rule = book.get(AlertType.KEY_PERSON, path)
+    watched = {}
+    if people and key_rule.enabled:
+        for person_id, tag_name in PersonTag.objects.filter(person_id__in=people, tag__code__in=key_rule.params["tags"]
+                                                             ).values_list("person_id", "tag__name"):
+            watched.setdefault(person_id, tag_name)
+    if people:
+        touched += _clear_no_activity(people, events)
+    unknown_rule, forced_rule = book.get(AlertType.UNKNOWN_CARD, path), book.get(AlertType.DOOR_FORCED, path)
+    for event in events:
+        if event.person_id in watched:
+            _key_person(device, event, watched[event.person_id], key_rule, now)
+            touched += 1
+        if unknown_rule.enabled and event.card_number and event.card_check:
+            _unknown_card(device, event, unknown_rule, now)
+            touched += 1
+        if forced_rule.enabled and event.alarm in ("forced_open", "held_open"):
+            _door_forced(device, event, forced_rule, now)
+            touched += 1
+    return touched
+
+
+def _key_person(device, event, tag_name, rule, now):
+    raise_alert(AlertType.KEY_PERSON, source_of("person", event.person_id), grid_id=device.grid_id,
+                severity=rule.severity, person_id=event.person_id, device_id=device.pk,
+                building_id=device.building_id,
+                title=_("%(group)s passed %(door)s") % {"group": tag_name, "door": device.name},
+                details={"door": device.code, "at": event.at.isoformat(), "direction": event.direction}, now=now)
+
+
+def _unknown_card(device, event, rule, now):
+    raise_alert(AlertType.UNKNOWN_CARD, source_of("device", device.pk), grid_id=device.grid_id,
+                severity=rule.severity, device_id=device.pk, building_id=device.building_id,
+                title=_("Unknown or invalid card at %(door)s") % {"door": device.name},
+                details={"card": mask_card(event.card_number), "why": event.card_check,
+                         "at": event.at.isoformat()}, now=now)
+
+
+def _door_forced(device, event, rule, now):
+    raise_alert(AlertType.DOOR_FORCED, source_of("device", device.pk), grid_id=device.grid_id,
+                severity=rule.severity, device_id=device.pk, building_id=device.building_id,
+                title=_("Door forced or held open at %(door)s") % {"door": device.name},
+                details={"alarm": event.alarm, "door": event.door, "at": event.at.isoformat()}, now=now)
+
+
+def _clear_no_activity(people: set, events: list) -> int:
+    from wangge.sensing.models import Alert
+
+    silent = set(Alert.objects.open().filter(type=AlertType.NO_ACTIVITY, person_id__in=people)
+                 .values_list("person_id", flat=True))
+    for person_id in silent:
+        seen = max(e.at for e in events if e.person_id == person_id)
+        clear_alert(AlertType.NO_ACTIVITY, source_of("person", person_id),
+                    note=_("Passed a door at %(at)s") % {"at": timezone.localtime(seen).strftime("%Y-%m-%d %H:%M")})
+    return len(silent)
+
+
+# --- on time (the worker) ---------------------------------------------------------------------------
+
+
+def poll(now=None) -> dict:
+    now = now or timezone.now()
+    return {"no_activity": check_no_activity(now), "over_occupancy": check_over_occupancy(now)}
+
+
+def check_no_activity(now) -> int:
+    """独居老人 with an active card and no door event for the rule's hours: one alert each (a repeat while
+    it is open only counts). People without a card are not watched: the doors cannot see them."""
+    from wangge.registry.models import PersonTag
+    from wangge.sensing.models import AccessEvent, Card
+
+    book = RuleBook.current()
+    raised = 0
+    tags = {tag for _prefix, rule in book.by_type.get(AlertType.NO_ACTIVITY, ()) for tag in rule.params["tags"]}
+    tags |= set(DEFAULTS[AlertType.NO_ACTIVITY][1]["tags"])
+    holders = (Card.objects.filter(state=CardState.ACTIVE, person__tags__tag__code__in=tags)
+               .values_list("person_id", "grid_id", "grid__path", "building_id", "person__name").distinct())
+    for person_id, grid_id, path, building_id, name in holders:
+        rule = book.get(AlertType.NO_ACTIVITY, path)
+        if not rule.enabled:
+            continue
+        hours = int(rule.params.get("hours", 24))
+        if not PersonTag.objects.filter(person_id=person_id, tag__code__in=rule.params["tags"]).exists():
+            continue
+        since = now - timezone.timedelta(hours=hours)
+        if AccessEvent.objects.filter(person_id=person_id, at__gte=since).exists():
+            continue
+        last = AccessEvent.objects.filter(person_id=person_id).order_by("-at").values_list("at", flat=True).first()
+        raise_alert(AlertType.NO_ACTIVITY, source_of("person", person_id), grid_id=grid_id, severity=rule.severity,
+                    person_id=person_id, building_id=building_id,
+                    title=_("No door activity for %(hours)s hours: %(name)s") % {"hours": hours, "name": name},
+                    details={"hours": hours, "last_event": last.isoformat() if last else None}, now=now)
+        raised += 1
+    return raised
+
+
+def check_over_occupancy(now) -> int:
+    """Houses whose distinct cards seen at the doors in the rule's days exceed their registered residents
+    plus the margin."""
+    from wangge.registry.models import House, Person
+    from wangge.sensing.models import AccessEvent
+
+    book = RuleBook.current()
+    days = max(int(rule.params.get("days", 7)) for rule in [book.get(AlertType.OVER_OCCUPANCY, "")]
+               + [r for _p, r in book.by_type.get(AlertType.OVER_OCCUPANCY, ())])
+    since = now - timezone.timedelta(days=days)
+    seen = dict(AccessEvent.objects.filter(at__gte=since, card__isnull=False).values("card__house_id")
+                .annotate(cards=Count("card_id", distinct=True)).values_list("card__house_id", "cards"))
+    if not seen:
+        return 0
+    residents = dict(Person.objects.filter(house_id__in=list(seen), moved_out__isnull=True).values("house_id")
+                     .annotate(n=Count("id")).values_list("house_id", "n"))
+    raised = 0
+    for house in House.objects.filter(pk__in=list(seen)).select_related("grid", "building"):
+        rule = book.get(AlertType.OVER_OCCUPANCY, house.grid.path)
+        living = residents.get(house.pk, 0)
+        if not rule.enabled or seen[house.pk] <= living + int(rule.params.get("margin", 2)):
+            continue
+        raise_alert(AlertType.OVER_OCCUPANCY, source_of("house", house.pk), grid_id=house.grid_id,
+                    severity=rule.severity, house_id=house.pk, building_id=house.building_id,
+                    title=_("%(cards)s cards used at %(house)s, %(residents)s registered residents")
+                    % {"cards": seen[house.pk], "house": house, "residents": living},
+                    details={"cards": seen[house.pk], "residents": living, "margin": rule.params.get("margin", 2),
+                             "days": days}, now=now)
+        raised += 1
+    return raised

@@ -1,0 +1,12 @@
+"""Sensing pages (namespace `sensing`, mounted at /sensing/ by wangge/urls.py)."""
+from django.urls import path
+
+from wangge.sensing import views_alerts
+
+app_name = "sensing"
+
+urlpatterns = [
+    path("alerts/", views_alerts.board, name="alerts"),
+    path("alerts/<int:pk>/", views_alerts.detail, name="alert"),
+    path("alerts/<int:pk>/act/<str:action>/", views_alerts.act, name="alert_act"),
+]

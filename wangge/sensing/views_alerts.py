@@ -1,0 +1,157 @@
+"""The alert board (告警中心) for command centres and the grid team, and the alert page.
+
+The board lists the open alerts of the user's area (or a chosen part of it), most severe and most recent
+first, filtered by type, severity and state, paged by cursor; it refreshes itself every 30 seconds (a
+`<meta http-equiv="refresh">`-free fetch of its own list by static/wangge/alerts.js), so alerts arrive on the
+centre's wall without anyone touching it. The alert page shows what raised it and the numbers behind it, the
+timeline, and one form per action the user may take (workflow.FLOW).
+"""
+from django.contrib.auth.decorators import login_required
+from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from wangge.areas.models import Region
+from wangge.areas.picker import area_picker
+from wangge.core.keyset import keyset_page
+from wangge.core.redirects import safe_next
+from wangge.core.refusals import take_posted_action
+from wangge.core.scoping import get_visible_or_404
+from wangge.core.services import require
+from wangge.core.staff import timeline_rows
+from wangge.sensing import services
+from wangge.sensing.cards import mask_card
+from wangge.sensing.models import Alert, AlertEvent, AlertState, AlertType, Resolution, Severity
+from wangge.sensing.workflow import FLOW
+
+PAGE_SIZE = 30
+FILTERS = ("type", "severity", "state", "area")
+SEVERITY_ORDER = Case(*[When(severity=s, then=Value(i)) for i, s in enumerate(Severity.values)],
+                      default=Value(9), output_field=IntegerField())
+
+
+def read_filters(get) -> dict:
+    chosen = {key: (get.get(key) or "").strip()[:40] for key in FILTERS}
+    if chosen["state"] not in (*AlertState.values, "all"):
+        chosen["state"] = "open"
+    return chosen
+
+
+def alerts_for(user, chosen, area=None):
+    alerts = Alert.objects.visible_to(user).select_related("grid", "device", "building", "person")
+    if area is not None:
+        alerts = alerts.filter(grid__path__startswith=area.path)
+    if chosen["state"] == "open":
+        alerts = alerts.open()
+    elif chosen["state"] in AlertState.values:
+        alerts = alerts.filter(state=chosen["state"])
+    if chosen["type"] in AlertType.values:
+        alerts = alerts.filter(type=chosen["type"])
+    if chosen["severity"] in Severity.values:
+        alerts = alerts.filter(severity=chosen["severity"])
+    return alerts
+
+
+def _query(chosen) -> str:
+    return urlencode({k: v for k, v in chosen.items() if v and not (k == "state" and v == "open")})
+
+
+@login_required
+@require_GET
+def board(request):
+    user = request.user
+    require(user, "sensing.view")
+    chosen = read_filters(request.GET)
+    area = get_visible_or_404(Region.objects.all(), user, code=chosen["area"]) if chosen["area"] else None
+    alerts = alerts_for(user, chosen, area)
+    page = keyset_page(alerts, ("-last_seen", "-id"), request.GET, PAGE_SIZE, prefix="a")
+    counts = {row["severity"]: row["n"] for row in _severity_counts(alerts_for(user, {**chosen, "severity": ""},
+                                                                              area))}
+    context = {
+        "page": page, "chosen": chosen, "query": _query(chosen), "picker": area_picker(user, area),
+        "area_query": _query({**chosen, "area": ""}),
+        "types": AlertType.choices, "severities": Severity.choices,
+        "states": [("open", _("Open")), *AlertState.choices, ("all", _("All"))],
+        "counts": [(value, label, counts.get(value, 0)) for value, label in Severity.choices],
+        "refresh_seconds": 30,
+    }
+    template = "sensing/_alert_rows.html" if request.GET.get("rows") == "1" else "sensing/alerts.html"
+    return render(request, template, context)
+
+
+def _severity_counts(alerts):
+    from django.db.models import Count
+
+    return alerts.order_by().values("severity").annotate(n=Count("id"))
+
+
+def _alert(user, pk) -> Alert:
+    alert = (Alert.objects.visible_to(user).select_related("grid__parent", "device", "building", "house", "person",
+                                                            "assignee", "acknowledged_by", "closed_by", "case")
+             .filter(pk=pk).first())
+    if alert is None:
+        raise Http404
+    return alert
+
+
+def alert_context(request, alert, *, failed_action=None, error=None, values=None) -> dict:
+    from wangge.cases.forms import category_choices
+    from wangge.core.models import User
+
+    user = request.user
+    allowed = FLOW.allowed_actions(alert, user)
+    forms = [{"action": a, "label": FLOW.label(a), "params": FLOW.params(a),
+              "error": error if a == failed_action else None,
+              "values": (values or {}) if a == failed_action else {}} for a in allowed]
+    details = dict(alert.details)
+    if "card" in details:
+        details["card"] = mask_card(details["card"]) if "*" not in str(details["card"]) else details["card"]
+    return {
+        "alert": alert, "forms": forms, "allowed": allowed, "details": details,
+        "timeline": timeline_rows(user, AlertEvent.objects.filter(alert=alert)),
+        "resolutions": [(r, label) for r, label in Resolution.choices
+                        if r in (Resolution.TRUE, Resolution.FALSE_ALARM, Resolution.DUPLICATE)],
+        "categories": category_choices() if "to_case" in allowed else [],
+        "colleagues": (User.objects.visible_to(user).filter(is_active=True, region__isnull=False)
+                       .filter(region__path__in=_paths_above(alert.grid.path)).order_by("role", "username")
+                       if "assign" in allowed else []),
+        "error": error, "failed_action": failed_action,
+        "back": safe_next(request, reverse("sensing:alerts")),
+    }
+
+
+def _paths_above(path: str) -> list[str]:
+    parts = [p for p in path.strip("/").split("/") if p]
+    return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+
+
+@login_required
+@require_GET
+def detail(request, pk):
+    require(request.user, "sensing.view")
+    return render(request, "sensing/alert.html", alert_context(request, _alert(request.user, pk)))
+
+
+def _params(request, action) -> dict:
+    return {name: (request.POST.get(name) or "").strip() for name in FLOW.params(action)}
+
+
+@login_required
+@require_POST
+def act(request, pk, action):
+    """Take one action on an alert (posted from the alert page, the board or the phone home)."""
+    user = request.user
+    require(user, "sensing.view")
+    if action not in FLOW.actions:
+        raise Http404
+    alert = _alert(user, pk)
+    fresh, refused = take_posted_action(request, FLOW, alert, action, services.do_act, lambda: _params(request, action))
+    if refused:
+        context = alert_context(request, _alert(user, pk), failed_action=action, error=refused.message,
+                                values=refused.values)
+        return render(request, "sensing/alert.html", context, status=refused.status)
+    return redirect(safe_next(request, reverse("sensing:alert", args=[fresh.pk])))
