@@ -6,3 +6,10 @@ class SensingConfig(AppConfig):
     name = "wangge.sensing"
     label = "sensing"
     verbose_name = _("Sensing")
+
+    def ready(self):
+        from wangge.core import pollers
+        from wangge.sensing import poller
+
+        # escalation of unacknowledged alerts, and the rules on time (no activity, over-occupancy)
+        pollers.register("sensing_alerts", poller.poll)
