@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='building',
             name='is_rental',
-            field=models.BooleanField(default=False, verbose_name='rental building (出租屋)'),
+            field=models.BooleanField(default=False, verbose_name='rental building'),
         ),
         migrations.AddField(
             model_name='building',
@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalbuilding',
             name='is_rental',
-            field=models.BooleanField(default=False, verbose_name='rental building (出租屋)'),
+            field=models.BooleanField(default=False, verbose_name='rental building'),
         ),
         migrations.AddField(
             model_name='historicalbuilding',

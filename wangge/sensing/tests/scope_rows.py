@@ -1,0 +1,6 @@
+"""The sensing app's rows of the jurisdiction matrix: each part keeps its own."""
+from wangge.sensing.tests.scope_rows_alerts import FORBIDDEN as ALERT_FORBIDDEN
+from wangge.sensing.tests.scope_rows_alerts import ROWS as ALERT_ROWS
+
+ROWS = ALERT_ROWS
+FORBIDDEN = ALERT_FORBIDDEN
