@@ -226,3 +226,23 @@ def act_on_card(request, id: RowId, action: str, payload: CardActionIn):
     if action == "replace":
         return _card_out(services.do_replace_card(request.user, card, note=payload.note))
     return _card_out(services.do_card_action(request.user, card, action, note=payload.note))
+
+
+# --- 三个一 coverage ------------------------------------------------------------------------------------
+
+
+@router.get("/coverage/buildings", summary='Buildings\' "three ones" coverage 一栋楼"三个一"覆盖')
+def building_coverage(request, area: str | None = None):
+    """One row per child of `area` (a region code; the caller's own area by default) and the total: buildings,
+    rental ones, with a building head, with networked door access, with video kept ≥ 30 days, with all three."""
+    from wangge.sensing.coverage import coverage
+
+    user = request.user
+    require(user, "sensing.view")
+    region = None
+    if area:
+        region = Region.objects.visible_to(user).filter(code=area.strip()[:20]).first()
+        if region is None:
+            raise Http404
+    rows, total = coverage(user, region)
+    return {"total": total.as_dict(), "rows": [row.as_dict() for row in rows]}

@@ -20,3 +20,21 @@ def mark_seen(device: Device, at=None) -> None:
         if Device.objects.filter(pk=device.pk, offline_alerted=True).update(offline_alerted=False):
             clear_alert(AlertType.DEVICE_OFFLINE, source_of("device", device.pk))
         device.offline_alerted = False
+
+
+DEFAULT_TIMEOUTS = {"door": 600, "gate": 600, "camera": 300, "detector": 3600, "tracker": 600, "sensor": 3600}
+
+
+def timeout_of(device: Device) -> int:
+    from django.conf import settings
+
+    timeouts = {**DEFAULT_TIMEOUTS, **getattr(settings, "WANGGE_DEVICE_TIMEOUTS", {})}
+    return device.timeout_seconds or timeouts.get(device.kind, 600)
+
+
+def connectivity(device: Device, now=None) -> str:
+    """online, unknown (never heard from) or offline (silent for longer than its timeout)."""
+    if device.last_seen_at is None:
+        return "unknown"
+    now = now or timezone.now()
+    return "online" if (now - device.last_seen_at).total_seconds() <= timeout_of(device) else "offline"

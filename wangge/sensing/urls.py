@@ -1,7 +1,7 @@
 """Sensing pages (namespace `sensing`, mounted at /sensing/ by wangge/urls.py)."""
 from django.urls import path
 
-from wangge.sensing import views_alerts
+from wangge.sensing import views_alerts, views_buildings
 
 app_name = "sensing"
 
@@ -9,4 +9,6 @@ urlpatterns = [
     path("alerts/", views_alerts.board, name="alerts"),
     path("alerts/<int:pk>/", views_alerts.detail, name="alert"),
     path("alerts/<int:pk>/act/<str:action>/", views_alerts.act, name="alert_act"),
+    path("coverage/", views_buildings.coverage_page, name="coverage"),
+    path("buildings/<int:pk>/", views_buildings.building_card, name="building"),
 ]
