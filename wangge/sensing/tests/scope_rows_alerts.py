@@ -59,6 +59,12 @@ def _card_records(world, user):
     return _records(Card)(world, user)
 
 
+def _building_records(world, user):
+    from wangge.registry.models import Building
+
+    return _records(Building)(world, user)
+
+
 def _listed_alerts_are_visible(response, ctx):
     from wangge.sensing.models import Alert
 
@@ -82,6 +88,10 @@ ROWS = [
     _row("api: alerts in an area", "/api/v1/alerts?area={code}&status=open"),
     _row("api: alert", "/api/v1/alerts/{id}", objects=_alert_records),
     _row("api: cards", "/api/v1/cards?limit=1000", check=_listed_cards_are_visible),
+    _row("api: coverage", "/api/v1/coverage/buildings"),
+    _row("api: coverage of an area", "/api/v1/coverage/buildings?area={code}"),
+    _row("page: coverage", "/sensing/coverage/?area={code}"),
+    _row("page: building card", "/sensing/buildings/{id}/", objects=_building_records),
     _row("page: alert board", "/sensing/alerts/"),
     _row("page: alert board of an area", "/sensing/alerts/?area={code}"),
     _row("page: alert", "/sensing/alerts/{id}/", objects=_alert_records),
