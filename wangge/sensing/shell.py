@@ -9,3 +9,21 @@ shell.register(
     shell.Item("sensing", _("Three-ones coverage"), "sensing:coverage", shell.perm("sensing.view"),
                also=("sensing:building",)),
 )
+
+HOME_LIMIT = 6
+
+
+def _open_alerts(user):
+    """The open alerts of the grid worker's area, most recent first: acknowledged in place, or opened to act."""
+    from wangge.core.roles import can
+    from wangge.sensing.models import Alert
+
+    if not can(user, "sensing.view"):
+        return None
+    alerts = Alert.objects.visible_to(user).open().select_related("grid").order_by("-last_seen", "-id")
+    shown = list(alerts[:HOME_LIMIT + 1])
+    return {"alerts": shown[:HOME_LIMIT], "more": len(shown) > HOME_LIMIT}
+
+
+# On the grid worker's phone, after the cases waiting for them and before today's visits.
+shell.register_panel(shell.Panel("alerts_open", "sensing/_home_alerts.html", _open_alerts, order=15))

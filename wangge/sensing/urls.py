@@ -1,7 +1,7 @@
 """Sensing pages (namespace `sensing`, mounted at /sensing/ by wangge/urls.py)."""
 from django.urls import path
 
-from wangge.sensing import views_alerts, views_buildings
+from wangge.sensing import views_alerts, views_buildings, views_cards
 
 app_name = "sensing"
 
@@ -10,5 +10,7 @@ urlpatterns = [
     path("alerts/<int:pk>/", views_alerts.detail, name="alert"),
     path("alerts/<int:pk>/act/<str:action>/", views_alerts.act, name="alert_act"),
     path("coverage/", views_buildings.coverage_page, name="coverage"),
+    path("people/<int:person_pk>/cards/issue/", views_cards.issue, name="card_issue"),
+    path("cards/<int:pk>/act/<str:action>/", views_cards.act, name="card_act"),
     path("buildings/<int:pk>/", views_buildings.building_card, name="building"),
 ]

@@ -121,6 +121,7 @@ def alert_context(request, alert, *, failed_action=None, error=None, values=None
                        if "assign" in allowed else []),
         "error": error, "failed_action": failed_action,
         "back": safe_next(request, reverse("sensing:alerts")),
+        "next": safe_next(request, ""),  # where the actions lead back to (the phone home), when it was given
     }
 
 

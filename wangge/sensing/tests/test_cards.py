@@ -101,3 +101,30 @@ def test_card_actions_outside_the_area_change_nothing(world, sensing):
         services.do_card_action(world.outsiders[Role.COMMUNITY_OPERATOR], sensing["card"], "revoke")
     sensing["card"].refresh_from_db()
     assert sensing["card"].state == CardState.ACTIVE
+
+
+def test_cards_on_the_person_page_issue_and_report_lost(client, world, registry_home):
+    client.force_login(world.users[Role.COMMUNITY_OPERATOR])
+    person = registry_home["member"]
+    page = client.get(f"/people/{person.pk}/").content.decode()
+    assert 'id="cards"' in page and 'id="card-issue-form"' in page
+    assert client.post(f"/sensing/people/{person.pk}/cards/issue/", {"note": ""}).status_code == 302
+    card = Card.objects.get(person=person)
+    page = client.get(f"/people/{person.pk}/").content.decode()
+    assert cards.mask_card(card.number) in page and card.number not in page and 'id="card-issue-form"' not in page
+    assert client.post(f"/sensing/cards/{card.pk}/act/report_lost/").status_code == 302
+    card.refresh_from_db()
+    assert card.state == CardState.LOST
+    again = client.post(f"/sensing/cards/{card.pk}/act/resume/")  # a lost card is not resumed: refused, unchanged
+    assert again.status_code == 302 and again["X-Refused-Status"] == "422"
+    card.refresh_from_db()
+    assert card.state == CardState.LOST
+
+
+def test_card_pages_outside_the_area_are_404(client, world, registry):
+    card = services.do_issue_card(world.users[Role.ADMINISTRATOR], registry["away"]["head"])
+    client.force_login(world.users[Role.COMMUNITY_OPERATOR])
+    assert client.post(f"/sensing/cards/{card.pk}/act/revoke/").status_code == 404
+    assert client.post(f"/sensing/people/{registry['away']['member'].pk}/cards/issue/").status_code == 404
+    card.refresh_from_db()
+    assert card.state == CardState.ACTIVE

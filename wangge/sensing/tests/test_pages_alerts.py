@@ -71,3 +71,18 @@ def test_roles_without_sensing_are_refused(client, world, alert):
     client.force_login(world.users[Role.MEDIATOR])
     assert client.get("/sensing/alerts/").status_code == 403
     assert client.post(f"/sensing/alerts/{alert.pk}/act/acknowledge/", {"version": 1}).status_code == 403
+
+
+def test_the_grid_workers_home_shows_open_alerts_to_acknowledge_in_place(client, world, alert):
+    gridder = world.users[Role.GRID_WORKER]
+    client.force_login(gridder)
+    home_url = "/"
+    home = client.get(home_url)
+    html = home.content.decode()
+    assert home.status_code == 200 and f'id="home-alert-{alert.pk}"' in html and "data-to-case" in html
+    answer = client.post(f"/sensing/alerts/{alert.pk}/act/acknowledge/",
+                         {"version": alert.version, "next": f"{home_url}#home-alerts"})
+    assert answer.status_code == 302 and answer["Location"] == f"{home_url}#home-alerts"
+    alert.refresh_from_db()
+    assert alert.state == AlertState.ACKNOWLEDGED
+    assert 'data-action="acknowledge"' not in client.get(home_url).content.decode()
