@@ -246,3 +246,21 @@ def building_coverage(request, area: str | None = None):
             raise Http404
     rows, total = coverage(user, region)
     return {"total": total.as_dict(), "rows": [row.as_dict() for row in rows]}
+
+
+@router.get("/cards/holders", summary="Card holders by category 持卡人分类统计")
+def card_holders(request, area: str | None = None):
+    """Active cards' holders per child of `area` (the caller's own by default) and the total: all, by kind
+    (registered, floating, separated, overseas), in care groups, and in special groups (only for callers allowed
+    to see special groups; otherwise the key is absent)."""
+    from wangge.sensing.holders import holders
+
+    user = request.user
+    require(user, "sensing.view")
+    region = None
+    if area:
+        region = Region.objects.visible_to(user).filter(code=area.strip()[:20]).first()
+        if region is None:
+            raise Http404
+    rows, total, _special = holders(user, region)
+    return {"total": total, "rows": [{"code": child.code, "name": child.name, **counts} for child, counts in rows]}

@@ -8,6 +8,7 @@ shell.register(
                html_id="nav-alerts"),
     shell.Item("sensing", _("Three-ones coverage"), "sensing:coverage", shell.perm("sensing.view"),
                also=("sensing:building",)),
+    shell.Item("sensing", _("Card holders"), "sensing:holders", shell.perm("sensing.view")),
 )
 
 HOME_LIMIT = 6

@@ -10,6 +10,7 @@ urlpatterns = [
     path("alerts/<int:pk>/", views_alerts.detail, name="alert"),
     path("alerts/<int:pk>/act/<str:action>/", views_alerts.act, name="alert_act"),
     path("coverage/", views_buildings.coverage_page, name="coverage"),
+    path("cards/holders/", views_buildings.holders_page, name="holders"),
     path("people/<int:person_pk>/cards/issue/", views_cards.issue, name="card_issue"),
     path("cards/<int:pk>/act/<str:action>/", views_cards.act, name="card_act"),
     path("buildings/<int:pk>/", views_buildings.building_card, name="building"),

@@ -73,3 +73,17 @@ def building_card(request, pk):
         "alerts": list(Alert.objects.visible_to(user).open().filter(building=building).order_by("-last_seen")[:20]),
     }
     return render(request, "sensing/building.html", context)
+
+
+@login_required
+@require_GET
+def holders_page(request):
+    from wangge.sensing.holders import holders
+
+    user = request.user
+    require(user, "sensing.view")
+    code = (request.GET.get("area") or "").strip()[:20]
+    area = get_visible_or_404(Region.objects.all(), user, code=code) if code else None
+    rows, total, special = holders(user, area)
+    return render(request, "sensing/holders.html", {"rows": rows, "total": total, "special": special,
+                                                    "picker": area_picker(user, area), "area_query": ""})

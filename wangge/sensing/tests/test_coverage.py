@@ -64,3 +64,30 @@ def test_the_building_card(client, world, registry, sensing):
     assert 'id="residents">2<' in html and 'id="households">1<' in html and "社区矫正人员" in html
     assert sensing["door"].code in html and "独居老人" in html
     assert client.get(f"/sensing/buildings/{registry['away']['building'].pk}/").status_code == 404
+
+
+def test_card_holders_by_category_with_special_groups_only_for_those_allowed(client, world, registry, sensing,
+                                                                             monkeypatch):
+    from wangge.core.roles import PERMISSIONS
+    from wangge.registry import services as registry_services
+    from wangge.registry.models import Tag
+    from wangge.sensing import services
+    from wangge.sensing.holders import holders
+
+    admin = world.users[Role.ADMINISTRATOR]
+    home = registry["home"]
+    services.do_issue_card(admin, home["member"])
+    registry_services.do_tag_person(admin, home["head"], Tag.objects.get(code="community_correction"))
+    registry_services.do_tag_person(admin, home["member"], Tag.objects.get(code="elder_living_alone"))
+    operator = world.users[Role.DISTRICT_OPERATOR]
+    rows, total, special = holders(operator, None)
+    assert special and total == {"holders": 2, "registered": 2, "floating": 0, "separated": 0, "overseas": 0,
+                                 "care": 1, "special": 1}
+    assert dict((r.code, c["holders"]) for r, c in rows) == {world.streets[0].code: 2, world.streets[1].code: 0}
+    monkeypatch.setitem(PERMISSIONS, "registry.view_special", {Role.ADMINISTRATOR})
+    rows, total, special = holders(operator, None)
+    assert not special and "special" not in total and total["care"] == 1
+    client.force_login(operator)
+    data = client.get("/api/v1/cards/holders").json()
+    assert data["total"]["holders"] == 2 and "special" not in data["total"]
+    assert client.get("/sensing/cards/holders/").status_code == 200
