@@ -75,8 +75,12 @@ def test_grid_worker_acknowledges_and_turns_an_alert_into_a_case_on_the_phone(sc
 def test_district_operator_sees_coverage_and_a_new_alert_arrives_by_itself(scene, live_server, browser):
     base = live_server.url
     world, registry, sensing = scene["world"], scene["registry"], scene["sensing"]
+    from wangge.areas.models import GridTeamMember
+
+    member = GridTeamMember.objects.create(grid=world.grids[0], role="grid_worker", name="张网格员",
+                                           user=world.users[Role.GRID_WORKER])
     Building.objects.filter(pk=registry["home"]["building"].pk).update(
-        head_staff=world.users[Role.GRID_WORKER], is_rental=True, property_company="安居物业（合成）")
+        head_staff=member, is_rental=True, property_company="安居物业（合成）")
     page = new_page(browser, DESK)
     log_in(page, base, "district_op")
     page.goto(base + "/sensing/coverage/")

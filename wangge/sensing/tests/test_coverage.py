@@ -9,12 +9,19 @@ from wangge.sensing.testing import make_device
 pytestmark = pytest.mark.django_db
 
 
+def _team_member(world, grid=None):
+    from wangge.areas.models import GridTeamMember
+
+    return GridTeamMember.objects.create(grid=grid or world.grids[0], role="grid_worker", name="张网格员",
+                                         user=world.users[Role.GRID_WORKER])
+
+
 def test_a_building_counts_when_it_has_all_three(world, registry, sensing):
     operator = world.users[Role.DISTRICT_OPERATOR]
     home = registry["home"]["building"]
     rows, total = coverage(operator, None)
     assert (total.buildings, total.door, total.video, total.all_three) == (2, 2, 1, 0)  # no head yet
-    Building.objects.filter(pk=home.pk).update(head_staff=world.users[Role.GRID_WORKER], is_rental=True)
+    Building.objects.filter(pk=home.pk).update(head_staff=_team_member(world), is_rental=True)
     rows, total = coverage(operator, None)
     assert (total.head, total.all_three, total.rental, total.rental_all_three) == (1, 1, 1, 1)
     by_street = {row.region.code: row for row in rows}
@@ -91,3 +98,27 @@ def test_card_holders_by_category_with_special_groups_only_for_those_allowed(cli
     data = client.get("/api/v1/cards/holders").json()
     assert data["total"]["holders"] == 2 and "special" not in data["total"]
     assert client.get("/sensing/cards/holders/").status_code == 200
+
+
+def test_set_the_building_head_and_rental_from_the_card(client, world, registry, sensing):
+    from wangge.core.models import AuditEntry
+
+    home = registry["home"]
+    member = _team_member(world)
+    client.force_login(world.users[Role.GRID_WORKER])
+    url = f"/sensing/buildings/{home['building'].pk}/profile/"
+    answer = client.post(url, {"head": f"team:{member.pk}", "is_rental": "1", "property_company": "安居物业（合成）"})
+    assert answer.status_code == 302
+    building = Building.objects.get(pk=home["building"].pk)
+    assert (building.head_staff, building.head, building.is_rental) == (member, None, True)
+    assert AuditEntry.objects.get(operation="registry.set_building_profile").details["changed"]["is_rental"] is True
+    html = client.get(f"/sensing/buildings/{building.pk}/").content.decode()
+    assert "张网格员" in html and 'id="rental-chip"' in html
+    # A resident of another building is refused, and nothing changes.
+    refused = client.post(url, {"head": f"person:{registry['away']['head'].pk}", "property_company": ""})
+    assert refused.status_code == 422 and 'id="profile-error"' in refused.content.decode()
+    building.refresh_from_db()
+    assert building.head_staff == member and building.is_rental and building.property_company == "安居物业（合成）"
+    assert client.post(url, {"head": f"person:{home['head'].pk}"}).status_code == 302
+    building.refresh_from_db()
+    assert building.head == home["head"] and building.head_staff is None and not building.is_rental
