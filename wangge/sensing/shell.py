@@ -9,6 +9,7 @@ shell.register(
     shell.Item("sensing", _("Three-ones coverage"), "sensing:coverage", shell.perm("sensing.view"),
                also=("sensing:building",)),
     shell.Item("sensing", _("Card holders"), "sensing:holders", shell.perm("sensing.view")),
+    shell.Item("sensing", _("Alert rules"), "sensing:rules", shell.perm("sensing.edit_rules")),
 )
 
 HOME_LIMIT = 6

@@ -95,6 +95,7 @@ ROWS = [
     _row("api: card holders of an area", "/api/v1/cards/holders?area={code}"),
     _row("page: card holders", "/sensing/cards/holders/?area={code}"),
     _row("page: building card", "/sensing/buildings/{id}/", objects=_building_records),
+    _row("page: alert rules", "/sensing/rules/"),
     _row("page: alert board", "/sensing/alerts/"),
     _row("page: alert board of an area", "/sensing/alerts/?area={code}"),
     _row("page: alert", "/sensing/alerts/{id}/", objects=_alert_records),
