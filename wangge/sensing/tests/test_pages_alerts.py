@@ -86,3 +86,13 @@ def test_the_grid_workers_home_shows_open_alerts_to_acknowledge_in_place(client,
     alert.refresh_from_db()
     assert alert.state == AlertState.ACKNOWLEDGED
     assert 'data-action="acknowledge"' not in client.get(home_url).content.decode()
+
+
+def test_the_numbers_behind_an_alert_read_as_words(client, world, sensing):
+    door = sensing["door"]
+    alert = raise_alert(AlertType.UNKNOWN_CARD, source_of("device", door.pk), grid_id=door.grid_id, title="陌生卡",
+                        details={"card": sensing["card"].number, "why": "lost", "at": "2026-12-01T08:30:00+00:00"}
+                        ).alert
+    client.force_login(world.users[Role.GRID_WORKER])
+    html = client.get(f"/sensing/alerts/{alert.pk}/").content.decode()
+    assert "已挂失" in html and "2026-12-01 16:30:00" in html and sensing["card"].number not in html
