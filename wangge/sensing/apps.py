@@ -6,3 +6,10 @@ class SensingConfig(AppConfig):
     name = "wangge.sensing"
     label = "sensing"
     verbose_name = _("Sensing")
+
+    def ready(self):
+        from wangge.core import pollers
+        from wangge.sensing import connectivity
+
+        # devices offline for long enough: one device_offline alert each (connectivity.py)
+        pollers.register("sensing.connectivity", connectivity.poll)

@@ -5,6 +5,15 @@ from wangge.sensing.codes import CodeError, check_camera_code, check_code, decod
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages are compared in English (the msgids); zh_Hans has them too."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
 GOOD = "51010700001320000001"  # 武侯区, 社会治安路面接入, IP camera, private network, serial 1
 
 
