@@ -287,3 +287,20 @@ def do_set_device_state(actor, device: Device, state: str, *, note: str = "", no
     device.save(update_fields=fields)
     audit.record(actor, "sensing.set_device_state", device, from_state=before, to_state=state, note=note[:200])
     return device
+
+
+# --- import ---------------------------------------------------------------------------------------------------
+
+
+def do_import_devices(actor, rows, errors=()):
+    """导入设备: every row checked as a device, then written all or nothing in one transaction with one audit
+    row (the counts). Raises ImportRejected with every row error; nothing is written then."""
+    from wangge.core.importing import ImportRejected
+    from wangge.sensing.importing import run_import
+
+    with transaction.atomic():
+        result = run_import(actor, rows, errors, write=True)
+        if result.errors:
+            raise ImportRejected(result.errors)
+        audit.record(actor, "sensing.import_devices", None, **result.counts())
+    return result
