@@ -29,6 +29,7 @@ from wangge.sensing.codes import CodeError, check_camera_code, check_code
 from wangge.sensing.models import AlertType, CameraClass, Device, DeviceKind, DeviceState
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")  # safe in an MQTT topic, a URL and a file name
+RESERVED_CODES = {"new", "map"}  # the device pages' own addresses (/sensing/devices/new/)
 MAX_STORAGE_DAYS = 3650
 TIMEOUT_BOUNDS = (10, 7 * 24 * 3600)
 EDITABLE = ("kind", "name", "building", "place", "lng", "lat", "crs", "maintainer", "installed_on", "camera_class",
@@ -134,7 +135,7 @@ def clean_device(actor, data: dict, *, device: Device | None = None) -> Cleaned:
                 (check_camera_code if kind == DeviceKind.CAMERA else check_code)(code)
             except CodeError as refused:
                 errors["code"] = refused.message
-        elif not CODE.match(code):
+        elif not CODE.match(code) or code.lower() in RESERVED_CODES:
             errors["code"] = _("A device code is up to 32 letters, digits, dots, dashes or underscores")
         if "code" not in errors and Device.objects.filter(code=code).exists():
             errors["code"] = _("A device with this code is already registered")
@@ -286,6 +287,16 @@ def do_set_device_state(actor, device: Device, state: str, *, note: str = "", no
                     note=_("The device was taken out of service"))
     device.save(update_fields=fields)
     audit.record(actor, "sensing.set_device_state", device, from_state=before, to_state=state, note=note[:200])
+    return device
+
+
+@transaction.atomic
+def do_change_device(actor, device: Device, changes: dict, *, state: str | None = None, note: str = "") -> Device:
+    """What the API's PATCH does: the fields, then the state if it is another, all or nothing."""
+    if changes:
+        device = do_update_device(actor, device, **changes)
+    if state is not None and state != device.state:
+        device = do_set_device_state(actor, device, state, note=note)
     return device
 
 

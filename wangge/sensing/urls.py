@@ -1,7 +1,7 @@
 """Sensing pages (namespace `sensing`, mounted at /sensing/ by wangge/urls.py)."""
 from django.urls import path
 
-from wangge.sensing import views_alerts
+from wangge.sensing import views_alerts, views_devices
 
 app_name = "sensing"
 
@@ -9,4 +9,16 @@ urlpatterns = [
     path("alerts/", views_alerts.board, name="alerts"),
     path("alerts/<int:pk>/", views_alerts.detail, name="alert"),
     path("alerts/<int:pk>/act/<str:action>/", views_alerts.act, name="alert_act"),
+]
+
+# Devices (views_devices.py): the list, the map, a device's page, its forms and "open the video".
+CODE = "<str:code>"
+urlpatterns += [
+    path("devices/", views_devices.device_list, name="devices"),
+    path("devices/map/", views_devices.device_map, name="device_map"),
+    path("devices/new/", views_devices.device_new, name="device_new"),
+    path(f"devices/{CODE}/", views_devices.device_detail, name="device"),
+    path(f"devices/{CODE}/edit/", views_devices.device_edit, name="device_edit"),
+    path(f"devices/{CODE}/state/", views_devices.device_state, name="device_state"),
+    path(f"devices/{CODE}/open/", views_devices.open_camera, name="device_open"),
 ]

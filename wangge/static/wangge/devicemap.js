@@ -1,0 +1,41 @@
+/* The devices' map (sensing/device_map.html): the point map of pointmap.js (outlines, the base map, buildings and
+ * places when zoomed in) with each device of the list as a dot coloured by its connectivity, linking to its page.
+ * The devices come from the page (#device-points, json_script: lng, lat in WGS-84, kind, name, code,
+ * connectivity, url); on a GCJ-02 base map they are drawn converted, as pointmap.js draws its own points. */
+(function () {
+  "use strict";
+  var COLOURS = { online: "#2b8a3e", offline: "#c92a2a", unknown: "#868e96" };
+
+  function start() {
+    var el = document.getElementById("device-map");
+    var data = document.getElementById("device-points");
+    var urls = document.getElementById("map-urls");
+    if (!el || !data || !window.wanggeMap || !window.L) { return; }
+    var points = JSON.parse(data.textContent);
+    var baseEl = document.getElementById("map-base");
+    var base = baseEl ? JSON.parse(baseEl.textContent) : {};
+    var gcj = Boolean(base.url) && base.crs === "gcj02" && window.wanggeCrs;
+    var shown = window.wanggeMap(el, {
+      outlinesUrl: urls ? urls.dataset.outlines : "", pointsUrl: urls ? urls.dataset.points : "",
+      focus: el.dataset.focus || "", error: el.dataset.error
+    });
+    var L = window.L, map = shown.map, bounds = null;
+    var layer = L.layerGroup().addTo(map);
+    points.forEach(function (p) {
+      var at = gcj ? window.wanggeCrs.toGcj02(p.lng, p.lat) : [p.lng, p.lat];
+      var latlng = L.latLng(at[1], at[0]);
+      var dot = L.circleMarker(latlng, { radius: 6, weight: 2, color: "#fff", fillOpacity: 0.95,
+                                         fillColor: COLOURS[p.connectivity] || COLOURS.unknown });
+      var link = document.createElement("a");
+      link.href = p.url;
+      link.textContent = p.name + " (" + p.code + ")";
+      dot.bindPopup(link);
+      dot.addTo(layer);
+      bounds = bounds ? bounds.extend(latlng) : L.latLngBounds(latlng, latlng);
+    });
+    el.dataset.devices = String(points.length);
+    if (bounds && !el.dataset.focus) { map.fitBounds(bounds.pad(0.1)); }
+  }
+
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
+}());
