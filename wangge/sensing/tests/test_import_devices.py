@@ -72,7 +72,7 @@ def test_one_bad_row_writes_nothing_and_every_error_is_named(world, registry, tm
                 f"51010700009990000013,camera,坏编码,{lng},{lat},,public_security,30,,,",
                 f"51010700001320000014,camera,无类别,{lng},{lat},,,30,,,",
                 f"51010700001320000015,camera,坏地址,{lng},{lat},,social,30,,,rtsp://x/1",
-                "DOOR-IMP-1,door,重复,,,1,,,,,",
+                f"DOOR-IMP-1,door,重复,,,{registry['home']['building'].pk},,,,,",
                 "DOOR-IMP-2,door,无位置,,,,,,,,",
                 f"DOOR-IMP-3,door,楼不存在,{lng},{lat},不存在 1栋,,,,,")
     path = tmp_path / "bad.csv"
