@@ -15,8 +15,8 @@ ERROR_FIELD = {"location": "lng", "grid": "lng"}
 class DeviceForm(StyledForm):
     code = forms.CharField(label=_("Device code"), max_length=32,
                            help_text=_("Cameras: the 20-digit GB/T 28181 code. Others: letters, digits, dots, dashes."))
-    kind = forms.ChoiceField(label=_("Kind"), choices=DeviceKind.choices)
-    name = forms.CharField(label=_("Name"), max_length=100)
+    kind = forms.ChoiceField(label=pgettext_lazy("device", "Kind"), choices=DeviceKind.choices)
+    name = forms.CharField(label=pgettext_lazy("device", "Name"), max_length=100)
     building = forms.IntegerField(label=_("Building number"), required=False, min_value=1,
                                   help_text=_("The building's number in the registry (its page's address)."))
     place = forms.IntegerField(label=_("Place number"), required=False, min_value=1)

@@ -20,12 +20,15 @@
       focus: el.dataset.focus || "", error: el.dataset.error
     });
     var L = window.L, map = shown.map, bounds = null;
+    // Above the outlines (drawn later, on pointmap.js's canvas) and below the chosen-point pane.
+    map.createPane("wanggeDevices").style.zIndex = 640;
+    var renderer = L.svg({ pane: "wanggeDevices" });
     var layer = L.layerGroup().addTo(map);
     points.forEach(function (p) {
       var at = gcj ? window.wanggeCrs.toGcj02(p.lng, p.lat) : [p.lng, p.lat];
       var latlng = L.latLng(at[1], at[0]);
-      var dot = L.circleMarker(latlng, { radius: 6, weight: 2, color: "#fff", fillOpacity: 0.95,
-                                         fillColor: COLOURS[p.connectivity] || COLOURS.unknown });
+      var dot = L.circleMarker(latlng, { radius: 7, weight: 2, color: "#fff", fillOpacity: 1, pane: "wanggeDevices",
+                                         renderer: renderer, fillColor: COLOURS[p.connectivity] || COLOURS.unknown });
       var link = document.createElement("a");
       link.href = p.url;
       link.textContent = p.name + " (" + p.code + ")";
