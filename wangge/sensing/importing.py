@@ -207,6 +207,3 @@ def _place_ref(actor, text: str):
     found = list(places.filter(name=text).values_list("pk", flat=True)[:2])
     return found[0] if len(found) == 1 else False
 
-
-def template_csv() -> bytes:
-    return ("\ufeff" + ",".join(c.aliases[0] if c.aliases else c.key for c in COLUMNS) + "\r\n").encode("utf-8")

@@ -239,7 +239,9 @@ def device_new(request):
         return redirect("sensing:device", code=device.code)
 
     def show(status):
-        return render(request, "sensing/device_form.html", {"form": form, "device": None}, status=status)
+        node = request.user.scope_node
+        return render(request, "sensing/device_form.html",
+                      {"form": form, "device": None, "focus": node.code if node else ""}, status=status)
 
     return form_page(request, form, operation, done, show)
 
@@ -263,6 +265,7 @@ def device_edit(request, code):
         return redirect("sensing:device", code=updated.code)
 
     def show(status):
-        return render(request, "sensing/device_form.html", {"form": form, "device": device}, status=status)
+        return render(request, "sensing/device_form.html",
+                      {"form": form, "device": device, "focus": device.grid.code}, status=status)
 
     return form_page(request, form, operation, done, show)

@@ -42,3 +42,27 @@ def test_the_map_draws_the_devices_and_a_camera_opens_with_a_reason(catalogue_wo
     assert (entry.actor.username, entry.details["reason"]) == ("gridder", "核查一起盗窃")
     assert world.users[Role.GRID_WORKER].username == "gridder"
     assert not refused
+
+
+def test_a_tap_on_the_form_map_fills_the_point_and_registers_the_camera(catalogue_world, live_server, browser):
+    from wangge.sensing.models import Device
+
+    world, base = catalogue_world, live_server.url
+    page = new_page(browser, DESK)
+    refused = refused_by_the_policy(page)
+    log_in(page, base, "street_op")
+    page.goto(base + "/sensing/devices/new/")
+    page.wait_for_selector("#device-pick-map[data-ready='1']")
+    page.fill("#id_code", "51010700001310000888")
+    page.select_option("#id_kind", "camera")
+    page.fill("#id_name", "点选摄像机")
+    page.select_option("#id_camera_class", "public_security")
+    page.fill("#id_storage_days", "30")
+    box = page.locator("#device-pick-map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => document.getElementById('id_lng').value !== ''")
+    page.click("#device-form button[type=submit]")
+    page.wait_for_selector("#device-page")
+    camera = Device.objects.get(code="51010700001310000888")
+    assert camera.grid.path.startswith(world.streets[0].path) and camera.lng is not None
+    assert not refused
