@@ -77,7 +77,7 @@ def test_the_map_carries_the_located_devices(client, world, devices):
     body = response.content.decode()
     points = json.loads(re.search(r'<script id="device-points" type="application/json">(.*?)</script>', body,
                                   re.S).group(1))
-    assert [(p["code"], p["connectivity"]) for p in points] == [("SMOKE-1", "unknown")]
+    assert [(p[2], p[4]) for p in points] == [("SMOKE-1", "unknown")]
     assert "wangge/devicemap.js" in body and "wangge/pointmap.js" in body
 
 
