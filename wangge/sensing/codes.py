@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 DIGITS = re.compile(r"^\d{20}$")
 
@@ -94,7 +94,8 @@ class Decoded:
 
     def parts(self) -> list[tuple[str, str, str]]:
         """(label, digits, meaning) for a page."""
-        centre = self.region_name + (f" · {_('unit')} {self.unit}" if self.unit else "")
+        unit = pgettext("GB/T 28181 code part", "grass-roots unit")
+        centre = self.region_name + (f" · {unit} {self.unit}" if self.unit else "")
         return [(str(PART_LABELS["centre"]), self.centre, centre),
                 (str(PART_LABELS["industry"]), self.industry, self.industry_name),
                 (str(PART_LABELS["type"]), self.type, self.type_name),

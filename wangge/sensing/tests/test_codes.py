@@ -31,6 +31,7 @@ def test_the_centre_may_be_a_city_or_a_grass_roots_unit_of_a_district_we_have(wo
     assert (city.centre, city.region_code, city.region_name) == ("51010000", "5101", "成都市")
     unit = check_code(make_code("51010703", "01", "131", "6", 7))
     assert (unit.region_code, unit.unit, unit.region_name) == ("510107", "03", "武侯区")
+    assert unit.parts()[0] == ("digits 1–8 (centre)", "51010703", "武侯区 · grass-roots unit 03")
 
 
 @pytest.mark.parametrize("code, part, words", [
