@@ -248,6 +248,18 @@ class Picks:
         return first_pk(Dispute.objects.visible_to(user).order_by("-pk"))
 
     @staticmethod
+    def alert(user):
+        from wangge.sensing.models import Alert
+
+        return first_pk(Alert.objects.visible_to(user).order_by("-pk"))
+
+    @staticmethod
+    def card_building(user):
+        from wangge.sensing.models import Card
+
+        return Card.objects.visible_to(user).order_by("pk").values_list("building_id", flat=True).first()
+
+    @staticmethod
     def tracking_code(_user):
         from wangge.cases.models import Case
 
@@ -311,6 +323,13 @@ PAGES = [
     Page("mobile: my mediation", fixed("/mediation/m/"), ("mediator",)),
     Page("mobile: my record", fixed("/mediation/m/me/"), ("mediator",)),
     Page("mobile: dispute card", at("/mediation/m/{}/", "dispute"), ("mediator",)),
+    # sensing
+    Page("alert board", fixed("/sensing/alerts/")),
+    Page("alert", at("/sensing/alerts/{}/", "alert")),
+    Page("three-ones coverage", fixed("/sensing/coverage/")),
+    Page("card holders", fixed("/sensing/cards/holders/")),
+    Page("building card (院落)", at("/sensing/buildings/{}/", "card_building")),
+    Page("alert rules", fixed("/sensing/rules/")),
     # portal (the public)
     Page("portal", fixed("/portal/"), ("public",)),
     Page("portal report", fixed("/portal/report/"), ("public",)),

@@ -2,8 +2,8 @@
 
 Made from the base data already written (buildings, places, grids), one seed giving the same devices:
 
-* some residential buildings become rental buildings (出租屋, `is_rental`), with the grid's worker as their
-  building head from the grid team (`head_staff`); most estates get a property company;
+* some residential buildings become rental buildings (出租屋, `is_rental`), with a member of the grid's team
+  (a volunteer where there is one) as their building head (`head_staff`); most estates get a property company;
 * a door controller (门禁) on every building the base data gave an electronic door, and on every rental building:
   a GB/T 28181 code of type 142 (智能门禁) under 510107, maintained by the property company;
 * cameras of the three classes, each with a valid GB/T 28181 camera code under 510107, a storage figure and a
@@ -20,17 +20,14 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 import shapely
-from django.db.models import Q
 from shapely.geometry import shape
 
-from wangge.areas.models import Level, Region
+from wangge.areas.models import GridTeamMember, Level, Region, TeamRole
 from wangge.core.audit import record
 from wangge.core.bulk import BulkWriter, Table, catch_up_sequences, first_free_id
-from wangge.core.models import User
-from wangge.core.roles import Role
 from wangge.registry.models import Building, Place, PlaceKind
 from wangge.sensing.codes import make_code
-from wangge.sensing.models import AccessEvent, Alert, AlertEvent, CameraClass, Card, Device, DeviceKind
+from wangge.sensing.models import Alert, CameraClass, Device, DeviceKind
 
 CENTRE = "51010700"  # 武侯区, padded
 VIDEO = "https://video.wuhou.example.invalid/play/"  # synthetic: not a real platform
@@ -40,6 +37,15 @@ COMPANIES = ("蓝光物业", "嘉宝物业", "万科物业", "龙湖智慧服务
              "碧桂园服务", "金科服务")
 SOCIAL_INDUSTRY = {PlaceKind.SCHOOL: "11", PlaceKind.HOSPITAL: "09", PlaceKind.MARKET: "53", PlaceKind.HOTEL: "50"}
 GAS_PLACES = (PlaceKind.MARKET, PlaceKind.HOTEL, PlaceKind.HOSPITAL)
+HEAD_ROLES = (TeamRole.VOLUNTEER, TeamRole.PARTY_LEADER, TeamRole.COUNCIL_HEAD, TeamRole.GRID_WORKER)
+
+
+def _head(members, rng):
+    """A building head from the grid's team (楼栋长): one of its volunteers if it has any, else the next role."""
+    if not members:
+        return None
+    best = min(rank for rank, _pk in members)
+    return rng.choice([pk for rank, pk in members if rank == best])
 
 
 def has_devices(district: Region) -> bool:
@@ -52,8 +58,10 @@ def load_devices(district: Region, seed: int, today: date | None = None) -> dict
     today = today or date.today()
     grids = {pk: (code, polygon) for pk, code, polygon in Region.objects.filter(
         level=Level.GRID, path__startswith=district.path).values_list("pk", "code", "polygon") if polygon}
-    workers = dict(User.objects.filter(role=Role.GRID_WORKER, region__path__startswith=district.path,
-                                       is_active=True).order_by("-username").values_list("region_id", "pk"))
+    team = defaultdict(list)  # grid -> its team members who may head a building: volunteers and heads first
+    for member_pk, grid_id, role in (GridTeamMember.objects.filter(grid__path__startswith=district.path)
+                                     .order_by("pk").values_list("pk", "grid_id", "role")):
+        team[grid_id].append((HEAD_ROLES.index(role) if role in HEAD_ROLES else len(HEAD_ROLES), member_pk))
     buildings = list(Building.objects.filter(grid__path__startswith=district.path).order_by("pk")
                      .values_list("pk", "grid_id", "address", "name", "lng", "lat", "has_electronic_door"))
     places = list(Place.objects.filter(grid__path__startswith=district.path).order_by("pk")
@@ -69,7 +77,7 @@ def load_devices(district: Region, seed: int, today: date | None = None) -> dict
         company = rng.choice(COMPANIES) if rng.random() < PROPERTY_SHARE else ""
         for pk, _grid, _address, name, lng, lat, door in members:
             rental = rng.random() < RENTAL_SHARE
-            head = workers.get(grid_id) if rental else None
+            head = _head(team.get(grid_id), rng) if rental else None
             if rental or company:
                 updates.append((rental, company, head, pk))
             if door or rental:
@@ -156,17 +164,11 @@ def _corner(polygon, rng) -> tuple[float, float]:
 
 
 def wipe_sensing(district: Region) -> None:
-    """Delete the district's sensing rows (alerts and their timelines, door events, cards, devices) before
-    its base data goes; call inside a transaction. Plain DELETEs: the timelines refuse Django's delete()."""
-    prefix = district.path
-    alerts = Alert.objects.filter(Q(grid__path__startswith=prefix) | Q(device__grid__path__startswith=prefix))
-    ids = list(alerts.values_list("pk", flat=True))
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start:start + 5000]
-        AlertEvent.objects.filter(alert_id__in=chunk)._raw_delete(AlertEvent.objects.db)
-        Alert.objects.filter(pk__in=chunk)._raw_delete(Alert.objects.db)
-    devices = Device.objects.filter(grid__path__startswith=prefix).values("pk")
-    for queryset in (AccessEvent.objects.filter(Q(grid__path__startswith=prefix) | Q(device__in=devices)),
-                     Card.objects.filter(grid__path__startswith=prefix)):
-        queryset._raw_delete(queryset.db)
-    Device.objects.filter(grid__path__startswith=prefix)._raw_delete(Device.objects.db)
+    """Delete the district's sensing rows before its base data goes (alerts and their timelines, door events and
+    cards: `demo.cards.wipe_cards`; then the devices); call inside a transaction."""
+    from wangge.demo.cards import wipe_cards
+
+    wipe_cards(district)
+    devices = Device.objects.filter(grid__path__startswith=district.path)
+    Alert.objects.filter(device__in=devices.values("pk")).update(device=None)  # an alert elsewhere about one
+    devices._raw_delete(devices.db)

@@ -16,11 +16,13 @@ from wangge.areas.models import LEVEL_ORDER, GridTeamMember, Level, Region, make
 from wangge.core.audit import record
 from wangge.core.models import AuditEntry, Department, User
 from wangge.core.roles import Role
+from wangge.demo import cards as demo_cards
 from wangge.demo import cases as demo_cases
 from wangge.demo import devices as demo_devices
 from wangge.demo import mediation as demo_mediation
 from wangge.demo import people as base_data
 from wangge.demo.generator import DEMO_PASSWORD, DISTRICT_CODE, DemoPlan
+from wangge.sensing.models import Card
 
 BATCH = 500
 
@@ -116,6 +118,7 @@ def _load(plan: DemoPlan, force: bool, people: int, cases: int | None, disputes:
         if people:
             counts.update(base_data.load_base_data(district, plan.seed, people))
             counts.update(demo_devices.load_devices(district, plan.seed))
+            counts.update(demo_cards.load_cards(district, plan.seed))
         if cases != 0:
             counts.update(demo_cases.load_cases(district, plan.seed, cases))
         if disputes != 0:
@@ -132,6 +135,7 @@ def load_people(seed: int, people: int, code: str = DISTRICT_CODE) -> dict | Non
             return None
         counts = base_data.load_base_data(district, seed, people)
         counts.update(demo_devices.load_devices(district, seed))
+        counts.update(demo_cards.load_cards(district, seed))
         return counts
 
 
@@ -146,7 +150,10 @@ def load_devices(seed: int, code: str = DISTRICT_CODE) -> dict | None:
         district = demo_district(code)
         if district is None or not base_data.has_base_data(district) or demo_devices.has_devices(district):
             return None
-        return demo_devices.load_devices(district, seed)
+        counts = demo_devices.load_devices(district, seed)
+        if not Card.objects.filter(grid__path__startswith=district.path).exists():
+            counts.update(demo_cards.load_cards(district, seed))
+        return counts
 
 
 def cases_loaded(code: str = DISTRICT_CODE) -> bool:

@@ -56,9 +56,9 @@ class Building(Located):
                              on_delete=models.SET_NULL, related_name="headed_buildings")
     has_electronic_door = models.BooleanField(_("electronic door"), default=False)
     # 一栋楼"三个一": the head may be a resident (head) or a member of the grid team (head_staff).
-    head_staff = models.ForeignKey("core.User", verbose_name=_("building head (grid team)"), null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="headed_buildings")
-    is_rental = models.BooleanField(_("rental building (出租屋)"), default=False)
+    head_staff = models.ForeignKey("areas.GridTeamMember", verbose_name=_("building head (grid team)"), null=True,
+                                   blank=True, on_delete=models.SET_NULL, related_name="headed_buildings")
+    is_rental = models.BooleanField(_("rental building"), default=False)
     property_company = models.CharField(_("property company"), max_length=100, blank=True)
     # History is read one record at a time (by id): the other indexes would only slow every write,
     # a bulk import's most of all.

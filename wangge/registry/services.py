@@ -86,6 +86,42 @@ def do_create_building(actor, *, name, address, lng=None, lat=None, crs="wgs84",
 
 
 @transaction.atomic
+def do_set_building_profile(actor, building: Building, *, head=None, head_staff=None, is_rental=False,
+                            property_company="") -> Building:
+    """一栋楼"三个一"的楼栋长与出租屋: the building head — a resident living in the building (`head`, a Person) or a
+    member of the grid's team (`head_staff`, a GridTeamMember of the building's grid), not both — whether it is a
+    rental building (出租屋), and its property company. One audit row with what changed."""
+    from wangge.areas.models import GridTeamMember
+
+    _require(actor, "registry.edit")
+    _in_area(actor, building, "building")
+    errors = {}
+    if head is not None and head_staff is not None:
+        errors["head"] = gettext("Choose either a resident or a member of the grid team")
+    if head is not None and not Person.objects.filter(pk=head.pk, house__building=building,
+                                                      moved_out__isnull=True).exists():
+        errors["head"] = gettext("The building head must live in the building")
+    if head_staff is not None and not GridTeamMember.objects.filter(pk=head_staff.pk,
+                                                                    grid_id=building.grid_id).exists():
+        errors["head_staff"] = gettext("The building head must be in the grid's team")
+    property_company = (property_company or "").strip()
+    if len(property_company) > 100:
+        errors["property_company"] = gettext("At most 100 characters")
+    if errors:
+        raise FieldErrors(errors)
+    before = {"head": building.head_id, "head_staff": building.head_staff_id, "is_rental": building.is_rental,
+              "property_company": building.property_company}
+    building.head, building.head_staff = head, head_staff
+    building.is_rental, building.property_company = bool(is_rental), property_company
+    building.save(update_fields=["head", "head_staff", "is_rental", "property_company"])
+    after = {"head": building.head_id, "head_staff": building.head_staff_id, "is_rental": building.is_rental,
+             "property_company": building.property_company}
+    audit.record(actor, "registry.set_building_profile", building,
+                 changed={k: after[k] for k in after if after[k] != before[k]})
+    return building
+
+
+@transaction.atomic
 def do_create_house(actor, building: Building, *, number, unit="", area=None, use=HouseUse.OWNER_OCCUPIED,
                     owner: Person | None = None) -> House:
     _require(actor, "registry.edit")

@@ -1,7 +1,7 @@
 """Sensing pages (namespace `sensing`, mounted at /sensing/ by wangge/urls.py)."""
 from django.urls import path
 
-from wangge.sensing import views_alerts, views_devices
+from wangge.sensing import views_alerts, views_buildings, views_cards, views_devices, views_rules
 
 app_name = "sensing"
 
@@ -9,6 +9,14 @@ urlpatterns = [
     path("alerts/", views_alerts.board, name="alerts"),
     path("alerts/<int:pk>/", views_alerts.detail, name="alert"),
     path("alerts/<int:pk>/act/<str:action>/", views_alerts.act, name="alert_act"),
+    path("coverage/", views_buildings.coverage_page, name="coverage"),
+    path("rules/", views_rules.rules_page, name="rules"),
+    path("rules/<int:pk>/remove/", views_rules.rule_remove, name="rule_remove"),
+    path("cards/holders/", views_buildings.holders_page, name="holders"),
+    path("people/<int:person_pk>/cards/issue/", views_cards.issue, name="card_issue"),
+    path("cards/<int:pk>/act/<str:action>/", views_cards.act, name="card_act"),
+    path("buildings/<int:pk>/", views_buildings.building_card, name="building"),
+    path("buildings/<int:pk>/profile/", views_buildings.building_profile, name="building_profile"),
 ]
 
 # Devices (views_devices.py): the list, the map, a device's page, its forms and "open the video".

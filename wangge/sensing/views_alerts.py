@@ -11,8 +11,10 @@ from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from wangge.areas.models import Region
@@ -29,6 +31,48 @@ from wangge.sensing.models import Alert, AlertEvent, AlertState, AlertType, Reso
 from wangge.sensing.workflow import FLOW
 
 PAGE_SIZE = 30
+
+# The numbers behind an alert (its `details`), as a reader reads them.
+DETAIL_LABELS = {
+    "card": pgettext_lazy("alert detail", "Card"), "why": pgettext_lazy("alert detail", "Why the card was not valid"),
+    "at": pgettext_lazy("alert detail", "At"), "door": pgettext_lazy("alert detail", "Door"),
+    "direction": pgettext_lazy("alert detail", "Direction"), "alarm": pgettext_lazy("alert detail", "Alarm"),
+    "hours": pgettext_lazy("alert detail", "Hours without a door event"),
+    "last_event": pgettext_lazy("alert detail", "Last door event"),
+    "cards": pgettext_lazy("alert detail", "Distinct cards used"),
+    "residents": pgettext_lazy("alert detail", "Registered residents"),
+    "margin": pgettext_lazy("alert detail", "Margin"), "days": pgettext_lazy("alert detail", "Days counted"),
+    "minutes": pgettext_lazy("alert detail", "Minutes"),
+    "offline_since": pgettext_lazy("alert detail", "Offline since"),
+    "last_seen": pgettext_lazy("alert detail", "Last message"),
+}
+DETAIL_VALUES = {
+    "unknown": pgettext_lazy("card check", "not a card of ours"), "malformed": pgettext_lazy("card check", "misread"),
+    "lost": pgettext_lazy("card check", "reported lost"), "revoked": pgettext_lazy("card check", "revoked"),
+    "suspended": pgettext_lazy("card check", "suspended"), "replaced": pgettext_lazy("card check", "replaced"),
+    "elsewhere": pgettext_lazy("card check", "not valid on this building's doors"),
+    "forced_open": pgettext_lazy("door alarm", "forced open"), "held_open": pgettext_lazy("door alarm", "held open"),
+    "in": pgettext_lazy("direction", "In"), "out": pgettext_lazy("direction", "Out"),
+}
+
+
+def readable_details(details: dict) -> list[tuple[str, str]]:
+    """[(label, value)] of an alert's details: known keys labelled, codes named, times local; card numbers masked."""
+    from datetime import datetime
+
+    rows = []
+    for key, value in details.items():
+        if key == "card" and value and "*" not in str(value):
+            value = mask_card(str(value))
+        elif isinstance(value, str) and value in DETAIL_VALUES:
+            value = DETAIL_VALUES[value]
+        elif isinstance(value, str) and len(value) >= 19 and value[4] == "-" and "T" in value:
+            try:
+                value = timezone.localtime(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M:%S")
+            except ValueError:
+                pass
+        rows.append((DETAIL_LABELS.get(key, key), "—" if value is None else value))
+    return rows
 FILTERS = ("type", "severity", "state", "area")
 SEVERITY_ORDER = Case(*[When(severity=s, then=Value(i)) for i, s in enumerate(Severity.values)],
                       default=Value(9), output_field=IntegerField())
@@ -107,11 +151,8 @@ def alert_context(request, alert, *, failed_action=None, error=None, values=None
     forms = [{"action": a, "label": FLOW.label(a), "params": FLOW.params(a),
               "error": error if a == failed_action else None,
               "values": (values or {}) if a == failed_action else {}} for a in allowed]
-    details = dict(alert.details)
-    if "card" in details:
-        details["card"] = mask_card(details["card"]) if "*" not in str(details["card"]) else details["card"]
     return {
-        "alert": alert, "forms": forms, "allowed": allowed, "details": details,
+        "alert": alert, "forms": forms, "allowed": allowed, "details": readable_details(alert.details),
         "timeline": timeline_rows(user, AlertEvent.objects.filter(alert=alert)),
         "resolutions": [(r, label) for r, label in Resolution.choices
                         if r in (Resolution.TRUE, Resolution.FALSE_ALARM, Resolution.DUPLICATE)],
@@ -121,6 +162,7 @@ def alert_context(request, alert, *, failed_action=None, error=None, values=None
                        if "assign" in allowed else []),
         "error": error, "failed_action": failed_action,
         "back": safe_next(request, reverse("sensing:alerts")),
+        "next": safe_next(request, ""),  # where the actions lead back to (the phone home), when it was given
     }
 
 

@@ -40,7 +40,7 @@ def test_rental_buildings_have_a_head_from_the_grid_team_and_estates_a_property_
     rentals = Building.objects.filter(is_rental=True).select_related("head_staff", "grid")
     assert rentals.exists() and rentals.count() < Building.objects.count()
     for building in rentals:
-        assert building.head_staff is not None and building.head_staff.region_id == building.grid_id
+        assert building.head_staff is not None and building.head_staff.grid_id == building.grid_id
     assert Building.objects.exclude(property_company="").exists()
 
 

@@ -164,3 +164,33 @@ def test_two_writers_raising_at_once_make_one_alert(world, device):
         Alert.objects.create(type=AlertType.DOOR_FORCED, source=source_of("device", device.pk),
                              grid_id=device.grid_id, title="dup")
     assert Alert.objects.count() == 1
+
+
+def test_an_unacknowledged_critical_alert_is_escalated_once(world, device, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from wangge.sensing import poller
+
+    alert = _raise(device, severity=Severity.CRITICAL).alert
+    assert poller.escalate(alert.first_seen + timedelta(minutes=10)) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert poller.escalate(alert.first_seen + timedelta(minutes=16)) == 1
+    assert poller.escalate(alert.first_seen + timedelta(minutes=30)) == 0
+    alert.refresh_from_db()
+    assert alert.escalated_at is not None and alert.version == 1  # a flag, not an edit
+    assert list(alert.events.values_list("action", flat=True)) == ["raise", "escalate"]
+    street_op = world.users[Role.STREET_OPERATOR]  # the level above the grid's community
+    assert Notification.objects.filter(recipient=street_op, kind="alert_escalated").exists()
+
+
+def test_an_acknowledged_or_minor_alert_is_not_escalated(world, device):
+    from datetime import timedelta
+
+    from wangge.sensing import poller
+
+    minor = _raise(device, severity=Severity.MINOR).alert
+    assert poller.escalate(minor.first_seen + timedelta(days=1)) == 0
+    other = make_device(world.grids[0], "DOOR-2")
+    major = _raise(other).alert
+    do_act(world.users[Role.GRID_WORKER], major, "acknowledge", expected_version=major.version)
+    assert poller.escalate(major.first_seen + timedelta(days=1)) == 0

@@ -114,7 +114,8 @@ class Command(BaseCommand):
     @staticmethod
     def _device_counts(c) -> str:
         return (f"{c.get('doors', 0)} door controllers, {c.get('cameras', 0)} cameras, {c.get('detectors', 0)} "
-                f"detectors; {c.get('rental_buildings', 0)} rental buildings (all synthetic / 设备均为合成数据)")
+                f"detectors; {c.get('rental_buildings', 0)} rental buildings; {c.get('cards', 0)} access cards "
+                "(all synthetic / 设备、门禁卡均为合成数据)")
 
     @staticmethod
     def _case_counts(c) -> str:

@@ -1,0 +1,98 @@
+"""The alert board and the alert page: what each user sees, and actions posted from the page."""
+import pytest
+
+from wangge.cases.models import Category
+from wangge.core.roles import Role
+from wangge.sensing.alerts import raise_alert, source_of
+from wangge.sensing.models import Alert, AlertState, AlertType, Severity
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alert(world, sensing):
+    door = sensing["door"]
+    return raise_alert(AlertType.DOOR_FORCED, source_of("device", door.pk), grid_id=door.grid_id,
+                       title="门被强行打开", severity=Severity.CRITICAL, device_id=door.pk,
+                       building_id=door.building_id).alert
+
+
+def test_the_board_lists_open_alerts_and_counts_by_severity(client, world, alert):
+    client.force_login(world.users[Role.COMMUNITY_OPERATOR])
+    page = client.get("/sensing/alerts/")
+    html = page.content.decode()
+    assert page.status_code == 200 and f'id="alert-{alert.pk}"' in html and "门被强行打开" in html
+    assert 'data-refresh="30"' in html
+    rows = client.get("/sensing/alerts/?rows=1").content.decode()
+    assert f'id="alert-{alert.pk}"' in rows and "<html" not in rows
+    closed_only = client.get("/sensing/alerts/?state=closed").content.decode()
+    assert f'id="alert-{alert.pk}"' not in closed_only
+
+
+def test_others_outside_the_area_do_not_see_it(client, world, alert):
+    client.force_login(world.outsiders[Role.GRID_WORKER])
+    assert f'id="alert-{alert.pk}"' not in client.get("/sensing/alerts/").content.decode()
+    assert client.get(f"/sensing/alerts/{alert.pk}/").status_code == 404
+
+
+def test_acknowledge_from_the_page(client, world, alert):
+    client.force_login(world.users[Role.GRID_WORKER])
+    page = client.get(f"/sensing/alerts/{alert.pk}/").content.decode()
+    assert 'data-action="acknowledge"' in page and 'data-action="to_case"' in page
+    answer = client.post(f"/sensing/alerts/{alert.pk}/act/acknowledge/", {"version": alert.version})
+    assert answer.status_code == 302
+    alert.refresh_from_db()
+    assert alert.state == AlertState.ACKNOWLEDGED
+
+
+def test_a_refused_action_shows_why_and_changes_nothing(client, world, alert):
+    client.force_login(world.users[Role.GRID_WORKER])
+    answer = client.post(f"/sensing/alerts/{alert.pk}/act/close/", {"version": alert.version,
+                                                                   "resolution": "false_alarm", "note": ""})
+    assert answer.status_code == 422 and 'id="act-error"' in answer.content.decode()
+    stale = client.post(f"/sensing/alerts/{alert.pk}/act/acknowledge/", {"version": alert.version + 3})
+    assert stale.status_code == 409
+    alert.refresh_from_db()
+    assert alert.state == AlertState.ACTIVE and alert.version == 1
+
+
+def test_turn_into_a_case_from_the_page(client, world, alert):
+    category = Category.objects.filter(active=True).first()
+    client.force_login(world.users[Role.GRID_WORKER])
+    answer = client.post(f"/sensing/alerts/{alert.pk}/act/to_case/", {"version": alert.version,
+                                                                      "category": str(category.pk), "note": "门锁坏"})
+    assert answer.status_code == 302
+    alert = Alert.objects.select_related("case").get(pk=alert.pk)
+    assert alert.case is not None and alert.case.channel == "device"
+    assert alert.case.number in client.get(f"/sensing/alerts/{alert.pk}/").content.decode()
+
+
+def test_roles_without_sensing_are_refused(client, world, alert):
+    client.force_login(world.users[Role.MEDIATOR])
+    assert client.get("/sensing/alerts/").status_code == 403
+    assert client.post(f"/sensing/alerts/{alert.pk}/act/acknowledge/", {"version": 1}).status_code == 403
+
+
+def test_the_grid_workers_home_shows_open_alerts_to_acknowledge_in_place(client, world, alert):
+    gridder = world.users[Role.GRID_WORKER]
+    client.force_login(gridder)
+    home_url = "/"
+    home = client.get(home_url)
+    html = home.content.decode()
+    assert home.status_code == 200 and f'id="home-alert-{alert.pk}"' in html and "data-to-case" in html
+    answer = client.post(f"/sensing/alerts/{alert.pk}/act/acknowledge/",
+                         {"version": alert.version, "next": f"{home_url}#home-alerts"})
+    assert answer.status_code == 302 and answer["Location"] == f"{home_url}#home-alerts"
+    alert.refresh_from_db()
+    assert alert.state == AlertState.ACKNOWLEDGED
+    assert 'data-action="acknowledge"' not in client.get(home_url).content.decode()
+
+
+def test_the_numbers_behind_an_alert_read_as_words(client, world, sensing):
+    door = sensing["door"]
+    alert = raise_alert(AlertType.UNKNOWN_CARD, source_of("device", door.pk), grid_id=door.grid_id, title="陌生卡",
+                        details={"card": sensing["card"].number, "why": "lost", "at": "2026-12-01T08:30:00+00:00"}
+                        ).alert
+    client.force_login(world.users[Role.GRID_WORKER])
+    html = client.get(f"/sensing/alerts/{alert.pk}/").content.decode()
+    assert "已挂失" in html and "2026-12-01 16:30:00" in html and sensing["card"].number not in html

@@ -1,0 +1,130 @@
+"""Rules → alerts: on events as they are stored, and on time (the worker)."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from wangge.core.roles import Role
+from wangge.registry import services as registry_services
+from wangge.registry.models import Tag
+from wangge.sensing import cards, rules, services
+from wangge.sensing.models import Alert, AlertRule, AlertState, AlertType, Resolution
+from wangge.sensing.testing import door_event
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rules():
+    rules.RuleBook.forget()
+    yield
+    rules.RuleBook.forget()
+
+
+def _tag(world, person, code):
+    registry_services.do_tag_person(world.users[Role.ADMINISTRATOR], person, Tag.objects.get(code=code))
+
+
+def _pass(device, card, seq, **extra):
+    return door_event(device, seq, card=card.number, card_id=card.pk, person_id=card.person_id, **extra)
+
+
+def test_a_watched_person_passing_a_door_raises_key_person_once_while_open(world, sensing, registry_home):
+    _tag(world, registry_home["head"], "community_correction")
+    door, card = sensing["door"], sensing["card"]
+    events = [_pass(door, card, 1), _pass(door, card, 2, direction="out")]
+    rules.on_events(door, events)
+    alert = Alert.objects.get(type=AlertType.KEY_PERSON)
+    assert alert.person == registry_home["head"] and alert.count == 2 and alert.device == door
+    assert "社区矫正人员" in alert.title
+
+
+def test_an_unwatched_person_raises_nothing(world, sensing):
+    rules.on_events(sensing["door"], [_pass(sensing["door"], sensing["card"], 1)])
+    assert not Alert.objects.exists()
+
+
+def test_a_rule_switched_off_for_the_area_raises_nothing(world, sensing, registry_home):
+    _tag(world, registry_home["head"], "community_correction")
+    AlertRule.objects.create(type=AlertType.KEY_PERSON, region=world.communities[0], enabled=False)
+    rules.on_events(sensing["door"], [_pass(sensing["door"], sensing["card"], 1)])
+    assert not Alert.objects.exists()
+
+
+def test_the_nearest_area_rule_wins(world, sensing, registry_home):
+    _tag(world, registry_home["head"], "drug_user")
+    AlertRule.objects.create(type=AlertType.KEY_PERSON, region=world.district, severity="minor")
+    AlertRule.objects.create(type=AlertType.KEY_PERSON, region=world.grids[0], severity="critical")
+    rules.on_events(sensing["door"], [_pass(sensing["door"], sensing["card"], 1)])
+    assert Alert.objects.get().severity == "critical"
+
+
+def test_unknown_lost_and_foreign_cards_raise_unknown_card(world, sensing, registry):
+    door = sensing["door"]
+    operator = world.users[Role.ADMINISTRATOR]
+    lost = services.do_card_action(operator, sensing["card"], "report_lost")
+    stranger = cards.make_number("510107", 777)
+    events = [door_event(door, 1, card=lost.number, card_check="lost", granted=False),
+              door_event(door, 2, card=stranger, card_check="unknown", granted=False)]
+    rules.on_events(door, events)
+    alert = Alert.objects.get(type=AlertType.UNKNOWN_CARD)
+    assert alert.count == 2 and alert.details["why"] == "unknown"
+    assert stranger not in str(alert.details) and alert.details["card"].endswith(stranger[-4:])
+
+
+def test_the_controllers_forced_open_alarm(world, sensing):
+    door = sensing["door"]
+    rules.on_events(door, [door_event(door, 1, alarm="forced_open"), door_event(door, 2)])
+    alert = Alert.objects.get(type=AlertType.DOOR_FORCED)
+    assert alert.count == 1 and alert.details["alarm"] == "forced_open"
+
+
+def test_no_activity_for_a_day_raises_and_a_door_pass_clears_it(world, sensing, registry_home):
+    _tag(world, registry_home["head"], "elder_living_alone")
+    door, card = sensing["door"], sensing["card"]
+    start = card.issued_at
+    _pass(door, card, 1, at=start + timedelta(hours=1))
+    assert rules.check_no_activity(start + timedelta(hours=20)) == 0  # 19 hours: not yet
+    assert rules.check_no_activity(start + timedelta(hours=26)) == 1
+    assert rules.check_no_activity(start + timedelta(hours=27)) == 1  # again: the same alert counted
+    alert = Alert.objects.get(type=AlertType.NO_ACTIVITY)
+    assert alert.count == 2 and alert.person == registry_home["head"] and alert.severity == "critical"
+    rules.on_events(door, [_pass(door, card, 2, at=start + timedelta(hours=28))])
+    alert.refresh_from_db()
+    assert alert.state == AlertState.CLOSED and alert.resolution == Resolution.CLEARED
+
+
+def test_no_activity_uses_the_areas_hours(world, sensing, registry_home):
+    _tag(world, registry_home["head"], "elder_living_alone")
+    AlertRule.objects.create(type=AlertType.NO_ACTIVITY, region=world.grids[0], params={"hours": 48})
+    start = sensing["card"].issued_at
+    _pass(sensing["door"], sensing["card"], 1, at=start + timedelta(hours=1))
+    assert rules.check_no_activity(start + timedelta(hours=31)) == 0  # 30 hours: under the area's 48
+
+
+def test_over_occupancy_counts_distinct_cards_on_a_house(world, sensing, registry_home):
+    door = sensing["door"]
+    operator = world.users[Role.ADMINISTRATOR]
+    member_card = services.do_issue_card(operator, registry_home["member"])
+    # two residents and two cards; margin 0
+    AlertRule.objects.create(type=AlertType.OVER_OCCUPANCY, params={"margin": 0})
+    now = timezone.now()
+    _pass(door, sensing["card"], 1, at=now - timedelta(days=1))
+    assert rules.check_over_occupancy(now) == 0  # one card, two residents
+    _pass(door, member_card, 2, at=now - timedelta(days=1))
+    assert rules.check_over_occupancy(now) == 0  # two cards, two residents, margin 0
+    from wangge.registry.models import Person
+
+    Person.objects.filter(pk=registry_home["member"].pk).update(moved_out=now.date())  # moved out, card kept
+    assert rules.check_over_occupancy(now) == 1
+    alert = Alert.objects.get(type=AlertType.OVER_OCCUPANCY)
+    assert alert.house == registry_home["house"] and alert.details == {"cards": 2, "residents": 1, "margin": 0,
+                                                                       "days": 7}
+
+
+def test_a_card_just_issued_is_given_the_rules_hours_before_anyone_worries(world, sensing, registry_home):
+    _tag(world, registry_home["head"], "elder_living_alone")
+    issued = sensing["card"].issued_at
+    assert rules.check_no_activity(issued + timedelta(hours=23)) == 0
+    assert rules.check_no_activity(issued + timedelta(hours=25)) == 1
+    assert Alert.objects.get().details["last_event"] is None

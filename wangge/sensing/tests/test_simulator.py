@@ -1,0 +1,44 @@
+"""The synthetic day at the doors: what it plans (publishing is tested with ingestion, against the broker)."""
+import json
+from datetime import timedelta
+
+import pytest
+
+from wangge.core.roles import Role
+from wangge.registry import services as registry_services
+from wangge.registry.models import Tag
+from wangge.sensing import services
+from wangge.sensing.simulator import Day, payload, topic
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_day_has_every_holder_strangers_a_forced_door_and_one_silent_elder(world, registry_home, sensing):
+    admin = world.users[Role.ADMINISTRATOR]
+    member_card = services.do_issue_card(admin, registry_home["member"])
+    registry_services.do_tag_person(admin, registry_home["member"], Tag.objects.get(code="elder_living_alone"))
+    day = Day(world.district, seed=3, strangers=4, forced=1)
+    plan = day.build()
+    assert day.silent_person == registry_home["member"].pk
+    by_card = {}
+    for planned in plan:
+        by_card.setdefault(planned.body.get("card"), []).append(planned)
+    head_passes = by_card[sensing["card"].number]
+    assert 2 <= len(head_passes) <= 4 and all(day.start <= p.at <= day.start + timedelta(hours=24)
+                                              for p in head_passes)
+    silent = by_card[member_card.number]
+    assert len(silent) == 1 and silent[0].at < day.start  # its last pass is 30 hours back, then nothing
+    refused = [p for p in plan if p.body.get("granted") is False]
+    assert len(refused) == 4 and all(p.body["card"] not in (sensing["card"].number, member_card.number)
+                                     for p in refused)
+    assert sum(1 for p in plan if p.body.get("alarm") == "forced_open") == 1
+    assert [p.at for p in plan] == sorted(p.at for p in plan)
+    seqs = [p.body["seq"] for p in plan if p.device_code == sensing["door"].code]
+    assert len(seqs) == len(set(seqs))
+    first = plan[0]
+    assert topic(first.device_code) == f"wangge/devices/{first.device_code}/events"
+    assert json.loads(payload(first))["ts"] == first.at.isoformat()
+
+
+def test_an_empty_district_plans_nothing(world):
+    assert Day(world.district).build() == []
