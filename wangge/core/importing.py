@@ -5,9 +5,12 @@ Readers return the rows they understood and a list of `RowError`s; operations
 write only when that list is empty, and otherwise raise `ImportRejected` with
 all of them, so one upload shows every mistake at once.
 """
+import csv
 import io
-from collections.abc import Iterable, Sequence
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.utils.translation import gettext as _
 
@@ -25,6 +28,7 @@ class Column:
     example: str = ""
     text: bool = False  # Excel keeps it as text: leading zeros, all 18 digits of an ID number
     choices: tuple = ()  # offered as a drop-down list in the template
+    aliases: tuple = ()  # other titles the header may have (e.g. the English keys of the issue's file format)
 
 
 @dataclass
@@ -48,7 +52,7 @@ class ImportRejected(Exception):
 def read_header(line: int, header: Iterable, columns: Sequence[Column]) -> tuple[dict, list[RowError]]:
     """{key: position} of the known columns in a header row (a trailing * on a title is ignored), and
     the errors: a column given twice, a required column missing. Unknown columns are ignored."""
-    key_of = {c.header: c.key for c in columns}
+    key_of = {title: c.key for c in columns for title in (c.header, *c.aliases)}
     positions, problems = {}, []
     for i, cell in enumerate(header):
         title = str(cell if cell is not None else "").strip().strip("*＊").strip()
@@ -63,6 +67,93 @@ def read_header(line: int, header: Iterable, columns: Sequence[Column]) -> tuple
         if column.required and column.key not in positions:
             problems.append(RowError(line, _("Required column missing"), column.header))
     return positions, problems
+
+
+# --- reading records ------------------------------------------------------------------------------
+
+
+class FileProblem(Exception):
+    """The file itself is unreadable at `line` (not UTF-8, malformed CSV, not a workbook): the reading stops."""
+
+    def __init__(self, line: int, reason: str):
+        super().__init__(reason)
+        self.line, self.reason = line, reason
+
+
+def csv_records(stream, first: int = 1) -> Iterator[tuple[int, list]]:
+    """(line number, cells) of each record of `stream` (binary lines, the first numbered `first`)."""
+    reader = csv.reader(utf8_lines(stream, first))
+    before = first - 1
+    try:
+        for cells in reader:
+            yield before + reader.line_num, cells
+    except csv.Error as exc:
+        raise FileProblem(before + reader.line_num, _("Malformed CSV: %(error)s") % {"error": exc})
+
+
+def utf8_lines(stream, first: int = 1) -> Iterator[str]:
+    """Decode line by line, so a bad byte is reported on its own line."""
+    for number, raw in enumerate(stream, start=first):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise FileProblem(number, _("The CSV is not UTF-8: in Excel, save it as "
+                                        "\"CSV UTF-8 (comma delimited)\", or upload the .xlsx"))
+        yield text.lstrip("\ufeff") if number == 1 else text
+
+
+def xlsx_records(stream, sheet_title: str = "") -> Iterator[tuple[int, tuple]]:
+    """(row number, cells) of the sheet `sheet_title` (else the first) of a workbook."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(stream, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        raise FileProblem(1, _("Not an .xlsx workbook (save an old .xls as .xlsx)"))
+    try:
+        sheet = book[sheet_title] if sheet_title in book.sheetnames else book.worksheets[0]
+        yield from enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
+    finally:
+        book.close()
+
+
+def cell_text(value) -> str:
+    """A cell as text: a workbook's whole numbers without ".0", its dates as ISO dates."""
+    if type(value) is str:
+        return value.strip()
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return str(value).strip()
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日")
+
+
+def parse_date(value) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = cell_text(value)
+    if len(text) == 10 and text[4] == "-":
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+# --- templates and reports -------------------------------------------------------------------------
 
 
 def template_xlsx(sheet_title: str, columns: Sequence[Column], notes: Sequence[str], *, example_row: bool = False,

@@ -16,10 +16,13 @@ from wangge.areas.models import LEVEL_ORDER, GridTeamMember, Level, Region, make
 from wangge.core.audit import record
 from wangge.core.models import AuditEntry, Department, User
 from wangge.core.roles import Role
+from wangge.demo import cards as demo_cards
 from wangge.demo import cases as demo_cases
+from wangge.demo import devices as demo_devices
 from wangge.demo import mediation as demo_mediation
 from wangge.demo import people as base_data
 from wangge.demo.generator import DEMO_PASSWORD, DISTRICT_CODE, DemoPlan
+from wangge.sensing.models import Card
 
 BATCH = 500
 
@@ -114,6 +117,8 @@ def _load(plan: DemoPlan, force: bool, people: int, cases: int | None, disputes:
         record(None, "demo.load", district, seed=plan.seed, force=force, **counts)
         if people:
             counts.update(base_data.load_base_data(district, plan.seed, people))
+            counts.update(demo_devices.load_devices(district, plan.seed))
+            counts.update(demo_cards.load_cards(district, plan.seed))
         if cases != 0:
             counts.update(demo_cases.load_cases(district, plan.seed, cases))
         if disputes != 0:
@@ -128,7 +133,27 @@ def load_people(seed: int, people: int, code: str = DISTRICT_CODE) -> dict | Non
         district = demo_district(code)
         if district is None or not is_loaded(code) or base_data.has_base_data(district):
             return None
-        return base_data.load_base_data(district, seed, people)
+        counts = base_data.load_base_data(district, seed, people)
+        counts.update(demo_devices.load_devices(district, seed))
+        counts.update(demo_cards.load_cards(district, seed))
+        return counts
+
+
+def devices_loaded(code: str = DISTRICT_CODE) -> bool:
+    district = demo_district(code)
+    return bool(district) and demo_devices.has_devices(district)
+
+
+def load_devices(seed: int, code: str = DISTRICT_CODE) -> dict | None:
+    """Add the devices (and the rental marks) to a district loaded with base data but without them."""
+    with transaction.atomic():
+        district = demo_district(code)
+        if district is None or not base_data.has_base_data(district) or demo_devices.has_devices(district):
+            return None
+        counts = demo_devices.load_devices(district, seed)
+        if not Card.objects.filter(grid__path__startswith=district.path).exists():
+            counts.update(demo_cards.load_cards(district, seed))
+        return counts
 
 
 def cases_loaded(code: str = DISTRICT_CODE) -> bool:
@@ -233,7 +258,8 @@ def wipe(code: str = DISTRICT_CODE) -> None:
     prefix = district.path
     try:
         with transaction.atomic():
-            demo_mediation.wipe_disputes(district)  # first: disputes point at cases, people and staff
+            demo_devices.wipe_sensing(district)  # first: alerts point at cases, devices, buildings and people
+            demo_mediation.wipe_disputes(district)  # disputes point at cases, people and staff
             demo_cases.wipe_cases(district)
             base_data.wipe_base_data(district)
             GridTeamMember.objects.filter(grid__path__startswith=prefix).delete()

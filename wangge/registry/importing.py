@@ -37,14 +37,12 @@ point at each other without a read-back, the tables analysed at the end); their
 simple-history rows and new people's residences are then made in SQL from the
 rows just written (docs/decisions/0005-import-history-in-sql.md).
 """
-import csv
 import io
 import itertools
 import json
 import operator
-import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -60,7 +58,18 @@ from wangge.areas.crs import BD09, GCJ02, WGS84, to_wgs84_many
 from wangge.areas.models import Region
 from wangge.core.bulk import BulkWriter, Ids, Table
 from wangge.core.crypto import encrypt, encrypt_many, lookup_hash, lookup_hashes
-from wangge.core.importing import Column, ImportRejected, RowError, error_report_xlsx, read_header  # noqa: F401
+from wangge.core.importing import (  # noqa: F401 (RowError, ImportRejected, error_report_xlsx: this module's API)
+    Column,
+    ImportRejected,
+    RowError,
+    error_report_xlsx,
+    read_header,
+    xlsx_records,
+)
+from wangge.core.importing import FileProblem as _FileProblem
+from wangge.core.importing import cell_text as _text
+from wangge.core.importing import csv_records as _csv_records
+from wangge.core.importing import parse_date as _parse_date
 from wangge.core.importing import template_xlsx as build_template
 from wangge.core.personal import clean_phone
 from wangge.core.roles import can
@@ -183,12 +192,6 @@ class PersonRow:
         # Back from a checking process as one positional call: pickling the slots' state by name took
         # a quarter of the time the check itself takes, in the process that writes.
         return PersonRow, tuple(getattr(self, name) for name in self.__slots__)
-
-
-class _FileProblem(Exception):
-    def __init__(self, line: int, reason: str):
-        super().__init__(reason)
-        self.line, self.reason = line, reason
 
 
 def read_people_file(data: bytes, filename: str) -> tuple[list[PersonRow], list[RowError]]:
@@ -481,53 +484,8 @@ def _check_in_processes(tasks: Iterator[tuple], positions: dict, today: date, jo
             yield pending.popleft().get()
 
 
-def _csv_records(stream, first: int = 1) -> Iterator[tuple[int, list]]:
-    """(line number, cells) of each record of `stream` (binary lines, the first numbered `first`)."""
-    reader = csv.reader(_utf8_lines(stream, first))
-    before = first - 1
-    try:
-        for cells in reader:
-            yield before + reader.line_num, cells
-    except csv.Error as exc:
-        raise _FileProblem(before + reader.line_num, gettext("Malformed CSV: %(error)s") % {"error": exc})
-
-
-def _utf8_lines(stream, first: int = 1) -> Iterator[str]:
-    """Decode line by line, so a bad byte is reported on its own line."""
-    for number, raw in enumerate(stream, start=first):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _FileProblem(number, gettext("The CSV is not UTF-8: in Excel, save it as "
-                                               "\"CSV UTF-8 (comma delimited)\", or upload the .xlsx"))
-        yield text.lstrip("\ufeff") if number == 1 else text
-
-
 def _xlsx_records(stream) -> Iterator[tuple[int, tuple]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        book = load_workbook(stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        raise _FileProblem(1, gettext("Not an .xlsx workbook (save an old .xls as .xlsx)"))
-    try:
-        sheet = book["人口信息"] if "人口信息" in book.sheetnames else book.worksheets[0]
-        yield from enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
-    finally:
-        book.close()
-
-
-def _text(value) -> str:
-    if type(value) is str:
-        return value.strip()
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    return str(value).strip()
+    return xlsx_records(stream, "人口信息")
 
 
 def check_row(line: int, cells: dict, today: date | None = None) -> PersonRow | list[RowError]:
@@ -602,28 +560,6 @@ def check_row(line: int, cells: dict, today: date | None = None) -> PersonRow | 
         id_hash=lookup_hash(clean.id_number), phone_hash=lookup_hash(phone) if phone else "",
         id_cipher=encrypt(clean.id_number), phone_cipher=encrypt(phone) if phone else "",
     )
-
-
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日")
-
-
-def _parse_date(value) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = _text(value)
-    if len(text) == 10 and text[4] == "-":
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            return None
-    for pattern in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None
 
 
 # --- previewing and importing ------------------------------------------------------------------

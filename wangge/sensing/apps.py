@@ -9,7 +9,9 @@ class SensingConfig(AppConfig):
 
     def ready(self):
         from wangge.core import pollers
-        from wangge.sensing import poller
+        from wangge.sensing import connectivity, poller
 
         # escalation of unacknowledged alerts, and the rules on time (no activity, over-occupancy)
         pollers.register("sensing_alerts", poller.poll)
+        # devices offline for long enough: one device_offline alert each (connectivity.py)
+        pollers.register("sensing.connectivity", connectivity.poll)

@@ -1,4 +1,4 @@
-"""What sensing adds to the staff shell: the alert board (and, as they land, devices and cards)."""
+"""What sensing adds to the staff shell: the alert board and the devices (and, as they land, cards)."""
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core import shell
@@ -10,6 +10,9 @@ shell.register(
                also=("sensing:building",)),
     shell.Item("sensing", _("Card holders"), "sensing:holders", shell.perm("sensing.view")),
     shell.Item("sensing", _("Alert rules"), "sensing:rules", shell.perm("sensing.edit_rules")),
+    shell.Item("sensing", _("Devices"), "sensing:devices", shell.perm("sensing.view"),
+               also=("sensing:device", "sensing:device_map", "sensing:device_new", "sensing:device_edit"),
+               html_id="nav-devices"),
 )
 
 HOME_LIMIT = 6

@@ -1,7 +1,7 @@
 """Sensing pages (namespace `sensing`, mounted at /sensing/ by wangge/urls.py)."""
 from django.urls import path
 
-from wangge.sensing import views_alerts, views_buildings, views_cards, views_rules
+from wangge.sensing import views_alerts, views_buildings, views_cards, views_devices, views_rules
 
 app_name = "sensing"
 
@@ -17,4 +17,16 @@ urlpatterns = [
     path("cards/<int:pk>/act/<str:action>/", views_cards.act, name="card_act"),
     path("buildings/<int:pk>/", views_buildings.building_card, name="building"),
     path("buildings/<int:pk>/profile/", views_buildings.building_profile, name="building_profile"),
+]
+
+# Devices (views_devices.py): the list, the map, a device's page, its forms and "open the video".
+CODE = "<str:code>"
+urlpatterns += [
+    path("devices/", views_devices.device_list, name="devices"),
+    path("devices/map/", views_devices.device_map, name="device_map"),
+    path("devices/new/", views_devices.device_new, name="device_new"),
+    path(f"devices/{CODE}/", views_devices.device_detail, name="device"),
+    path(f"devices/{CODE}/edit/", views_devices.device_edit, name="device_edit"),
+    path(f"devices/{CODE}/state/", views_devices.device_state, name="device_state"),
+    path(f"devices/{CODE}/open/", views_devices.open_camera, name="device_open"),
 ]

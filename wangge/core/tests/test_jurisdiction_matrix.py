@@ -170,11 +170,14 @@ def test_matrix_covers_every_api_route():
         "/api/v1/openapi.json": "schema",
         "/api/v1/docs": "schema browser",
     }
-    covered = {row.url.split("?")[0] for row in ROWS}
+    def shape(path):  # a record's row asks "{id}" for whatever the route calls its key ("{code}" of a device)
+        return re.sub(r"\{\w+\}", "{}", path)
+
+    covered = {shape(row.url.split("?")[0]) for row in ROWS}
     missing = []
     for path, ops in api.get_openapi_schema()["paths"].items():
         if "get" not in ops or path in unscoped:
             continue
-        if path not in covered:
+        if shape(path) not in covered:
             missing.append(path)
     assert not missing, f"GET routes without a jurisdiction matrix row: {missing}"

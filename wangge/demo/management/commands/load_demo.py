@@ -54,19 +54,25 @@ class Command(BaseCommand):
             case_counts = None
             if cases != 0 and not services.cases_loaded():  # loaded before it had cases
                 case_counts = services.load_cases(loaded_seed if loaded_seed is not None else seed, cases)
+            device_counts = None
+            if people and not counts and services.people_loaded() and not services.devices_loaded():
+                device_counts = services.load_devices(loaded_seed if loaded_seed is not None else seed)
             dispute_counts = None
             if disputes != 0 and not services.disputes_loaded():  # loaded before it had disputes
                 dispute_counts = services.load_disputes(loaded_seed if loaded_seed is not None else seed, disputes)
             if counts:
                 self.stdout.write(f"已加载演示区基础数据 / loaded the demo district's base data "
                                   f"in {time.monotonic() - started:.1f} s: {self._base_counts(counts)}.")
+                self.stdout.write(f"设备 / devices: {self._device_counts(counts)}.")
             if case_counts:
                 self.stdout.write(f"已加载演示事件 / loaded the demo cases in {time.monotonic() - started:.1f} s: "
                                   f"{self._case_counts(case_counts)}.")
             if dispute_counts:
                 self.stdout.write(f"已加载演示纠纷 / loaded the demo disputes in {time.monotonic() - started:.1f} s: "
                                   f"{self._dispute_counts(dispute_counts)}.")
-            if not counts and not case_counts and not dispute_counts:
+            if device_counts:
+                self.stdout.write(f"已加载演示设备 / loaded the demo devices: {self._device_counts(device_counts)}.")
+            if not counts and not case_counts and not dispute_counts and not device_counts:
                 self.stdout.write(f"演示区已加载 / demo district already loaded (seed {loaded_seed}); "
                                   "use --force to reload.")
             else:
@@ -89,6 +95,7 @@ class Command(BaseCommand):
                 f"{c['households']} households, {c['users']} users, {c['team_members']} team members.")
             if people:
                 self.stdout.write(f"基础数据 / base data: {self._base_counts(c)}.")
+                self.stdout.write(f"设备 / devices: {self._device_counts(c)}.")
             if "cases" in c:
                 self.stdout.write(f"事件 / cases: {self._case_counts(c)}.")
             if "disputes" in c:
@@ -103,6 +110,12 @@ class Command(BaseCommand):
                 f"{c['buildings']} buildings, {c['tags']} tags, {c['visits']} visits, "
                 f"{c['residences']} residence rows, {c['organisations']} organisations, {c['places']} places, "
                 f"{c['vehicles']} vehicles (all synthetic / 楼栋、房屋、人口、组织、场所、车辆均为合成数据)")
+
+    @staticmethod
+    def _device_counts(c) -> str:
+        return (f"{c.get('doors', 0)} door controllers, {c.get('cameras', 0)} cameras, {c.get('detectors', 0)} "
+                f"detectors; {c.get('rental_buildings', 0)} rental buildings; {c.get('cards', 0)} access cards "
+                "(all synthetic / 设备、门禁卡均为合成数据)")
 
     @staticmethod
     def _case_counts(c) -> str:
