@@ -13,6 +13,7 @@ from wangge.mediation.api_directory import router as mediation_router  # the lis
 from wangge.mediation.api_stats import router as mediation_stats_router
 from wangge.mediation.api_warnings import router as mediation_warnings_router
 from wangge.registry.api import router as registry_router
+from wangge.sensing.api_events import router as sensing_events_router
 
 api = NinjaAPI(
     title="Wangge API 网格化服务管理平台接口",
@@ -30,5 +31,5 @@ def _not_found(request, exc):
 refusals.install(api)
 
 for router in (areas_router, core_router, registry_router, cases_router, stats_router, mediation_router,
-               mediation_stats_router, mediation_warnings_router):
+               mediation_stats_router, mediation_warnings_router, sensing_events_router):
     api.add_router("/", router)

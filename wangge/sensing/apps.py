@@ -6,3 +6,10 @@ class SensingConfig(AppConfig):
     name = "wangge.sensing"
     label = "sensing"
     verbose_name = _("Sensing")
+
+    def ready(self):
+        from wangge.core import pollers
+        from wangge.sensing import partitions
+
+        # Next months' event tables made ahead, old events and dead letters expired (partitions.py).
+        pollers.register("sensing_events", partitions.poll)
