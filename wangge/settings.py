@@ -270,5 +270,6 @@ NINJA_PAGINATION_CLASS = "wangge.core.paging.LimitOffsetPagination"
 # Sensing: the site's MQTT broker (devices publish to wangge/devices/<code>/events; `python -m wangge mqtt_ingest`
 # subscribes, as the user and password in the URL if any), and how long door events and dead letters are kept.
 WANGGE_MQTT_URL = os.environ.get("WANGGE_MQTT_URL", "mqtt://127.0.0.1:1883")
+WANGGE_MQTT_TOPIC_ROOT = os.environ.get("WANGGE_MQTT_TOPIC_ROOT", "wangge")  # <root>/devices/<code>/events
 WANGGE_EVENT_RETENTION_DAYS = int(os.environ.get("WANGGE_EVENT_RETENTION_DAYS", "180"))
 WANGGE_DEAD_LETTER_RETENTION_DAYS = int(os.environ.get("WANGGE_DEAD_LETTER_RETENTION_DAYS", "30"))
