@@ -1,5 +1,6 @@
 """The JSON API, versioned under /api/v1/. Each app contributes a router from its api.py; refusals become
 statuses in one place (wangge/core/refusals.py), registered here once."""
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from ninja import NinjaAPI
 
@@ -26,6 +27,16 @@ api = NinjaAPI(
 @api.exception_handler(Http404)
 def _not_found(request, exc):
     return api.create_response(request, {"detail": "Not Found"}, status=404)
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request, exc):
+    """The database restarting or failing over is no client's fault and no bug: 503 with Retry-After, so
+    devices and connected systems send again (what they sent is stored once: docs/api/devices.md)."""
+    response = api.create_response(request, {"detail": "Service Unavailable"}, status=503)
+    response["Retry-After"] = "1"
+    return response
 
 
 refusals.install(api)

@@ -16,9 +16,9 @@ SEED = ("from wangge.testing import build_world, build_registry; from wangge.sen
 
 
 class Site:
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, database_url: str | None = None, **env):
         self.folder = folder
-        base = os.environ.get("DATABASE_URL", "")
+        base = database_url or os.environ.get("DATABASE_URL", "")
         self.postgres = base.startswith("postgres")
         if self.postgres:
             self.server = base.rsplit("/", 1)[0]
@@ -29,7 +29,7 @@ class Site:
             self.url = f"sqlite:///{folder / 'site.sqlite3'}"
         self.env = {**os.environ, "DATABASE_URL": self.url, "WANGGE_VAR_DIR": str(folder / "var"),
                     "WANGGE_SECRET_KEY": "synthetic-e2e-secret-key-" + "x" * 30, "WANGGE_DEBUG": "0",
-                    "WANGGE_CONN_MAX_AGE": "0", "PYTHONUNBUFFERED": "1"}
+                    "WANGGE_CONN_MAX_AGE": "0", "PYTHONUNBUFFERED": "1", **env}
         self.run("migrate", "--noinput", "-v0")
         self.card = self.run("shell", "-c", SEED).strip().splitlines()[-1]
 

@@ -236,3 +236,17 @@ def test_a_device_outside_the_area_is_404(client, world, sensing):
     client.force_login(world.users[Role.GRID_WORKER])
     assert client.get(f"/api/v1/devices/{sensing['away_door'].code}/events").status_code == 404
     assert client.get("/api/v1/devices/NO-SUCH/events").status_code == 404
+
+
+def test_a_database_outage_answers_503_to_retry(client, sensing, token, monkeypatch):
+    """The database going away mid-request is no bad input and no bug: 503 with Retry-After (the faults test,
+    test_ingest_faults.py, restarts a real PostgreSQL under load)."""
+    from django.db import OperationalError
+
+    def unavailable(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(ingest, "store_events", unavailable)
+    response = post(client, token, event(1, sensing["card"].number))
+    assert response.status_code == 503 and response["Retry-After"] == "1"
+    assert _nothing_stored()
