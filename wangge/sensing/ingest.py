@@ -24,6 +24,7 @@ from datetime import time as day_time
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -38,10 +39,10 @@ MAX_SEQ = 2 ** 63 - 1
 ALARMS = ("forced_open", "held_open")
 ACCESS_KINDS = (DeviceKind.DOOR, DeviceKind.GATE)
 MAX_MS = 253402300799999  # 9999-12-31T23:59:59.999Z: beyond it no datetime exists
+SEEN_RESOLUTION = timedelta(seconds=10)  # the device's last message is written no more often (connectivity)
 MAX_ERRORS = 50  # field errors reported for one message; the rest are counted, not listed
-# The event table's unique constraint and what a written row answers (to tell which were new).
+# The event table's unique constraint (a row written answers its values, to tell which were new).
 UNIQUE = ("device_id", "seq", "at")
-RETURNING = ("id", "device_id", "seq", "at")
 
 
 class EventErrors(Exception):
@@ -248,7 +249,7 @@ def store_many(batches: list[tuple[Device, Checked | list]], now: datetime | Non
     """Several devices' checked events in one transaction (the MQTT subscriber's batch): one card query and one
     insert for all, then the rules and `mark_seen` per device. Answers a `Stored` per batch, in order."""
     from wangge.sensing.connectivity import mark_seen
-    from wangge.sensing.rules import on_events
+    from wangge.sensing.rules import on_events_many
 
     now = now or timezone.now()
     answers = [Stored() for _batch in batches]
@@ -278,34 +279,57 @@ def store_many(batches: list[tuple[Device, Checked | list]], now: datetime | Non
         new = _insert(rows)
         by_device: dict[int, list] = {}
         for row in rows:
-            key = (row["device_id"], row["seq"], row["at"])
-            if key in new:
-                row_id = new.pop(key)
-                by_device.setdefault(row["device_id"], []).append(AccessEvent(id=row_id, **row))
+            if new is not None:  # some were repeats: keep the rows written (each key once)
+                key = (row["device_id"], row["seq"], row["at"])
+                if key not in new:
+                    continue
+                new.discard(key)
+            by_device.setdefault(row["device_id"], []).append(_stored_event(row))
         for position, (device, checked) in enumerate(batches):
             events = checked.events if isinstance(checked, Checked) else checked
             answer = answers[position]
             answer.new_rows = by_device.get(device.pk, [])
             answer.stored = len(answer.new_rows)
             answer.duplicates = len(events) - answer.stored
-            if answer.new_rows:
-                on_events(device, answer.new_rows, now)
+        # The rules on the new rows only (a repeat raises nothing and counts nothing), all doors at once.
+        on_events_many([(device, answer.new_rows) for (device, _checked), answer in zip(batches, answers)], now)
+        for device, checked in batches:
+            events = checked.events if isinstance(checked, Checked) else checked
             latest = checked.latest if isinstance(checked, Checked) else max((e["at"] for e in events), default=None)
-            if latest is not None:
+            if latest is not None and _worth_marking(device, min(latest, now)):
                 mark_seen(device, min(latest, now))
     return answers
 
 
-def _insert(rows: list[dict]) -> dict[tuple, int]:
-    """Write the rows not stored yet; answers {(device_id, seq, at): id} of those written."""
+def _worth_marking(device: Device, at: datetime) -> bool:
+    """Whether the device's last message moves by more than SEEN_RESOLUTION (or an offline alert waits to be
+    cleared): offline after minutes, so a door sending every second need not write its row every second."""
+    return device.offline_alerted or device.last_seen_at is None or at > device.last_seen_at + SEEN_RESOLUTION
+
+
+def _stored_event(row: dict) -> AccessEvent:
+    """The AccessEvent a stored row is, as `from_db` makes it (no defaults, no signals), for the rules: a
+    thousand model __init__ calls cost more than the insert. Its id is not read back (the rules need none)."""
+    event = AccessEvent.__new__(AccessEvent)
+    event.__dict__.update(row)
+    event.id = None
+    event._state = ModelState()
+    event._state.adding, event._state.db = False, connection.alias
+    return event
+
+
+def _insert(rows: list[dict]) -> set[tuple] | None:
+    """Write the rows not stored yet; answers None when all were new, else the keys (device_id, seq, at) of
+    those written."""
     if not rows:
-        return {}
+        return None
     from wangge.sensing import partitions
 
     partitions.ensure_for(min(r["at"] for r in rows), max(r["at"] for r in rows))
-    writer = BulkWriter()
-    written = writer.insert_new(_table(), rows, conflict=UNIQUE, returning=RETURNING)
-    return {(device_id, seq, _aware(at)): row_id for row_id, device_id, seq, at in written}
+    written = BulkWriter().insert_new(_table(), rows, conflict=UNIQUE, returning=UNIQUE)
+    if written is None:
+        return None
+    return {(device_id, seq, _aware(at)) for device_id, seq, at in written}
 
 
 def _aware(value) -> datetime:

@@ -88,34 +88,50 @@ def rule_for(type: str, grid: Region) -> Rule:
 def on_events(device, events: list, now=None) -> int:
     """Apply the event rules to `events` (AccessEvent rows just stored for `device`, never a repeat).
     Returns how many alerts were raised or counted."""
-    if not events:
-        return 0
+    return on_events_many([(device, events)], now)
+
+
+def on_events_many(batches: list, now=None) -> int:
+    """`on_events` for several devices' new events at once (the MQTT subscriber stores a batch of many doors'
+    messages in one transaction): the people's watched tags and their open no-activity alerts are read once
+    for the batch, not once per door."""
     from wangge.registry.models import PersonTag
 
+    batches = [(device, events) for device, events in batches if events]
+    if not batches:
+        return 0
     now = now or timezone.now()
     book = RuleBook.current()
-    path = device.grid.path
     touched = 0
-    people = {e.person_id for e in events if e.person_id}
-    key_rule = book.get(AlertType.KEY_PERSON, path)
-    watched = {}
-    if people and key_rule.enabled:
-        for person_id, tag_name in PersonTag.objects.filter(person_id__in=people, tag__code__in=key_rule.params["tags"]
-                                                             ).values_list("person_id", "tag__name"):
-            watched.setdefault(person_id, tag_name)
+    people = {e.person_id for _device, events in batches for e in events if e.person_id}
+    key_rules = {device.pk: book.get(AlertType.KEY_PERSON, device.grid.path) for device, _events in batches}
+    codes = {code for rule in key_rules.values() if rule.enabled for code in rule.params["tags"]}
+    tags = []  # (person, tag code, tag name) of the people seen, for the watched groups of any area
+    if people and codes:
+        tags = list(PersonTag.objects.filter(person_id__in=people, tag__code__in=codes)
+                    .values_list("person_id", "tag__code", "tag__name"))
     if people:
-        touched += _clear_no_activity(people, events)
-    unknown_rule, forced_rule = book.get(AlertType.UNKNOWN_CARD, path), book.get(AlertType.DOOR_FORCED, path)
-    for event in events:
-        if event.person_id in watched:
-            _key_person(device, event, watched[event.person_id], key_rule, now)
-            touched += 1
-        if unknown_rule.enabled and event.card_number and event.card_check:
-            _unknown_card(device, event, unknown_rule, now)
-            touched += 1
-        if forced_rule.enabled and event.alarm in ("forced_open", "held_open"):
-            _door_forced(device, event, forced_rule, now)
-            touched += 1
+        touched += _clear_no_activity(people, [e for _device, events in batches for e in events])
+    for device, events in batches:
+        path = device.grid.path
+        key_rule = key_rules[device.pk]
+        watched = {}
+        if key_rule.enabled:
+            wanted = set(key_rule.params["tags"])
+            for person_id, code, tag_name in tags:
+                if code in wanted:
+                    watched.setdefault(person_id, tag_name)
+        unknown_rule, forced_rule = book.get(AlertType.UNKNOWN_CARD, path), book.get(AlertType.DOOR_FORCED, path)
+        for event in events:
+            if event.person_id in watched:
+                _key_person(device, event, watched[event.person_id], key_rule, now)
+                touched += 1
+            if unknown_rule.enabled and event.card_number and event.card_check:
+                _unknown_card(device, event, unknown_rule, now)
+                touched += 1
+            if forced_rule.enabled and event.alarm in ("forced_open", "held_open"):
+                _door_forced(device, event, forced_rule, now)
+                touched += 1
     return touched
 
 
