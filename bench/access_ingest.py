@@ -239,31 +239,15 @@ def start_broker(folder: Path) -> tuple[subprocess.Popen, int]:
 
 
 def publisher(port, doors, pools, numbers, size, done):
-    import paho.mqtt.client as paho
+    """One publisher process: its doors' events, each its own QoS 1 message (bench/_mqtt_load.py)."""
+    from _mqtt_load import Publisher
 
-    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{os.getpid()}",
-                         protocol=paho.MQTTv5)
-    client.max_inflight_messages_set(1000)
-    client.max_queued_messages_set(0)
-    acknowledged = [0]
-    client.on_publish = lambda *_args: acknowledged.__setitem__(0, acknowledged[0] + 1)
-    client.connect("127.0.0.1", port)
-    client.loop_start()
-    sent = 0
+    client = Publisher("127.0.0.1", port, f"bench-pub-{os.getpid()}")
     for number in numbers:
         code, events = batch_events(doors, pools, number, size)
-        topic = f"wangge/devices/{code}/events"
-        for event in events:
-            while sent - acknowledged[0] > 20_000:  # message ids are 16 bits: keep well under 65,535 in flight
-                time.sleep(0.001)
-            info = client.publish(topic, json.dumps(event), qos=1)
-            if info.rc:
-                raise SystemExit(f"publish failed: {info.rc}")
-            sent += 1
-    while acknowledged[0] < sent:
-        time.sleep(0.01)
-    client.loop_stop()
-    client.disconnect()
+        topic = f"wangge/devices/{code}/events".encode()
+        client.publish_many([(topic, json.dumps(event).encode()) for event in events])
+    client.finish()
     done.put(1)
 
 
@@ -294,8 +278,18 @@ def run_mqtt(env, args, doors, pools, folder: Path) -> tuple[float, int]:
             process.start()
         expected = batches * args.batch
         stored, last_change, seen = 0, time.perf_counter(), 0
+        finished, published = 0, None
+        if args.profile:
+            spies = [subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw",
+                                       "-o", str(folder / f"subscriber-{s}.txt"), "--pid", str(p.pid), "--threads",
+                                       "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                     for s, (p, _log) in enumerate(subscribers)]
         while stored < expected:
             time.sleep(0.5)
+            while not done.empty():
+                finished += done.get()
+                if finished == len(publishers):
+                    published = time.perf_counter()
             stored = count_events()
             if stored != seen:
                 seen, last_change = stored, time.perf_counter()
@@ -303,10 +297,17 @@ def run_mqtt(env, args, doors, pools, folder: Path) -> tuple[float, int]:
                 print(f"  mqtt: stalled at {stored:,} of {expected:,}")
                 break
         elapsed = time.perf_counter() - started
-        published = time.perf_counter()
         for process in publishers:
             process.join()
-        print(f"  mqtt: {stored:,} stored; publishers done after {published - started:.1f} s")
+        published = published or time.perf_counter()
+        print(f"  mqtt: {stored:,} stored; the publishers had sent everything after {published - started:.1f} s")
+        if args.profile:
+            for spy in spies:
+                spy.send_signal(2)
+                spy.wait(30)
+            for s in range(len(subscribers)):
+                shutil.copy(folder / f"subscriber-{s}.txt", f"/tmp/bench-access-subscriber-{s}.txt")
+            print("  profile: /tmp/bench-access-subscriber-*.txt (py-spy raw, collapsed stacks)")
     finally:
         for process, log in subscribers:
             process.terminate()
@@ -331,6 +332,8 @@ def main():
     parser.add_argument("--subscribers", type=int, default=1, help="mqtt_ingest processes (default 1)")
     parser.add_argument("--skip", choices=["http", "mqtt"], action="append", default=[])
     parser.add_argument("--keep", action="store_true", help="keep the database bench_access afterwards")
+    parser.add_argument("--profile", action="store_true",
+                        help="record the subscribers with py-spy (pip install py-spy)")
     args = parser.parse_args()
     if args.events < args.batch or args.events % args.batch:
         raise SystemExit("--events must be a multiple of --batch")

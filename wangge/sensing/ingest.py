@@ -141,89 +141,104 @@ def check_events(device: Device, items: list, now: datetime | None = None, *, li
     Times: not more than FUTURE_SLACK ahead of `now`, not before the device was installed, not older than the
     retention period (it would be deleted at once). A door event carries a card of 16 digits (an unknown but
     well-formed card is stored and flagged by `card_check`) or a controller alarm; a gate event a plate."""
-    now = now or timezone.now()
-    errors: list[tuple[int | None, str, str]] = []
-    checked = Checked()
-    latest_allowed = now + FUTURE_SLACK
-    earliest = now - timedelta(days=retention_days())
-    if device.installed_on:
-        installed = timezone.make_aware(datetime.combine(device.installed_on, day_time.min))
-        earliest = max(earliest, installed)
-    else:
-        installed = None
-    is_door, is_gate = device.kind == DeviceKind.DOOR, device.kind == DeviceKind.GATE
-    for position, item in enumerate(items):
-        index = position if listed else None
-        bad = len(errors)
-        if not isinstance(item, dict):
-            errors.append((index, "event", _("Each event is a JSON object")))
-            continue
-        kind = item.get("type", "event")
-        if kind not in ("event", "heartbeat"):
-            errors.append((index, "type", _("Unknown type: use event or heartbeat")))
-            continue
-        at, problem = (now, None) if kind == "heartbeat" and item.get("ts") is None else _parse_ts(item.get("ts"), now)
-        if problem:
-            errors.append((index, "ts", problem))
-        elif at > latest_allowed:
-            errors.append((index, "ts", _("The time is more than 5 minutes ahead of the server's")))
-        elif installed is not None and at < installed:
-            errors.append((index, "ts", _("The time is before the device was installed (%(date)s)")
-                           % {"date": device.installed_on.isoformat()}))
-        elif at < earliest:
-            errors.append((index, "ts", _("The time is older than the retention period (%(days)s days)")
-                           % {"days": retention_days()}))
-        if kind == "heartbeat":
-            if len(errors) == bad and (checked.latest is None or at > checked.latest):
+    return Checker(device, now).check(items, listed=listed)
+
+
+class Checker:
+    """`check_events` for one device at one time: the limits worked out once for the many messages of a door
+    in the subscriber's batch."""
+
+    def __init__(self, device: Device, now: datetime | None = None):
+        self.device = device
+        self.now = now = now or timezone.now()
+        self.latest_allowed = now + FUTURE_SLACK
+        self.earliest = now - timedelta(days=retention_days())
+        self.installed = None
+        if device.installed_on:
+            self.installed = timezone.make_aware(datetime.combine(device.installed_on, day_time.min))
+            self.earliest = max(self.earliest, self.installed)
+
+    def check(self, items: list, *, listed: bool = True) -> Checked:
+        device, now = self.device, self.now
+        errors: list[tuple[int | None, str, str]] = []
+        checked = Checked()
+        latest_allowed, earliest, installed = self.latest_allowed, self.earliest, self.installed
+        is_door, is_gate = device.kind == DeviceKind.DOOR, device.kind == DeviceKind.GATE
+        for position, item in enumerate(items):
+            index = position if listed else None
+            bad = len(errors)
+            if not isinstance(item, dict):
+                errors.append((index, "event", _("Each event is a JSON object")))
+                continue
+            kind = item.get("type", "event")
+            if kind not in ("event", "heartbeat"):
+                errors.append((index, "type", _("Unknown type: use event or heartbeat")))
+                continue
+            if kind == "heartbeat" and item.get("ts") is None:
+                at, problem = now, None
+            else:
+                at, problem = _parse_ts(item.get("ts"), now)
+            if problem:
+                errors.append((index, "ts", problem))
+            elif at > latest_allowed:
+                errors.append((index, "ts", _("The time is more than 5 minutes ahead of the server's")))
+            elif installed is not None and at < installed:
+                errors.append((index, "ts", _("The time is before the device was installed (%(date)s)")
+                               % {"date": device.installed_on.isoformat()}))
+            elif at < earliest:
+                errors.append((index, "ts", _("The time is older than the retention period (%(days)s days)")
+                               % {"days": retention_days()}))
+            if kind == "heartbeat":
+                if len(errors) == bad and (checked.latest is None or at > checked.latest):
+                    checked.latest = at
+                continue
+            if device.kind not in ACCESS_KINDS:
+                errors.append((index, "type", _("Only door controllers and gates send access events")))
+                continue
+            seq = item.get("seq")
+            if isinstance(seq, bool) or not isinstance(seq, int):
+                errors.append((index, "seq", _("The sequence number is missing") if seq is None
+                               else _("The sequence number must be a whole number")))
+            elif not 0 <= seq <= MAX_SEQ:
+                errors.append((index, "seq", _("The sequence number is out of range")))
+            alarm = item.get("alarm") or ""
+            if alarm and (not is_door or alarm not in ALARMS):
+                errors.append((index, "alarm", _("Unknown alarm: use forced_open or held_open") if is_door
+                               else _("Only door controllers send alarms")))
+            card = plate = ""
+            if is_door:
+                if "plate" in item:
+                    errors.append((index, "plate", _("A door controller sends a card, not a plate")))
+                card = _text(item, "card", 32, errors, index, required=not alarm)
+                if card and not cards.NUMBER.match(card):
+                    errors.append((index, "card", _("A card number is 16 digits")))
+            elif is_gate:
+                if "card" in item:
+                    errors.append((index, "card", _("A gate sends a plate, not a card")))
+                plate = _text(item, "plate", 16, errors, index, required=True).upper()
+                if plate and not (5 <= len(plate) <= 10 and all(c.isalnum() for c in plate)):
+                    errors.append((index, "plate", _("Not a licence plate")))
+            door = _text(item, "door", 32, errors, index)
+            direction = item.get("direction") or ""
+            if direction not in ("", "in", "out"):
+                errors.append((index, "direction", _("Use in or out")))
+            elif not direction and not alarm:
+                errors.append((index, "direction", _("This field is required")))
+            granted = item.get("granted")
+            if granted is not None and not isinstance(granted, bool):
+                errors.append((index, "granted", _("Use true or false")))
+            elif granted is None and not alarm:
+                errors.append((index, "granted", _("This field is required")))
+            reason = _text(item, "reason", 64, errors, index, required=granted is False)
+            if len(errors) > bad:
+                continue
+            checked.events.append({"seq": seq, "at": at, "card_number": card, "plate": plate, "door": door,
+                                   "direction": direction, "granted": granted, "reason": reason, "alarm": alarm})
+            if checked.latest is None or at > checked.latest:
                 checked.latest = at
-            continue
-        if device.kind not in ACCESS_KINDS:
-            errors.append((index, "type", _("Only door controllers and gates send access events")))
-            continue
-        seq = item.get("seq")
-        if isinstance(seq, bool) or not isinstance(seq, int):
-            errors.append((index, "seq", _("The sequence number is missing") if seq is None
-                           else _("The sequence number must be a whole number")))
-        elif not 0 <= seq <= MAX_SEQ:
-            errors.append((index, "seq", _("The sequence number is out of range")))
-        alarm = item.get("alarm") or ""
-        if alarm and (not is_door or alarm not in ALARMS):
-            errors.append((index, "alarm", _("Unknown alarm: use forced_open or held_open") if is_door
-                           else _("Only door controllers send alarms")))
-        card = plate = ""
-        if is_door:
-            if "plate" in item:
-                errors.append((index, "plate", _("A door controller sends a card, not a plate")))
-            card = _text(item, "card", 32, errors, index, required=not alarm)
-            if card and not cards.NUMBER.match(card):
-                errors.append((index, "card", _("A card number is 16 digits")))
-        elif is_gate:
-            if "card" in item:
-                errors.append((index, "card", _("A gate sends a plate, not a card")))
-            plate = _text(item, "plate", 16, errors, index, required=True).upper()
-            if plate and not (5 <= len(plate) <= 10 and all(c.isalnum() for c in plate)):
-                errors.append((index, "plate", _("Not a licence plate")))
-        door = _text(item, "door", 32, errors, index)
-        direction = item.get("direction") or ""
-        if direction not in ("", "in", "out"):
-            errors.append((index, "direction", _("Use in or out")))
-        elif not direction and not alarm:
-            errors.append((index, "direction", _("This field is required")))
-        granted = item.get("granted")
-        if granted is not None and not isinstance(granted, bool):
-            errors.append((index, "granted", _("Use true or false")))
-        elif granted is None and not alarm:
-            errors.append((index, "granted", _("This field is required")))
-        reason = _text(item, "reason", 64, errors, index, required=granted is False)
-        if len(errors) > bad:
-            continue
-        checked.events.append({"seq": seq, "at": at, "card_number": card, "plate": plate, "door": door,
-                               "direction": direction, "granted": granted, "reason": reason, "alarm": alarm})
-        if checked.latest is None or at > checked.latest:
-            checked.latest = at
-    if errors:
-        raise EventErrors(errors[:MAX_ERRORS], total=len(errors))
-    return checked
+        if errors:
+            raise EventErrors(errors[:MAX_ERRORS], total=len(errors))
+        return checked
 
 
 # --- storing ---------------------------------------------------------------------------------------------

@@ -245,11 +245,11 @@ def handle(messages: list, now=None) -> Outcome:
     letters. Raises a database error to be retried (nothing committed)."""
     now = now or timezone.now()
     outcome = Outcome(messages=len(messages))
-    codes = {device_code(m.topic) for m in messages} - {None}
+    codes_of = [device_code(m.topic) for m in messages]
+    codes = set(codes_of) - {None}
     devices = {d.code: d for d in Device.objects.select_related("grid").filter(code__in=codes)} if codes else {}
-    letters, checked_by_device = [], {}
-    for message in messages:
-        code = device_code(message.topic)
+    letters, checked_by_device, checkers = [], {}, {}
+    for message, code in zip(messages, codes_of):
         device = devices.get(code)
         if code is None:
             letters.append(_dead(message, code, "not a device events topic", now))
@@ -263,7 +263,8 @@ def handle(messages: list, now=None) -> Outcome:
             try:
                 data = json.loads(message.payload)
                 items, listed = ingest.event_items(data)
-                checked = ingest.check_events(device, items, now, listed=listed)
+                checker = checkers.get(code) or checkers.setdefault(code, ingest.Checker(device, now))
+                checked = checker.check(items, listed=listed)
             except (ValueError, UnicodeDecodeError):
                 letters.append(_dead(message, code, "not valid JSON", now))
                 continue

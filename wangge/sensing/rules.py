@@ -122,37 +122,54 @@ def on_events_many(batches: list, now=None) -> int:
                 if code in wanted:
                     watched.setdefault(person_id, tag_name)
         unknown_rule, forced_rule = book.get(AlertType.UNKNOWN_CARD, path), book.get(AlertType.DOOR_FORCED, path)
+        # Repeats within the batch are counted at once: (rule, source) -> [the latest event, how many].
+        hits: dict[tuple, list] = {}
         for event in events:
             if event.person_id in watched:
-                _key_person(device, event, watched[event.person_id], key_rule, now)
-                touched += 1
+                _hit(hits, ("key_person", event.person_id), event)
             if unknown_rule.enabled and event.card_number and event.card_check:
-                _unknown_card(device, event, unknown_rule, now)
-                touched += 1
+                _hit(hits, ("unknown_card",), event)
             if forced_rule.enabled and event.alarm in ("forced_open", "held_open"):
-                _door_forced(device, event, forced_rule, now)
-                touched += 1
+                _hit(hits, ("door_forced",), event)
+        for key, (event, times) in hits.items():
+            if key[0] == "key_person":
+                _key_person(device, event, watched[event.person_id], key_rule, now, times)
+            elif key[0] == "unknown_card":
+                _unknown_card(device, event, unknown_rule, now, times)
+            else:
+                _door_forced(device, event, forced_rule, now, times)
+            touched += times
     return touched
 
 
-def _key_person(device, event, tag_name, rule, now):
-    raise_alert(AlertType.KEY_PERSON, source_of("person", event.person_id), grid_id=device.grid_id,
+def _hit(hits: dict, key: tuple, event) -> None:
+    found = hits.get(key)
+    if found is None:
+        hits[key] = [event, 1]
+    else:
+        if event.at >= found[0].at:
+            found[0] = event
+        found[1] += 1
+
+
+def _key_person(device, event, tag_name, rule, now, times=1):
+    raise_alert(AlertType.KEY_PERSON, source_of("person", event.person_id), grid_id=device.grid_id, times=times,
                 severity=rule.severity, person_id=event.person_id, device_id=device.pk,
                 building_id=device.building_id,
                 title=_("%(group)s passed %(door)s") % {"group": tag_name, "door": device.name},
                 details={"door": device.code, "at": event.at.isoformat(), "direction": event.direction}, now=now)
 
 
-def _unknown_card(device, event, rule, now):
-    raise_alert(AlertType.UNKNOWN_CARD, source_of("device", device.pk), grid_id=device.grid_id,
+def _unknown_card(device, event, rule, now, times=1):
+    raise_alert(AlertType.UNKNOWN_CARD, source_of("device", device.pk), grid_id=device.grid_id, times=times,
                 severity=rule.severity, device_id=device.pk, building_id=device.building_id,
                 title=_("Unknown or invalid card at %(door)s") % {"door": device.name},
                 details={"card": mask_card(event.card_number), "why": event.card_check,
                          "at": event.at.isoformat()}, now=now)
 
 
-def _door_forced(device, event, rule, now):
-    raise_alert(AlertType.DOOR_FORCED, source_of("device", device.pk), grid_id=device.grid_id,
+def _door_forced(device, event, rule, now, times=1):
+    raise_alert(AlertType.DOOR_FORCED, source_of("device", device.pk), grid_id=device.grid_id, times=times,
                 severity=rule.severity, device_id=device.pk, building_id=device.building_id,
                 title=_("Door forced or held open at %(door)s") % {"door": device.name},
                 details={"alarm": event.alarm, "door": event.door, "at": event.at.isoformat()}, now=now)

@@ -250,3 +250,10 @@ def test_a_database_outage_answers_503_to_retry(client, sensing, token, monkeypa
     response = post(client, token, event(1, sensing["card"].number))
     assert response.status_code == 503 and response["Retry-After"] == "1"
     assert _nothing_stored()
+
+
+def test_repeats_in_one_batch_count_on_one_alert(client, door, token):
+    """The rules take a batch whole: three passes of the same unknown card are one alert counted three times."""
+    response = post(client, token, [event(i, "5101070000009990") for i in range(3)])
+    assert response.json()["stored"] == 3
+    assert Alert.objects.get(type=AlertType.UNKNOWN_CARD, device=door).count == 3
