@@ -19,8 +19,9 @@ building's residents (1 in 500 an unknown card), times over the last hour, seq c
         device marked seen. Timed from the first request to the last answer.
   mqtt  each event its own message (as a door controller publishes), QoS 1, from --publishers processes to a
         Mosquitto started here on a free port, through --subscribers `python -m wangge mqtt_ingest` processes
-        (shared subscription, persistent session, manual acknowledgement after commit, batches of 1,000 or
+        (2 by default; shared subscription, persistent session, manual acknowledgement after commit, batches of 1,000 or
         200 ms). Timed from the first publish until the table holds every event (polled each 0.5 s).
+        --per-message N publishes lists of N events (a controller buffering a second's passes).
 
 The table is emptied (TRUNCATE) between the runs. Prints events/s of each, http/raw (target >= 0.3) and mqtt's
 events/s (target >= 10,000 on a 2-core machine); exit status 1 if a target is missed, 2 if events are missing.
@@ -238,15 +239,20 @@ def start_broker(folder: Path) -> tuple[subprocess.Popen, int]:
             time.sleep(0.05)
 
 
-def publisher(port, doors, pools, numbers, size, done):
-    """One publisher process: its doors' events, each its own QoS 1 message (bench/_mqtt_load.py)."""
+def publisher(port, doors, pools, numbers, size, per_message, done):
+    """One publisher process: its doors' events, each its own QoS 1 message (or lists of `per_message`, as a
+    controller that buffers a second's events sends them), through bench/_mqtt_load.py."""
     from _mqtt_load import Publisher
 
     client = Publisher("127.0.0.1", port, f"bench-pub-{os.getpid()}")
     for number in numbers:
         code, events = batch_events(doors, pools, number, size)
         topic = f"wangge/devices/{code}/events".encode()
-        client.publish_many([(topic, json.dumps(event).encode()) for event in events])
+        if per_message == 1:
+            client.publish_many([(topic, json.dumps(event).encode()) for event in events])
+        else:
+            client.publish_many([(topic, json.dumps(events[i:i + per_message]).encode())
+                                 for i in range(0, len(events), per_message)])
     client.finish()
     done.put(1)
 
@@ -271,7 +277,7 @@ def run_mqtt(env, args, doors, pools, folder: Path) -> tuple[float, int]:
         done = multiprocessing.Queue()
         publishers = [multiprocessing.Process(target=publisher, args=(port, doors, pools,
                                                                       range(p, batches, args.publishers), args.batch,
-                                                                      done))
+                                                                      args.per_message, done))
                       for p in range(args.publishers)]
         started = time.perf_counter()
         for process in publishers:
@@ -329,14 +335,16 @@ def main():
     parser.add_argument("--connections", type=int, default=4, help="HTTP client processes (default 4)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--publishers", type=int, default=1, help="MQTT publisher processes (default 1)")
-    parser.add_argument("--subscribers", type=int, default=1, help="mqtt_ingest processes (default 1)")
+    parser.add_argument("--subscribers", type=int, default=2, help="mqtt_ingest processes (default 2)")
+    parser.add_argument("--per-message", type=int, default=1,
+                        help="events in one MQTT message (default 1; a divisor of --batch)")
     parser.add_argument("--skip", choices=["http", "mqtt"], action="append", default=[])
     parser.add_argument("--keep", action="store_true", help="keep the database bench_access afterwards")
     parser.add_argument("--profile", action="store_true",
                         help="record the subscribers with py-spy (pip install py-spy)")
     args = parser.parse_args()
-    if args.events < args.batch or args.events % args.batch:
-        raise SystemExit("--events must be a multiple of --batch")
+    if args.events < args.batch or args.events % args.batch or args.batch % args.per_message:
+        raise SystemExit("--events must be a multiple of --batch, and --batch of --per-message")
 
     folder = Path(tempfile.mkdtemp(prefix="bench-access-"))
     env = {**os.environ, "DATABASE_URL": f"{PG_SERVER}/{DB_NAME}", "WANGGE_DEBUG": "0",
@@ -379,8 +387,8 @@ def main():
             elapsed, stored = run_mqtt(env, args, doors, pools, folder)
             missing |= stored != total
             failed |= total / elapsed < TARGET_MQTT
-            print(f"MQTT       {stored / elapsed:12,.0f} events/s   ({elapsed:.1f} s, end to end)   "
-                  f"(target >= {TARGET_MQTT:,})")
+            print(f"MQTT       {stored / elapsed:12,.0f} events/s   ({elapsed:.1f} s, end to end, "
+                  f"{args.per_message} event(s) a message)   (target >= {TARGET_MQTT:,})")
     finally:
         from django.db import connections
 
