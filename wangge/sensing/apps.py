@@ -11,5 +11,6 @@ class SensingConfig(AppConfig):
         from wangge.core import pollers
         from wangge.sensing import partitions
 
-        # Next months' event tables made ahead, old events and dead letters expired (partitions.py).
-        pollers.register("sensing_events", partitions.poll)
+        # Next months' event tables made ahead, old events and dead letters expired (partitions.py); quiet
+        # housekeeping, like core's sweep: run_worker prints only what needs a person's eye.
+        pollers.register("sensing_events", partitions.poll, report=False)

@@ -66,8 +66,7 @@ class Checked:
 class Stored:
     stored: int = 0
     duplicates: int = 0
-    heartbeats: int = 0
-    new_rows: list = field(default_factory=list)
+    new_rows: list = field(default_factory=list)  # the AccessEvents written (the rules ran on these)
 
 
 def event_items(data) -> tuple[list, bool]:
@@ -261,33 +260,28 @@ def store_events(device: Device, checked: Checked | list, now: datetime | None =
 
 
 def store_many(batches: list[tuple[Device, Checked | list]], now: datetime | None = None) -> list[Stored]:
-    """Several devices' checked events in one transaction (the MQTT subscriber's batch): one card query and one
-    insert for all, then the rules and `mark_seen` per device. Answers a `Stored` per batch, in order."""
+    """Several devices' checked events in one transaction (the MQTT subscriber's batch; HTTP's is one device):
+    one card query and one insert for all, the rules on the new rows of all at once, then `mark_seen` per
+    device. Answers a `Stored` per batch, in order. Each device appears once (its messages merged)."""
     from wangge.sensing.connectivity import mark_seen
     from wangge.sensing.rules import on_events_many
 
     now = now or timezone.now()
-    answers = [Stored() for _batch in batches]
-    rows, owners = [], {}
-    numbers = set()
-    for position, (device, checked) in enumerate(batches):
-        events = checked.events if isinstance(checked, Checked) else checked
-        for event in events:
-            if event["card_number"]:
-                numbers.add(event["card_number"])
-        owners[device.pk] = position
+    batches = [(device, checked if isinstance(checked, Checked) else _checked(checked)) for device, checked in batches]
+    numbers = {event["card_number"] for _device, checked in batches for event in checked.events
+               if event["card_number"]}
+    rows = []
     with transaction.atomic():
         resolved = cards.resolve(numbers, None) if numbers else {}
         for device, checked in batches:
-            events = checked.events if isinstance(checked, Checked) else checked
             building = device.building_id
-            for event in events:
+            for event in checked.events:
                 card = resolved.get(event["card_number"]) if event["card_number"] else None
                 check = ""
                 if card is not None:
                     check = card.check
                     if not check and building and card.building_id and card.building_id != building:
-                        check = "elsewhere"
+                        check = "elsewhere"  # resolved for no building above: one query for many doors
                 rows.append({**event, "device_id": device.pk, "grid_id": device.grid_id, "received_at": now,
                              "card_id": card.card_id if card else None,
                              "person_id": card.person_id if card else None, "card_check": check})
@@ -300,20 +294,22 @@ def store_many(batches: list[tuple[Device, Checked | list]], now: datetime | Non
                     continue
                 new.discard(key)
             by_device.setdefault(row["device_id"], []).append(_stored_event(row))
-        for position, (device, checked) in enumerate(batches):
-            events = checked.events if isinstance(checked, Checked) else checked
-            answer = answers[position]
-            answer.new_rows = by_device.get(device.pk, [])
-            answer.stored = len(answer.new_rows)
-            answer.duplicates = len(events) - answer.stored
+        answers = []
+        for device, checked in batches:
+            new_rows = by_device.get(device.pk, [])
+            answers.append(Stored(stored=len(new_rows), duplicates=len(checked.events) - len(new_rows),
+                                  new_rows=new_rows))
         # The rules on the new rows only (a repeat raises nothing and counts nothing), all doors at once.
         on_events_many([(device, answer.new_rows) for (device, _checked), answer in zip(batches, answers)], now)
         for device, checked in batches:
-            events = checked.events if isinstance(checked, Checked) else checked
-            latest = checked.latest if isinstance(checked, Checked) else max((e["at"] for e in events), default=None)
-            if latest is not None and _worth_marking(device, min(latest, now)):
-                mark_seen(device, min(latest, now))
+            if checked.latest is not None and _worth_marking(device, min(checked.latest, now)):
+                mark_seen(device, min(checked.latest, now))
     return answers
+
+
+def _checked(events: list[dict]) -> Checked:
+    """Events already in stored form (tests, imports): their latest time is when the device was last seen."""
+    return Checked(events, max((event["at"] for event in events), default=None))
 
 
 def _worth_marking(device: Device, at: datetime) -> bool:

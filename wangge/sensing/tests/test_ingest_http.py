@@ -257,3 +257,13 @@ def test_repeats_in_one_batch_count_on_one_alert(client, door, token):
     response = post(client, token, [event(i, "5101070000009990") for i in range(3)])
     assert response.json()["stored"] == 3
     assert Alert.objects.get(type=AlertType.UNKNOWN_CARD, device=door).count == 3
+
+
+def test_device_token_command_prints_a_working_token(client, sensing, door, capsys):
+    from django.core.management import CommandError, call_command
+
+    call_command("device_token", door.code)
+    raw = capsys.readouterr().out.strip()
+    assert post(client, raw, event(1, sensing["card"].number)).status_code == 200
+    with pytest.raises(CommandError):
+        call_command("device_token", "NO-SUCH-DOOR")
