@@ -80,9 +80,27 @@ def redis_available() -> bool:
         return False
 
 
+def mqtt_available() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 1883), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def pytest_collection_modifyitems(config, items):
-    """Browser tests need Debian's chromium, Redis tests a Redis server. CI sets WANGGE_REQUIRE_BROWSER=1 and
-    WANGGE_REQUIRE_REDIS=1 so a missing one fails the run; elsewhere they are left out, and the summary says so."""
+    """Browser tests need Debian's chromium, Redis tests a Redis server, MQTT tests the broker on 127.0.0.1:1883.
+    CI sets WANGGE_REQUIRE_BROWSER=1, WANGGE_REQUIRE_REDIS=1 and WANGGE_REQUIRE_MQTT=1 so a missing one fails the
+    run; elsewhere they are left out, and the summary says so."""
+    mqtt_tests = [item for item in items if item.get_closest_marker("mqtt")]
+    if mqtt_tests and not mqtt_available():
+        if os.environ.get("WANGGE_REQUIRE_MQTT") == "1":
+            raise pytest.UsageError("MQTT tests required but no broker listens on 127.0.0.1:1883")
+        items[:] = [item for item in items if not item.get_closest_marker("mqtt")]
+        config.hook.pytest_deselected(items=mqtt_tests)
+        config._wangge_mqtt_left_out = len(mqtt_tests)
     redis_tests = [item for item in items if item.get_closest_marker("redis")]
     if redis_tests and not redis_available():
         if os.environ.get("WANGGE_REQUIRE_REDIS") == "1":
@@ -103,6 +121,10 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_terminal_summary(terminalreporter, config):
+    mqtt_left_out = getattr(config, "_wangge_mqtt_left_out", 0)
+    if mqtt_left_out:
+        terminalreporter.write_line(f"NOTE: {mqtt_left_out} MQTT test(s) not run: no broker on 127.0.0.1:1883",
+                                    yellow=True)
     redis_left_out = getattr(config, "_wangge_redis_left_out", 0)
     if redis_left_out:
         terminalreporter.write_line(f"NOTE: {redis_left_out} Redis test(s) not run: no Redis at {REDIS_URL}",

@@ -1,5 +1,6 @@
 """The JSON API, versioned under /api/v1/. Each app contributes a router from its api.py; refusals become
 statuses in one place (wangge/core/refusals.py), registered here once."""
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from ninja import NinjaAPI
 
@@ -15,6 +16,7 @@ from wangge.mediation.api_warnings import router as mediation_warnings_router
 from wangge.registry.api import router as registry_router
 from wangge.sensing.api import router as sensing_router
 from wangge.sensing.api_devices import router as devices_router
+from wangge.sensing.api_events import router as sensing_events_router
 
 api = NinjaAPI(
     title="Wangge API 网格化服务管理平台接口",
@@ -29,8 +31,19 @@ def _not_found(request, exc):
     return api.create_response(request, {"detail": "Not Found"}, status=404)
 
 
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request, exc):
+    """The database restarting or failing over is no client's fault and no bug: 503 with Retry-After, so
+    devices and connected systems send again (what they sent is stored once: docs/api/devices.md)."""
+    response = api.create_response(request, {"detail": "Service Unavailable"}, status=503)
+    response["Retry-After"] = "1"
+    return response
+
+
 refusals.install(api)
 
 for router in (areas_router, core_router, registry_router, cases_router, stats_router, mediation_router,
-               mediation_stats_router, mediation_warnings_router, sensing_router, devices_router):
+               mediation_stats_router, mediation_warnings_router, sensing_router, devices_router,
+               sensing_events_router):
     api.add_router("/", router)

@@ -266,3 +266,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # API paging with both numbers bounded (a bare @paginate uses it too).
 NINJA_PAGINATION_CLASS = "wangge.core.paging.LimitOffsetPagination"
+
+# Sensing: the site's MQTT broker (devices publish to wangge/devices/<code>/events; `python -m wangge mqtt_ingest`
+# subscribes, as the user and password in the URL if any), and how long door events and dead letters are kept.
+WANGGE_MQTT_URL = os.environ.get("WANGGE_MQTT_URL", "mqtt://127.0.0.1:1883")
+WANGGE_MQTT_TOPIC_ROOT = os.environ.get("WANGGE_MQTT_TOPIC_ROOT", "wangge")  # <root>/devices/<code>/events
+WANGGE_EVENT_RETENTION_DAYS = int(os.environ.get("WANGGE_EVENT_RETENTION_DAYS", "180"))
+WANGGE_DEAD_LETTER_RETENTION_DAYS = int(os.environ.get("WANGGE_DEAD_LETTER_RETENTION_DAYS", "30"))

@@ -1,7 +1,7 @@
 """The one bulk writer: many rows into a few tables, the fastest plain way each database has.
 
-Who uses it: the people import (tens of thousands to millions of rows) and the demo loader (people,
-cases, disputes); later telemetry. Three parts:
+Who uses it: the people import (tens of thousands to millions of rows), the demo loader (people,
+cases, disputes) and telemetry (door events: `insert_new`, which skips rows already stored). Three parts:
 
 * `Table` — a model's table as columns, with its defaults and how each Python value is prepared for
   the driver (encryption of personal data, dates, JSON), without an ORM object per row.
@@ -225,6 +225,65 @@ class BulkWriter:
                 marks = ", ".join(["%s"] * len(columns))
                 cursor.executemany(f"INSERT INTO {self.quote(table)} ({names}) VALUES ({marks})", rows)
         self.written[table] = None
+
+    def insert_new(self, table: Table, rows: list, *, conflict: Sequence[str],
+                   returning: Sequence[str]) -> list[tuple] | None:
+        """Rows into `table`, except those whose `conflict` columns (a unique constraint) match a row already
+        stored or an earlier one of these rows. Answers None when every row was new (all written), else
+        `returning` of each row written, in no set order.
+
+        How telemetry is stored once however often a device or the broker delivers it: no read before the
+        write, and two writers racing meet at the unique index. PostgreSQL: first a plain COPY straight into
+        the table in a savepoint, the fast path (repeats are rare: a device retrying after a lost answer, the
+        broker delivering again after a restart); if the unique index refuses a row, the savepoint is rolled
+        back and the rows go through a temporary staging table (made once per connection, emptied after use
+        and at commit) and one INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING. SQLite: INSERT ...
+        VALUES (...), ... ON CONFLICT DO NOTHING RETURNING, a few hundred rows per statement (the driver's
+        executemany returns nothing)."""
+        from django.db import transaction
+
+        names = ", ".join(self.quote(c) for c in table.columns)
+        target = ", ".join(self.quote(c) for c in conflict)
+        answer = ", ".join(self.quote(c) for c in returning)
+        self.written[table.name] = None
+        if self.connection.vendor == "postgresql":
+            import psycopg
+
+            tuples = list(table.tuples(rows))
+            try:
+                with transaction.atomic(using=self.using):
+                    with self.connection.cursor() as wrapper:
+                        with wrapper.cursor.copy(f"COPY {self.quote(table.name)} ({names}) FROM STDIN") as copy:
+                            for row in tuples:
+                                copy.write_row(row)
+                return None
+            except psycopg.errors.UniqueViolation:
+                pass  # a repeat among them: the slow path tells which
+            with self.connection.cursor() as wrapper:
+                cursor = wrapper.cursor
+                stage = self.quote(f"stage_{table.name}")
+                cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+                               f"SELECT {names} FROM {self.quote(table.name)} WITH NO DATA")
+                with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+                    for row in tuples:
+                        copy.write_row(row)
+                cursor.execute(f"INSERT INTO {self.quote(table.name)} ({names}) SELECT {names} FROM {stage} "
+                               f"ON CONFLICT ({target}) DO NOTHING RETURNING {answer}")
+                found = cursor.fetchall()
+                cursor.execute(f"TRUNCATE {stage}")  # a second batch in the same transaction starts empty
+            return found
+        found = []
+        with self.connection.cursor() as wrapper:
+            cursor = wrapper.cursor
+            marks = "(" + ", ".join(["%s"] * len(table.columns)) + ")"
+            chunk = max(1, 30_000 // len(table.columns))  # under SQLite's 32,766 parameters
+            tuples = table.tuples(rows)
+            while batch := list(itertools.islice(tuples, chunk)):
+                cursor.execute(f"INSERT INTO {self.quote(table.name)} ({names}) VALUES "
+                               f"{', '.join([marks] * len(batch))} ON CONFLICT ({target}) DO NOTHING "
+                               f"RETURNING {answer}", [value for row in batch for value in row])
+                found.extend(cursor.fetchall())
+        return found if len(found) < len(rows) else None
 
     def insert_select(self, table: str, columns: list[str], select: str, params: Iterable = ()) -> None:
         """INSERT INTO table (columns) SELECT ...: rows made in the database from rows already written

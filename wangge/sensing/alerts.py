@@ -32,21 +32,22 @@ def source_of(kind: str, pk) -> str:
 
 
 def raise_alert(type: str, source: str, *, grid_id: int, title: str, severity: str = Severity.MAJOR,
-                details: dict | None = None, now=None, **links) -> Raised:
+                details: dict | None = None, now=None, times: int = 1, **links) -> Raised:
     """Raise an alert of `type` about `source` (or count a repeat of the open one). `links` are the
-    alert's device, person, house and building (ids: device_id=…). In the caller's transaction."""
+    alert's device, person, house and building (ids: device_id=…). `times`: how many occurrences this is
+    (a batch of events counts its repeats at once). In the caller's transaction."""
     now = now or timezone.now()
     details = details or {}
     for attempt in range(2):
         open_alert = _open(type, source)
         if open_alert is not None:
-            _repeat(open_alert, severity, details, now)
+            _repeat(open_alert, severity, details, now, times)
             return Raised(open_alert, False)
         try:
             with transaction.atomic():
                 alert = Alert.objects.create(type=type, source=source, grid_id=grid_id, title=title[:200],
                                              severity=severity, details=details, first_seen=now, last_seen=now,
-                                             **links)
+                                             count=times, **links)
         except IntegrityError:
             if attempt:
                 raise
@@ -61,8 +62,8 @@ def _open(type: str, source: str) -> Alert | None:
     return Alert.objects.filter(type=type, source=source, state__in=OPEN_ALERT_STATES).first()
 
 
-def _repeat(alert: Alert, severity: str, details: dict, now) -> None:
-    changes = {"count": F("count") + 1, "last_seen": now}
+def _repeat(alert: Alert, severity: str, details: dict, now, times: int = 1) -> None:
+    changes = {"count": F("count") + times, "last_seen": now}
     if SEVERITY_RANK.get(severity, 9) < SEVERITY_RANK.get(alert.severity, 9):
         changes["severity"] = severity
     if details:

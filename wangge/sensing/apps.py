@@ -9,9 +9,12 @@ class SensingConfig(AppConfig):
 
     def ready(self):
         from wangge.core import pollers
-        from wangge.sensing import connectivity, poller
+        from wangge.sensing import connectivity, partitions, poller
 
         # escalation of unacknowledged alerts, and the rules on time (no activity, over-occupancy)
         pollers.register("sensing_alerts", poller.poll)
         # devices offline for long enough: one device_offline alert each (connectivity.py)
         pollers.register("sensing.connectivity", connectivity.poll)
+        # Next months' event tables made ahead, old events and dead letters expired (partitions.py); quiet
+        # housekeeping, like core's sweep: run_worker prints only what needs a person's eye.
+        pollers.register("sensing_events", partitions.poll, report=False)

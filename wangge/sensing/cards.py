@@ -46,6 +46,7 @@ class Resolved:
     card_id: int | None
     person_id: int | None
     check: str  # "" valid on this building's doors, else why not
+    building_id: int | None = None  # the card's building (ingestion resolves several doors' cards at once)
 
 
 def resolve(numbers, building_id: int | None) -> dict[str, Resolved]:
@@ -66,5 +67,5 @@ def resolve(numbers, building_id: int | None) -> dict[str, Resolved]:
             check = "elsewhere"
         else:
             check = ""
-        answer[number] = Resolved(card_id, person_id, check)
+        answer[number] = Resolved(card_id, person_id, check, card_building)
     return answer

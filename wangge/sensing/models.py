@@ -93,6 +93,9 @@ class Device(models.Model):
     # The device's credential: the HMAC of its token (`python -m wangge device_token CODE`).
     token_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     token_issued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The same token as the MQTT broker checks it (Mosquitto's PBKDF2-SHA512 "$7$" line, made when the token is
+    # issued: the token itself is kept nowhere): `python -m wangge mqtt_acl` writes the broker's password file.
+    broker_hash = models.CharField(max_length=200, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     scope_path_field = "grid__path"

@@ -88,55 +88,88 @@ def rule_for(type: str, grid: Region) -> Rule:
 def on_events(device, events: list, now=None) -> int:
     """Apply the event rules to `events` (AccessEvent rows just stored for `device`, never a repeat).
     Returns how many alerts were raised or counted."""
-    if not events:
-        return 0
+    return on_events_many([(device, events)], now)
+
+
+def on_events_many(batches: list, now=None) -> int:
+    """`on_events` for several devices' new events at once (the MQTT subscriber stores a batch of many doors'
+    messages in one transaction): the people's watched tags and their open no-activity alerts are read once
+    for the batch, not once per door."""
     from wangge.registry.models import PersonTag
 
+    batches = [(device, events) for device, events in batches if events]
+    if not batches:
+        return 0
     now = now or timezone.now()
     book = RuleBook.current()
-    path = device.grid.path
     touched = 0
-    people = {e.person_id for e in events if e.person_id}
-    key_rule = book.get(AlertType.KEY_PERSON, path)
-    watched = {}
-    if people and key_rule.enabled:
-        for person_id, tag_name in PersonTag.objects.filter(person_id__in=people, tag__code__in=key_rule.params["tags"]
-                                                             ).values_list("person_id", "tag__name"):
-            watched.setdefault(person_id, tag_name)
+    people = {e.person_id for _device, events in batches for e in events if e.person_id}
+    key_rules = {device.pk: book.get(AlertType.KEY_PERSON, device.grid.path) for device, _events in batches}
+    codes = {code for rule in key_rules.values() if rule.enabled for code in rule.params["tags"]}
+    tags = []  # (person, tag code, tag name) of the people seen, for the watched groups of any area
+    if people and codes:
+        tags = list(PersonTag.objects.filter(person_id__in=people, tag__code__in=codes)
+                    .values_list("person_id", "tag__code", "tag__name"))
     if people:
-        touched += _clear_no_activity(people, events)
-    unknown_rule, forced_rule = book.get(AlertType.UNKNOWN_CARD, path), book.get(AlertType.DOOR_FORCED, path)
-    for event in events:
-        if event.person_id in watched:
-            _key_person(device, event, watched[event.person_id], key_rule, now)
-            touched += 1
-        if unknown_rule.enabled and event.card_number and event.card_check:
-            _unknown_card(device, event, unknown_rule, now)
-            touched += 1
-        if forced_rule.enabled and event.alarm in ("forced_open", "held_open"):
-            _door_forced(device, event, forced_rule, now)
-            touched += 1
+        touched += _clear_no_activity(people, [e for _device, events in batches for e in events])
+    for device, events in batches:
+        path = device.grid.path
+        key_rule = key_rules[device.pk]
+        watched = {}
+        if key_rule.enabled:
+            wanted = set(key_rule.params["tags"])
+            for person_id, code, tag_name in tags:
+                if code in wanted:
+                    watched.setdefault(person_id, tag_name)
+        unknown_rule, forced_rule = book.get(AlertType.UNKNOWN_CARD, path), book.get(AlertType.DOOR_FORCED, path)
+        # Repeats within the batch are counted at once: (rule, source) -> [the latest event, how many].
+        hits: dict[tuple, list] = {}
+        for event in events:
+            if event.person_id in watched:
+                _hit(hits, ("key_person", event.person_id), event)
+            if unknown_rule.enabled and event.card_number and event.card_check:
+                _hit(hits, ("unknown_card",), event)
+            if forced_rule.enabled and event.alarm in ("forced_open", "held_open"):
+                _hit(hits, ("door_forced",), event)
+        for key, (event, times) in hits.items():
+            if key[0] == "key_person":
+                _key_person(device, event, watched[event.person_id], key_rule, now, times)
+            elif key[0] == "unknown_card":
+                _unknown_card(device, event, unknown_rule, now, times)
+            else:
+                _door_forced(device, event, forced_rule, now, times)
+            touched += times
     return touched
 
 
-def _key_person(device, event, tag_name, rule, now):
-    raise_alert(AlertType.KEY_PERSON, source_of("person", event.person_id), grid_id=device.grid_id,
+def _hit(hits: dict, key: tuple, event) -> None:
+    found = hits.get(key)
+    if found is None:
+        hits[key] = [event, 1]
+    else:
+        if event.at >= found[0].at:
+            found[0] = event
+        found[1] += 1
+
+
+def _key_person(device, event, tag_name, rule, now, times=1):
+    raise_alert(AlertType.KEY_PERSON, source_of("person", event.person_id), grid_id=device.grid_id, times=times,
                 severity=rule.severity, person_id=event.person_id, device_id=device.pk,
                 building_id=device.building_id,
                 title=_("%(group)s passed %(door)s") % {"group": tag_name, "door": device.name},
                 details={"door": device.code, "at": event.at.isoformat(), "direction": event.direction}, now=now)
 
 
-def _unknown_card(device, event, rule, now):
-    raise_alert(AlertType.UNKNOWN_CARD, source_of("device", device.pk), grid_id=device.grid_id,
+def _unknown_card(device, event, rule, now, times=1):
+    raise_alert(AlertType.UNKNOWN_CARD, source_of("device", device.pk), grid_id=device.grid_id, times=times,
                 severity=rule.severity, device_id=device.pk, building_id=device.building_id,
                 title=_("Unknown or invalid card at %(door)s") % {"door": device.name},
                 details={"card": mask_card(event.card_number), "why": event.card_check,
                          "at": event.at.isoformat()}, now=now)
 
 
-def _door_forced(device, event, rule, now):
-    raise_alert(AlertType.DOOR_FORCED, source_of("device", device.pk), grid_id=device.grid_id,
+def _door_forced(device, event, rule, now, times=1):
+    raise_alert(AlertType.DOOR_FORCED, source_of("device", device.pk), grid_id=device.grid_id, times=times,
                 severity=rule.severity, device_id=device.pk, building_id=device.building_id,
                 title=_("Door forced or held open at %(door)s") % {"door": device.name},
                 details={"alarm": event.alarm, "door": event.door, "at": event.at.isoformat()}, now=now)

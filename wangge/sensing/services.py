@@ -209,8 +209,11 @@ def do_issue_device_token(actor, device: Device) -> str:
     The raw token is returned once and only its HMAC is kept."""
     if actor is not None:
         require(actor, "sensing.edit_devices")
+    from wangge.sensing.broker_files import mosquitto_hash
+
     raw = f"{device.code}.{secrets.token_urlsafe(24)}"
-    Device.objects.filter(pk=device.pk).update(token_hash=token_hash(raw), token_issued_at=timezone.now())
+    Device.objects.filter(pk=device.pk).update(token_hash=token_hash(raw), token_issued_at=timezone.now(),
+                                               broker_hash=mosquitto_hash(raw))
     audit.record(actor, "sensing.issue_device_token", device)
     return raw
 

@@ -13,7 +13,7 @@ regions outside it, and proves that:
 
 `{code}` in a URL is replaced with the region code under test.
 
-A URL about one record carries `{id}` instead, and the row says which records to
+A URL about one record carries `{id}` instead (or the placeholder `record_key` names), and the row says which records to
 ask about: `objects(world, user) -> (inside ids, outside ids)`; the same rules hold
 (outside 404, inside 200 or 403). `setup(world)` makes the data a row needs; it is
 called before the row is asked and must be safe to call twice.
@@ -42,11 +42,14 @@ class Row:
     objects: Callable | None = None
     # world -> None: make the records this row needs (idempotent).
     setup: Callable | None = None
+    # The placeholder naming the record in a URL about one record: "id", or "code" for records found by a code
+    # of their own (a device: /devices/{code}/events), whose `objects` answer codes.
+    record_key: str = "id"
 
     @property
     def about_a_region(self) -> bool:
-        return "{code}" in self.url
+        return "{code}" in self.url and self.record_key != "code"
 
     @property
     def about_a_record(self) -> bool:
-        return "{id}" in self.url
+        return "{" + self.record_key + "}" in self.url

@@ -131,7 +131,7 @@ def test_matrix(matrix_world, client, row, who):
         inside_ids, outside_ids = row.objects(matrix_world, user)
         assert outside_ids or scope_prefix(user) is ALL, "every scoped user must have a record outside to ask about"
         for pk in outside_ids:
-            response = client.get(row.url.format(id=pk))
+            response = client.get(row.url.format(**{row.record_key: pk}))
             refusals = (404, 403) if not allowed and row.refused == "403" else (404,)
             assert response.status_code in refusals, f"{row.name} #{pk}: {response.status_code}"
             _assert_nothing_outside(_text(response), forbidden, row.name)
@@ -143,7 +143,7 @@ def test_matrix(matrix_world, client, row, who):
         if row.about_a_region:
             url = row.url.format(code=target.code)
         elif row.about_a_record:
-            url = row.url.format(id=target)
+            url = row.url.format(**{row.record_key: target})
         else:
             url = row.url
         response = client.get(url)

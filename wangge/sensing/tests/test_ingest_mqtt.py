@@ -1,0 +1,135 @@
+"""Door events over MQTT, end to end against the real broker (127.0.0.1:1883, `.ci/run` starts it): `python -m
+wangge mqtt_ingest` in a process of its own, on a site database of its own (e2e.Site), devices publishing at QoS 1.
+
+* the same event published twice is stored once; bad messages become dead letters with their reason and the
+  subscriber keeps running;
+* the subscriber killed (SIGKILL) in the middle of a stream and started again with the same client id loses
+  nothing and stores nothing twice (its session kept the messages; what it had stored but not acknowledged
+  comes again and is recognised by (device, seq, at)).
+"""
+import json
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import paho.mqtt.client as paho
+import pytest
+
+from wangge.sensing.tests.e2e import Site, forget_session, stop
+
+pytestmark = pytest.mark.mqtt
+DOOR = "DOOR-HOME-1"
+COUNT_EVENTS = "SELECT count(*) FROM sensing_accessevent"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    made = Site(tmp_path_factory.mktemp("mqtt_site"))
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def publisher():
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"test-door-{uuid.uuid4().hex[:8]}",
+                         protocol=paho.MQTTv5)
+    client.max_inflight_messages_set(100)
+    client.max_queued_messages_set(0)
+    client.connect("127.0.0.1", 1883)
+    client.loop_start()
+    yield client
+    client.loop_stop()
+    client.disconnect()
+
+
+@pytest.fixture
+def root():
+    """A topic root of the test's own: tests running side by side (and anyone else on the broker) never see
+    each other's messages."""
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
+def publish(client, root, payload, code=DOOR):
+    data = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)
+    return client.publish(f"{root}/devices/{code}/events", data, qos=1)
+
+
+def subscriber(site, root, client_id):
+    return site.start("mqtt_ingest", "--client-id", client_id, "--wait-ms", "50", ready="subscribed to",
+                      env={"WANGGE_MQTT_TOPIC_ROOT": root})
+
+
+def door_event(seq, card, at=None):
+    at = at or datetime.now(UTC)
+    return {"seq": seq, "ts": at.isoformat(), "card": card, "door": "1", "direction": "in", "granted": True}
+
+
+def test_the_same_event_twice_is_stored_once_and_bad_messages_are_dead_letters(site, publisher, root):
+    run = uuid.uuid4().hex[:8]
+    base = site.scalar(COUNT_EVENTS)
+    letters = site.scalar("SELECT count(*) FROM sensing_deadletter")
+    process = subscriber(site, root, f"test-ingest-{run}")
+    try:
+        same = door_event(900_000, site.card, datetime.now(UTC) - timedelta(minutes=3))
+        for info in (publish(publisher, root, same), publish(publisher, root, same),
+                     publish(publisher, root, b'{"seq": 1, "ts": '),  # not JSON
+                     publish(publisher, root, door_event(900_001, "12345")),  # a card of the wrong shape
+                     publish(publisher, root, door_event(900_002, site.card), code="NO-SUCH-DOOR"),  # unknown device
+                     publish(publisher, root, [door_event(900_003, site.card),
+                                         {**door_event(900_004, site.card), "ts": "2099-01-01T00:00:00Z"}])):
+            info.wait_for_publish(10)
+        assert site.wait_for("SELECT count(*) FROM sensing_deadletter", letters + 4) == letters + 4
+        assert site.wait_for(COUNT_EVENTS, base + 1) == base + 1
+        reasons = [r for (r,) in site.query("SELECT reason FROM sensing_deadletter ORDER BY id")][-4:]
+        assert "not valid JSON" in reasons
+        assert "unknown device" in reasons
+        assert any("card:" in r for r in reasons)
+        assert any("[1] ts:" in r for r in reasons)  # the list refused whole: seq 900003 not stored either
+        assert site.scalar("SELECT count(*) FROM sensing_accessevent WHERE seq = 900003") == 0
+        # The subscriber is still at work.
+        assert process.poll() is None
+        publish(publisher, root, door_event(900_005, site.card)).wait_for_publish(10)
+        assert site.wait_for(COUNT_EVENTS, base + 2) == base + 2
+        assert site.scalar("SELECT count(*) FROM sensing_accessevent WHERE seq = 900000") == 1
+    finally:
+        stop(process)
+        forget_session(f"test-ingest-{run}")
+
+
+def test_a_subscriber_killed_mid_stream_and_restarted_loses_nothing_and_stores_nothing_twice(site, publisher, root):
+    run = uuid.uuid4().hex[:8]
+    client_id = f"test-ingest-{run}"
+    total, first_seq = 1200, 1_000_000
+    base = site.scalar(COUNT_EVENTS)
+    start = datetime.now(UTC) - timedelta(minutes=4)
+    process = subscriber(site, root, client_id)
+    sent = threading.Event()
+
+    def stream():
+        for i in range(total):
+            publish(publisher, root, door_event(first_seq + i, site.card, start + timedelta(microseconds=i)))
+            time.sleep(1 / 400)
+        sent.set()
+
+    feeder = threading.Thread(target=stream)
+    feeder.start()
+    try:
+        deadline = time.monotonic() + 30
+        while site.scalar(COUNT_EVENTS) - base < 100 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stored_before_kill = site.scalar(COUNT_EVENTS) - base
+        stop(process, kill=True)  # SIGKILL: no clean shutdown, batches in hand and unacknowledged
+        assert 0 < stored_before_kill < total, "the kill must land in the middle of the stream"
+        process = subscriber(site, root, client_id)  # the same client id: the same session
+        feeder.join(60)
+        assert sent.is_set()
+        assert site.wait_for(COUNT_EVENTS, base + total, timeout=90) == base + total
+        time.sleep(1)  # anything delivered twice would arrive now
+        seqs = site.query("SELECT count(*), count(DISTINCT seq), min(seq), max(seq) FROM sensing_accessevent "
+                          "WHERE seq >= ?", (first_seq,))[0]
+        assert seqs == (total, total, first_seq, first_seq + total - 1)
+    finally:
+        feeder.join(60)
+        stop(process)
+        forget_session(client_id)
