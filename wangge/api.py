@@ -44,6 +44,7 @@ def _database_unavailable(request, exc):
 refusals.install(api)
 
 for router in (areas_router, core_router, registry_router, cases_router, stats_router, mediation_router,
-               mediation_stats_router, mediation_warnings_router, sensing_router, devices_router,
-               sensing_events_router):
+               mediation_stats_router, mediation_warnings_router, sensing_router,
+               # /devices/events before /devices/{code}: the first route that matches a path answers it.
+               sensing_events_router, devices_router):
     api.add_router("/", router)

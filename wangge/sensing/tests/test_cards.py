@@ -89,7 +89,7 @@ def test_resolve_says_why_a_card_is_not_valid_here(world, sensing, registry):
     card = sensing["card"]
     unknown = cards.make_number("510107", 999_999)
     resolved = cards.resolve([card.number, unknown, "12345", ""], card.building_id)
-    assert resolved[card.number] == cards.Resolved(card.pk, card.person_id, "")
+    assert resolved[card.number] == cards.Resolved(card.pk, card.person_id, "", card.building_id)
     assert resolved[unknown].check == "unknown" and resolved["12345"].check == "malformed"
     assert "" not in resolved
     elsewhere = cards.resolve([card.number], registry["away"]["building"].pk)
