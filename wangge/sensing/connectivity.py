@@ -70,14 +70,21 @@ def connectivity_q(value: str, now=None) -> Q:
     return Q(last_seen_at__isnull=False) & ~fresh
 
 
-def mark_seen(device: Device, at=None) -> None:
+def mark_seen(device: Device, at=None, since=None) -> None:
+    """The device talked at `at` (a message received then): its last message moves forward (never back); the
+    time it has records from (`first_seen_at`) moves back to `since`, its earliest event, if that is older; and an
+    open offline alert is cleared — decided by the row (a conditional UPDATE), not by this process's copy."""
     at = at or timezone.now()
+    since = min(since or at, at)
     Device.objects.filter(pk=device.pk).filter(Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=at)).update(
         last_seen_at=at)
-    if device.offline_alerted:
-        if Device.objects.filter(pk=device.pk, offline_alerted=True).update(offline_alerted=False):
-            clear_alert(AlertType.DEVICE_OFFLINE, source_of("device", device.pk))
-        device.offline_alerted = False
+    Device.objects.filter(pk=device.pk).filter(Q(first_seen_at__isnull=True) | Q(first_seen_at__gt=since)).update(
+        first_seen_at=since)
+    if Device.objects.filter(pk=device.pk, offline_alerted=True).update(offline_alerted=False):
+        clear_alert(AlertType.DEVICE_OFFLINE, source_of("device", device.pk))
+    device.offline_alerted = False
+    if device.last_seen_at is None or device.last_seen_at < at:
+        device.last_seen_at = at
 
 
 # --- the poller ----------------------------------------------------------------------------------------------

@@ -301,9 +301,12 @@ def store_many(batches: list[tuple[Device, Checked | list]], now: datetime | Non
                                   new_rows=new_rows))
         # The rules on the new rows only (a repeat raises nothing and counts nothing), all doors at once.
         on_events_many([(device, answer.new_rows) for (device, _checked), answer in zip(batches, answers)], now)
+        # Online is about the message (received now), however old the events it carries (a controller
+        # sending what it buffered while the network was down is online now); what the door has records of
+        # starts at its earliest event (the no-activity rule waits until a door has watched long enough).
         for device, checked in batches:
-            if checked.latest is not None and _worth_marking(device, min(checked.latest, now)):
-                mark_seen(device, min(checked.latest, now))
+            if checked.latest is not None and _worth_marking(device, now):
+                mark_seen(device, now, since=min([event["at"] for event in checked.events] + [now]))
     return answers
 
 

@@ -88,6 +88,8 @@ class Device(models.Model):
     play_url = models.URLField(_("play URL"), max_length=500, blank=True)
     # Connectivity: the last message, and a timeout overriding the kind's (WANGGE_DEVICE_TIMEOUTS).
     last_seen_at = models.DateTimeField(_("last message"), null=True, blank=True, db_index=True)
+    # The first message ever: a door that started reporting an hour ago cannot say who has been silent for a day.
+    first_seen_at = models.DateTimeField(_("first message"), null=True, blank=True)
     timeout_seconds = models.PositiveIntegerField(_("offline after (seconds)"), null=True, blank=True)
     offline_alerted = models.BooleanField(default=False)  # the device_offline alert is raised (poller's claim)
     # The device's credential: the HMAC of its token (`python -m wangge device_token CODE`).

@@ -197,8 +197,10 @@ def poll(now=None) -> dict:
 
 def check_no_activity(now) -> int:
     """独居老人 with an active card and no door event for the rule's hours: one alert each (a repeat while
-    it is open only counts). People without a card are not watched: the doors cannot see them. Three queries
-    whatever the number of people: the holders, their last event, and the alerts raised."""
+    it is open only counts). People without a card are not watched: the doors cannot see them; nor are people
+    whose building has no door online (its silence says nothing: the door's own offline alert says why). The
+    clock starts at the latest of the person's last door event, the card's issue and the door's first message,
+    so a door connected an hour ago raises nothing about a day. Four queries whatever the number of people."""
     from django.db.models import Max
 
     from wangge.registry.models import PersonTag
@@ -221,15 +223,17 @@ def check_no_activity(now) -> int:
         person_tags.setdefault(person_id, set()).add(code)
     last_seen = dict(AccessEvent.objects.filter(person_id__in=list(holders)).values("person_id")
                      .annotate(last=Max("at")).values_list("person_id", "last"))
+    watching = _doors_watching({building for _g, _p, building, _n, _i in holders.values()}, now)
     raised = 0
     for person_id, (grid_id, path, building_id, name, issued) in holders.items():
         rule = book.get(AlertType.NO_ACTIVITY, path)
         if not rule.enabled or not person_tags.get(person_id, set()) & set(rule.params["tags"]):
             continue
+        if building_id not in watching:
+            continue
         hours = int(rule.params.get("hours", 24))
         last = last_seen.get(person_id)
-        # A card just issued has had no chance to be used: the clock starts at the issue.
-        if max(filter(None, (last, issued))) >= now - timezone.timedelta(hours=hours):
+        if max(filter(None, (last, issued, watching[building_id]))) >= now - timezone.timedelta(hours=hours):
             continue
         raise_alert(AlertType.NO_ACTIVITY, source_of("person", person_id), grid_id=grid_id, severity=rule.severity,
                     person_id=person_id, building_id=building_id,
@@ -237,6 +241,20 @@ def check_no_activity(now) -> int:
                     details={"hours": hours, "last_event": last.isoformat() if last else None}, now=now)
         raised += 1
     return raised
+
+
+def _doors_watching(buildings: set, now) -> dict:
+    """building id -> since when its doors have been reporting (the earliest first message of its doors that
+    are in service and online now); buildings with no such door are left out."""
+    from wangge.sensing.connectivity import connectivity
+    from wangge.sensing.models import Device, DeviceKind, DeviceState
+
+    since = {}
+    for door in Device.objects.filter(building_id__in=list(buildings), kind=DeviceKind.DOOR,
+                                      state=DeviceState.IN_SERVICE, first_seen_at__isnull=False):
+        if connectivity(door, now) == "online":
+            since[door.building_id] = min(since.get(door.building_id, door.first_seen_at), door.first_seen_at)
+    return since
 
 
 def check_over_occupancy(now) -> int:

@@ -25,6 +25,13 @@ def _tag(world, person, code):
     registry_services.do_tag_person(world.users[Role.ADMINISTRATOR], person, Tag.objects.get(code=code))
 
 
+def _door_reporting(door, since, at):
+    """The door has sent messages since `since`, the last one at `at` (so it is online at `at`)."""
+    from wangge.sensing.models import Device
+
+    Device.objects.filter(pk=door.pk).update(first_seen_at=since, last_seen_at=at)
+
+
 def _pass(device, card, seq, **extra):
     return door_event(device, seq, card=card.number, card_id=card.pk, person_id=card.person_id, **extra)
 
@@ -84,8 +91,11 @@ def test_no_activity_for_a_day_raises_and_a_door_pass_clears_it(world, sensing, 
     door, card = sensing["door"], sensing["card"]
     start = card.issued_at
     _pass(door, card, 1, at=start + timedelta(hours=1))
+    _door_reporting(door, start - timedelta(days=30), start + timedelta(hours=20))
     assert rules.check_no_activity(start + timedelta(hours=20)) == 0  # 19 hours: not yet
+    _door_reporting(door, start - timedelta(days=30), start + timedelta(hours=26))
     assert rules.check_no_activity(start + timedelta(hours=26)) == 1
+    _door_reporting(door, start - timedelta(days=30), start + timedelta(hours=27))
     assert rules.check_no_activity(start + timedelta(hours=27)) == 1  # again: the same alert counted
     alert = Alert.objects.get(type=AlertType.NO_ACTIVITY)
     assert alert.count == 2 and alert.person == registry_home["head"] and alert.severity == "critical"
@@ -99,6 +109,7 @@ def test_no_activity_uses_the_areas_hours(world, sensing, registry_home):
     AlertRule.objects.create(type=AlertType.NO_ACTIVITY, region=world.grids[0], params={"hours": 48})
     start = sensing["card"].issued_at
     _pass(sensing["door"], sensing["card"], 1, at=start + timedelta(hours=1))
+    _door_reporting(sensing["door"], start - timedelta(days=30), start + timedelta(hours=31))
     assert rules.check_no_activity(start + timedelta(hours=31)) == 0  # 30 hours: under the area's 48
 
 
@@ -125,6 +136,21 @@ def test_over_occupancy_counts_distinct_cards_on_a_house(world, sensing, registr
 def test_a_card_just_issued_is_given_the_rules_hours_before_anyone_worries(world, sensing, registry_home):
     _tag(world, registry_home["head"], "elder_living_alone")
     issued = sensing["card"].issued_at
+    _door_reporting(sensing["door"], issued - timedelta(days=30), issued + timedelta(hours=23))
     assert rules.check_no_activity(issued + timedelta(hours=23)) == 0
+    _door_reporting(sensing["door"], issued - timedelta(days=30), issued + timedelta(hours=25))
     assert rules.check_no_activity(issued + timedelta(hours=25)) == 1
     assert Alert.objects.get().details["last_event"] is None
+
+
+def test_no_activity_needs_a_door_that_is_online_and_has_reported_long_enough(world, sensing, registry_home):
+    _tag(world, registry_home["head"], "elder_living_alone")
+    door, issued = sensing["door"], sensing["card"].issued_at
+    later = issued + timedelta(days=10)
+    assert rules.check_no_activity(later) == 0  # the door never sent anything: silence says nothing
+    _door_reporting(door, issued, later - timedelta(hours=2))
+    assert rules.check_no_activity(later) == 0  # the door is offline now (10 minutes' timeout)
+    _door_reporting(door, later - timedelta(hours=3), later)
+    assert rules.check_no_activity(later) == 0  # connected three hours ago: nothing to say about a day
+    _door_reporting(door, later - timedelta(hours=30), later)
+    assert rules.check_no_activity(later) == 1

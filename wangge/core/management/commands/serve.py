@@ -17,10 +17,13 @@ class Command(BaseCommand):
         # runs `run_worker` as its own service passes --no-worker.
         parser.add_argument("--no-worker", action="store_true", help="do not start run_worker beside gunicorn")
         parser.add_argument("--worker-interval", type=int, default=60, help="seconds between deadline polls")
+        # Door and gate events from the site's MQTT broker (sensing): started when the broker answers.
+        parser.add_argument("--no-ingest", action="store_true", help="do not start mqtt_ingest beside gunicorn")
         parser.add_argument("--no-collectstatic", action="store_true",
                             help="serve the static files already collected (by default they are collected first)")
 
-    def handle(self, bind, workers, threads, no_worker, worker_interval, no_collectstatic=False, **options):
+    def handle(self, bind, workers, threads, no_worker, worker_interval, no_collectstatic=False, no_ingest=False,
+               **options):
         from django.core.management import call_command
         from gunicorn.app.wsgiapp import WSGIApplication
 
@@ -29,6 +32,8 @@ class Command(BaseCommand):
             call_command("collectstatic", interactive=False, verbosity=0)
         if not no_worker:
             self._start_worker(worker_interval)
+        if not no_ingest:
+            self._start_ingest()
         self.stdout.write(f"Wangge 网格 serving on http://{bind}/  (Ctrl-C to stop)")
         argv = ["gunicorn", "wangge.wsgi:application", "--bind", bind, "--workers", str(workers),
                 "--threads", str(threads), "--access-logfile", "-" if options["verbosity"] > 1 else "/dev/null"]
@@ -39,3 +44,21 @@ class Command(BaseCommand):
         worker = subprocess.Popen([sys.executable, "-m", "wangge", "run_worker", "--interval", str(interval)])
         atexit.register(worker.terminate)
         self.stdout.write(f"background worker (deadlines poller, text messages) pid {worker.pid}, every {interval}s")
+
+    def _start_ingest(self):
+        """mqtt_ingest beside the server when the broker (WANGGE_MQTT_URL) answers; a note when it does not."""
+        import socket
+        from urllib.parse import urlparse
+
+        from django.conf import settings
+
+        url = urlparse(getattr(settings, "WANGGE_MQTT_URL", "mqtt://127.0.0.1:1883"))
+        try:
+            socket.create_connection((url.hostname or "127.0.0.1", url.port or 1883), timeout=1).close()
+        except OSError:
+            self.stdout.write(f"no MQTT broker at {url.hostname}:{url.port or 1883}: door events only over HTTP "
+                              "(start Mosquitto, or set WANGGE_MQTT_URL) / 未连接 MQTT 代理")
+            return
+        ingest = subprocess.Popen([sys.executable, "-m", "wangge", "mqtt_ingest"])
+        atexit.register(ingest.terminate)
+        self.stdout.write(f"MQTT ingestion (door and gate events) pid {ingest.pid}")
