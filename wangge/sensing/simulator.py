@@ -107,7 +107,9 @@ class Day:
 
 
 def topic(code: str) -> str:
-    return f"wangge/devices/{code}/events"
+    from wangge.sensing.mqtt import device_topic
+
+    return device_topic(code)
 
 
 def payload(planned: Planned) -> bytes:

@@ -133,3 +133,25 @@ def test_a_subscriber_killed_mid_stream_and_restarted_loses_nothing_and_stores_n
         feeder.join(60)
         stop(process)
         forget_session(client_id)
+
+
+def test_the_simulated_day_raises_alerts_by_itself(site, root):
+    """simulate_devices publishes a synthetic day; mqtt_ingest stores it and the rules raise the alerts: a key
+    person passing (the head is tagged 社区矫正), strangers' cards and a forced door."""
+    site.run("shell", "-c", "from wangge.core.models import User; from wangge.registry.models import Tag; "
+             "from wangge.registry.services import do_tag_person; from wangge.sensing.models import Card; "
+             "do_tag_person(User.objects.get(username='admin'), Card.objects.get().person, "
+             "Tag.objects.get(code='community_correction'))")
+    process = subscriber(site, root, f"sim-{root}")
+    try:
+        done = site.start("simulate_devices", "--district", "510107", "--speed", "0", "--seed", "5",
+                          env={"WANGGE_MQTT_TOPIC_ROOT": root})
+        assert done.wait(timeout=120) == 0, site.output(done)
+        types = "SELECT type FROM sensing_alert ORDER BY type"
+        site.wait_for("SELECT count(DISTINCT type) FROM sensing_alert", 3, timeout=60)
+        assert {row[0] for row in site.query(types)} == {"key_person", "unknown_card", "door_forced"}
+        events = site.scalar("SELECT count(*) FROM sensing_accessevent")
+        assert events >= 3 and events == site.scalar(
+            "SELECT count(*) FROM (SELECT DISTINCT device_id, seq, at FROM sensing_accessevent) AS once")
+    finally:
+        stop(process)

@@ -36,7 +36,7 @@ def test_a_day_has_every_holder_strangers_a_forced_door_and_one_silent_elder(wor
     seqs = [p.body["seq"] for p in plan if p.device_code == sensing["door"].code]
     assert len(seqs) == len(set(seqs))
     first = plan[0]
-    assert topic(first.device_code) == f"wangge/devices/{first.device_code}/events"
+    assert topic(first.device_code) == f"wangge/devices/{first.device_code}/events"  # the default root
     assert json.loads(payload(first))["ts"] == first.at.isoformat()
 
 
