@@ -229,5 +229,7 @@ class Workflow:
                      note=note, **details)
         if self.notify is not None and self.notifies(action, record):
             # Who hears about it is decided after the commit, never inside it.
-            transaction.on_commit(lambda: self.notify(event.pk))
+            # robust: a notification that fails (a gateway down) is logged, and never undoes or breaks what
+            # committed (an ingestion batch, a citizen's report).
+            transaction.on_commit(lambda: self.notify(event.pk), robust=True)
         return event
