@@ -87,16 +87,18 @@ def psql(sql: str, database="postgres"):
 
 
 def seed(doors_wanted: int):
-    """Cards for every resident with a house, a door on each of the first buildings, and their tokens."""
+    """Cards for every resident with a house (the demo's own cards kept: it issues them where it put doors), a
+    door on each of the first buildings, and their tokens."""
     from wangge.registry.models import Building, Person
     from wangge.sensing import cards as card_numbers
     from wangge.sensing.models import Card, Device
     from wangge.sensing.services import do_issue_device_token
 
-    people = list(Person.objects.filter(house__isnull=False, moved_out__isnull=True)
+    people = list(Person.objects.filter(house__isnull=False, moved_out__isnull=True).exclude(cards__isnull=False)
                   .values_list("id", "house_id", "house__building_id", "grid_id").order_by("id"))
-    Card.objects.bulk_create([Card(number=card_numbers.make_number("510107", i + 1), person_id=person, house_id=house,
-                                   building_id=building, grid_id=grid)
+    first = int(card_numbers.next_number("510107")[6:15])
+    Card.objects.bulk_create([Card(number=card_numbers.make_number("510107", first + i), person_id=person,
+                                   house_id=house, building_id=building, grid_id=grid)
                               for i, (person, house, building, grid) in enumerate(people)], batch_size=5000)
     buildings = list(Building.objects.order_by("id").values_list("id", "grid_id")[:doors_wanted])
     Device.objects.bulk_create([Device(code=f"BENCH-DOOR-{i:05d}", kind="door", name=f"门禁 {i}", grid_id=grid,

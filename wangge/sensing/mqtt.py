@@ -45,6 +45,28 @@ from wangge.sensing.models import DeadLetter, Device, DeviceState
 
 logger = logging.getLogger("wangge.sensing.mqtt")
 
+def _share_property_tables() -> None:
+    """paho-mqtt builds its MQTT 5 property tables (the names, and each property's type and packets) anew in every
+    `Properties()` — one for each message received: a third of a subscriber's time under py-spy, more than
+    storing the events. The tables are constants that no instance changes: build them once and share them. The
+    behaviour is paho's own (test_mqtt_properties.py decodes and encodes properties through it)."""
+    if getattr(Properties, "_wangge_shared", False):
+        return
+    template = Properties(PacketTypes.PUBLISH)
+    types, names, table = template.types, template.names, template.properties
+
+    def __init__(self, packetType):
+        object.__setattr__(self, "packetType", packetType)
+        object.__setattr__(self, "types", types)
+        object.__setattr__(self, "names", names)
+        object.__setattr__(self, "properties", table)
+
+    Properties.__init__ = __init__
+    Properties._wangge_shared = True
+
+
+_share_property_tables()
+
 ROOT = "wangge"  # WANGGE_MQTT_TOPIC_ROOT: a broker shared by several sites gives each its own
 
 
