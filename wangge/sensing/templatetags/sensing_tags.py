@@ -25,3 +25,11 @@ def person_cards(context, person):
     return {"request": context["request"], "person": person, "cards": cards, "manage": manage,
             "can_issue": manage and person.house_id and not person.moved_out and not has_active,
             "csrf_token": context.get("csrf_token")}
+
+
+@register.simple_tag
+def case_alerts(user, case):
+    """The alerts this case was made from (告警转事件), those the user may see: the case page links back to them."""
+    from wangge.sensing.models import Alert
+
+    return list(Alert.objects.visible_to(user).filter(case=case).order_by("pk"))

@@ -65,6 +65,8 @@ def test_turn_into_a_case_from_the_page(client, world, alert):
     alert = Alert.objects.select_related("case").get(pk=alert.pk)
     assert alert.case is not None and alert.case.channel == "device"
     assert alert.case.number in client.get(f"/sensing/alerts/{alert.pk}/").content.decode()
+    case_page = client.get(f"/cases/{alert.case.pk}/").content.decode()  # the case links back
+    assert f'data-alert="{alert.pk}"' in case_page and alert.number in case_page
 
 
 def test_roles_without_sensing_are_refused(client, world, alert):
