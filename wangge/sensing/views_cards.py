@@ -3,7 +3,7 @@ and replace (补卡). Each posts one operation of services.py and comes back to 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -23,11 +23,10 @@ def _back(person_id) -> str:
 
 
 def _refused(request, exc, person_id):
-    """The person's page again with the reason on top; nothing was changed."""
-    messages.error(request, _("Not done: %(reason)s") % {"reason": exc.message})
-    response = redirect(_back(person_id))
-    response["X-Refused-Status"] = str(page_status(exc))
-    return response
+    """The reason, at the status the API gives the same refusal (core/refusals.py), with the way back to the
+    person's cards; nothing was changed."""
+    return render(request, "sensing/card_refused.html", {"reason": exc.message, "back": _back(person_id)},
+                  status=page_status(exc))
 
 
 @login_required
