@@ -24,7 +24,7 @@ from ninja.files import UploadedFile
 
 from wangge.areas.models import Level as RegionLevel
 from wangge.areas.models import Region
-from wangge.core.api_errors import field_error
+from wangge.core.api_errors import field_error, query_choice
 from wangge.core.models import Department
 from wangge.core.numbers import RowId
 from wangge.core.paging import LimitOffsetPagination, paginate
@@ -74,12 +74,6 @@ NOT_IN_AREA = gettext_lazy("not found in your area")
 
 def _disputes(user):
     return Dispute.objects.visible_to(user).select_related("region", "grid", "committee__region", "mediator")
-
-
-def _choice_filter(value, choices, field):
-    if value not in choices.values:
-        raise field_error("query", field, _("Unknown %(field)s %(value)s") % {"field": field, "value": repr(value)})
-    return value
 
 
 def _grid_for(user, code: str | None, source: str = "body"):
@@ -193,7 +187,7 @@ def list_disputes(request, filters: Query[DisputeFilters]):
     for name, choices in (("type", DisputeType), ("source", Source), ("level", Level), ("risk", Risk)):
         value = getattr(f, name)
         if value:
-            disputes = disputes.filter(**{name: _choice_filter(value, choices, name)})
+            disputes = disputes.filter(**{name: query_choice(value, choices, name)})
     if f.committee is not None:
         disputes = disputes.filter(committee_id=f.committee)
     if f.mediator is not None:
@@ -344,11 +338,11 @@ def list_committees(request, level: str | None = None, kind: str | None = None, 
         return committees
     committees = Committee.objects.visible_to(user).select_related("region").filter(active=active)
     if level:
-        committees = committees.filter(level=_choice_filter(level, Level, "level"))
+        committees = committees.filter(level=query_choice(level, Level, "level"))
     if kind:
-        committees = committees.filter(kind=_choice_filter(kind, CommitteeKind, "kind"))
+        committees = committees.filter(kind=query_choice(kind, CommitteeKind, "kind"))
     if type:
-        _choice_filter(type, DisputeType, "type")
+        query_choice(type, DisputeType, "type")
         return [c for c in committees if c.takes(type)]
     return committees
 
@@ -372,7 +366,7 @@ def list_mediators(request, committee: RowId | None = None, type: str | None = N
             rows = rows.filter(memberships__committee_id=committee)
         mediators = list(rows.prefetch_related(memberships).distinct())
         if type:
-            _choice_filter(type, DisputeType, "type")
+            query_choice(type, DisputeType, "type")
             mediators = [m for m in mediators if type in (m.expertise or [])]
     labels = staff_labels(user, [m.user for m in mediators if m.user_id])
     for mediator in mediators:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from wangge.areas.models import Region
-from wangge.core.api_errors import field_error
+from wangge.core.api_errors import field_error, query_choice
 from wangge.core.numbers import RowId
 from wangge.core.paging import LimitOffsetPagination, paginate
 from wangge.core.refusals import require
@@ -80,12 +80,6 @@ class AlertFilters(Schema):
     area: str | None = Field(None, description="region code: alerts in that area")
 
 
-def _choice(value, values, field):
-    if value not in values:
-        raise field_error("query", field, _("Unknown value %(value)s") % {"value": repr(value)})
-    return value
-
-
 @router.get("/alerts", response=list[AlertOut], summary="Alerts in my area 告警")
 @paginate(LimitOffsetPagination)
 def list_alerts(request, filters: Query[AlertFilters]):
@@ -95,12 +89,12 @@ def list_alerts(request, filters: Query[AlertFilters]):
     alerts = _alerts(user)
     f = filters
     if f.type:
-        alerts = alerts.filter(type=_choice(f.type, AlertType.values, "type"))
+        alerts = alerts.filter(type=query_choice(f.type, AlertType.values, "type"))
     if f.status:
-        status = _choice(f.status, [*AlertState.values, "open"], "status")
+        status = query_choice(f.status, [*AlertState.values, "open"], "status")
         alerts = alerts.open() if status == "open" else alerts.filter(state=status)
     if f.severity:
-        alerts = alerts.filter(severity=_choice(f.severity, Severity.values, "severity"))
+        alerts = alerts.filter(severity=query_choice(f.severity, Severity.values, "severity"))
     if f.area:
         region = Region.objects.visible_to(user).filter(code=f.area.strip()[:20]).first()
         if region is None:
@@ -193,7 +187,7 @@ def list_cards(request, filters: Query[CardFilters]):
     if filters.state:
         from wangge.sensing.models import CardState
 
-        cards = cards.filter(state=_choice(filters.state, CardState.values, "state"))
+        cards = cards.filter(state=query_choice(filters.state, CardState.values, "state"))
     return [_card_out(c) for c in cards.order_by("-issued_at", "-id")]
 
 
