@@ -39,6 +39,16 @@ class NotAllowed(OperationError, PermissionDenied):
     status = 403
 
 
+def text_param(params: dict, name: str, label, *, required: bool = True, limit: int = 5000) -> str:
+    """An operation's text input, stripped: refused naming the field when required and empty, or too long."""
+    value = str(params.get(name) or "").strip()
+    if required and not value:
+        raise OperationError(_("Please fill in the %(label)s") % {"label": label}, field=name)
+    if len(value) > limit:
+        raise OperationError(_("The %(label)s is too long") % {"label": label}, field=name)
+    return value
+
+
 def require(user, permission: str) -> None:
     """The one permission check of operations: refuse unless `user`'s role carries `permission`."""
     if not can(user, permission):

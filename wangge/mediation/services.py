@@ -21,7 +21,7 @@ from wangge.core.numbering import next_day_number
 from wangge.core.personal import checked_phone
 from wangge.core.roles import Role, can
 from wangge.core.scoping import ALL, scope_prefix
-from wangge.core.services import NotInArea, OperationError
+from wangge.core.services import NotInArea, OperationError, text_param
 from wangge.core.workdays import add_working_days
 from wangge.mediation import workflow
 from wangge.mediation.models import (
@@ -98,13 +98,7 @@ LABEL = {
 
 # --- reading input -------------------------------------------------------------------------------
 
-def _text(params, name, label, *, required=True, limit=5000):
-    value = str(params.get(name) or "").strip()
-    if required and not value:
-        raise OperationError(_("Please fill in the %(label)s") % {"label": label}, field=name)
-    if len(value) > limit:
-        raise OperationError(_("The %(label)s is too long") % {"label": label}, field=name)
-    return value
+_text = text_param  # the one text check of operations (core/services.py)
 
 
 def clean_amount(value, field="amount", *, required=False) -> Decimal | None:

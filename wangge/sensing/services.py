@@ -15,7 +15,7 @@ from django.utils.translation import pgettext_lazy
 
 from wangge.core import audit
 from wangge.core.models import User
-from wangge.core.services import NotInArea, OperationError, require
+from wangge.core.services import NotInArea, OperationError, require, text_param
 from wangge.sensing import cards
 from wangge.sensing.models import Alert, Card, CardState, Device, Resolution
 from wangge.sensing.workflow import FLOW
@@ -30,12 +30,7 @@ LABEL = {
 
 
 def _text(params, name, *, required=True, limit=2000):
-    value = str(params.get(name) or "").strip()
-    if required and not value:
-        raise OperationError(_("Please fill in the %(label)s") % {"label": LABEL[name]}, field=name)
-    if len(value) > limit:
-        raise OperationError(_("The %(label)s is too long") % {"label": LABEL[name]}, field=name)
-    return value
+    return text_param(params, name, LABEL[name], required=required, limit=limit)
 
 
 def _yes_no(params, name) -> bool | None:
