@@ -14,6 +14,8 @@ from wangge.mediation.api_directory import router as mediation_router  # the lis
 from wangge.mediation.api_stats import router as mediation_stats_router
 from wangge.mediation.api_warnings import router as mediation_warnings_router
 from wangge.registry.api import router as registry_router
+from wangge.insight.api import router as insight_router
+from wangge.insight.assessment.api import router as assessment_router
 from wangge.sensing.api import router as sensing_router
 from wangge.sensing.api_devices import router as devices_router
 from wangge.sensing.api_events import router as sensing_events_router
@@ -46,5 +48,5 @@ refusals.install(api)
 for router in (areas_router, core_router, registry_router, cases_router, stats_router, mediation_router,
                mediation_stats_router, mediation_warnings_router, sensing_router,
                # /devices/events before /devices/{code}: the first route that matches a path answers it.
-               sensing_events_router, devices_router):
+               sensing_events_router, devices_router, insight_router, assessment_router):
     api.add_router("/", router)

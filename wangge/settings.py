@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "wangge.cases",
     "wangge.mediation",
     "wangge.sensing",
+    "wangge.insight",
+    "wangge.insight.assessment",
     "wangge.portal",
     "wangge.demo",
 ]

@@ -14,5 +14,7 @@ urlpatterns = [
     path("open311/v2/", include("wangge.cases.open311.urls")),
     path("mediation/", include("wangge.mediation.urls")),
     path("sensing/", include("wangge.sensing.urls")),
+    path("insight/assessment/", include("wangge.insight.assessment.urls")),
+    path("insight/", include("wangge.insight.urls")),
     path("", include("wangge.portal.urls")),
 ]

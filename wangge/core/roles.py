@@ -67,6 +67,12 @@ PERMISSIONS: dict[str, set[str]] = {
     # e居通卡 are issued at the community's service desk (and by the grid worker on a visit).
     "sensing.cards": {Role.ADMINISTRATOR, Role.COMMUNITY_OPERATOR, Role.STREET_OPERATOR, Role.GRID_WORKER},
     "sensing.edit_rules": {Role.ADMINISTRATOR, Role.DISTRICT_OPERATOR},
+    # Insight: the one map (一张图), early warnings and the 研判 reports are the command centres'.
+    "insight.view": {Role.ADMINISTRATOR, *OPERATORS},
+    # 考核: the centres assess the levels below them; those assessed see (and may appeal) their own scores.
+    "assessment.view": {Role.ADMINISTRATOR, *OPERATORS, Role.GRID_WORKER, Role.DEPARTMENT_HANDLER},
+    "assessment.manage": {Role.ADMINISTRATOR, Role.DISTRICT_OPERATOR, Role.STREET_OPERATOR, Role.COMMUNITY_OPERATOR},
+    "assessment.appeal": {*OPERATORS, Role.GRID_WORKER, Role.DEPARTMENT_HANDLER},
 }
 
 

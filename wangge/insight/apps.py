@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InsightConfig(AppConfig):
+    name = "wangge.insight"
+    label = "insight"
+    verbose_name = _("Insight")
+
+    def ready(self):
+        from wangge.core import pollers
+        from wangge.insight import rollups
+
+        # The rollups behind the one map: the days touched since the last round recomputed (docs/insight.md).
+        pollers.register("insight_rollups", rollups.poll, report=False)

@@ -1,0 +1,1 @@
+"""考核 models (filled in by the assessment work)."""
