@@ -10,12 +10,13 @@ from wangge.cases.api_stats import router as stats_router
 from wangge.core import refusals
 from wangge.core.api import router as core_router
 from wangge.core.api_auth import API_AUTH
+from wangge.insight.api_map import router as insight_map_router
+from wangge.insight.api_warnings import router as insight_warnings_router
+from wangge.insight.assessment.api import router as assessment_router
 from wangge.mediation.api_directory import router as mediation_router  # the lists' router, with the writes
 from wangge.mediation.api_stats import router as mediation_stats_router
 from wangge.mediation.api_warnings import router as mediation_warnings_router
 from wangge.registry.api import router as registry_router
-from wangge.insight.api import router as insight_router
-from wangge.insight.assessment.api import router as assessment_router
 from wangge.sensing.api import router as sensing_router
 from wangge.sensing.api_devices import router as devices_router
 from wangge.sensing.api_events import router as sensing_events_router
@@ -48,5 +49,6 @@ refusals.install(api)
 for router in (areas_router, core_router, registry_router, cases_router, stats_router, mediation_router,
                mediation_stats_router, mediation_warnings_router, sensing_router,
                # /devices/events before /devices/{code}: the first route that matches a path answers it.
-               sensing_events_router, devices_router, insight_router, assessment_router):
+               sensing_events_router, devices_router, insight_map_router,
+               insight_warnings_router, assessment_router):
     api.add_router("/", router)

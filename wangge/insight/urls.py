@@ -1,4 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
 
 app_name = "insight"
-urlpatterns = []
+urlpatterns = [
+    path("", include("wangge.insight.urls_map")),
+    path("", include("wangge.insight.urls_warnings")),
+]
