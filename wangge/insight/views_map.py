@@ -61,9 +61,9 @@ def onemap_page(request, code=None):
         "map_config": {
             "code": region.code, "level": region.level,
             "outline_url": reverse("map_json", args=[region.code]),
-            "api_url": reverse("api-1.0.0:region_figures", args=[region.code]),
-            "page_url": reverse("insight:onemap_region", args=["CODE"]),
-            "layer_url": reverse("api-1.0.0:region_population", args=[region.code]),
+            "api_url": reverse("api-v1:region_figures", args=[region.code]),
+            "page_url": reverse("insight:onemap_region", args=["000000"]).replace("000000", "CODE"),
+            "layer_url": reverse("api-v1:region_population", args=[region.code]),
             "building_url": reverse("sensing:building", args=[0]),
             "query": urlencode({"from": window.first.isoformat(), "to": window.last.isoformat(), "major": major}),
         },
