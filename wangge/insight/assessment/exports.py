@@ -66,7 +66,8 @@ def payroll_xlsx(period, scores) -> bytes:
     for s in scores:
         grid = s.user.region.name if s.user_id and s.user.region_id else ""
         name = s.user.full_name or s.user.username if s.user_id else s.label
-        rows.append([name, grid, _number(s.total and float(s.total)), s.rating, _number(s.allowance and float(s.allowance))])
+        rows.append([name, grid, _number(s.total and float(s.total)), s.rating,
+                     _number(s.allowance and float(s.allowance))])
         total += float(s.allowance or 0)
     rows.append([_("Total"), "", "", "", round(total, 2)])
     return _book(_("Allowance"), heading, rows, _caption(period))

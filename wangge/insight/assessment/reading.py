@@ -17,11 +17,10 @@ def record_rows(user, drill: list[tuple]) -> list[dict]:
     """[(kind, id, counted)] → rows with a number, a title and a link to the record's own page when the user may open
     it (a record outside their area is named by its kind and id only)."""
     from wangge.cases.models import Case
+    from wangge.insight.assessment.models import SpotCheck
     from wangge.mediation.models import Dispute
     from wangge.registry.models import Person
     from wangge.sensing.models import Alert
-
-    from wangge.insight.assessment.models import SpotCheck
 
     by_kind = defaultdict(list)
     for kind, pk, _counted in drill:

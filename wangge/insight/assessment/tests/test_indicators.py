@@ -120,7 +120,7 @@ def test_only_the_assessing_region_counts(world, ledger):
     """A scheme of street 0 counts nothing of street 1, even for a grid worker type."""
     from wangge.insight.assessment import services
 
-    street_scheme = services.do_save_scheme(world.users[Role.STREET_OPERATOR], name="街道网格员", region=world.streets[0],
-                                            target_type="community", indicators=ANY)
+    street_scheme = services.do_save_scheme(world.users[Role.STREET_OPERATOR], name="街道社区考核",
+                                            region=world.streets[0], target_type="community", indicators=ANY)
     keys = {t.key for t in targets_of(street_scheme)}
     assert keys == {f"r{world.communities[0].pk}", f"r{world.communities[1].pk}"}
