@@ -263,7 +263,7 @@ def open_period(request, body: PeriodIn):
 PERIOD_ACTIONS = {"compute": services.do_compute, "publish": services.do_publish, "finalise": services.do_finalise}
 
 
-@router.post("/assessment/periods/{int:id}/{action}", response=PeriodOut,
+@router.post("/assessment/periods/{int:id}/actions/{action}", response=PeriodOut,
              summary="Recompute, publish (通报) or finalise (定稿) a period")
 def period_action(request, id: RowId, action: str):
     period = _visible(request, Period, id)

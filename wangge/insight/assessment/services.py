@@ -276,6 +276,8 @@ def do_spot_check(actor, period: Period, target_key: str, *, score, note, files,
     from wangge.cases.photos import clean_photos, photo_transaction
 
     _assessor(actor, period.scheme)
+    if Period.objects.get(pk=period.pk).frozen:
+        raise frozen_error()
     value = _spot_score(score)
     note = text_param({"note": note}, "note", LABEL["note"], limit=2000)
     if "spot_check" not in {r["code"] for r in period.rules["indicators"]}:
