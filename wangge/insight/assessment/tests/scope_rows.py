@@ -6,8 +6,9 @@ scheme with a grid worker of its own, published and appealed. So every user has 
 appeals outside their area, and the assessed have their own inside: a street sees its communities' scores, not
 another street's; a grid worker only their own.
 
-The .xlsx and .docx files are binary, which the matrix cannot read as text: their rows ask only about periods and
-scores outside the user's area (404); test_pages.py opens them inside.
+The .xlsx and .docx files are binary, which the matrix cannot read as text: the API's rows ask only about periods
+outside the user's area (404); test_pages.py opens them inside, and the pages' files (?format=xlsx, the CSP walk
+cannot read them either) inside and outside.
 """
 from wangge.core.roles import OPERATORS, Role
 from wangge.core.tests.scope_matrix import Row
@@ -142,8 +143,6 @@ ROWS = [
     Row("page: new assessment scheme", "/insight/assessment/schemes/new/", roles=MANAGERS, setup=_setup),
     Row("page: assessment period", "/insight/assessment/periods/{id}/", roles=VIEWERS, objects=_records("Period"),
         check=_page_ranking_is_visible),
-    Row("page: assessment ranking xlsx", "/insight/assessment/periods/{id}/?format=xlsx", roles=VIEWERS,
-        objects=_outside_only("Period")),
     Row("page: assessment allowances", "/insight/assessment/periods/{id}/allowances/", roles=VIEWERS,
         objects=_records("Period")),
     Row("page: assessment spot check", "/insight/assessment/periods/{id}/spot-check/", roles=MANAGERS,

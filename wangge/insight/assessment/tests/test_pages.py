@@ -206,6 +206,14 @@ def test_the_files_open_inside_the_area(world, client, published):
     assert client.get(f"/api/v1/assessment/periods/{period.pk}/report.docx").status_code == 409  # not finalised
     client.force_login(world.users[Role.GRID_WORKER])
     assert client.get(f"/api/v1/assessment/periods/{period.pk}/payroll.xlsx").status_code == 403
+    other_street = Score.objects.get(period=periods["community"], region=world.communities[2])
+    client.force_login(world.users[Role.STREET_OPERATOR])
+    assert client.get(f"/insight/assessment/scores/{other_street.pk}/?format=xlsx").status_code == 404
+    far = _setup_far(world)
+    for url in (f"/insight/assessment/periods/{far.pk}/?format=xlsx",
+                f"/insight/assessment/periods/{far.pk}/?format=docx",
+                f"/insight/assessment/periods/{far.pk}/allowances/?format=xlsx"):
+        assert client.get(url).status_code == 404, url
 
 
 def test_the_menu_and_the_year_best(world, client):
@@ -215,3 +223,14 @@ def test_the_menu_and_the_year_best(world, client):
     assert client.get("/api/v1/assessment/top-grid-workers?year=1999").status_code == 422
     client.force_login(world.users[Role.MEDIATOR])
     assert client.get("/insight/assessment/").status_code == 403
+
+
+def _setup_far(world):
+    """A published period of a second district's scheme: outside every user of the shared world."""
+    from wangge.areas.models import Level
+    from wangge.testing import make_region
+
+    far = make_region("510108", "成华区", Level.DISTRICT, world.city)
+    made = services.do_save_scheme(None, name="外区社区考核", region=far, target_type="community", indicators=GOOD)
+    admin = world.users[Role.ADMINISTRATOR]
+    return services.do_publish(admin, services.do_open_period(admin, made, "2025-06-01", now=NOW))
