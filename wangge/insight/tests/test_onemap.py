@@ -50,8 +50,8 @@ def test_the_district_sees_each_street_with_its_figures(client, world, cases):
 def test_drilling_down_to_a_grid_lists_its_buildings(client, world, cases):
     from wangge.registry.models import Building
 
-    Building.objects.create(grid=world.grids[0], name="1栋", address="测试路1号", lng=world.grid_center(world.grids[0])[0],
-                            lat=world.grid_center(world.grids[0])[1])
+    lng, lat = world.grid_center(world.grids[0])
+    Building.objects.create(grid=world.grids[0], name="1栋", address="测试路1号", lng=lng, lat=lat)
     op = world.users[Role.DISTRICT_OPERATOR]
     grid = get(client, op, f"/api/v1/insight/map/{world.grids[0].code}").json()
     assert grid["totals"]["case"]["total"] == 3 and grid["children"] == []
