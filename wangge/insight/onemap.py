@@ -100,7 +100,7 @@ def _breakdown(rows, key: str, labels: dict | None = None) -> list[dict]:
 
 
 def children_of(region: Region) -> list[Region]:
-    return list(region.children.order_by("code")) if region.level != Level.GRID else []
+    return list(region.children.defer("polygon").order_by("code")) if region.level != Level.GRID else []
 
 
 def record_figures(region: Region, window: Window, children: list[Region], major: str = "") -> tuple[dict, dict]:
@@ -227,7 +227,6 @@ def figures(user, region: Region, window: Window, major: str = "") -> dict:
             "devices": devices_by_child.get(child.pk, {}), "places": places_by_child.get(child.pk, 0),
             "coverage": cover_by_child.get(child.pk, {}),
         } for child in children],
-        "heat": heat(region, window, major),
     }
 
 

@@ -40,6 +40,7 @@ def _figures_are_visible(response, ctx):
 
 ROWS = [
     Row("api: one map", "/api/v1/insight/map/{code}", roles=CENTRES, setup=_cases, check=_figures_are_visible),
+    Row("api: one map heat", "/api/v1/insight/map/{code}/heat", roles=CENTRES, setup=_cases),
     Row("api: one map rates", "/api/v1/insight/map/{code}/rates", roles=CENTRES, setup=_cases),
     Row("api: one map buildings", "/api/v1/insight/map/{code}/buildings", levels=("grid",), roles=CENTRES),
     Row("page: one map", "/insight/map/{code}/", roles=CENTRES, setup=_cases),

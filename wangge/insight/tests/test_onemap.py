@@ -44,7 +44,8 @@ def test_the_district_sees_each_street_with_its_figures(client, world, cases):
     assert streets[world.streets[1].code]["case"]["total"] == 1
     assert [c["code"] for c in body["trail"]] == [world.district.code]
     # the heat layer: one point per grid with cases, weighted by them
-    assert sorted(point[2] for point in body["heat"]) == [1, 3]
+    heat = get(client, world.users[Role.DISTRICT_OPERATOR], f"/api/v1/insight/map/{world.district.code}/heat")
+    assert sorted(point[2] for point in heat.json()["points"]) == [1, 3]
 
 
 def test_drilling_down_to_a_grid_lists_its_buildings(client, world, cases):

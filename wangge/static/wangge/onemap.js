@@ -33,7 +33,7 @@
 
   function OneMap(el) {
     this.el = el;
-    this.data = json("onemap-data") || { children: [], heat: [] };
+    this.data = json("onemap-data") || { children: [] };
     this.config = json("onemap-config") || {};
     this.buildings = json("onemap-buildings") || [];
     this.chart = echarts.init(el, null, { renderer: "canvas" });
@@ -129,7 +129,16 @@
   };
 
   OneMap.prototype.drawHeat = function () {
-    var heat = this.data.heat || [];
+    var self = this;
+    if (!this.heat) {
+      var url = this.config.heat_url + (this.config.query ? "?" + this.config.query : "");
+      fetch(url, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (body) { self.heat = body.points || []; if (self.layer === "heat") { self.drawHeat(); } })
+        .catch(function () { self.el.setAttribute("data-error", "heat"); });
+      return;
+    }
+    var heat = this.heat;
     var max = 0;
     heat.forEach(function (p) { if (p[2] > max) { max = p[2]; } });
     this.chart.setOption({
