@@ -196,7 +196,7 @@ def buildings(user, grid: Region) -> list[dict]:
             .annotate(residents=Count("houses__residents", distinct=True),
                       open_alerts=Count("alerts", filter=Q(alerts__state__in=OPEN[Source.ALERT]), distinct=True))
             .order_by("name"))
-    return [{"id": b.pk, "name": b.name, "lng": b.lng, "lat": b.lat, "residents": b.residents,
+    return [{"id": b.pk, "name": b.name, "address": b.address, "lng": b.lng, "lat": b.lat, "residents": b.residents,
              "open_alerts": b.open_alerts, "rental": b.is_rental,
              "three_ones": bool((b.head_id or b.head_staff_id) and b.has_door and b.has_video)}
             for b in rows]
