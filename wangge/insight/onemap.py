@@ -30,6 +30,8 @@ from wangge.sensing.models import AlertState, AlertType
 # A range longer than this is a report, not a map (the stats pages take years).
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
+# Dates outside these are typing mistakes, not ranges (and would overflow the calendar at the edges).
+EARLIEST, LATEST = date(1990, 1, 1), date(2099, 12, 31)
 
 OPEN = {Source.CASE: set(CASE_OPEN), Source.DISPUTE: set(DISPUTE_OPEN),
         Source.ALERT: {AlertState.ACTIVE, AlertState.ACKNOWLEDGED}}
@@ -56,6 +58,10 @@ def parse_window(start: str | None, end: str | None, today: date | None = None) 
                 parsed = date.fromisoformat(value)
             except ValueError:
                 errors[name] = _("Not a date (YYYY-MM-DD).")
+                continue
+            if not EARLIEST <= parsed <= LATEST:
+                errors[name] = _("Choose a date between %(first)s and %(last)s.") % {"first": EARLIEST,
+                                                                                      "last": LATEST}
                 continue
             if name == "from":
                 first = parsed

@@ -84,6 +84,8 @@ def test_grid_workers_and_departments_have_no_one_map(client, world, cases):
     ({"from": "2025-03-01", "to": "2025-02-01"}, "from"),
     ({"from": "2023-01-01", "to": "2025-01-01"}, "to"),
     ({"from": "yesterday"}, "from"),
+    ({"to": "0001-01-01"}, "to"),
+    ({"from": "9999-12-31", "to": "9999-12-31"}, "from"),
     ({"major": "99"}, "major"),
 ])
 def test_a_bad_range_or_category_is_refused_by_name(client, world, cases, params, field):
