@@ -34,11 +34,21 @@ def region_figures(request, code: str, major: str | None = None,
                    date_from: str | None = Query(None, alias="from", description="YYYY-MM-DD, inclusive"),
                    date_to: str | None = Query(None, alias="to", description="YYYY-MM-DD, inclusive")):
     """Cases, disputes and alerts (from the rollups) by state and kind, devices by connectivity, key places and
-    the buildings' "three ones" coverage, for the region and each child; the heat layer as [lng, lat, cases]
-    per grid. Query: `from`, `to`, `major`."""
+    the buildings' "three ones" coverage, for the region and each child. Query: `from`, `to`, `major`."""
     region = _region(request, code)
     span = onemap.parse_window(date_from, date_to)
     return onemap.figures(request.user, region, span, _major(major))
+
+
+@router.get("/insight/map/{code}/heat", summary="The one map's heat layer 热力图")
+def region_heat(request, code: str, major: str | None = None,
+                date_from: str | None = Query(None, alias="from", description="YYYY-MM-DD, inclusive"),
+                date_to: str | None = Query(None, alias="to", description="YYYY-MM-DD, inclusive")):
+    """[lng, lat, cases] for each grid under the region with cases in the range (the grid's centre: no
+    record's own point), fetched when the heat layer is shown."""
+    region = _region(request, code)
+    span = onemap.parse_window(date_from, date_to)
+    return {"points": onemap.heat(region, span, _major(major))}
 
 
 @router.get("/insight/map/{code}/rates", summary="Closure rates of a region 结案率、按期结案率")

@@ -30,6 +30,8 @@ from wangge.sensing.models import AlertState, AlertType
 # A range longer than this is a report, not a map (the stats pages take years).
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
+# Dates outside these are typing mistakes, not ranges (and would overflow the calendar at the edges).
+EARLIEST, LATEST = date(1990, 1, 1), date(2099, 12, 31)
 
 OPEN = {Source.CASE: set(CASE_OPEN), Source.DISPUTE: set(DISPUTE_OPEN),
         Source.ALERT: {AlertState.ACTIVE, AlertState.ACKNOWLEDGED}}
@@ -56,6 +58,10 @@ def parse_window(start: str | None, end: str | None, today: date | None = None) 
                 parsed = date.fromisoformat(value)
             except ValueError:
                 errors[name] = _("Not a date (YYYY-MM-DD).")
+                continue
+            if not EARLIEST <= parsed <= LATEST:
+                errors[name] = _("Choose a date between %(first)s and %(last)s.") % {"first": EARLIEST,
+                                                                                      "last": LATEST}
                 continue
             if name == "from":
                 first = parsed
@@ -100,7 +106,7 @@ def _breakdown(rows, key: str, labels: dict | None = None) -> list[dict]:
 
 
 def children_of(region: Region) -> list[Region]:
-    return list(region.children.order_by("code")) if region.level != Level.GRID else []
+    return list(region.children.defer("polygon").order_by("code")) if region.level != Level.GRID else []
 
 
 def record_figures(region: Region, window: Window, children: list[Region], major: str = "") -> tuple[dict, dict]:
@@ -196,7 +202,7 @@ def buildings(user, grid: Region) -> list[dict]:
             .annotate(residents=Count("houses__residents", distinct=True),
                       open_alerts=Count("alerts", filter=Q(alerts__state__in=OPEN[Source.ALERT]), distinct=True))
             .order_by("name"))
-    return [{"id": b.pk, "name": b.name, "lng": b.lng, "lat": b.lat, "residents": b.residents,
+    return [{"id": b.pk, "name": b.name, "address": b.address, "lng": b.lng, "lat": b.lat, "residents": b.residents,
              "open_alerts": b.open_alerts, "rental": b.is_rental,
              "three_ones": bool((b.head_id or b.head_staff_id) and b.has_door and b.has_video)}
             for b in rows]
@@ -227,7 +233,6 @@ def figures(user, region: Region, window: Window, major: str = "") -> dict:
             "devices": devices_by_child.get(child.pk, {}), "places": places_by_child.get(child.pk, 0),
             "coverage": cover_by_child.get(child.pk, {}),
         } for child in children],
-        "heat": heat(region, window, major),
     }
 
 

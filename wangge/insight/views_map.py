@@ -62,6 +62,7 @@ def onemap_page(request, code=None):
             "code": region.code, "level": region.level,
             "outline_url": reverse("map_json", args=[region.code]),
             "api_url": reverse("api-v1:region_figures", args=[region.code]),
+            "heat_url": reverse("api-v1:region_heat", args=[region.code]),
             "page_url": reverse("insight:onemap_region", args=["000000"]).replace("000000", "CODE"),
             "layer_url": reverse("api-v1:region_population", args=[region.code]),
             "building_url": reverse("sensing:building", args=[0]),

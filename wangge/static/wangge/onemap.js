@@ -2,7 +2,7 @@
  * (GET /map/<code>.json); no tile server, nothing from the internet.
  *
  * Data: #onemap-data (the figures the side panel shows, the same as GET /api/v1/insight/map/<code>),
- * #onemap-config (URLs), #onemap-buildings (a grid's buildings as points). A click on an area opens its page
+ * #onemap-config (URLs), #onemap-building-points (a grid's buildings as points). A click on an area opens its page
  * (drill-down keeps the range); at grid level a click on a building opens its card. The population, care and
  * special-group layers are per-area counts from GET /api/v1/regions/<code>/population?layer=… .
  * Wall mode (body.wall) reloads itself every minute.
@@ -33,9 +33,9 @@
 
   function OneMap(el) {
     this.el = el;
-    this.data = json("onemap-data") || { children: [], heat: [] };
+    this.data = json("onemap-data") || { children: [] };
     this.config = json("onemap-config") || {};
-    this.buildings = json("onemap-buildings") || [];
+    this.buildings = json("onemap-building-points") || [];
     this.chart = echarts.init(el, null, { renderer: "canvas" });
     this.mapName = "onemap-" + this.config.code;
     this.byName = {};
@@ -108,7 +108,7 @@
       series.push({
         type: "scatter", coordinateSystem: "geo", name: "buildings", symbolSize: 9,
         data: this.buildings.filter(function (b) { return b.lng != null; }).map(function (b) {
-          return { name: b.name, value: [b.lng, b.lat, b.residents], id: b.id,
+          return { name: b.name + " " + (b.address || ""), value: [b.lng, b.lat, b.residents], id: b.id,
                    itemStyle: { color: b.open_alerts ? "#d9534f" : (b.three_ones ? "#2e8b57" : "#3182bd") } };
         })
       });
@@ -129,7 +129,16 @@
   };
 
   OneMap.prototype.drawHeat = function () {
-    var heat = this.data.heat || [];
+    var self = this;
+    if (!this.heat) {
+      var url = this.config.heat_url + (this.config.query ? "?" + this.config.query : "");
+      fetch(url, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (body) { self.heat = body.points || []; if (self.layer === "heat") { self.drawHeat(); } })
+        .catch(function () { self.el.setAttribute("data-error", "heat"); });
+      return;
+    }
+    var heat = this.heat;
     var max = 0;
     heat.forEach(function (p) { if (p[2] > max) { max = p[2]; } });
     this.chart.setOption({

@@ -20,6 +20,16 @@ def analyse():
             cursor.execute("ANALYZE")
 
 
+def derive():
+    """What is computed from the records just loaded: the planner's statistics, then the one map's rollups
+    (a bulk load writes no timeline the worker could follow), then the rollups' own statistics."""
+    from wangge.insight import rollups
+
+    analyse()
+    rollups.rebuild()
+    analyse()
+
+
 class Command(BaseCommand):
     help = ("Load the synthetic demo district 武侯区 (real division names and codes, synthetic boundaries and people). "
             "Does nothing if it is loaded already; --force wipes and reloads. 加载演示区（合成数据）。")
@@ -77,7 +87,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"演示区已加载 / demo district already loaded (seed {loaded_seed}); "
                                   "use --force to reload.")
             else:
-                analyse()
+                derive()
             self._print_logins()
             return
         plan = generate(seed, target_grids=grids, streets=streets)
@@ -88,7 +98,7 @@ class Command(BaseCommand):
         if result is None:  # another process loaded it meanwhile
             self.stdout.write("演示区已加载 / demo district already loaded.")
         else:
-            analyse()
+            derive()
             c = result.counts
             self.stdout.write(
                 f"已加载演示区 / loaded {result.district.name} (seed {seed}) in {time.monotonic() - started:.1f} s: "
