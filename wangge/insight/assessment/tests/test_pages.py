@@ -234,3 +234,20 @@ def _setup_far(world):
     made = services.do_save_scheme(None, name="外区社区考核", region=far, target_type="community", indicators=GOOD)
     admin = world.users[Role.ADMINISTRATOR]
     return services.do_publish(admin, services.do_open_period(admin, made, "2025-06-01", now=NOW))
+
+
+def test_every_kind_of_record_links_to_its_page(world, published):
+    from django.urls import reverse
+
+    from wangge.insight.assessment.reading import record_rows
+
+    ledger, _periods = published
+    op = world.users[Role.DISTRICT_OPERATOR]
+    dispute, alert, person = ledger["disputes"][0], ledger["alerts"][0], ledger["people"][0]
+    rows = record_rows(op, [("dispute", dispute.pk, True), ("alert", alert.pk, False), ("person", person.pk, True)])
+    assert [r["url"] for r in rows] == [reverse("mediation:detail", args=[dispute.pk]),
+                                        reverse("sensing:alert", args=[alert.pk]), reverse("person", args=[person.pk])]
+    assert rows[0]["number"] == dispute.number and rows[1]["counted"] is False
+    # Outside the reader's area a record is named by its id only, never its title or page.
+    outside = record_rows(world.users[Role.COMMUNITY_OPERATOR], [("dispute", ledger["disputes"][2].pk, True)])
+    assert outside[0]["url"] == "" and outside[0]["title"] == ""
