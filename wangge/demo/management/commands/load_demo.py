@@ -19,6 +19,14 @@ def analyse():
             cursor.execute("ANALYZE")
 
 
+def first_warnings():
+    """The early-warning analysis once, so the board shows what the demo holds on first start (the worker then
+    runs it hourly: docs/early-warning.md)."""
+    from wangge.insight import analysis
+
+    analysis.run()
+
+
 class Command(BaseCommand):
     help = ("Load the synthetic demo district 武侯区 (real division names and codes, synthetic boundaries and people). "
             "Does nothing if it is loaded already; --force wipes and reloads. 加载演示区（合成数据）。")
@@ -77,6 +85,7 @@ class Command(BaseCommand):
                                   "use --force to reload.")
             else:
                 analyse()
+                first_warnings()
             self._print_logins()
             return
         plan = generate(seed, target_grids=grids, streets=streets)
@@ -88,6 +97,7 @@ class Command(BaseCommand):
             self.stdout.write("演示区已加载 / demo district already loaded.")
         else:
             analyse()
+            first_warnings()
             c = result.counts
             self.stdout.write(
                 f"已加载演示区 / loaded {result.district.name} (seed {seed}) in {time.monotonic() - started:.1f} s: "
