@@ -8,7 +8,8 @@ range backwards or longer than 366 days is a 422 naming the field.
 """
 from datetime import date, datetime
 
-from django.http import FileResponse, Http404
+from django.http import Http404
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 
 from wangge.areas.models import Region
@@ -16,7 +17,7 @@ from wangge.core.api_errors import field_errors
 from wangge.core.numbers import RowId
 from wangge.core.paging import LimitOffsetPagination, paginate
 from wangge.core.refusals import require
-from wangge.insight import queries, report, services
+from wangge.insight import queries, services
 from wangge.insight.models import EarlyWarning, Report
 from wangge.insight.workflow import FLOW
 
@@ -171,13 +172,13 @@ class ReportOut(Schema):
     period_end: date
     created_at: datetime
     figures: dict
-    download: str
+    download: str = Field(description="the .docx (a page URL: a file, not JSON; scoped like the report)")
 
 
 def _report_out(r: Report) -> dict:
     return {"id": r.pk, "area": r.region.code, "area_name": r.region.name, "kind": r.kind,
             "period_start": r.period_start, "period_end": r.period_end, "created_at": r.created_at,
-            "figures": r.figures, "download": f"/api/v1/insight/reports/{r.pk}/file"}
+            "figures": r.figures, "download": reverse("insight:report_file", args=[r.pk])}
 
 
 @router.get("/insight/reports", response=list[ReportOut], summary="研判 reports of my area")
@@ -214,13 +215,3 @@ def get_report(request, id: RowId):
     if found is None:
         raise Http404
     return _report_out(found)
-
-
-@router.get("/insight/reports/{int:id}/file", summary="Download a 研判 report (.docx)")
-def download_report(request, id: RowId):
-    require(request.user, "insight.view")
-    found = Report.objects.visible_to(request.user).select_related("region").filter(pk=id).first()
-    if found is None or not found.file:
-        raise Http404
-    return FileResponse(found.file.open("rb"), as_attachment=True, filename=report.filename(found),
-                        content_type=report.CONTENT_TYPE)

@@ -1,11 +1,12 @@
 """Hot spots (热点) per grid and category: Getis-Ord Gi* over the grids' polygons, corrected with FDR.
 
 Weights: queen contiguity of the grid polygons (two grids are neighbours when their outlines share an edge or a
-corner). Grids tile their community without gaps, so contiguity is what "next door" means on the ground; a
-distance band would need one radius for 150 m downtown grids and 2 km suburban ones alike. A grid with no
-neighbour (an island: a polygon digitised with a gap) is joined to its nearest grid by centroid, so every grid has
-a neighbourhood. Gi* (star: the grid itself is in its own neighbourhood) with binary weights, the analytic z-score
-(Getis & Ord 1992; Ord & Getis 1995): z = (Σ_j w_ij x_j − x̄ W_i) / (s √((n S1_i − W_i²)/(n − 1))).
+corner, within a metre: `grid_weights`). Grids tile their community without gaps, so contiguity is what "next door"
+means on the ground; a distance band would need one radius for 150 m downtown grids and 2 km suburban ones alike. A
+grid with no neighbour (an island: a polygon digitised with a gap) is joined to its nearest grid by centroid, so
+every grid has a neighbourhood. Gi* (star: the grid itself is in its own neighbourhood) with binary weights, the
+analytic z-score (Getis & Ord 1992; Ord & Getis 1995): z = (Σ_j w_ij x_j − x̄ W_i) / (s √((n S1_i − W_i²)/(n −
+1))).
 
 One test per grid makes 550 tests per category: at p ≤ 0.05 about 27 grids of pure noise would look "hot". The
 one-sided p-values are corrected with the Benjamini–Hochberg step-up procedure (Benjamini & Hochberg 1995,
@@ -23,6 +24,7 @@ ALPHA = 0.05
 # Gi*'s normal approximation is generous with sparse counts: two reports in neighbouring grids can give z ≈ 5 in
 # a category with a dozen reports district-wide. A hot spot also needs this many incidents in the grid itself.
 MIN_OBSERVED = 3
+TOLERANCE = 1e-5  # degrees (≈1 m): polygons this close are neighbours
 
 
 @dataclass
@@ -36,18 +38,34 @@ class Weights:
         return list(self.w.neighbors[index])
 
 
-def grid_weights(grids) -> Weights:
-    """Queen contiguity over `grids` [(id, polygon GeoJSON dict)], islands joined to their nearest grid."""
+def grid_weights(grids, tolerance: float = TOLERANCE) -> Weights:
+    """Queen contiguity over `grids` [(id, polygon GeoJSON dict)], islands joined to their nearest grid.
+
+    Contiguity is tested with a tolerance (polygons within `tolerance` degrees, ≈1 m, touch): exact vertex
+    matching, libpysal's Queen, misses neighbours whose shared edge was digitised twice a few centimetres apart."""
+    import shapely
     from libpysal import weights
     from shapely.geometry import shape
 
     ids = [pk for pk, _polygon in grids]
     shapes = [shape(polygon).buffer(0) for _pk, polygon in grids]
-    w = weights.Queen.from_iterable(shapes, ids=list(range(len(shapes))), silence_warnings=True)
-    if w.islands and len(shapes) > 1:
+    tree = shapely.STRtree(shapes)
+    grown = shapely.buffer(np.array(shapes, dtype=object), tolerance)
+    left, right = tree.query(grown, predicate="intersects")
+    neighbours = {i: [] for i in range(len(shapes))}
+    for a, b in zip(left.tolist(), right.tolist()):
+        if a != b:
+            neighbours[a].append(b)
+    islands = [i for i, around in neighbours.items() if not around]
+    if islands and len(shapes) > 1:
         centroids = np.array([[s.centroid.x, s.centroid.y] for s in shapes])
-        nearest = weights.KNN(centroids, k=1, ids=list(range(len(shapes))), silence_warnings=True)
-        w = weights.attach_islands(w, nearest)
+        for i in islands:
+            distance = np.hypot(*(centroids - centroids[i]).T)
+            distance[i] = np.inf
+            j = int(np.argmin(distance))
+            neighbours[i].append(j)
+            neighbours[j].append(i)
+    w = weights.W({i: sorted(set(around)) for i, around in neighbours.items()}, silence_warnings=True)
     return Weights(ids, w)
 
 

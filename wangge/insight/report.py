@@ -208,3 +208,15 @@ def build_docx(figures: dict) -> bytes:
 
 def filename(report) -> str:
     return f"report-{report.region.code}-{report.period_start:%Y%m%d}-{report.period_end:%Y%m%d}.docx"
+
+
+def download(row):
+    """The stored .docx as an attachment (read whole: a report is tens of kilobytes)."""
+    from django.http import HttpResponse
+    from django.utils.encoding import escape_uri_path
+
+    with row.file.open("rb") as handle:
+        content = handle.read()
+    response = HttpResponse(content, content_type=CONTENT_TYPE)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{escape_uri_path(filename(row))}"
+    return response

@@ -119,10 +119,11 @@ def _acknowledge(actor, warning, params, now):
     return _text(params, "note", required=False), {}
 
 
-def colleagues(warning) -> list:
-    """Who a warning may be assigned to: active users who read warnings and whose area holds it."""
+def colleagues(warning, actor) -> list:
+    """Who `actor` may assign a warning to: active users they know of (User.visible_to), who read warnings and
+    whose area holds it."""
     paths = _paths_above(warning.path)
-    users = (User.objects.filter(is_active=True, region__path__in=paths).select_related("region")
+    users = (User.objects.visible_to(actor).filter(is_active=True, region__path__in=paths).select_related("region")
              .order_by("role", "username"))
     return [u for u in users if can(u, "insight.view")]
 
@@ -137,7 +138,7 @@ def _assign(actor, warning, params, now):
     raw = str(params.get("assignee") or "").strip()
     assignee = None
     if raw.isdigit() and len(raw) < 12:
-        assignee = next((u for u in colleagues(warning) if u.pk == int(raw)), None)
+        assignee = next((u for u in colleagues(warning, actor) if u.pk == int(raw)), None)
     if assignee is None:
         raise OperationError(_("Choose a colleague whose area holds the warning"), field="assignee")
     warning.assignee = assignee

@@ -8,7 +8,7 @@ records (linked), the timeline and one form per action the user may take (workfl
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.dateparse import parse_date
@@ -199,7 +199,7 @@ def warning_context(request, warning, *, failed_action=None, error=None, values=
         "records": _record_links(warning), "queue": _queue_link(warning),
         "timeline": timeline,
         "categories": category_choices() if "hand_down" in allowed else [],
-        "colleagues": services.colleagues(warning) if "assign" in allowed else [],
+        "colleagues": services.colleagues(warning, user) if "assign" in allowed else [],
         "error": error, "failed_action": failed_action,
         "back": safe_next(request, reverse("insight:warnings")),
     }
@@ -298,5 +298,4 @@ def report_file(request, pk):
     found = Report.objects.visible_to(request.user).select_related("region").filter(pk=pk).first()
     if found is None or not found.file:
         raise Http404
-    return FileResponse(found.file.open("rb"), as_attachment=True, filename=report.filename(found),
-                        content_type=report.CONTENT_TYPE)
+    return report.download(found)
