@@ -98,6 +98,7 @@ RATES = {
     "dispatch_rate": _("Dispatch rate"),
     "close_rate": _("Closure rate"),
     "on_time_rate": _("On-time closure rate"),
+    "on_time_share": _("Share of closures on time"),
     "rework_rate": _("Rework rate"),
     "extension_rate": _("Extension rate"),
     "satisfaction_rate": _("Satisfaction rate"),
@@ -198,7 +199,10 @@ class CaseMeasures(MeasureSet):
             "register_rate": ratio(counts["registered"], valid),
             "dispatch_rate": ratio(counts["dispatched"], counts["registered"]),
             "close_rate": ratio(counts["closed"], counts["due"]),
-            "on_time_rate": ratio(counts["closed_on_time"], counts["closed"]),
+            # 按期结案率 as districts publish it: over the cases due to close (应结案数), like 结案率.
+            "on_time_rate": ratio(counts["closed_on_time"], counts["due"]),
+            # The share of the period's closures that were on time: reads higher, so it has its own name.
+            "on_time_share": ratio(counts["closed_on_time"], counts["closed"]),
             "rework_rate": ratio(counts["reworked"], counts["closed"]),
             "extension_rate": ratio(counts["extended"], counts["dispatched"]),
             "satisfaction_rate": ratio(counts["satisfied"] + counts["basically"], counts["rated"]),

@@ -31,7 +31,7 @@ class Rollup(models.Model):
     parent = models.ForeignKey("areas.Region", null=True, on_delete=models.CASCADE, related_name="+",
                                db_constraint=False)
     day = models.DateField()
-    kind = models.CharField(max_length=16)
+    kind = models.CharField(max_length=24)
     state = models.CharField(max_length=16)
     n = models.PositiveIntegerField(default=0)
     # Cases closed on time (按期结案) among them; 0 for the other sources.

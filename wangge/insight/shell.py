@@ -1,10 +1,12 @@
 """What insight adds to the staff shell: the one map, early warnings and the 研判 reports (assessment has its
 own shell.py)."""
-from django.utils.translation import gettext_lazy as _  # noqa: F401
+from django.utils.translation import gettext_lazy as _
 
-from wangge.core import shell  # noqa: F401
+from wangge.core import shell
 
-# The one map (一张图): added with the map.
+# The one map (一张图): the command centres' first screen of the insight group.
+shell.register(shell.Item("insight", _("One map"), "insight:onemap", shell.perm("insight.view"),
+                          also=("insight:onemap_region",), html_id="nav-onemap"))
 
 # Early warnings and reports.
 shell.register(

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import re_path
 
-urlpatterns = []
+from wangge.insight import views_map
+
+urlpatterns = [
+    re_path(r"^map/$", views_map.onemap_page, name="onemap"),
+    re_path(r"^map/(?P<code>\d{2,15})/$", views_map.onemap_page, name="onemap_region"),
+]

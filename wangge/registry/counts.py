@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 
 from wangge.areas.models import Region
 from wangge.core.roles import can
+from wangge.core.services import require
 from wangge.registry.models import (
     Building,
     House,
@@ -20,7 +21,7 @@ from wangge.registry.models import (
     TagGroup,
 )
 
-LAYERS = ("population", "floating", "care")
+LAYERS = ("population", "floating", "care", "special")
 
 
 def visible_tag_groups(user) -> list[str]:
@@ -71,6 +72,10 @@ def _layer_filter(user, layer: str):
         # The people counted are already the user's; care tags are not special, so no scope inside: a scoped
         # subquery joined every person of the area once more.
         return Exists(PersonTag.objects.filter(person=OuterRef("pk"), tag__group=TagGroup.CARE))
+    if layer == "special":
+        # Special groups (社区矫正、吸毒…) only for readers allowed to see them; a density per area, never a person.
+        require(user, "registry.view_special")
+        return Exists(PersonTag.objects.filter(person=OuterRef("pk"), tag__group=TagGroup.SPECIAL))
     raise ValueError(f"unknown layer {layer!r}; one of {', '.join(LAYERS)}")
 
 

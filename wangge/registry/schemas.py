@@ -17,7 +17,7 @@ from wangge.core.schemas import MaskedIdentity
 from wangge.registry.codes import ETHNICITIES
 from wangge.registry.models import OrganisationKind, PlaceKind
 
-Layer = Literal["population", "floating", "care"]
+Layer = Literal["population", "floating", "care", "special"]
 
 
 def age_on(birth: date, today: date) -> int:

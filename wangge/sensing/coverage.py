@@ -93,11 +93,12 @@ def coverage(user, area: Region | None) -> tuple[list[Row], Row]:
     if area is not None:
         buildings = buildings.filter(grid__path__startswith=area.path)
     counts = per_grid(buildings)
-    grids = {g.pk: g.path for g in Region.objects.filter(pk__in=list(counts))}
+    # Paths only: a region row carries its outline, and a district's grids' outlines are megabytes.
+    grids = dict(Region.objects.filter(pk__in=list(counts)).values_list("pk", "path"))
     if area is None or area.level == Level.GRID:
         children = [area] if area is not None else list(Region.objects.filter(level=Level.DISTRICT))
     else:
-        children = list(area.children.order_by("code"))
+        children = list(area.children.defer("polygon").order_by("code"))
     rows = [Row(child) for child in children]
     total = Row(area)
     for grid_id, row in counts.items():

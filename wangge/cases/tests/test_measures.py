@@ -102,7 +102,9 @@ def test_every_measure_of_the_whole_ledger(world, ledger):
     assert rate(total, "dispatch_rate") == (5, 6, 0.8333)
     # 结案率: closed in June / (closed in June + fell due in June and not closed by its end: G, H)
     assert rate(total, "close_rate") == (5, 7, 0.7143)
-    assert rate(total, "on_time_rate") == (4, 5, 0.8)
+    # 按期结案率: closed on time / due to close (A C I J of the 7), as districts publish it
+    assert rate(total, "on_time_rate") == (4, 7, 0.5714)
+    assert rate(total, "on_time_share") == (4, 5, 0.8)
     assert rate(total, "rework_rate") == (1, 5, 0.2)
     assert rate(total, "extension_rate") == (1, 5, 0.2)
     assert rate(total, "satisfaction_rate") == (2, 3, 0.6667)
@@ -161,7 +163,8 @@ def test_by_department_and_a_handler_sees_their_department_only(world, ledger):
     handler = stats(world.users[Role.DEPARTMENT_HANDLER], group="department", **june())
     assert [r["code"] for r in handler["rows"]] == ["CG"]
     assert handler["total"]["counts"]["received"] == 4
-    assert rate(handler["total"], "on_time_rate") == (2, 3, 0.6667)
+    assert rate(handler["total"], "on_time_rate") == (2, 5, 0.4)
+    assert rate(handler["total"], "on_time_share") == (2, 3, 0.6667)
     assert rate(handler["total"], "close_rate") == (3, 5, 0.6)  # A B J closed; G H fell due unclosed
 
 
@@ -252,3 +255,27 @@ def test_a_query_is_a_fixed_number_of_queries(world, ledger, django_assert_max_n
     query = parse_query(op, {"group": "region", "level": "grid", **june()})
     with django_assert_max_num_queries(10):
         case_stats(op, query, now=NOW)
+
+
+def test_a_published_month_reads_as_the_district_published_it(world):
+    """A district's published month: 972 due to close, 911 closed, 737 of them on time → 结案率 93.72 %,
+    按期结案率 75.82 % (both over 应结案数). Built as cases: 911 closed in June (737 on time), and 61 that fell due
+    in June and were still open at its end."""
+    grid, category = world.grids[0], Category.objects.get(major__code="01", code="001")
+    rows = []
+    for i in range(972):
+        n = next(_numbers)
+        reported = at(6, 1 + i % 20)
+        fields = {"state": State.DISPATCHED, "handle_by": at(6, 25)}
+        if i < 911:
+            fields = {"state": State.CLOSED, "closed_at": at(6, 21 + i % 9), "on_time": i < 737,
+                      "handle_by": at(6, 25) if i < 737 else at(6, 20)}
+        rows.append(Case(number=f"P{n:06d}", tracking_code=f"PC{n:08d}", channel="grid_worker", category=category,
+                         title=f"测试事件{n}", grid=grid, owner_region=grid, reported_at=reported, **fields))
+    Case.objects.bulk_create(rows)
+    total = stats(world.users[Role.DISTRICT_OPERATOR], **june())["total"]
+    assert (total["counts"]["due"], total["counts"]["closed"], total["counts"]["closed_on_time"]) == (972, 911, 737)
+    assert rate(total, "close_rate") == (911, 972, 0.9372)
+    assert rate(total, "on_time_rate") == (737, 972, 0.7582)
+    # The share of closures on time reads higher than the published rate: a separate measure, named as such.
+    assert rate(total, "on_time_share") == (737, 911, 0.809)

@@ -26,7 +26,8 @@ def test_rows_and_total_with_every_measure(client, world, ledger):  # noqa: F811
     assert total["counts"]["received"] == 10 and total["counts"]["closed"] == 5
     assert total["measures"]["register_rate"] == {"numerator": 6, "denominator": 8, "rate": 0.75}
     assert total["measures"]["close_rate"] == {"numerator": 5, "denominator": 7, "rate": 0.7143}
-    assert set(total["measures"]) == {"register_rate", "dispatch_rate", "close_rate", "on_time_rate", "rework_rate",
+    assert set(total["measures"]) == {"register_rate", "dispatch_rate", "close_rate", "on_time_rate", "on_time_share",
+                                      "rework_rate",
                                       "extension_rate", "satisfaction_rate", "strict_satisfaction_rate",
                                       "self_resolve_rate", "accept_hours", "close_hours"}
 

@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
                 ('source', models.CharField(choices=[('case', 'Cases'), ('dispute', 'Disputes'), ('alert', 'Alerts')], max_length=8)),
                 ('span', models.CharField(choices=[('d', 'Day'), ('m', 'Month')], max_length=1)),
                 ('day', models.DateField()),
-                ('kind', models.CharField(max_length=16)),
+                ('kind', models.CharField(max_length=24)),
                 ('state', models.CharField(max_length=16)),
                 ('n', models.PositiveIntegerField(default=0)),
                 ('on_time', models.PositiveIntegerField(default=0)),

@@ -19,11 +19,16 @@ def analyse():
             cursor.execute("ANALYZE")
 
 
-def first_warnings():
-    """The early-warning analysis once, so the board shows what the demo holds on first start (the worker then
-    runs it hourly: docs/early-warning.md)."""
-    from wangge.insight import analysis
+def derive():
+    """What is computed from the records just loaded: the planner's statistics, then the one map's rollups
+    (a bulk load writes no timeline the worker could follow), then the rollups' own statistics; and the
+    early-warning analysis once, so the board shows what the demo holds on first start (the worker then runs it
+    hourly: docs/early-warning.md)."""
+    from wangge.insight import analysis, rollups
 
+    analyse()
+    rollups.rebuild()
+    analyse()
     analysis.run()
 
 
@@ -84,8 +89,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"演示区已加载 / demo district already loaded (seed {loaded_seed}); "
                                   "use --force to reload.")
             else:
-                analyse()
-                first_warnings()
+                derive()
             self._print_logins()
             return
         plan = generate(seed, target_grids=grids, streets=streets)
@@ -96,8 +100,7 @@ class Command(BaseCommand):
         if result is None:  # another process loaded it meanwhile
             self.stdout.write("演示区已加载 / demo district already loaded.")
         else:
-            analyse()
-            first_warnings()
+            derive()
             c = result.counts
             self.stdout.write(
                 f"已加载演示区 / loaded {result.district.name} (seed {seed}) in {time.monotonic() - started:.1f} s: "

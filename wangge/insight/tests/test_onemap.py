@@ -1,0 +1,138 @@
+"""The one map: figures per level from the rollups, the range checked, the records behind a figure, the wall."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from wangge.cases import testing
+from wangge.core.roles import Role
+from wangge.insight import rollups
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cases(world):
+    """Three cases in grid 0 (street 0), one registered; one in grid 4 (street 1); the rollups current."""
+    for grid in world.grids:  # as the boundary import sets them: the heat layer's points
+        lng, lat = world.grid_center(grid)
+        type(grid).objects.filter(pk=grid.pk).update(center_lng=lng, center_lat=lat)
+    made = [testing.report(world) for _ in range(3)]
+    testing.act(world.users[Role.DISTRICT_OPERATOR], made[0], "register")
+    lng, lat = world.grid_center(world.grids[4])
+    other = testing.services.do_report_case(world.users[Role.DISTRICT_OPERATOR], category=testing.category(),
+                                            title="井盖缺失", lng=lng, lat=lat)
+    rollups.rebuild()
+    return made + [other]
+
+
+def get(client, user, url, **params):
+    client.force_login(user)
+    return client.get(url, params)
+
+
+def test_the_district_sees_each_street_with_its_figures(client, world, cases):
+    response = get(client, world.users[Role.DISTRICT_OPERATOR], f"/api/v1/insight/map/{world.district.code}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["totals"]["case"]["total"] == 4
+    assert body["totals"]["case"]["open"] == 4
+    states = {row["code"]: row["n"] for row in body["totals"]["case"]["by_state"]}
+    assert states == {"reported": 3, "registered": 1}
+    streets = {child["code"]: child for child in body["children"]}
+    assert streets[world.streets[0].code]["case"]["total"] == 3
+    assert streets[world.streets[1].code]["case"]["total"] == 1
+    assert [c["code"] for c in body["trail"]] == [world.district.code]
+    # the heat layer: one point per grid with cases, weighted by them
+    heat = get(client, world.users[Role.DISTRICT_OPERATOR], f"/api/v1/insight/map/{world.district.code}/heat")
+    assert sorted(point[2] for point in heat.json()["points"]) == [1, 3]
+
+
+def test_drilling_down_to_a_grid_lists_its_buildings(client, world, cases):
+    from wangge.registry.models import Building
+
+    lng, lat = world.grid_center(world.grids[0])
+    Building.objects.create(grid=world.grids[0], name="1栋", address="测试路1号", lng=lng, lat=lat)
+    op = world.users[Role.DISTRICT_OPERATOR]
+    grid = get(client, op, f"/api/v1/insight/map/{world.grids[0].code}").json()
+    assert grid["totals"]["case"]["total"] == 3 and grid["children"] == []
+    assert [c["code"] for c in grid["trail"]] == [world.district.code, world.streets[0].code,
+                                                  world.communities[0].code, world.grids[0].code]
+    buildings = get(client, op, f"/api/v1/insight/map/{world.grids[0].code}/buildings").json()["buildings"]
+    assert [b["name"] for b in buildings] == ["1栋"]
+    refused = get(client, op, f"/api/v1/insight/map/{world.streets[0].code}/buildings")
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"][-1] == "code"
+
+
+def test_a_street_operator_sees_their_street_only(client, world, cases):
+    street_op = world.users[Role.STREET_OPERATOR]
+    own = get(client, street_op, f"/api/v1/insight/map/{world.streets[0].code}")
+    assert own.status_code == 200 and own.json()["totals"]["case"]["total"] == 3
+    assert [c["code"] for c in own.json()["trail"]] == [world.streets[0].code]
+    assert get(client, street_op, f"/api/v1/insight/map/{world.streets[1].code}").status_code == 404
+    assert get(client, street_op, f"/api/v1/insight/map/{world.district.code}").status_code == 404
+
+
+def test_grid_workers_and_departments_have_no_one_map(client, world, cases):
+    for role in (Role.GRID_WORKER, Role.DEPARTMENT_HANDLER, Role.MEDIATOR):
+        response = get(client, world.users[role], f"/api/v1/insight/map/{world.grids[0].code}")
+        assert response.status_code == 403, role
+        assert get(client, world.users[role], "/insight/map/").status_code == 403, role
+
+
+@pytest.mark.parametrize("params,field", [
+    ({"from": "2025-03-01", "to": "2025-02-01"}, "from"),
+    ({"from": "2023-01-01", "to": "2025-01-01"}, "to"),
+    ({"from": "yesterday"}, "from"),
+    ({"to": "0001-01-01"}, "to"),
+    ({"from": "9999-12-31", "to": "9999-12-31"}, "from"),
+    ({"major": "99"}, "major"),
+])
+def test_a_bad_range_or_category_is_refused_by_name(client, world, cases, params, field):
+    op = world.users[Role.DISTRICT_OPERATOR]
+    response = get(client, op, f"/api/v1/insight/map/{world.district.code}", **params)
+    assert response.status_code == 422
+    assert field in response.content.decode()
+    page = get(client, op, f"/insight/map/{world.district.code}/", **params)
+    assert page.status_code == 400
+    assert f'data-field="{field}"' in page.content.decode()
+
+
+def test_a_range_before_the_cases_shows_none(client, world, cases):
+    today = timezone.localdate()
+    body = get(client, world.users[Role.DISTRICT_OPERATOR], f"/api/v1/insight/map/{world.district.code}",
+               **{"from": (today - timedelta(days=60)).isoformat(),
+                  "to": (today - timedelta(days=31)).isoformat()}).json()
+    assert body["totals"]["case"]["total"] == 0
+
+
+def test_the_rates_are_the_published_definitions(client, world, cases):
+    body = get(client, world.users[Role.DISTRICT_OPERATOR],
+               f"/api/v1/insight/map/{world.district.code}/rates").json()
+    assert set(body) == {"close_rate", "on_time_rate", "on_time_share"}
+    assert body["close_rate"]["denominator"] == body["on_time_rate"]["denominator"]
+
+
+def test_the_page_links_each_figure_to_its_records(client, world, cases):
+    op = world.users[Role.DISTRICT_OPERATOR]
+    page = get(client, op, f"/insight/map/{world.district.code}/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert world.streets[0].name in html and 'id="onemap-children"' in html
+    # the records behind the "reported" figure: the queue filtered to the area, the state and the range
+    reported_url = next(row["url"] for row in page.context["data"]["totals"]["case"]["by_state"]
+                        if row["code"] == "reported")
+    assert reported_url.startswith("/cases/") and f"area={world.district.code}" in reported_url
+    queue = client.get(reported_url)
+    assert queue.status_code == 200
+    listed = queue.content.decode()
+    for case in cases:
+        case.refresh_from_db()
+        assert (case.number in listed) == (case.state == "reported"), (reported_url, case.number, case.state)
+
+
+def test_the_wall_view_refreshes_and_hides_the_chrome(client, world, cases):
+    page = get(client, world.users[Role.DISTRICT_OPERATOR], "/insight/map/", screen="1")
+    assert page.status_code == 200
+    assert 'class="wall"' in page.content.decode()
+    assert "onemap.js" in page.content.decode()

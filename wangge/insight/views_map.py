@@ -1,0 +1,89 @@
+"""The one map's pages (一张图): a region with its children, figures beside the map, and the wall mode (大屏)."""
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from wangge.areas.models import Level, Region
+from wangge.areas.views import start_region
+from wangge.cases.models import MajorCategory
+from wangge.core.refusals import require
+from wangge.core.scoping import get_visible_or_404
+from wangge.core.services import OperationError
+from wangge.insight import onemap
+from wangge.insight.models import Source
+
+# A figure's records: the list that shows them, filtered to the area, the kind, the state and the range.
+RECORD_LISTS = {Source.CASE: "cases:queue", Source.DISPUTE: "mediation:ledger", Source.ALERT: "sensing:alerts"}
+
+
+def records_url(source: str, area: str, window, *, kind: str = "", state: str = "") -> str:
+    """The list behind a figure (the case queue for cases, the ledger for disputes, the board for alerts)."""
+    params = {"area": area}
+    if source == Source.CASE:
+        params.update({"from": window.first.isoformat(), "to": window.last.isoformat(), "major": kind,
+                       "state": state})
+    elif source == Source.DISPUTE:
+        params.update({"from": window.first.isoformat(), "to": window.last.isoformat(), "type": kind,
+                       "state": state})
+    else:
+        params.update({"type": kind, "state": state or "all"})
+    return reverse(RECORD_LISTS[source]) + "?" + urlencode({k: v for k, v in params.items() if v})
+
+
+@login_required
+@require_GET
+def onemap_page(request, code=None):
+    user = request.user
+    require(user, "insight.view")
+    region = get_visible_or_404(Region, user, code=code) if code else start_region(user)
+    if region is None:
+        return render(request, "areas/no_area.html")
+    errors = {}
+    try:
+        window = onemap.parse_window(request.GET.get("from"), request.GET.get("to"))
+        major = (request.GET.get("major") or "").strip()[:8]
+        if major and not MajorCategory.objects.filter(code=major).exists():
+            raise OperationError("major", field="major")
+    except OperationError as exc:
+        errors[exc.field] = exc.message
+        window, major = onemap.parse_window(None, None), ""
+    data = onemap.figures(user, region, window, major)
+    _attach_links(region, window, major, data)
+    context = {
+        "region": region, "data": data, "window": window, "major": major, "errors": errors,
+        "majors": MajorCategory.objects.filter(active=True).order_by("code"),
+        "screen": request.GET.get("screen") == "1",
+        "rates": onemap.rates(user, region, window),
+        "buildings": onemap.buildings(user, region) if region.level == Level.GRID else [],
+        "map_config": {
+            "code": region.code, "level": region.level,
+            "outline_url": reverse("map_json", args=[region.code]),
+            "api_url": reverse("api-v1:region_figures", args=[region.code]),
+            "heat_url": reverse("api-v1:region_heat", args=[region.code]),
+            "page_url": reverse("insight:onemap_region", args=["000000"]).replace("000000", "CODE"),
+            "layer_url": reverse("api-v1:region_population", args=[region.code]),
+            "building_url": reverse("sensing:building", args=[0]),
+            "query": urlencode({"from": window.first.isoformat(), "to": window.last.isoformat(), "major": major}),
+        },
+    }
+    status = 400 if errors else 200
+    return render(request, "insight/onemap.html", context, status=status)
+
+
+
+
+def _attach_links(region, window, major, data) -> None:
+    """Each figure of the side panel and the children's table carries the URL of the records behind it."""
+    for source in Source.values:
+        case_kind = major if source == Source.CASE else ""
+        totals = data["totals"][source]
+        totals["url"] = records_url(source, region.code, window, kind=case_kind)
+        for row in totals["by_state"]:
+            row["url"] = records_url(source, region.code, window, state=row["code"], kind=case_kind)
+        for row in totals["by_kind"]:
+            row["url"] = records_url(source, region.code, window, kind=row["code"])
+    for child in data["children"]:
+        child["records_url"] = records_url(Source.CASE, child["code"], window, kind=major)
