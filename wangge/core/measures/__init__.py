@@ -523,3 +523,18 @@ def compute(measure_set: MeasureSet, user, query: StatsQuery, *, now: datetime |
     for new, old in measure_set.legacy_names.items():
         answer[old] = answer[new]
     return answer
+
+
+def raw_by_key(measure_set: MeasureSet, records, query: StatsQuery, now: datetime, key) -> dict:
+    """{key value: raw aggregates} over the set's families, grouped by an expression of the caller's (a target's
+    field, a prefix of a region path, the record's own id for a drill-down): one GROUP BY per family.
+
+    For readers that group by something the set's own groupings do not know (assessment groups by grid worker,
+    community or department), so the formulas stay the set's: pass the result to `measure_set.measures(raw)`."""
+    raw: dict = {}
+    records = measure_set.narrow(records, query).order_by()
+    for family in measure_set.families(query, now):
+        grouped = records.filter(family.where).annotate(key=key).values("key")
+        for row in grouped.annotate(**_prefixed(family.aggregates)).order_by():
+            add_raw(raw.setdefault(row.pop("key"), {}), row)
+    return raw

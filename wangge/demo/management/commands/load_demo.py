@@ -8,6 +8,7 @@ from wangge.demo.cases import CASES_PER_GRID
 from wangge.demo.generator import DEFAULT_SEED, SYNTHETIC_NOTE, TARGET_GRIDS, generate
 from wangge.demo.mediation import DISPUTES_PER_COMMUNITY
 from wangge.demo.people import DEFAULT_PEOPLE
+from wangge.insight.assessment import demo as assessment_demo
 
 
 def analyse():
@@ -142,6 +143,7 @@ class Command(BaseCommand):
                 "(all synthetic / 纠纷、调解员均为合成数据)")
 
     def _print_logins(self):
+        assessment_demo.load()  # the default 考核 schemes, once (wangge/insight/assessment/demo.py)
         self.stdout.write("")
         self.stdout.write(services.format_logins(services.login_rows()))
         self.stdout.write("")
