@@ -66,6 +66,14 @@ MAJOR_WEIGHTS = {"01": 24, "04": 20, "02": 7, "03": 7, "05": 8, "06": 3, "07": 4
 REPORT_MINUTES = {Channel.DEVICE: None, Channel.CITIZEN: (7 * 60, 23 * 60, 13 * 60)}
 OFFICE_MINUTES = (8 * 60, 20 * 60, 11 * 60)
 DEVICE_MAJORS = {"01", "03", "04", "05", "06", "13"}
+# A labelled synthetic hot spot, so the early-warning board has something real to find (docs/early-warning.md): a
+# night market spreading over a grid and its neighbours, street-order reports (街面秩序, major "04") in the last
+# three weeks, about 0.2 % of the cases (≈40 of 19,800), taken out of the random ones so the total is unchanged.
+CLUSTER_MAJOR = "04"
+CLUSTER_DAYS = 21
+CLUSTER_SHARE = 0.002
+CLUSTER_CENTRE_SHARE = 0.4
+CLUSTER_NOTE = "（演示数据：夜市占道聚集，供研判预警热点演示）"
 # Cases a community usually gives its own grid worker rather than a department.
 GRID_TASK_MAJORS = {"11", "15", "16"}
 
@@ -281,7 +289,8 @@ class _Planner:
         day_weights = [(1.0 if self.clock.periods(d) else 0.55) * (1.15 if d.month in (6, 7, 8) else 1.0) for d in days]
         grid_weights = [g.households for g in world.grids]
         picked = list(world.grids) if count >= len(world.grids) else []
-        picked += rng.choices(world.grids, weights=grid_weights, k=count - len(picked))
+        cluster = int(count * CLUSTER_SHARE) if count >= 1000 else 0
+        picked += rng.choices(world.grids, weights=grid_weights, k=count - len(picked) - cluster)
         channels, channel_weights = zip(*CHANNELS)
         specs = []
         for grid in picked:
@@ -299,6 +308,7 @@ class _Planner:
             specs.append(SimpleNamespace(grid=grid, channel=channel, category=category,
                                          at=self.report_time(day_weights, days, channel), duplicate_of=None,
                                          original=False))
+        specs += self.cluster_specs(cluster, days, day_weights)
         specs.sort(key=lambda s: s.at)
         # Duplicates: a later report of the same problem (same grid and category, within 7 days).
         recent = defaultdict(list)
@@ -306,10 +316,34 @@ class _Planner:
             key = (spec.grid.region.pk, spec.category.pk)
             earlier = [s for s in recent[key] if spec.at - s.at <= timedelta(days=7) and s.duplicate_of is None]
             recent[key] = earlier + [spec]
-            if earlier and rng.random() < DUPLICATE_OF_RECENT and spec.channel != Channel.LEADER:
+            if earlier and rng.random() < DUPLICATE_OF_RECENT and spec.channel != Channel.LEADER \
+                    and not getattr(spec, "cluster", False):  # the demo cluster: distinct problems, not repeats
                 spec.duplicate_of = rng.choice(earlier)
                 spec.duplicate_of.original = True
         return specs
+
+    def cluster_specs(self, count, days, day_weights):
+        """`count` street-order reports in the last CLUSTER_DAYS around one grid (CLUSTER_CENTRE_SHARE of them in
+        it, the rest in the grids touching it): the demo's labelled hot spot."""
+        rng, world = self.rng, self.world
+        majors = [c for c in world.categories if c.major.code == CLUSTER_MAJOR]
+        if not count or not majors or len(world.grids) < 5:
+            return []
+        neighbours = {}
+        for grid in world.grids:
+            around = [g for g in world.grids if g is not grid and g.polygon.intersects(grid.polygon)]
+            if len(around) >= 4:
+                neighbours[grid.region.pk] = (grid, around)
+        if not neighbours:
+            return []
+        centre, around = neighbours[rng.choice(sorted(neighbours))]
+        in_centre = max(1, round(count * CLUSTER_CENTRE_SHARE))
+        grids = [centre] * in_centre + [around[i % len(around)] for i in range(count - in_centre)]
+        channel = Channel.GRID_WORKER if centre.worker is not None else Channel.CITIZEN
+        return [SimpleNamespace(grid=grid, channel=channel if grid.worker is not None else Channel.CITIZEN,
+                                category=rng.choice(majors), duplicate_of=None, original=False, cluster=True,
+                                at=self.report_time(day_weights[:CLUSTER_DAYS], days[:CLUSTER_DAYS], channel))
+                for grid in grids]
 
     # -- one case
 
@@ -356,7 +390,8 @@ class _Planner:
         detail = rng.choice(DETAILS.get(major, ("群众反映问题",)))
         row = SimpleNamespace(
             channel=channel, category_id=category.pk, title=f"{address}{category.name}"[:200],
-            description=f"{address}附近{detail}。" + ("（领导交办）" if channel == Channel.LEADER else ""),
+            description=f"{address}附近{detail}。" + ("（领导交办）" if channel == Channel.LEADER else "")
+            + (CLUSTER_NOTE if getattr(spec, "cluster", False) else ""),
             lng=round(lng, 7), lat=round(lat, 7), address=address, grid_id=grid.region.pk,
             owner_region_id=grid.region.pk, reporter_id=reporter.pk if reporter else None,
             reporter_name=reporter_name[:50], reporter_phone=reporter_phone, priority=priority,

@@ -9,7 +9,10 @@ class InsightConfig(AppConfig):
 
     def ready(self):
         from wangge.core import pollers
+        from wangge.insight import poller as warnings_poller
         from wangge.insight import rollups
 
         # The rollups behind the one map: the days touched since the last round recomputed (docs/insight.md).
         pollers.register("insight_rollups", rollups.poll, report=False)
+        # The early warnings (hourly) and the monthly 研判 reports (docs/early-warning.md, docs/insight-report.md).
+        pollers.register("insight_warnings", warnings_poller.poll)

@@ -64,3 +64,6 @@ class RollupMark(models.Model):
     source = models.CharField(max_length=8, choices=Source.choices, primary_key=True)
     upto = models.DateTimeField()
     regions_version = models.CharField(max_length=64, blank=True)
+
+# The early warnings and the 研判 reports (their own module, so the parts of insight land separately).
+from wangge.insight.models_warnings import *  # noqa: E402,F401,F403

@@ -8,4 +8,10 @@ from wangge.core import shell
 shell.register(shell.Item("insight", _("One map"), "insight:onemap", shell.perm("insight.view"),
                           also=("insight:onemap_region",), html_id="nav-onemap"))
 
-# Early warnings and reports: added with them.
+# Early warnings and reports.
+shell.register(
+    shell.Item("insight", _("Early warnings"), "insight:warnings", shell.perm("insight.view"),
+               also=("insight:warning",), html_id="nav-early-warnings"),
+    shell.Item("insight", _("Situation reports"), "insight:reports", shell.perm("insight.view"),
+               html_id="nav-insight-reports"),
+)

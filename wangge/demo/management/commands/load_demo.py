@@ -22,12 +22,15 @@ def analyse():
 
 def derive():
     """What is computed from the records just loaded: the planner's statistics, then the one map's rollups
-    (a bulk load writes no timeline the worker could follow), then the rollups' own statistics."""
-    from wangge.insight import rollups
+    (a bulk load writes no timeline the worker could follow), then the rollups' own statistics; and the
+    early-warning analysis once, so the board shows what the demo holds on first start (the worker then runs it
+    hourly: docs/early-warning.md)."""
+    from wangge.insight import analysis, rollups
 
     analyse()
     rollups.rebuild()
     analyse()
+    analysis.run()
 
 
 class Command(BaseCommand):

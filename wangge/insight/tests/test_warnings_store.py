@@ -1,0 +1,202 @@
+"""Stored early warnings: raised once per (kind, key) while open, the lifecycle table walked whole, handing down as
+a case, the API's filters and refusals (nothing changed), and the worker's claim."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from wangge.cases.models import Case
+from wangge.core.models import AuditEntry
+from wangge.core.roles import Role
+from wangge.core.services import OperationError
+from wangge.core.workflow import ConflictError, WorkflowError
+from wangge.insight import poller
+from wangge.insight.models import EarlyWarning, WarningEvent, WarningState
+from wangge.insight.services import do_act, store_findings
+from wangge.insight.tests.testing import hotspot_finding, raise_hotspot
+from wangge.insight.workflow import FLOW, TRANSITIONS
+
+pytestmark = pytest.mark.django_db
+
+OP = Role.DISTRICT_OPERATOR
+
+
+def test_a_finding_found_again_while_open_refreshes_the_warning(world):
+    grid = world.grids[0]
+    assert store_findings([hotspot_finding(grid)]) == {"warnings_raised": 1, "warnings_seen_again": 0}
+    assert store_findings([hotspot_finding(grid, observed=12)]) == {"warnings_raised": 0, "warnings_seen_again": 1}
+    store_findings([hotspot_finding(grid, observed=12)])
+    warning = EarlyWarning.objects.get()
+    assert (warning.times_seen, warning.details["observed"], warning.path) == (3, 12, grid.path)
+    # Raised once, and "found again" only when the numbers moved.
+    assert list(WarningEvent.objects.values_list("action", flat=True)) == ["raise", "repeat"]
+    assert AuditEntry.objects.filter(operation="insight.warning.raise").count() == 1
+
+
+def test_after_close_the_same_finding_raises_a_new_warning(world):
+    warning = raise_hotspot(world.grids[0])
+    do_act(world.users[OP], warning, "close", expected_version=warning.version, note="已安排整治")
+    store_findings([hotspot_finding(world.grids[0])])
+    assert EarlyWarning.objects.count() == 2
+    assert EarlyWarning.objects.filter(state=WarningState.ACTIVE).count() == 1
+
+
+PARAMS = {"acknowledge": {"note": "已阅"}, "comment": {"note": "夜市摊点集中"}, "close": {"note": "已整治"},
+          "hand_down": {"category": "04001", "note": "请街道牵头整治"}}
+
+
+def _params(world, action, warning):
+    if action == "assign":
+        return {"assignee": world.users[Role.STREET_OPERATOR].pk}
+    return PARAMS[action]
+
+
+@pytest.mark.parametrize("state,action", sorted(TRANSITIONS))
+def test_every_transition_of_the_table(world, state, action):
+    """Each (state, action) of the table, taken by a district operator from a warning brought to `state`."""
+    warning = raise_hotspot(world.grids[0])
+    op = world.users[OP]
+    if state == WarningState.ACKNOWLEDGED:
+        warning = do_act(op, warning, "acknowledge", expected_version=warning.version)
+    elif state == WarningState.CLOSED:
+        warning = do_act(op, warning, "close", expected_version=warning.version, note="误报")
+    done = do_act(op, warning, action, expected_version=warning.version, **_params(world, action, warning))
+    expected = TRANSITIONS[(state, action)].to_state or state
+    assert done.state == expected
+    assert WarningEvent.objects.filter(warning=done, action=action).count() == 1
+    assert AuditEntry.objects.filter(operation=f"insight.warning.{action}", object_id=str(done.pk)).exists()
+    if action == "assign":
+        assert done.assignee == world.users[Role.STREET_OPERATOR]
+    if action == "acknowledge":
+        assert done.acknowledged_by == op and done.acknowledged_at is not None
+
+
+def test_actions_not_in_the_table_are_refused_and_change_nothing(world):
+    warning = raise_hotspot(world.grids[0])
+    op = world.users[OP]
+    warning = do_act(op, warning, "close", expected_version=warning.version, note="误报")
+    for action in ("acknowledge", "assign", "close", "hand_down"):
+        with pytest.raises(WorkflowError) as refused:
+            do_act(op, warning, action, expected_version=warning.version, **_params(world, action, warning))
+        assert refused.value.reason == "state"
+    warning.refresh_from_db()
+    assert warning.state == WarningState.CLOSED and Case.objects.count() == 0
+
+
+def test_roles_outside_and_stale_versions(world):
+    warning = raise_hotspot(world.grids[0])
+    with pytest.raises(WorkflowError) as refused:  # a grid worker does not read warnings at all
+        do_act(world.users[Role.GRID_WORKER], warning, "acknowledge", expected_version=warning.version)
+    assert refused.value.reason == "area"
+    with pytest.raises(WorkflowError) as refused:  # another street's operator: outside their area
+        do_act(world.outsiders[Role.STREET_OPERATOR], warning, "acknowledge", expected_version=warning.version)
+    assert refused.value.reason == "area"
+    with pytest.raises(WorkflowError) as refused:  # administrators keep configuration; they report no cases
+        do_act(world.users[Role.ADMINISTRATOR], warning, "hand_down", expected_version=warning.version,
+               **PARAMS["hand_down"])
+    assert refused.value.reason == "role"
+    with pytest.raises(ConflictError):
+        do_act(world.users[OP], warning, "acknowledge", expected_version=warning.version + 5)
+    warning.refresh_from_db()
+    assert warning.state == WarningState.ACTIVE and warning.version == 1
+
+
+def test_bad_input_changes_nothing(world):
+    warning = raise_hotspot(world.grids[0])
+    op = world.users[OP]
+    for action, params, field in (("assign", {"assignee": world.outsiders[Role.STREET_OPERATOR].pk}, "assignee"),
+                                  ("assign", {"assignee": world.users[Role.GRID_WORKER].pk}, "assignee"),
+                                  ("close", {"note": ""}, "note"), ("hand_down", {"category": ""}, "category"),
+                                  ("hand_down", {"category": "99999"}, "category")):
+        with pytest.raises(OperationError) as refused:
+            do_act(op, warning, action, expected_version=warning.version, **params)
+        assert refused.value.field == field
+    warning.refresh_from_db()
+    assert (warning.state, warning.version, warning.assignee, Case.objects.count()) == ("active", 1, None, 0)
+    assert WarningEvent.objects.filter(warning=warning).count() == 1  # the raise only
+
+
+def test_hand_down_makes_a_case_in_the_warning_s_grid_linked_both_ways(world):
+    warning = raise_hotspot(world.grids[0])
+    done = do_act(world.users[OP], warning, "hand_down", expected_version=warning.version, **PARAMS["hand_down"])
+    case = Case.objects.get()
+    assert done.state == WarningState.CLOSED and done.case == case
+    assert case.grid == world.grids[0] and case.external_id == warning.number
+    assert warning.number in case.description and case.early_warnings.get() == done
+    event = WarningEvent.objects.get(warning=done, action="hand_down")
+    assert event.details == {"case": case.number}
+
+
+def test_api_lists_filters_and_refuses_bad_input(world, client):
+    warning = raise_hotspot(world.grids[0])
+    raise_hotspot(world.grids[5], category="01")
+    client.force_login(world.users[Role.STREET_OPERATOR])
+    listed = client.get("/api/v1/insight/warnings").json()
+    assert [w["id"] for w in listed["items"]] == [warning.pk]  # the other street's warning is not theirs
+    assert client.get(f"/api/v1/insight/warnings/{warning.pk + 1}").status_code == 404
+    client.force_login(world.users[OP])
+    assert client.get("/api/v1/insight/warnings?category=04").json()["count"] == 1
+    for query, field in (("kind=bogus", "kind"), ("category=zz", "category"), ("source=case&category=neighbour",
+                                                                                "category"),
+                         ("from=2026-05-01&to=2026-04-01", "to"), ("from=2025-01-01&to=2026-03-01", "from")):
+        answer = client.get(f"/api/v1/insight/warnings?{query}")
+        assert answer.status_code == 422, query
+        assert answer.json()["detail"][0]["loc"] == ["query", field]
+    page = client.get(f"/insight/warnings/?{'from=2026-05-01&to=2026-04-01'}")
+    assert page.status_code == 400 and b'data-field="to"' in page.content
+
+
+def test_api_acts_with_the_version_and_refuses_closed_and_stale(world, client):
+    warning = raise_hotspot(world.grids[0])
+    client.force_login(world.users[OP])
+    url = f"/api/v1/insight/warnings/{warning.pk}/actions"
+    answer = client.post(f"{url}/acknowledge", {"version": 1}, content_type="application/json")
+    assert answer.status_code == 200 and answer.json()["state"] == "acknowledged"
+    stale = client.post(f"{url}/close", {"version": 1, "note": "x"}, content_type="application/json")
+    assert stale.status_code == 409
+    closed = client.post(f"{url}/close", {"version": 2, "note": "已整治"}, content_type="application/json")
+    assert closed.status_code == 200 and closed.json()["state"] == "closed"
+    again = client.post(f"{url}/acknowledge", {"version": 3}, content_type="application/json")
+    assert again.status_code == 409
+    warning.refresh_from_db()
+    assert (warning.state, warning.version) == ("closed", 3)
+
+
+def test_the_warning_page_explains_and_acts(world, client):
+    warning = raise_hotspot(world.grids[0], neighbour=world.grids[1])
+    client.force_login(world.users[OP])
+    page = client.get(f"/insight/warnings/{warning.pk}/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "4.2" in text and "0.0011" in text and "测试网格1-1-2" in text and 'id="act-acknowledge"' in text
+    done = client.post(f"/insight/warnings/{warning.pk}/act/acknowledge/", {"version": "1"})
+    assert done.status_code == 302
+    warning.refresh_from_db()
+    assert warning.state == WarningState.ACKNOWLEDGED
+    stale = client.post(f"/insight/warnings/{warning.pk}/act/close/", {"version": "1", "note": "x"})
+    assert stale.status_code == 409
+    warning.refresh_from_db()
+    assert warning.state == WarningState.ACKNOWLEDGED
+
+
+def test_the_worker_claims_the_analysis_once_an_hour(world):
+    now = timezone.now()
+    assert poller.claim("warnings", now, poller.ANALYSIS_EVERY)
+    assert not poller.claim("warnings", now + timedelta(minutes=5), poller.ANALYSIS_EVERY)  # a second worker
+    assert poller.claim("warnings", now + timedelta(minutes=61), poller.ANALYSIS_EVERY)
+    assert poller.claim("report:2026-11", now, None) and not poller.claim("report:2026-11", now, None)
+
+
+def test_the_analysis_run_stores_a_repeat_place_from_the_cases(world):
+    from wangge.cases.testing import report
+    from wangge.insight import analysis
+
+    for _ in range(3):
+        report(world, address="测试路1号")
+    counts = analysis.run()
+    assert counts["warnings_raised"] >= 1
+    warning = EarlyWarning.objects.get(kind="repeat_place")
+    assert warning.details["observed"] == 3 and len(warning.records) == 3
+    assert warning.grid == world.grids[0]
+    assert analysis.run()["warnings_raised"] == 0  # found again, not raised again
+    assert FLOW.allowed_actions(warning, world.users[OP])
