@@ -98,6 +98,8 @@ def _scheme_rows(scheme):
 @login_required
 def scheme_page(request, pk):
     scheme = _one(request, Scheme, pk, "region")
+    if request.GET.get("format") == "xlsx":
+        return _file(services.do_export_scheme(request.user, scheme), f"scheme-{scheme.pk}.xlsx", XLSX)
     return render(request, "assessment/scheme.html", {
         "scheme": scheme, "rows": _scheme_rows(scheme), "can_manage": services.may_manage(request.user, scheme),
         "periods": Period.objects.visible_to(request.user).filter(scheme=scheme).order_by("-start")[:24]})
@@ -302,6 +304,10 @@ def spot_check(request, pk):
             return redirect("assessment:period", period.pk)
     checks = SpotCheck.objects.filter(period=period).prefetch_related("evidence")
     labels = {t.key: t.label for t in targets}
+    if request.method != "POST" and request.GET.get("format") == "xlsx":
+        rows = [(labels.get(c.target_key, c.target_key), c) for c in checks]
+        return _file(services.do_export_spot_checks(request.user, period, rows), f"spot-checks-{period.pk}.xlsx",
+                     XLSX)
     return render(request, "assessment/spot_check.html", {
         "period": period, "targets": targets, "errors": errors, "values": values,
         "checks": [(labels.get(c.target_key, c.target_key), c) for c in checks]}, status=status)
@@ -375,6 +381,8 @@ def appeals(request):
     require(request.user, "assessment.view")
     found = (Appeal.objects.visible_to(request.user).select_related("score__period__scheme")
              .order_by("-submitted_at", "-id")[:200])
+    if request.GET.get("format") == "xlsx":
+        return _file(services.do_export_appeals(request.user, list(found)), "appeals.xlsx", XLSX)
     return render(request, "assessment/appeals.html", {"appeals": found})
 
 
