@@ -431,3 +431,33 @@ def top_grid_workers(request):
     return render(request, "assessment/top.html", {"year": year, "rows": rows, "min_months": reading.MIN_MONTHS,
                                                    "years": range(date.today().year, date.today().year - 5, -1)})
 
+
+
+@login_required
+def evidence(request, pk):
+    """One evidence photo, streamed to the assessing level (and above) and to those who see the checked target's
+    score; 404 for anyone else, exactly like a photo that is not there (evidence is never public media)."""
+    from django.http import FileResponse, Http404
+
+    from wangge.insight.assessment.models import Evidence
+
+    require(request.user, "assessment.view")
+    found = Evidence.objects.select_related("spot_check__period__scheme__region").filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    check = found.spot_check
+    period = check.period
+    if not Period.objects.visible_to(request.user).filter(pk=period.pk).exists():
+        raise Http404
+    sees_target = any(s.target_key == check.target_key for s in Score.objects.visible_to(request.user)
+                      .filter(period=period).only("user_id", "region_id", "department_id"))
+    if not (sees_target or services.may_manage(request.user, period.scheme)):
+        raise Http404
+    try:
+        handle = found.image.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

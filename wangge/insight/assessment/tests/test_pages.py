@@ -327,3 +327,29 @@ def test_a_community_appeals_its_own_score_and_the_district_decides(world, clien
     appeal = services.do_act(world.users[Role.DISTRICT_OPERATOR], appeal, "accept", expected_version=appeal.version)
     score.refresh_from_db()
     assert score.indicators["on_time_rate"]["denominator"] == 1 and appeal.total_after == score.total
+
+
+def test_evidence_photos_are_shown_only_to_those_who_see_the_score(world, client, published, settings, tmp_path):
+    from wangge.insight.assessment.models import Evidence
+    from wangge.insight.assessment.tests.test_flow import photo
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    _ledger, periods = published
+    period = periods["grid_worker"]
+    gridder = world.users[Role.GRID_WORKER]
+    services.do_spot_check(world.users[Role.DISTRICT_OPERATOR], period, f"u{gridder.pk}", score="70",
+                           note="走访台账缺两户", files=[photo()])
+    evidence = Evidence.objects.get()
+    url = f"/insight/assessment/evidence/{evidence.pk}/"
+    for user, status in ((gridder, 200), (world.users[Role.STREET_OPERATOR], 200),
+                         (world.users[Role.DISTRICT_OPERATOR], 200), (world.outsiders[Role.GRID_WORKER], 404),
+                         (world.outsiders[Role.STREET_OPERATOR], 404), (world.users[Role.MEDIATOR], 403)):
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == status, user.username
+        if status == 200:
+            assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"  # a JPEG, re-encoded
+    client.force_login(gridder)
+    score = Score.objects.get(period=period, user=gridder)
+    page = client.get(f"/insight/assessment/scores/{score.pk}/?indicator=spot_check").content.decode()
+    assert f'href="{url}"' in page
