@@ -336,7 +336,9 @@ def _score_context(request, score, **extra):
                     continue
                 found = all_records.setdefault((row["kind"], row["id"]), {**row, "indicators": []})
                 found["indicators"].append(str(REGISTRY[code].label))
-    return {"score": score, "period": period, "rows": rows, "chosen": chosen,
+    # How many were ranked: a grid worker sees only their own row, and their place among everyone's.
+    ranked = Score.objects.filter(period=period, rank__isnull=False).count()
+    return {"score": score, "period": period, "rows": rows, "chosen": chosen, "ranked": ranked,
             "chosen_label": REGISTRY[chosen].label if chosen in score.indicators else "", "drill": drill,
             "can_appeal": own and window_open, "own": own, "window_open": window_open,
             "records": list(all_records.values()),

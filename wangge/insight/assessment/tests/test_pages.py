@@ -144,6 +144,7 @@ def test_the_drill_down_links_each_record(world, client, published):
     page = client.get(f"/insight/assessment/scores/{score.pk}/?indicator=on_time_rate").content.decode()
     for key in "AB":
         assert f'href="/cases/{ledger["cases"][key].pk}/"' in page
+    assert f'data-rank="{score.rank}"' in page and "（共2名）" in page  # their place among both, not the other row
     records = client.get(f"/api/v1/assessment/scores/{score.pk}/records?indicator=on_time_rate").json()
     assert {(r["number"], r["counted"]) for r in records} == {(ledger["cases"]["A"].number, True),
                                                               (ledger["cases"]["B"].number, False)}
