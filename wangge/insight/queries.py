@@ -15,6 +15,7 @@ from wangge.core.measures import local_midnight
 from wangge.insight.models import EarlyWarning, WarningKind, WarningSeverity, WarningSource, WarningState
 
 MAX_DAYS = 366
+YEARS = (1990, 2099)  # dates outside are a typing mistake (and the calendar's edges would overflow)
 DEFAULT_CURVE_DAYS = 28
 FILTERS = ("kind", "source", "category", "state", "severity", "area", "from", "to")
 STATES = (*WarningState.values, "open", "all")
@@ -30,6 +31,10 @@ def _date(value, name, errors) -> date | None:
         pass
     if parsed is None:
         errors[name] = _("%(field)s is not a date (YYYY-MM-DD)") % {"field": name}
+    elif not YEARS[0] <= parsed.year <= YEARS[1]:
+        errors[name] = _("%(field)s must be between %(first)s and %(last)s") % {
+            "field": name, "first": YEARS[0], "last": YEARS[1]}
+        parsed = None
     return parsed
 
 
@@ -130,8 +135,12 @@ def concentration(area: Region, source: str, category: str, start: date, end: da
 
 
 def curve_window(chosen: dict) -> tuple[date, date]:
-    end = chosen.get("to_date") or timezone.localdate()
-    start = chosen.get("from_date") or end - timedelta(days=DEFAULT_CURVE_DAYS - 1)
+    """[start, end] of the curve: as chosen, the last DEFAULT_CURVE_DAYS by default, never more than MAX_DAYS."""
+    start, end = chosen.get("from_date"), chosen.get("to_date")
+    if end is None:
+        end = min(timezone.localdate(), start + timedelta(days=MAX_DAYS - 1)) if start else timezone.localdate()
+    if start is None:
+        start = end - timedelta(days=DEFAULT_CURVE_DAYS - 1)
     return start, end
 
 

@@ -138,7 +138,8 @@ def test_api_lists_filters_and_refuses_bad_input(world, client):
     assert client.get("/api/v1/insight/warnings?category=04").json()["count"] == 1
     for query, field in (("kind=bogus", "kind"), ("category=zz", "category"), ("source=case&category=neighbour",
                                                                                 "category"),
-                         ("from=2026-05-01&to=2026-04-01", "to"), ("from=2025-01-01&to=2026-03-01", "from")):
+                         ("from=2026-05-01&to=2026-04-01", "to"), ("from=2025-01-01&to=2026-03-01", "from"),
+                         ("from=0001-01-01", "from"), ("to=9999-12-31", "to")):
         answer = client.get(f"/api/v1/insight/warnings?{query}")
         assert answer.status_code == 422, query
         assert answer.json()["detail"][0]["loc"] == ["query", field]
