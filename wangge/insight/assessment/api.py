@@ -7,16 +7,17 @@ through the operations in services.py, whose refusals become statuses in wangge/
 refusal.
 """
 from datetime import date, datetime
+from typing import Annotated
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from wangge.areas.models import Region
 from wangge.core.api_errors import query_choice
-from wangge.core.numbers import RowId
+from wangge.core.numbers import Count, RowId
 from wangge.core.paging import LimitOffsetPagination, paginate
 from wangge.core.refusals import require
 from wangge.core.scoping import get_visible_or_404
@@ -49,9 +50,9 @@ class SchemeIn(Schema):
     target_type: str | None = None  # on create only
     indicators: list[dict]
     allowance_rule: dict = {}
-    appeal_days: int = 5
+    appeal_days: Count = 5
     active: bool = True
-    version: int | None = None
+    version: Count | None = None
 
 
 class PeriodOut(Schema):
@@ -128,7 +129,7 @@ class AppealIn(Schema):
 
 
 class ActionIn(Schema):
-    version: int
+    version: Count
     decision: str = ""
 
 
@@ -138,7 +139,7 @@ class PeriodFilters(Schema):
 
 
 class YearQuery(Schema):
-    year: int | None = None
+    year: Annotated[int, Field(ge=2000, le=2100)] | None = None
 
 
 def _float(value):

@@ -24,7 +24,8 @@ def targets_of(scheme) -> list[Target]:
     path, kind = scheme.region.path, scheme.target_type
     if kind == "grid_worker":
         users = (User.objects.filter(role="grid_worker", is_active=True, region__path__startswith=path,
-                                     region__level="grid").select_related("region").order_by("region__path", "id"))
+                                     region__level="grid").select_related("region").order_by("region__path", "id")
+                 .only("pk", "username", "full_name", "region__name", "region__path"))  # no phone decrypted
         return [Target(kind, f"u{u.pk}", f"{staff_name(u)}（{u.region.name}）", u.region.path, user_id=u.pk,
                        grid_id=u.region_id) for u in users]
     if kind in ("community", "street"):

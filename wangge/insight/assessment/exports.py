@@ -8,6 +8,7 @@ from io import BytesIO
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from wangge.insight.assessment.indicators import REGISTRY
 
@@ -45,7 +46,7 @@ def _number(value):
 
 def ranking_xlsx(period, scores) -> bytes:
     codes = _codes(period)
-    heading = [_("Rank"), _("Assessed"), _("Score"), _("Rating")]
+    heading = [_("Rank"), _("Assessed"), pgettext("assessment", "Score"), pgettext("assessment", "Rating")]
     for code in codes:
         label = str(REGISTRY[code].label)
         heading += [label, _("%(indicator)s points") % {"indicator": label}]
@@ -61,7 +62,8 @@ def ranking_xlsx(period, scores) -> bytes:
 
 def payroll_xlsx(period, scores) -> bytes:
     """工资表: one row per grid worker, the allowance from the scheme's rule, and the total."""
-    heading = [_("Grid worker"), _("Grid"), _("Score"), _("Rating"), _("Allowance (yuan)")]
+    heading = [_("Grid worker"), _("Grid"), pgettext("assessment", "Score"), pgettext("assessment", "Rating"),
+               _("Allowance (yuan)")]
     rows, total = [], 0
     for s in scores:
         grid = s.user.region.name if s.user_id and s.user.region_id else ""
@@ -79,7 +81,7 @@ def score_xlsx(score, drill: dict) -> bytes:
 
     book = Workbook()
     sheet = book.active
-    sheet.title = _("Score")[:31]
+    sheet.title = pgettext("assessment", "Score")[:31]
     sheet.append([f"{score.label} {score.period.label}", _number(score.total and float(score.total)), score.rating])
     sheet.append([_("Indicator"), _("Numerator"), _("Denominator"), _("Value"), _("Points"), _("Weight")])
     for code, figures in score.indicators.items():
@@ -103,7 +105,8 @@ def top_ten_xlsx(year: int, rows) -> bytes:
 
 
 def periods_xlsx(periods) -> bytes:
-    heading = [_("Scheme"), _("Period"), _("State"), _("Published"), _("Appeals until"), _("Finalised")]
+    heading = [_("Scheme"), pgettext("assessment", "Period"), _("State"), _("Published"), _("Appeals until"),
+               _("Finalised")]
 
     def when(value):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""

@@ -322,15 +322,18 @@ def _score_context(request, score, **extra):
     own = can(user, "assessment.appeal") and services.owns_score(user, score)
     window_open = (period.state == PeriodState.PUBLISHED and period.appeal_until is not None
                    and timezone.now() <= period.appeal_until)
-    all_records = []
+    all_records = {}  # each record once, with the indicators it counts in
     if own and window_open:
         for code in score.indicators:
             for row in reading.record_rows(user, services.drill_down(score, code)):
-                if row["kind"] != "spot_check":
-                    all_records.append({**row, "indicator": REGISTRY[code].label})
+                if row["kind"] == "spot_check":
+                    continue
+                found = all_records.setdefault((row["kind"], row["id"]), {**row, "indicators": []})
+                found["indicators"].append(str(REGISTRY[code].label))
     return {"score": score, "period": period, "rows": rows, "chosen": chosen,
             "chosen_label": REGISTRY[chosen].label if chosen in score.indicators else "", "drill": drill,
-            "can_appeal": own and window_open, "own": own, "window_open": window_open, "records": all_records,
+            "can_appeal": own and window_open, "own": own, "window_open": window_open,
+            "records": list(all_records.values()),
             "appeals": Appeal.objects.visible_to(user).filter(score=score).order_by("-submitted_at"),
             "kinds": AppealKind.choices, **extra}
 

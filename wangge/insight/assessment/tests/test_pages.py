@@ -234,3 +234,57 @@ def _setup_far(world):
     made = services.do_save_scheme(None, name="外区社区考核", region=far, target_type="community", indicators=GOOD)
     admin = world.users[Role.ADMINISTRATOR]
     return services.do_publish(admin, services.do_open_period(admin, made, "2025-06-01", now=NOW))
+
+
+def test_every_kind_of_record_links_to_its_page(world, published):
+    from django.urls import reverse
+
+    from wangge.insight.assessment.reading import record_rows
+
+    ledger, _periods = published
+    op = world.users[Role.DISTRICT_OPERATOR]
+    dispute, alert, person = ledger["disputes"][0], ledger["alerts"][0], ledger["people"][0]
+    rows = record_rows(op, [("dispute", dispute.pk, True), ("alert", alert.pk, False), ("person", person.pk, True)])
+    assert [r["url"] for r in rows] == [reverse("mediation:detail", args=[dispute.pk]),
+                                        reverse("sensing:alert", args=[alert.pk]), reverse("person", args=[person.pk])]
+    assert rows[0]["number"] == dispute.number and rows[1]["counted"] is False
+    # Outside the reader's area a record is named by its id only, never its title or page.
+    outside = record_rows(world.users[Role.COMMUNITY_OPERATOR], [("dispute", ledger["disputes"][2].pk, True)])
+    assert outside[0]["url"] == "" and outside[0]["title"] == ""
+
+
+def test_a_spot_check_through_its_page(world, client, published, settings, tmp_path):
+    from wangge.insight.assessment.models import SpotCheck
+    from wangge.insight.assessment.tests.test_flow import photo
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    _ledger, periods = published
+    period = periods["grid_worker"]
+    gridder = world.users[Role.GRID_WORKER]
+    client.force_login(world.users[Role.DISTRICT_OPERATOR])
+    url = f"/insight/assessment/periods/{period.pk}/spot-check/"
+    before = Score.objects.get(period=period, user=gridder).total
+    refused = client.post(url, {"target": f"u{gridder.pk}", "score": "80", "note": "台账不全"})  # no photo
+    assert refused.status_code == 400 and 'data-error-for="evidence"' in refused.content.decode()
+    assert not SpotCheck.objects.exists() and Score.objects.get(period=period, user=gridder).total == before
+    done = client.post(url, {"target": f"u{gridder.pk}", "score": "80", "note": "台账不全", "evidence": photo()})
+    assert done.status_code == 302
+    mine = Score.objects.get(period=period, user=gridder)
+    assert mine.indicators["spot_check"]["points"] == 80.0 and mine.total != before
+    client.force_login(world.users[Role.STREET_OPERATOR])  # assessed by the district: may not check
+    assert client.get(url).status_code == 403
+
+
+def test_who_hears_of_an_appeal(world, published, django_capture_on_commit_callbacks):
+    from wangge.core.models import Notification
+
+    _ledger, periods = published
+    gridder, op = world.users[Role.GRID_WORKER], world.users[Role.DISTRICT_OPERATOR]
+    score = Score.objects.get(period=periods["grid_worker"], user=gridder)
+    with django_capture_on_commit_callbacks(execute=True):
+        appeal = services.do_submit_appeal(gridder, score, reason="请复核")
+    assert Notification.objects.filter(recipient=op, kind="appeal_submitted").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.do_act(op, appeal, "reject", expected_version=appeal.version, decision="无误")
+    note = Notification.objects.get(recipient=gridder, kind="appeal_decided")
+    assert appeal.number in note.title and note.body == "无误"
