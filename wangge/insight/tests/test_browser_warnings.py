@@ -7,6 +7,7 @@ Runs Debian's /usr/bin/chromium. Screenshots go to /tmp/wangge-warnings-*.png.
 import pytest
 
 from wangge.cases.testing import report
+from wangge.insight import rollups
 from wangge.insight.models import WarningState
 from wangge.insight.tests.testing import raise_hotspot
 from wangge.testing_browser import DESK, PHONE, SHOTS, click_menu, log_in, new_page, no_sideways_scroll
@@ -18,6 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def scene(catalogue_world):
     world = catalogue_world
     cases = [report(world) for _ in range(3)]
+    rollups.rebuild()  # the worker's round: the curve reads the rollups
     warning = raise_hotspot(world.grids[0], neighbour=world.grids[1],
                             records=[("case", c.pk, c.number) for c in cases])
     return {"world": world, "warning": warning, "cases": cases}
