@@ -227,3 +227,21 @@ def test_the_concentration_curve_reads_the_rollups_of_the_area(world, client):
     assert (mine["area"]["code"], mine["grids"], mine["incidents"]) == (world.streets[0].code, 4, 4)
     assert client.get(f"/api/v1/insight/concentration?area={world.streets[1].code}").status_code == 404
     assert client.get("/api/v1/insight/concentration?source=case&category=zz").status_code == 422
+
+
+def test_hand_down_from_the_page_with_the_category_picked(world, client):
+    from wangge.cases.testing import category
+
+    warning = raise_hotspot(world.grids[0])
+    client.force_login(world.users[Role.STREET_OPERATOR])
+    page = client.get(f"/insight/warnings/{warning.pk}/")
+    assert f'value="{category().pk}"'.encode() in page.content  # the categories offered
+    missing = client.post(f"/insight/warnings/{warning.pk}/act/hand_down/", {"version": "1", "category": ""})
+    assert missing.status_code == 422 and Case.objects.count() == 0
+    done = client.post(f"/insight/warnings/{warning.pk}/act/hand_down/",
+                       {"version": "1", "category": str(category().pk), "note": "请社区牵头"})
+    assert done.status_code == 302
+    warning.refresh_from_db()
+    case = Case.objects.get()
+    assert warning.case == case and warning.state == WarningState.CLOSED and case.category == category()
+    assert client.get(f"/insight/warnings/{warning.pk}/").content.count(case.number.encode()) >= 1
