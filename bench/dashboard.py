@@ -197,7 +197,9 @@ def main() -> int:
         parser.error("the dashboard benchmark runs on PostgreSQL, where districts run")
     os.environ.update({"DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "wangge.settings", "WANGGE_DEBUG": "0"})
     timings = {}
-    if not args.reuse:
+    if args.reuse:
+        run("migrate", "--noinput", "-v0", url=url)  # the code may be newer than the database kept
+    else:
         fresh_database(url)
         run("migrate", "--noinput", "-v0", url=url)
         run("load_demo", "--people", "0", "--cases", "0", "--disputes", "0", url=url)

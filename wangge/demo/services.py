@@ -22,6 +22,7 @@ from wangge.demo import devices as demo_devices
 from wangge.demo import mediation as demo_mediation
 from wangge.demo import people as base_data
 from wangge.demo.generator import DEMO_PASSWORD, DISTRICT_CODE, DemoPlan
+from wangge.insight.assessment import demo as assessment_demo
 from wangge.sensing.models import Card
 
 BATCH = 500
@@ -258,6 +259,7 @@ def wipe(code: str = DISTRICT_CODE) -> None:
     prefix = district.path
     try:
         with transaction.atomic():
+            assessment_demo.wipe(district)  # scores point at staff, regions and departments
             demo_devices.wipe_sensing(district)  # first: alerts point at cases, devices, buildings and people
             demo_mediation.wipe_disputes(district)  # disputes point at cases, people and staff
             demo_cases.wipe_cases(district)

@@ -122,7 +122,8 @@ def record_figures(region: Region, window: Window, children: list[Region], major
         own[source] = summary
         if children:
             grouped = defaultdict(list)
-            for row in rollups.counts(source, window.first, window.last, parent=region, kinds=kinds):
+            for row in rollups.counts(source, window.first, window.last, parent=region, kinds=kinds,
+                                      by=("region", "state")):
                 grouped[row["region"]].append(row)
             for child in children:
                 per_child[child.pk][source] = _summary(grouped.get(child.pk, []), source)
@@ -187,7 +188,7 @@ def heat(region: Region, window: Window, major: str = "") -> list[list]:
     """[lng, lat, cases] per grid under `region`: the heat layer, from the grids' rollups (no record's point)."""
     rows = (rollups.Rollup.objects.filter(rollups.spans(window.first, window.last), source=Source.CASE,
                                           region__level=Level.GRID, region__path__startswith=region.path)
-            .filter(**({"kind": major} if major else {}))
+            .filter(kind=major or rollups.ALL)
             .values("region__center_lng", "region__center_lat").annotate(n=rollups.Sum("n")).order_by())
     return [[r["region__center_lng"], r["region__center_lat"], r["n"]] for r in rows
             if r["n"] and r["region__center_lng"] is not None]

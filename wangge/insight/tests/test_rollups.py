@@ -128,3 +128,14 @@ def test_disputes_and_alerts_are_counted_too(world):
     today = timezone.localdate()
     alerts = rollups.counts(Source.ALERT, today, today, region=world.district, by=("kind", "state"))
     assert alerts == [{"kind": "door_forced", "state": "active", "n": 1, "on_time": 0}]
+
+
+def test_the_all_kinds_rows_sum_every_kind(world, random_cases):
+    first, last = date(2025, 1, 10), date(2025, 3, 20)
+    for parent in (world.district, world.streets[0]):
+        by_state = {(r["region"], r["state"]): r["n"]
+                    for r in rollups.counts(Source.CASE, first, last, parent=parent, by=("region", "state"))}
+        summed = {}
+        for r in rollups.counts(Source.CASE, first, last, parent=parent):
+            summed[(r["region"], r["state"])] = summed.get((r["region"], r["state"]), 0) + r["n"]
+        assert by_state == summed and sum(by_state.values()) > 0

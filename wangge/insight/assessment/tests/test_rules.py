@@ -93,3 +93,17 @@ def test_the_default_schemes_are_valid_and_made_once(world):
     assert made[0].allowance_rule["amounts"]["E"] >= 200
     assert create_default_schemes(None, world.district) == []
     assert Scheme.objects.count() == 4
+
+
+def test_wiping_the_demo_district_takes_its_assessment_along(world):
+    from wangge.insight.assessment import demo, services
+    from wangge.insight.assessment.defaults import create_default_schemes
+    from wangge.insight.assessment.models import Appeal, AppealEvent, Period, Score
+
+    op, gridder = world.users[Role.DISTRICT_OPERATOR], world.users[Role.GRID_WORKER]
+    workers = create_default_schemes(None, world.district)[0]
+    period = services.do_publish(op, services.do_open_period(op, workers, "2025-06-01"))
+    services.do_submit_appeal(gridder, Score.objects.get(period=period, user=gridder), reason="复核")
+    demo.wipe(world.district)
+    assert not (Scheme.objects.exists() or Period.objects.exists() or Score.objects.exists()
+                or Appeal.objects.exists() or AppealEvent.objects.exists())
