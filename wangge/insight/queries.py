@@ -96,12 +96,11 @@ def _grouped(source: str, category: str, area: Region, first: date, last: date) 
     from django.db.models import Sum
 
     from wangge.insight.models import Rollup
-    from wangge.insight.rollups import spans
+    from wangge.insight.rollups import ALL, spans
 
+    # Without a category, the rows of every kind summed (kind ALL), not each kind's on top of them.
     rows = Rollup.objects.filter(spans(first, last), source=source, region__level=Level.GRID,
-                                 region__path__startswith=area.path)
-    if category:
-        rows = rows.filter(kind=category)
+                                 region__path__startswith=area.path, kind=category or ALL)
     if source == "case":
         rows = rows.exclude(state__in=("merged", "rejected"))
     return dict(rows.order_by().values_list("region_id").annotate(n=Sum("n")))
