@@ -64,10 +64,12 @@ class EarlyWarning(models.Model):
     source = models.CharField(_("source"), max_length=8, choices=WarningSource.choices)
     # The case's major category code, the dispute's type, the alert's type ("" when it spans categories).
     category = models.CharField(_("category"), max_length=24, blank=True)
-    region = models.ForeignKey("areas.Region", verbose_name=_("area"), on_delete=models.PROTECT, related_name="+")
+    # A warning belongs to its area: removing the area (a demo district wiped and loaded again, a grid merged into
+    # its neighbour) removes its warnings, the analysis then finds what the new areas hold.
+    region = models.ForeignKey("areas.Region", verbose_name=_("area"), on_delete=models.CASCADE, related_name="+")
     path = models.CharField(max_length=255, db_index=True)  # the region's path: the scope
     # The grid a case handed down from it lands in (the region itself for grid-level warnings).
-    grid = models.ForeignKey("areas.Region", on_delete=models.PROTECT, related_name="+")
+    grid = models.ForeignKey("areas.Region", on_delete=models.CASCADE, related_name="+")
     severity = models.CharField(_("severity"), max_length=8, choices=WarningSeverity.choices,
                                 default=WarningSeverity.MEDIUM)
     title = models.CharField(_("title"), max_length=200)
@@ -154,7 +156,8 @@ class ReportKind(models.TextChoices):
 class Report(models.Model):
     """One 研判 report (.docx) of an area over a period, kept: its figures and the stored file."""
 
-    region = models.ForeignKey("areas.Region", verbose_name=_("area"), on_delete=models.PROTECT, related_name="+")
+    # Like a warning, a report goes with its area (its stored file stays under MEDIA_ROOT).
+    region = models.ForeignKey("areas.Region", verbose_name=_("area"), on_delete=models.CASCADE, related_name="+")
     path = models.CharField(max_length=255, db_index=True)
     kind = models.CharField(_("kind"), max_length=12, choices=ReportKind.choices)
     period_start = models.DateField(_("from"))

@@ -5,7 +5,6 @@ curve, one grouped count of the incidents in the user's area over the window.
 """
 from datetime import date, timedelta
 
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from wangge.core.measures import local_midnight
 from wangge.insight.models import EarlyWarning, WarningKind, WarningSeverity, WarningSource, WarningState
 
 MAX_DAYS = 366
+YEARS = (1990, 2099)  # dates outside are a typing mistake (and the calendar's edges would overflow)
 DEFAULT_CURVE_DAYS = 28
 FILTERS = ("kind", "source", "category", "state", "severity", "area", "from", "to")
 STATES = (*WarningState.values, "open", "all")
@@ -30,6 +30,10 @@ def _date(value, name, errors) -> date | None:
         pass
     if parsed is None:
         errors[name] = _("%(field)s is not a date (YYYY-MM-DD)") % {"field": name}
+    elif not YEARS[0] <= parsed.year <= YEARS[1]:
+        errors[name] = _("%(field)s must be between %(first)s and %(last)s") % {
+            "field": name, "first": YEARS[0], "last": YEARS[1]}
+        parsed = None
     return parsed
 
 
@@ -85,23 +89,21 @@ def warnings_for(user, chosen: dict, area: Region | None = None):
 # --- the concentration curve ----------------------------------------------------------------------------------
 
 
-def _grouped(source: str, category: str, prefix: str, start, end) -> dict:
-    """{grid id: incidents} of `source` (and `category`) in the grids under `prefix` over [start, end)."""
-    from wangge.cases.models import Case, State
-    from wangge.mediation.models import Dispute
-    from wangge.sensing.models import Alert
+def _grouped(source: str, category: str, area: Region, first: date, last: date) -> dict:
+    """{grid id: incidents} of `source` (and `category`) in the grids of `area`, dated in [first, last]: read from
+    the one map's rollups (grid rows; whole months from month rows), kept current by the worker within a minute.
+    A case merged into another or rejected is not an incident (as for the analysis: sources.py)."""
+    from django.db.models import Sum
 
+    from wangge.insight.models import Rollup
+    from wangge.insight.rollups import ALL, spans
+
+    # Without a category, the rows of every kind summed (kind ALL), not each kind's on top of them.
+    rows = Rollup.objects.filter(spans(first, last), source=source, region__level=Level.GRID,
+                                 region__path__startswith=area.path, kind=category or ALL)
     if source == "case":
-        rows = (Case.objects.filter(grid__path__startswith=prefix, reported_at__gte=start, reported_at__lt=end)
-                .exclude(state__in=(State.MERGED, State.REJECTED)))
-        rows = rows.filter(category__major__code=category) if category else rows
-    elif source == "dispute":
-        rows = Dispute.objects.filter(grid__path__startswith=prefix, reported_at__gte=start, reported_at__lt=end)
-        rows = rows.filter(type=category) if category else rows
-    else:
-        rows = Alert.objects.filter(grid__path__startswith=prefix, first_seen__gte=start, first_seen__lt=end)
-        rows = rows.filter(type=category) if category else rows
-    return dict(rows.order_by().values_list("grid_id").annotate(n=Count("id")))
+        rows = rows.exclude(state__in=("merged", "rejected"))
+    return dict(rows.order_by().values_list("region_id").annotate(n=Sum("n")))
 
 
 def concentration(area: Region, source: str, category: str, start: date, end: date) -> dict:
@@ -110,7 +112,7 @@ def concentration(area: Region, source: str, category: str, start: date, end: da
     `half_share` is the smallest share of grids that holds half of them: an even spread needs half the grids, a
     concentrated one far fewer."""
     grids = list(Region.objects.filter(level=Level.GRID, path__startswith=area.path).values_list("pk", flat=True))
-    counts = _grouped(source, category, area.path, local_midnight(start), local_midnight(end + timedelta(days=1)))
+    counts = _grouped(source, category, area, start, end)
     values = sorted((counts.get(pk, 0) for pk in grids), reverse=True)
     total = sum(values)
     points, running = [[0.0, 0.0]], 0
@@ -130,8 +132,12 @@ def concentration(area: Region, source: str, category: str, start: date, end: da
 
 
 def curve_window(chosen: dict) -> tuple[date, date]:
-    end = chosen.get("to_date") or timezone.localdate()
-    start = chosen.get("from_date") or end - timedelta(days=DEFAULT_CURVE_DAYS - 1)
+    """[start, end] of the curve: as chosen, the last DEFAULT_CURVE_DAYS by default, never more than MAX_DAYS."""
+    start, end = chosen.get("from_date"), chosen.get("to_date")
+    if end is None:
+        end = min(timezone.localdate(), start + timedelta(days=MAX_DAYS - 1)) if start else timezone.localdate()
+    if start is None:
+        start = end - timedelta(days=DEFAULT_CURVE_DAYS - 1)
     return start, end
 
 

@@ -193,6 +193,12 @@ def check_report_period(start, end, today=None) -> None:
         raise OperationError(_("Give the first day of the period"), field="from")
     if end is None:
         raise OperationError(_("Give the last day of the period"), field="to")
+    from wangge.insight.queries import YEARS
+
+    for value, field in ((start, "from"), (end, "to")):
+        if not YEARS[0] <= value.year <= YEARS[1]:
+            raise OperationError(_("%(field)s must be between %(first)s and %(last)s") % {
+                "field": field, "first": YEARS[0], "last": YEARS[1]}, field=field)
     if end < start:
         raise OperationError(_("The period ends before it starts"), field="to")
     if (end - start).days + 1 > REPORT_MAX_DAYS:
@@ -211,6 +217,8 @@ def do_make_report(actor, region, start, end, *, kind="on_demand", now=None):
     from wangge.insight.models import Report
 
     now = now or timezone.now()
+    if region is None:
+        raise OperationError(_("Choose an area"), field="area")
     if actor is not None:
         require(actor, "insight.view")
         if not Region.objects.visible_to(actor).filter(pk=region.pk).exists():

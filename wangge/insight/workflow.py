@@ -28,7 +28,8 @@ EVENTS = {
     "repeat": pgettext_lazy("warning event", "Found again"),
 }
 
-TRANSITIONS = {}
+# Acknowledge first: the table's order is the order of the buttons.
+TRANSITIONS = {(WarningState.ACTIVE, "acknowledge"): Transition(WarningState.ACKNOWLEDGED, WATCHERS)}
 for _state in (WarningState.ACTIVE, WarningState.ACKNOWLEDGED):
     TRANSITIONS.update({
         (_state, "assign"): Transition(None, WATCHERS),
@@ -37,7 +38,6 @@ for _state in (WarningState.ACTIVE, WarningState.ACKNOWLEDGED):
         (_state, "comment"): Transition(None, WATCHERS),
         (_state, "close"): Transition(WarningState.CLOSED, WATCHERS),
     })
-TRANSITIONS[(WarningState.ACTIVE, "acknowledge")] = Transition(WarningState.ACKNOWLEDGED, WATCHERS)
 TRANSITIONS[(WarningState.CLOSED, "comment")] = Transition(None, WATCHERS)
 
 FLOW = Workflow(EarlyWarning, TRANSITIONS, ACTIONS, noun=pgettext_lazy("noun", "warning"), event_model=WarningEvent,

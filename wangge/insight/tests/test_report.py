@@ -1,6 +1,6 @@
 """The 研判 report: its figures from the measures engine, the .docx holding them, archived and downloadable in the
 area it covers; bad periods refused with nothing kept; the worker's monthly run."""
-from datetime import timedelta
+from datetime import date, timedelta
 from io import BytesIO
 
 import pytest
@@ -108,7 +108,8 @@ def test_bad_periods_and_areas_are_refused_and_nothing_is_kept(world, client, me
     today = timezone.localdate()
     for start, end, field in ((today - timedelta(days=3), today - timedelta(days=10), "to"),
                               (today - timedelta(days=400), today - timedelta(days=1), "from"),
-                              (today - timedelta(days=3), today, "to")):
+                              (today - timedelta(days=3), today, "to"),
+                              (date(1, 1, 1), date(1, 1, 5), "from")):
         with pytest.raises(OperationError) as refused:
             services.do_make_report(op, world.streets[0], start, end)
         assert refused.value.field == field
@@ -123,6 +124,9 @@ def test_bad_periods_and_areas_are_refused_and_nothing_is_kept(world, client, me
     answer = client.post("/api/v1/insight/reports", {"area": world.streets[0].code, "from": "2026-05-01",
                                                      "to": "2026-04-01"}, content_type="application/json")
     assert answer.status_code == 422 and answer.json()["detail"][0]["loc"][-1] == "to"
+    answer = client.post("/api/v1/insight/reports", {"area": "", "from": "2026-05-01", "to": "2026-05-31"},
+                         content_type="application/json")
+    assert answer.status_code == 422 and answer.json()["detail"][0]["loc"][-1] == "area"
     page = client.post("/insight/reports/", {"area": world.streets[0].code, "from": "2026-05-01", "to": "bad"})
     assert page.status_code == 422 and b'data-field="to"' in page.content
     assert Report.objects.count() == 0 and not any(media.rglob("*.docx"))
@@ -142,7 +146,7 @@ def test_an_operator_makes_one_on_the_page(world, client):
 
 
 def test_the_worker_makes_last_month_s_reports_once_on_the_first_working_day(world):
-    from datetime import date, datetime
+    from datetime import datetime
 
     from wangge.core.workdays import local_zone
 

@@ -138,7 +138,8 @@ def test_api_lists_filters_and_refuses_bad_input(world, client):
     assert client.get("/api/v1/insight/warnings?category=04").json()["count"] == 1
     for query, field in (("kind=bogus", "kind"), ("category=zz", "category"), ("source=case&category=neighbour",
                                                                                 "category"),
-                         ("from=2026-05-01&to=2026-04-01", "to"), ("from=2025-01-01&to=2026-03-01", "from")):
+                         ("from=2026-05-01&to=2026-04-01", "to"), ("from=2025-01-01&to=2026-03-01", "from"),
+                         ("from=0001-01-01", "from"), ("to=9999-12-31", "to")):
         answer = client.get(f"/api/v1/insight/warnings?{query}")
         assert answer.status_code == 422, query
         assert answer.json()["detail"][0]["loc"] == ["query", field]
@@ -200,3 +201,47 @@ def test_the_analysis_run_stores_a_repeat_place_from_the_cases(world):
     assert warning.grid == world.grids[0]
     assert analysis.run()["warnings_raised"] == 0  # found again, not raised again
     assert FLOW.allowed_actions(warning, world.users[OP])
+
+
+def test_the_concentration_curve_reads_the_rollups_of_the_area(world, client):
+    from wangge.cases.testing import case_in, report
+    from wangge.insight import rollups
+
+    for _ in range(3):
+        report(world)  # grid 0
+    lng, lat = world.grid_center(world.grids[4])
+    from wangge.cases import services as case_services
+    from wangge.cases.testing import category
+
+    case_services.do_report_case(world.users[OP], category=category(), title="其他街道", lng=lng, lat=lat,
+                                 channel="hotline_12345")
+    case_in(world, "merged")  # a duplicate merged into another: one incident, not two
+    rollups.rebuild()
+    client.force_login(world.users[OP])
+    curve = client.get("/api/v1/insight/concentration?source=case&category=01").json()
+    assert (curve["grids"], curve["incidents"]) == (8, 5)  # 3 + 1 + the merge's target (the merged one is not)
+    assert curve["points"][0] == [0.0, 0.0] and curve["points"][-1] == [1.0, 1.0]
+    assert curve["half_share"] == 0.125 and curve["grids_for_half"] == 1  # grid 0 holds 4 of 5
+    client.force_login(world.users[Role.STREET_OPERATOR])
+    mine = client.get("/api/v1/insight/concentration?source=case").json()
+    assert (mine["area"]["code"], mine["grids"], mine["incidents"]) == (world.streets[0].code, 4, 4)
+    assert client.get(f"/api/v1/insight/concentration?area={world.streets[1].code}").status_code == 404
+    assert client.get("/api/v1/insight/concentration?source=case&category=zz").status_code == 422
+
+
+def test_hand_down_from_the_page_with_the_category_picked(world, client):
+    from wangge.cases.testing import category
+
+    warning = raise_hotspot(world.grids[0])
+    client.force_login(world.users[Role.STREET_OPERATOR])
+    page = client.get(f"/insight/warnings/{warning.pk}/")
+    assert f'value="{category().pk}"'.encode() in page.content  # the categories offered
+    missing = client.post(f"/insight/warnings/{warning.pk}/act/hand_down/", {"version": "1", "category": ""})
+    assert missing.status_code == 422 and Case.objects.count() == 0
+    done = client.post(f"/insight/warnings/{warning.pk}/act/hand_down/",
+                       {"version": "1", "category": str(category().pk), "note": "请社区牵头"})
+    assert done.status_code == 302
+    warning.refresh_from_db()
+    case = Case.objects.get()
+    assert warning.case == case and warning.state == WarningState.CLOSED and case.category == category()
+    assert client.get(f"/insight/warnings/{warning.pk}/").content.count(case.number.encode()) >= 1
