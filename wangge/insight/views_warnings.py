@@ -27,6 +27,7 @@ from wangge.core.services import OperationError, require
 from wangge.core.staff import timeline_rows
 from wangge.insight import queries, report, services
 from wangge.insight.models import (
+    AnalysisMark,
     EarlyWarning,
     Report,
     WarningEvent,
@@ -137,7 +138,9 @@ def board(request):
         start, end = queries.curve_window(chosen)
         curve = queries.concentration(curve_area, chosen["source"] or "case", chosen["category"], start, end)
     labels = category_labels()
+    last_run = AnalysisMark.objects.filter(name="warnings").values_list("claimed_at", flat=True).first()
     context = {
+        "last_run": last_run,
         "page": page, "chosen": chosen, "errors": errors, "query": _query(chosen),
         "area_query": _query(chosen, leave_out=("area",)), "picker": area_picker(user, area),
         "kinds": WarningKind.choices, "sources": WarningSource.choices, "severities": WarningSeverity.choices,

@@ -265,3 +265,19 @@ def test_the_filtered_list_behind_each_source(world, client):
         assert f'href="{expected}"' in page
         listed = client.get(expected.replace("&amp;", "&"))
         assert listed.status_code == 200
+
+
+def test_the_board_marks_warnings_the_last_run_did_not_find_again(world, client):
+    old = raise_hotspot(world.grids[0])
+    later = timezone.now() + timedelta(hours=2)
+    poller.claim("warnings", later, poller.ANALYSIS_EVERY)  # a run after it was raised, which did not find it
+    store_findings([hotspot_finding(world.grids[1])], later)
+    fresh = EarlyWarning.objects.get(grid=world.grids[1])
+    client.force_login(world.users[OP])
+    page = client.get("/insight/warnings/")
+    text = page.content.decode()
+    own = text[text.index(f'id="warning-{old.pk}"'):]
+    assert "data-not-found" in own[:own.index("</li>")]
+    theirs = text[text.index(f'id="warning-{fresh.pk}"'):]
+    assert "data-not-found" not in theirs[:theirs.index("</li>")]
+    assert 'id="last-run"' in text
