@@ -19,7 +19,7 @@ router = Router(tags=["insight"])
 
 def _region(request, code: str) -> Region:
     require(request.user, "insight.view")
-    return get_visible_or_404(Region, request.user, code=code.strip()[:20])
+    return get_visible_or_404(Region.objects.defer("polygon"), request.user, code=code.strip()[:20])
 
 
 def _major(value: str | None) -> str:

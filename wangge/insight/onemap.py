@@ -146,16 +146,19 @@ def _child_of_grid(region: Region) -> dict[int, int]:
 
 
 def device_figures(user, region: Region) -> tuple[dict, dict]:
-    """Devices by connectivity: the region's and each child's (online, offline, never heard from)."""
+    """Devices by connectivity: the region's and each child's (online, offline, never heard from), one query."""
     from wangge.sensing.connectivity import Connectivity, connectivity_q
     from wangge.sensing.models import Device
 
     devices = Device.objects.visible_to(user).filter(grid__path__startswith=region.path).exclude(state="retired")
     owner = _child_of_grid(region)
-    own, per_child = defaultdict(int), defaultdict(lambda: defaultdict(int))
     now = timezone.now()
-    for value in (Connectivity.ONLINE, Connectivity.OFFLINE, Connectivity.UNKNOWN):
-        for grid_id, n in devices.filter(connectivity_q(value, now)).values_list("grid_id").annotate(n=Count("id")):
+    values = (Connectivity.ONLINE, Connectivity.OFFLINE, Connectivity.UNKNOWN)
+    grouped = devices.values_list("grid_id").annotate(
+        **{value: Count("id", filter=connectivity_q(value, now)) for value in values}).order_by()
+    own, per_child = defaultdict(int), defaultdict(lambda: defaultdict(int))
+    for grid_id, *numbers in grouped:
+        for value, n in zip(values, numbers):
             own[value] += n
             if grid_id in owner:
                 per_child[owner[grid_id]][value] += n
@@ -212,7 +215,7 @@ def buildings(user, grid: Region) -> list[dict]:
 def trail(region: Region, user) -> list[dict]:
     """The breadcrumb from the user's own node (or the top for an administrator) down to `region`."""
     top = user.scope_node
-    nodes = [r for r in region.ancestors_and_self() if top is None or r.path.startswith(top.path)]
+    nodes = [r for r in region.ancestors_and_self() if top is None or r.path.startswith(top.path)]  # one query
     return [{"code": r.code, "name": r.name, "level": r.level} for r in nodes]
 
 

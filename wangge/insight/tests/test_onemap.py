@@ -136,3 +136,18 @@ def test_the_wall_view_refreshes_and_hides_the_chrome(client, world, cases):
     assert page.status_code == 200
     assert 'class="wall"' in page.content.decode()
     assert "onemap.js" in page.content.decode()
+
+
+def test_devices_are_counted_by_connectivity_per_child(client, world, cases):
+    from wangge.sensing.testing import make_device
+
+    now = timezone.now()
+    make_device(world.grids[0], "D-ONLINE", last_seen_at=now)
+    make_device(world.grids[0], "D-OFFLINE", last_seen_at=now - timedelta(days=3))
+    make_device(world.grids[4], "D-NEVER")
+    make_device(world.grids[4], "D-RETIRED", state="retired", last_seen_at=now)
+    body = get(client, world.users[Role.DISTRICT_OPERATOR], f"/api/v1/insight/map/{world.district.code}").json()
+    assert body["totals"]["devices"] == {"online": 1, "offline": 1, "unknown": 1}
+    streets = {child["code"]: child["devices"] for child in body["children"]}
+    assert streets[world.streets[0].code] == {"online": 1, "offline": 1, "unknown": 0}
+    assert streets[world.streets[1].code] == {"online": 0, "offline": 0, "unknown": 1}
