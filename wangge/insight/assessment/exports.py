@@ -186,3 +186,29 @@ def _zh_label(code: str) -> str:
 
     with translation.override("zh-hans"):
         return str(REGISTRY[code].label)
+
+
+def appeals_xlsx(appeals) -> bytes:
+    heading = [_("Number"), _("Assessed"), pgettext("assessment", "Period"), pgettext("assessment", "Kind"),
+               _("State"), _("Reason"), _("Decision"), _("Score before"), _("Score after")]
+    rows = [[a.number, a.score.label, a.score.period.label, a.get_kind_display(), a.get_state_display(), a.reason,
+             a.decision, _number(a.total_before and float(a.total_before)),
+             _number(a.total_after and float(a.total_after))] for a in appeals]
+    return _book(_("Appeals"), heading, rows)
+
+
+def scheme_xlsx(scheme) -> bytes:
+    """The scheme's indicators, weights and bands, one band a row."""
+    heading = [_("Indicator"), _("Weight"), _("From"), _("To"), _("Points")]
+    rows = []
+    for rule in scheme.indicators:
+        label = str(REGISTRY[rule["code"]].label)
+        for band in rule["bands"] or [{"from": 0, "to": 100, "points": None}]:
+            rows.append([label, rule["weight"], _number(band["from"]), _number(band["to"]), _number(band["points"])])
+    return _book(_("Scheme"), heading, rows, f"{scheme.name} · {scheme.region.name}")
+
+
+def spot_checks_xlsx(period, rows) -> bytes:
+    heading = [_("Assessed"), pgettext("assessment", "Score"), _("Findings"), _("Evidence")]
+    body = [[label, float(check.score), check.note, check.evidence.count()] for label, check in rows]
+    return _book(_("Spot check"), heading, body, _caption(period))

@@ -34,8 +34,10 @@ def record_rows(user, drill: list[tuple]) -> list[dict]:
     }
     for kind, ids in by_kind.items():
         if kind == "spot_check":
-            for check in SpotCheck.objects.filter(pk__in=ids):
-                found[(kind, check.pk)] = (str(check.pk), check.note[:80], "")
+            for check in SpotCheck.objects.filter(pk__in=ids).prefetch_related("evidence"):
+                photos = list(check.evidence.all())
+                url = reverse("assessment:evidence", args=[photos[0].pk]) if photos else ""
+                found[(kind, check.pk)] = (f"{check.score}", check.note[:80], url)
             continue
         model, describe, url_name = sources[kind]
         visible = model.objects.visible_to(user) if user is not None else model.objects.all()

@@ -461,3 +461,22 @@ def do_export_periods(actor, periods) -> bytes:
 
     return _export(actor, "export_periods", None, lambda: exports.periods_xlsx(periods), rows=len(periods))
 
+
+
+def do_export_appeals(actor, appeals) -> bytes:
+    from wangge.insight.assessment import exports
+
+    return _export(actor, "export_appeals", None, lambda: exports.appeals_xlsx(appeals), rows=len(appeals))
+
+
+def do_export_scheme(actor, scheme: Scheme) -> bytes:
+    from wangge.insight.assessment import exports
+
+    return _export(actor, "export_scheme", scheme, lambda: exports.scheme_xlsx(scheme))
+
+
+def do_export_spot_checks(actor, period: Period, rows) -> bytes:
+    from wangge.insight.assessment import exports
+
+    return _export(actor, "export_spot_checks", period, lambda: exports.spot_checks_xlsx(period, rows),
+                   rows=len(rows))

@@ -12,6 +12,7 @@ urlpatterns = [
     path("periods/<int:pk>/do/<str:action>/", views.period_action, name="period_action"),
     path("periods/<int:pk>/allowances/", views.allowances, name="allowances"),
     path("periods/<int:pk>/spot-check/", views.spot_check, name="spot_check"),
+    path("evidence/<int:pk>/", views.evidence, name="evidence"),
     path("scores/<int:pk>/", views.score_page, name="score"),
     path("scores/<int:pk>/appeal/", views.appeal_new, name="appeal_new"),
     path("appeals/", views.appeals, name="appeals"),

@@ -98,6 +98,8 @@ def _scheme_rows(scheme):
 @login_required
 def scheme_page(request, pk):
     scheme = _one(request, Scheme, pk, "region")
+    if request.GET.get("format") == "xlsx":
+        return _file(services.do_export_scheme(request.user, scheme), f"scheme-{scheme.pk}.xlsx", XLSX)
     return render(request, "assessment/scheme.html", {
         "scheme": scheme, "rows": _scheme_rows(scheme), "can_manage": services.may_manage(request.user, scheme),
         "periods": Period.objects.visible_to(request.user).filter(scheme=scheme).order_by("-start")[:24]})
@@ -302,6 +304,10 @@ def spot_check(request, pk):
             return redirect("assessment:period", period.pk)
     checks = SpotCheck.objects.filter(period=period).prefetch_related("evidence")
     labels = {t.key: t.label for t in targets}
+    if request.method != "POST" and request.GET.get("format") == "xlsx":
+        rows = [(labels.get(c.target_key, c.target_key), c) for c in checks]
+        return _file(services.do_export_spot_checks(request.user, period, rows), f"spot-checks-{period.pk}.xlsx",
+                     XLSX)
     return render(request, "assessment/spot_check.html", {
         "period": period, "targets": targets, "errors": errors, "values": values,
         "checks": [(labels.get(c.target_key, c.target_key), c) for c in checks]}, status=status)
@@ -330,7 +336,9 @@ def _score_context(request, score, **extra):
                     continue
                 found = all_records.setdefault((row["kind"], row["id"]), {**row, "indicators": []})
                 found["indicators"].append(str(REGISTRY[code].label))
-    return {"score": score, "period": period, "rows": rows, "chosen": chosen,
+    # How many were ranked: a grid worker sees only their own row, and their place among everyone's.
+    ranked = Score.objects.filter(period=period, rank__isnull=False).count()
+    return {"score": score, "period": period, "rows": rows, "chosen": chosen, "ranked": ranked,
             "chosen_label": REGISTRY[chosen].label if chosen in score.indicators else "", "drill": drill,
             "can_appeal": own and window_open, "own": own, "window_open": window_open,
             "records": list(all_records.values()),
@@ -375,6 +383,8 @@ def appeals(request):
     require(request.user, "assessment.view")
     found = (Appeal.objects.visible_to(request.user).select_related("score__period__scheme")
              .order_by("-submitted_at", "-id")[:200])
+    if request.GET.get("format") == "xlsx":
+        return _file(services.do_export_appeals(request.user, list(found)), "appeals.xlsx", XLSX)
     return render(request, "assessment/appeals.html", {"appeals": found})
 
 
@@ -423,3 +433,33 @@ def top_grid_workers(request):
     return render(request, "assessment/top.html", {"year": year, "rows": rows, "min_months": reading.MIN_MONTHS,
                                                    "years": range(date.today().year, date.today().year - 5, -1)})
 
+
+
+@login_required
+def evidence(request, pk):
+    """One evidence photo, streamed to the assessing level (and above) and to those who see the checked target's
+    score; 404 for anyone else, exactly like a photo that is not there (evidence is never public media)."""
+    from django.http import FileResponse, Http404
+
+    from wangge.insight.assessment.models import Evidence
+
+    require(request.user, "assessment.view")
+    found = Evidence.objects.select_related("spot_check__period__scheme__region").filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    check = found.spot_check
+    period = check.period
+    if not Period.objects.visible_to(request.user).filter(pk=period.pk).exists():
+        raise Http404
+    sees_target = any(s.target_key == check.target_key for s in Score.objects.visible_to(request.user)
+                      .filter(period=period).only("user_id", "region_id", "department_id"))
+    if not (sees_target or services.may_manage(request.user, period.scheme)):
+        raise Http404
+    try:
+        handle = found.image.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

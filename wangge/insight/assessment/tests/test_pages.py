@@ -144,6 +144,7 @@ def test_the_drill_down_links_each_record(world, client, published):
     page = client.get(f"/insight/assessment/scores/{score.pk}/?indicator=on_time_rate").content.decode()
     for key in "AB":
         assert f'href="/cases/{ledger["cases"][key].pk}/"' in page
+    assert f'data-rank="{score.rank}"' in page and "（共2名）" in page  # their place among both, not the other row
     records = client.get(f"/api/v1/assessment/scores/{score.pk}/records?indicator=on_time_rate").json()
     assert {(r["number"], r["counted"]) for r in records} == {(ledger["cases"]["A"].number, True),
                                                               (ledger["cases"]["B"].number, False)}
@@ -288,3 +289,68 @@ def test_who_hears_of_an_appeal(world, published, django_capture_on_commit_callb
         services.do_act(op, appeal, "reject", expected_version=appeal.version, decision="无误")
     note = Notification.objects.get(recipient=gridder, kind="appeal_decided")
     assert appeal.number in note.title and note.body == "无误"
+
+
+def test_every_table_downloads(world, client, published):
+    _ledger, periods = published
+    gridder = world.users[Role.GRID_WORKER]
+    services.do_submit_appeal(gridder, Score.objects.get(period=periods["grid_worker"], user=gridder), reason="复核")
+    client.force_login(world.users[Role.DISTRICT_OPERATOR])
+    period = periods["grid_worker"]
+    for url, first in ((f"/insight/assessment/schemes/{period.scheme_id}/?format=xlsx", period.scheme.name),
+                       ("/insight/assessment/appeals/?format=xlsx", None),
+                       (f"/insight/assessment/periods/{period.pk}/spot-check/?format=xlsx", None),
+                       ("/insight/assessment/?format=xlsx", None),
+                       (f"/insight/assessment/scores/{Score.objects.filter(period=period).first().pk}/?format=xlsx",
+                        None)):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+        assert rows, url
+        if first:
+            assert first in rows[0][0]
+    appeals = list(load_workbook(io.BytesIO(client.get("/insight/assessment/appeals/?format=xlsx").content))
+                   .active.iter_rows(values_only=True))
+    assert appeals[1][0] == Appeal.objects.get().number
+
+
+def test_a_community_appeals_its_own_score_and_the_district_decides(world, client, published):
+    ledger, periods = published
+    community_op, street_op = world.users[Role.COMMUNITY_OPERATOR], world.users[Role.STREET_OPERATOR]
+    score = Score.objects.get(period=periods["community"], region=world.communities[0])
+    with pytest.raises(services.NotAllowed):  # the street sees it, but it is the community's
+        services.do_submit_appeal(street_op, score, reason="复核")
+    appeal = services.do_submit_appeal(community_op, score, kind="exclusion", reason="产权单位原因",
+                                       records=[{"kind": "case", "id": ledger["cases"]["B"].pk}])
+    with pytest.raises(services.OperationError) as refused:  # the street is not the assessing level
+        services.do_act(street_op, appeal, "accept", expected_version=appeal.version)
+    assert refused.value.reason == "guard"
+    appeal = services.do_act(world.users[Role.DISTRICT_OPERATOR], appeal, "accept", expected_version=appeal.version)
+    score.refresh_from_db()
+    assert score.indicators["on_time_rate"]["denominator"] == 1 and appeal.total_after == score.total
+
+
+def test_evidence_photos_are_shown_only_to_those_who_see_the_score(world, client, published, settings, tmp_path):
+    from wangge.insight.assessment.models import Evidence
+    from wangge.insight.assessment.tests.test_flow import photo
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    _ledger, periods = published
+    period = periods["grid_worker"]
+    gridder = world.users[Role.GRID_WORKER]
+    services.do_spot_check(world.users[Role.DISTRICT_OPERATOR], period, f"u{gridder.pk}", score="70",
+                           note="走访台账缺两户", files=[photo()])
+    evidence = Evidence.objects.get()
+    url = f"/insight/assessment/evidence/{evidence.pk}/"
+    for user, status in ((gridder, 200), (world.users[Role.STREET_OPERATOR], 200),
+                         (world.users[Role.DISTRICT_OPERATOR], 200), (world.outsiders[Role.GRID_WORKER], 404),
+                         (world.outsiders[Role.STREET_OPERATOR], 404), (world.users[Role.MEDIATOR], 403)):
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == status, user.username
+        if status == 200:
+            assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"  # a JPEG, re-encoded
+    client.force_login(gridder)
+    score = Score.objects.get(period=period, user=gridder)
+    page = client.get(f"/insight/assessment/scores/{score.pk}/?indicator=spot_check").content.decode()
+    assert f'href="{url}"' in page
