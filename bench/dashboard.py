@@ -218,6 +218,7 @@ def main() -> int:
             written = rollups.rebuild()
             timings["rebuild"] = time.monotonic() - started
             analyse()
+            rollups.vacuum()
             print(f"  rollups rebuilt in {timings['rebuild']:.0f} s ({written['case']:,} day rows for cases)")
         from wangge.cases.models import Case
         from wangge.insight.models import Rollup

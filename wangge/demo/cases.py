@@ -72,6 +72,7 @@ DEVICE_MAJORS = {"01", "03", "04", "05", "06", "13"}
 CLUSTER_MAJOR = "04"
 CLUSTER_DAYS = 21
 CLUSTER_SHARE = 0.002
+CLUSTER_MIN = 30  # a small demo (a few streets) still gets a cluster the analysis can tell from noise
 CLUSTER_CENTRE_SHARE = 0.4
 CLUSTER_NOTE = "（演示数据：夜市占道聚集，供研判预警热点演示）"
 # Cases a community usually gives its own grid worker rather than a department.
@@ -289,7 +290,7 @@ class _Planner:
         day_weights = [(1.0 if self.clock.periods(d) else 0.55) * (1.15 if d.month in (6, 7, 8) else 1.0) for d in days]
         grid_weights = [g.households for g in world.grids]
         picked = list(world.grids) if count >= len(world.grids) else []
-        cluster = int(count * CLUSTER_SHARE) if count >= 1000 else 0
+        cluster = max(int(count * CLUSTER_SHARE), CLUSTER_MIN) if count >= 1000 else 0
         picked += rng.choices(world.grids, weights=grid_weights, k=count - len(picked) - cluster)
         channels, channel_weights = zip(*CHANNELS)
         specs = []

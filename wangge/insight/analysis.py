@@ -38,7 +38,7 @@ class Grids:
         self.grids = {row["id"]: row for row in Region.objects.filter(level=Level.GRID).values(
             "id", "code", "name", "path", "parent_id")}
         self.by_path = dict(Region.objects.values_list("path", "id"))
-        self.names = dict(Region.objects.values_list("id", "name"))
+        self.codes = dict(Region.objects.values_list("id", "code"))
 
     def common_region(self, grid_ids) -> int:
         paths = [self.grids[g]["path"].strip("/").split("/") for g in set(grid_ids) if g in self.grids]
@@ -100,9 +100,7 @@ def hotspot_findings(incidents, grids: Grids, now) -> list[Finding]:
 
 
 def spike_findings(incidents, grids: Grids, now) -> list[Finding]:
-    oldest = {}
-    for source in sources.LOADERS:
-        oldest[source] = _oldest(source)
+    oldest = {source: _oldest(source) for source in sources.LOADERS}
     found = []
     for source in sources.LOADERS:
         years = 0
@@ -120,7 +118,7 @@ def spike_findings(incidents, grids: Grids, now) -> list[Finding]:
         for spike in spikes.find_spikes(rows, area_of_grid, now, windows, kind):
             this_week = sorted((i for i in rows if i.at >= now - spikes.WEEK and i.category == spike.category
                                 and area_of_grid.get(i.grid_id) == spike.area_id), key=lambda i: i.at, reverse=True)
-            code = next((g["code"][:12] for g in grids.grids.values() if g["parent_id"] == spike.area_id), "")
+            code = grids.codes.get(spike.area_id, "")
             details = {"window_from": _iso(now - spikes.WEEK), "window_to": _iso(now), "observed": spike.observed,
                        "expected": spike.expected, "ratio": spike.ratio, "baseline": spike.baseline,
                        "baseline_kind": spike.baseline_kind, "p": spike.p, "q": spike.q}
@@ -132,15 +130,15 @@ def spike_findings(incidents, grids: Grids, now) -> list[Finding]:
     return found
 
 
-def _oldest(source):
-    loader_model = {"case": ("wangge.cases.models", "Case", "reported_at"),
-                    "dispute": ("wangge.mediation.models", "Dispute", "reported_at"),
-                    "alert": ("wangge.sensing.models", "Alert", "first_seen")}[source]
-    import importlib
+def _oldest(source: str):
+    """When the source's first record is dated: how far back a seasonal baseline can reach."""
+    from wangge.cases.models import Case
+    from wangge.mediation.models import Dispute
+    from wangge.sensing.models import Alert
 
-    model = getattr(importlib.import_module(loader_model[0]), loader_model[1])
-    first = model.objects.order_by(loader_model[2]).values_list(loader_model[2], flat=True).first()
-    return first
+    model, dated_by = {"case": (Case, "reported_at"), "dispute": (Dispute, "reported_at"),
+                       "alert": (Alert, "first_seen")}[source]
+    return model.objects.order_by(dated_by).values_list(dated_by, flat=True).first()
 
 
 def repeat_findings(incidents, now) -> list[Finding]:

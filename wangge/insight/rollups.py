@@ -175,6 +175,14 @@ def rebuild(sources=None) -> dict:
     return written
 
 
+def vacuum() -> None:
+    """After a rebuild on PostgreSQL: VACUUM ANALYZE the rollups, so the map's reads are index-only scans (the
+    visibility map says which pages need no heap visit) and the planner knows the table. Outside a transaction."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(Rollup._meta.db_table)}")
+
+
 def _touched_days(source: str, since: datetime) -> set[date]:
     """The local days of the records whose timeline moved since `since`, or that were first dated since then."""
     spec = SPECS[source]

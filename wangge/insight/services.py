@@ -34,13 +34,14 @@ def _text(params, name, *, required=True, limit=2000):
 
 def warning_title(kind: str, source: str, category: str, region_name: str, details: dict) -> str:
     """A warning's one line, in the active language: the kind, what it counts and where."""
+    from wangge.insight.analysis import HOTSPOT_DAYS
     from wangge.insight.sources import category_labels
 
     what = category_labels().get((source, category), "") if category else ""
     label = dict(WarningKind.choices)[kind]
     if kind == WarningKind.HOTSPOT:
         return _("Hot spot of %(what)s in %(area)s: %(n)s in %(days)s days") % {
-            "what": what, "area": region_name, "n": details.get("observed"), "days": 28}
+            "what": what, "area": region_name, "n": details.get("observed"), "days": HOTSPOT_DAYS}
     if kind == WarningKind.SPIKE:
         return _("%(what)s up in %(area)s this week: %(n)s against %(expected)s expected") % {
             "what": what, "area": region_name, "n": details.get("observed"), "expected": details.get("expected")}

@@ -27,6 +27,7 @@ from wangge.core.services import OperationError, require
 from wangge.core.staff import timeline_rows
 from wangge.insight import queries, report, services
 from wangge.insight.models import (
+    AnalysisMark,
     EarlyWarning,
     Report,
     WarningEvent,
@@ -137,7 +138,9 @@ def board(request):
         start, end = queries.curve_window(chosen)
         curve = queries.concentration(curve_area, chosen["source"] or "case", chosen["category"], start, end)
     labels = category_labels()
+    last_run = AnalysisMark.objects.filter(name="warnings").values_list("claimed_at", flat=True).first()
     context = {
+        "last_run": last_run,
         "page": page, "chosen": chosen, "errors": errors, "query": _query(chosen),
         "area_query": _query(chosen, leave_out=("area",)), "picker": area_picker(user, area),
         "kinds": WarningKind.choices, "sources": WarningSource.choices, "severities": WarningSeverity.choices,
@@ -169,16 +172,24 @@ def _record_links(warning) -> list[dict]:
 
 
 def _queue_link(warning) -> str:
-    """The filtered case queue behind a case warning (area, major category, window), where one exists."""
-    if warning.source != WarningSource.CASE:
-        return ""
-    params = {"area": warning.region.code, "state": "all"}
-    if warning.category:
-        params["major"] = warning.category
-    if warning.details.get("window_from"):
+    """The filtered list behind a warning — the case queue, the dispute ledger or the alert board — with its area,
+    category and window."""
+    if warning.source == WarningSource.CASE:
+        url, params = reverse("cases:queue"), {"area": warning.region.code, "state": "all"}
+        if warning.category:
+            params["major"] = warning.category
+    elif warning.source == WarningSource.DISPUTE:
+        url, params = reverse("mediation:ledger"), {"area": warning.region.code}
+        if warning.category:
+            params["type"] = warning.category
+    else:
+        url, params = reverse("sensing:alerts"), {"area": warning.region.code, "state": "all"}
+        if warning.category:
+            params["type"] = warning.category
+    if warning.details.get("window_from") and warning.source != WarningSource.ALERT:
         params["from"] = warning.details["window_from"][:10]
         params["to"] = warning.details.get("window_to", "")[:10]
-    return reverse("cases:queue") + "?" + urlencode(params)
+    return url + "?" + urlencode(params)
 
 
 def warning_context(request, warning, *, failed_action=None, error=None, values=None) -> dict:

@@ -245,3 +245,39 @@ def test_hand_down_from_the_page_with_the_category_picked(world, client):
     case = Case.objects.get()
     assert warning.case == case and warning.state == WarningState.CLOSED and case.category == category()
     assert client.get(f"/insight/warnings/{warning.pk}/").content.count(case.number.encode()) >= 1
+
+
+def test_the_filtered_list_behind_each_source(world, client):
+    from wangge.insight.analysis import Finding
+
+    grid = world.grids[0]
+    details = {"observed": 3, "window_from": "2026-11-01T00:00:00+08:00", "window_to": "2026-11-29T00:00:00+08:00"}
+    store_findings([Finding("repeat_place", "dispute:1", "dispute", "neighbour", [grid.pk], grid.pk, "medium",
+                            details, region_id=grid.pk),
+                    Finding("hotspot", "alert:door_forced:x", "alert", "door_forced", [grid.pk], grid.pk, "medium",
+                            details, region_id=grid.pk)])
+    client.force_login(world.users[OP])
+    for warning, expected in ((EarlyWarning.objects.get(source="dispute"),
+                               f"/mediation/?area={grid.code}&amp;type=neighbour&amp;from=2026-11-01&amp;to=2026-11-29"),
+                              (EarlyWarning.objects.get(source="alert"),
+                               f"/sensing/alerts/?area={grid.code}&amp;state=all&amp;type=door_forced")):
+        page = client.get(f"/insight/warnings/{warning.pk}/").content.decode()
+        assert f'href="{expected}"' in page
+        listed = client.get(expected.replace("&amp;", "&"))
+        assert listed.status_code == 200
+
+
+def test_the_board_marks_warnings_the_last_run_did_not_find_again(world, client):
+    old = raise_hotspot(world.grids[0])
+    later = timezone.now() + timedelta(hours=2)
+    poller.claim("warnings", later, poller.ANALYSIS_EVERY)  # a run after it was raised, which did not find it
+    store_findings([hotspot_finding(world.grids[1])], later)
+    fresh = EarlyWarning.objects.get(grid=world.grids[1])
+    client.force_login(world.users[OP])
+    page = client.get("/insight/warnings/")
+    text = page.content.decode()
+    own = text[text.index(f'id="warning-{old.pk}"'):]
+    assert "data-not-found" in own[:own.index("</li>")]
+    theirs = text[text.index(f'id="warning-{fresh.pk}"'):]
+    assert "data-not-found" not in theirs[:theirs.index("</li>")]
+    assert 'id="last-run"' in text

@@ -29,7 +29,7 @@ def derive():
 
     analyse()
     rollups.rebuild()
-    analyse()
+    rollups.vacuum()
     analysis.run()
 
 

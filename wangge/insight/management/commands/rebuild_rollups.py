@@ -13,5 +13,6 @@ class Command(BaseCommand):
     def handle(self, **options):
         started = time.monotonic()
         written = rollups.rebuild()
+        rollups.vacuum()
         rows = ", ".join(f"{source} {n}" for source, n in written.items())
         self.stdout.write(f"rollups rebuilt in {time.monotonic() - started:.1f} s: {rows} day rows")
