@@ -242,3 +242,28 @@ def test_appeal_window_counts_working_days(world, june):
     _ledger, period = june
     period = _publish(world, period, at(7, 4, 10))
     assert period.appeal_until == at(7, 11, 18)
+
+
+def test_the_years_best_grid_workers(world, monkeypatch):
+    """Two finalised months: gridder 50 then 50, the other 100 then none (no report in May: no total). With at least
+    two months to be ranked, only gridder is ranked; the other is listed, unranked."""
+    from openpyxl import load_workbook
+
+    from wangge.insight.assessment import reading
+
+    build_ledger(world)
+    monkeypatch.setattr(reading, "MIN_MONTHS", 2)
+    op = world.users[Role.DISTRICT_OPERATOR]
+    made = scheme(world, "grid_worker", WORKER_RULES)
+    for day in ("2025-05-01", "2025-06-01"):
+        period = services.do_open_period(op, made, day, now=NOW)
+        services.do_finalise(op, services.do_publish(op, period, now=NOW), now=NOW)
+    Score.objects.filter(period__start__month=5, user=world.users[Role.GRID_WORKER]).update(total=Decimal("70"))
+    rows = reading.top_grid_workers(op, 2025)
+    assert [(r["label"].split("（")[0], r["months"], r["mean"], r["rank"], r["top"]) for r in rows] == [
+        ("grid_worker_2", 1, Decimal("100.00"), None, False), ("gridder", 2, Decimal("60.00"), 1, True)]
+    assert reading.top_grid_workers(world.users[Role.GRID_WORKER], 2025)[0]["months"] == 2  # only their own
+    assert len(reading.top_grid_workers(world.users[Role.GRID_WORKER], 2025)) == 1
+    sheet = list(load_workbook(io.BytesIO(services.do_export_top_ten(op, 2025, rows))).active.iter_rows(
+        values_only=True))
+    assert sheet[3][:4] == (1, rows[1]["label"], 2, 60.0)

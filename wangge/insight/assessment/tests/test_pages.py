@@ -354,3 +354,17 @@ def test_evidence_photos_are_shown_only_to_those_who_see_the_score(world, client
     score = Score.objects.get(period=period, user=gridder)
     page = client.get(f"/insight/assessment/scores/{score.pk}/?indicator=spot_check").content.decode()
     assert f'href="{url}"' in page
+
+
+def test_the_pages_speak_chinese_and_english(world, client, published, settings):
+    _ledger, periods = published
+    period = periods["grid_worker"]
+    client.force_login(world.users[Role.DISTRICT_OPERATOR])
+    chinese = client.get(f"/insight/assessment/periods/{period.pk}/").content.decode()
+    assert "排名" in chinese and "通报排名" not in chinese and "重新计算" in chinese  # published: no publish button
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(f"/insight/assessment/periods/{period.pk}/").content.decode()
+    assert "Ranking" in english and "Recompute" in english and "排名" not in english
+    score = Score.objects.filter(period=period).first()
+    english = client.get(f"/insight/assessment/scores/{score.pk}/").content.decode()
+    assert "Indicators" in english and "On-time closure rate" in english
