@@ -215,7 +215,9 @@ def buildings(user, grid: Region) -> list[dict]:
 def trail(region: Region, user) -> list[dict]:
     """The breadcrumb from the user's own node (or the top for an administrator) down to `region`."""
     top = user.scope_node
-    nodes = [r for r in region.ancestors_and_self() if top is None or r.path.startswith(top.path)]  # one query
+    codes = [c for c in region.path.split("/") if c]
+    by_code = {r.code: r for r in Region.objects.filter(code__in=codes).only("code", "name", "level", "path")}
+    nodes = [by_code[c] for c in codes if c in by_code and (top is None or by_code[c].path.startswith(top.path))]
     return [{"code": r.code, "name": r.name, "level": r.level} for r in nodes]
 
 

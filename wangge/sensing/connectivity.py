@@ -62,8 +62,10 @@ def connectivity_q(value: str, now=None) -> Q:
     fresh = Q(pk__in=[])
     for kind, seconds in timeouts().items():
         fresh |= Q(kind=kind, timeout_seconds__isnull=True, last_seen_at__gte=now - timedelta(seconds=seconds))
-    overrides = Device.objects.filter(timeout_seconds__isnull=False).values_list("timeout_seconds", flat=True)
-    for seconds in set(overrides.distinct()):
+    # order_by(): the model's ordering would make DISTINCT run over (timeout, kind, code), every device's row.
+    overrides = (Device.objects.filter(timeout_seconds__isnull=False).order_by()
+                 .values_list("timeout_seconds", flat=True).distinct())
+    for seconds in set(overrides):
         fresh |= Q(timeout_seconds=seconds, last_seen_at__gte=now - timedelta(seconds=seconds))
     if value == Connectivity.ONLINE:
         return fresh
