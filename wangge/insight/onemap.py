@@ -250,3 +250,35 @@ def rates(user, region: Region, window: Window) -> dict:
                                "to": window.last.isoformat()})
     measures = case_stats(user, query)["total"]["measures"]
     return {name: measures[name] for name in ("close_rate", "on_time_rate", "on_time_share")}
+
+
+def export_figures(actor, region: Region, window: Window, major: str = "") -> tuple[str, bytes]:
+    """(file name, .xlsx) of the map's table: each child's figures and the region's total, with the audit row
+    saying who took them."""
+    from django.db import transaction
+
+    from wangge.core.audit import record as audit_record
+    from wangge.core.spreadsheets import table_xlsx
+
+    data = figures(actor, region, window, major)
+    heading = [_("Area"), _("Code"), _("Cases"), _("Open cases"), _("Closed"), _("Closed on time"), _("Disputes"),
+               _("Open disputes"), _("Alerts"), _("Open alerts"), _("Devices online"), _("Devices offline"),
+               _("Key places"), _("Buildings"), _("All three ones")]
+
+    def row(name, code, figures_):
+        case, dispute, alert = (figures_.get(s, {}) for s in Source.values)
+        devices, cover = figures_.get("devices", {}), figures_.get("coverage", {})
+        return [name, code, case.get("total", 0), case.get("open", 0), case.get("closed", 0), case.get("on_time", 0),
+                dispute.get("total", 0), dispute.get("open", 0), alert.get("total", 0), alert.get("open", 0),
+                devices.get("online", 0), devices.get("offline", 0), figures_.get("places", 0),
+                cover.get("buildings", 0), cover.get("all_three", 0)]
+
+    rows = [row(child["name"], child["code"], child) for child in data["children"]]
+    rows.append(row(_("Total"), region.code, data["totals"]))
+    caption = _("%(where)s, reported %(first)s to %(last)s") % {"where": region.name, "first": data["from"],
+                                                                 "last": data["to"]}
+    content = table_xlsx(_("One map"), heading, rows, caption)
+    with transaction.atomic():
+        audit_record(actor, "insight.map_export", None, region=region.code, date_from=data["from"],
+                     date_to=data["to"], major=major)
+    return f"onemap-{region.code}-{data['from']}-{data['to']}.xlsx", content

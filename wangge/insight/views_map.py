@@ -2,8 +2,10 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from wangge.areas.models import Level, Region
@@ -15,6 +17,7 @@ from wangge.core.services import OperationError
 from wangge.insight import onemap
 from wangge.insight.models import Source
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A figure's records: the list that shows them, filtered to the area, the kind, the state and the range.
 RECORD_LISTS = {Source.CASE: "cases:queue", Source.DISPUTE: "mediation:ledger", Source.ALERT: "sensing:alerts"}
 
@@ -46,7 +49,7 @@ def onemap_page(request, code=None):
         window = onemap.parse_window(request.GET.get("from"), request.GET.get("to"))
         major = (request.GET.get("major") or "").strip()[:8]
         if major and not MajorCategory.objects.filter(code=major).exists():
-            raise OperationError("major", field="major")
+            raise OperationError(_("No such major category."), field="major")
     except OperationError as exc:
         errors[exc.field] = exc.message
         window, major = onemap.parse_window(None, None), ""
@@ -73,6 +76,26 @@ def onemap_page(request, code=None):
     return render(request, "insight/onemap.html", context, status=status)
 
 
+
+
+@login_required
+@require_GET
+def onemap_export(request, code):
+    """The map's table as .xlsx (each child and the total), with its audit row."""
+    user = request.user
+    require(user, "insight.view")
+    region = get_visible_or_404(Region.objects.defer("polygon"), user, code=code)
+    try:
+        window = onemap.parse_window(request.GET.get("from"), request.GET.get("to"))
+        major = (request.GET.get("major") or "").strip()[:8]
+        if major and not MajorCategory.objects.filter(code=major).exists():
+            raise OperationError(_("No such major category."), field="major")
+    except OperationError as exc:
+        return HttpResponse(f"{exc.field}: {exc.message}", status=400, content_type="text/plain; charset=utf-8")
+    name, content = onemap.export_figures(user, region, window, major)
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 def _attach_links(region, window, major, data) -> None:

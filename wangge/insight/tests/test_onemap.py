@@ -151,3 +151,35 @@ def test_devices_are_counted_by_connectivity_per_child(client, world, cases):
     streets = {child["code"]: child["devices"] for child in body["children"]}
     assert streets[world.streets[0].code] == {"online": 1, "offline": 1, "unknown": 0}
     assert streets[world.streets[1].code] == {"online": 0, "offline": 0, "unknown": 1}
+
+
+def test_the_maps_table_exports_as_a_spreadsheet_with_its_audit_row(client, world, cases):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from wangge.core.models import AuditEntry
+
+    op = world.users[Role.DISTRICT_OPERATOR]
+    response = get(client, op, f"/insight/map/{world.district.code}/export.xlsx")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="onemap-510107-')
+    sheet = load_workbook(BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    by_code = {row[1]: row for row in rows[2:]}
+    assert by_code[world.streets[0].code][2] == 3 and by_code[world.streets[1].code][2] == 1
+    assert by_code[world.district.code][2] == 4  # the total row
+    entry = AuditEntry.objects.get(operation="insight.map_export")
+    assert entry.actor == op and entry.details["region"] == world.district.code
+
+
+def test_a_bad_export_is_refused_and_leaves_no_audit_row(client, world, cases):
+    from wangge.core.models import AuditEntry
+
+    op = world.users[Role.DISTRICT_OPERATOR]
+    response = get(client, op, f"/insight/map/{world.district.code}/export.xlsx", **{"from": "2025-02-01",
+                                                                                       "to": "2025-01-01"})
+    assert response.status_code == 400 and b"from" in response.content
+    assert not AuditEntry.objects.filter(operation="insight.map_export").exists()
+    assert get(client, world.users[Role.STREET_OPERATOR],
+               f"/insight/map/{world.streets[1].code}/export.xlsx").status_code == 404
