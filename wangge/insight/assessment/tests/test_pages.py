@@ -76,6 +76,13 @@ def test_the_scheme_editor_page_refuses_bad_weights_and_overlaps(world, client):
     assert made.name == "改名" and made.indicators[0]["bands"] == [{"from": None, "to": 90.0, "points": 50.0},
                                                                 {"from": 90.0, "to": None, "points": 100.0}]
     assert made.version == 2
+    from wangge.core.models import AuditEntry
+
+    edits = AuditEntry.objects.filter(operation="assessment.edit_scheme", object_id=str(made.pk))
+    assert edits.count() == 1  # the refused attempts wrote nothing
+    entry = edits.get()
+    assert entry.actor == op and entry.details["before"]["indicators"][0]["weight"] == 60
+    assert entry.details["after"]["name"] == "改名"
 
 
 def test_the_assessed_cannot_edit_the_scheme_that_assesses_them(world, client):
