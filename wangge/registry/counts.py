@@ -21,7 +21,9 @@ from wangge.registry.models import (
     TagGroup,
 )
 
-LAYERS = ("population", "floating", "care", "special")
+LAYERS = ("population", "floating", "care")
+# The one map's special-group density: asked for by name, only by readers allowed to see special groups.
+SPECIAL_LAYER = "special"
 
 
 def visible_tag_groups(user) -> list[str]:
@@ -72,11 +74,11 @@ def _layer_filter(user, layer: str):
         # The people counted are already the user's; care tags are not special, so no scope inside: a scoped
         # subquery joined every person of the area once more.
         return Exists(PersonTag.objects.filter(person=OuterRef("pk"), tag__group=TagGroup.CARE))
-    if layer == "special":
+    if layer == SPECIAL_LAYER:
         # Special groups (社区矫正、吸毒…) only for readers allowed to see them; a density per area, never a person.
         require(user, "registry.view_special")
         return Exists(PersonTag.objects.filter(person=OuterRef("pk"), tag__group=TagGroup.SPECIAL))
-    raise ValueError(f"unknown layer {layer!r}; one of {', '.join(LAYERS)}")
+    raise ValueError(f"unknown layer {layer!r}; one of {', '.join((*LAYERS, SPECIAL_LAYER))}")
 
 
 def population_by_child(user, region: Region, layer: str = "population") -> dict[str, int]:

@@ -158,7 +158,7 @@ def test_the_menu_on_a_desk_and_on_a_phone(shown_world, live_server, browser):
     assert nav.bounding_box()["height"] < 50, "the menu takes one row"
     assert page.locator("[data-menu-toggle]").is_hidden()
     groups = page.locator("#mainnav summary").all_inner_texts()
-    assert groups == ["基础数据", "事件", "矛盾纠纷", "感知"]
+    assert groups == ["基础数据", "事件", "矛盾纠纷", "感知", "研判"]
     cases, disputes = page.locator("[data-menu-group=cases]"), page.locator("[data-menu-group=disputes]")
     cases.locator("summary").click()
     assert cases.locator("a[href='/cases/supervision/']").is_visible()

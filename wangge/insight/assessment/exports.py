@@ -10,26 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from wangge.core.spreadsheets import table_xlsx
 from wangge.insight.assessment.indicators import REGISTRY
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-def _book(title: str, heading: list, rows: list, caption: str = "") -> bytes:
-    from openpyxl import Workbook  # a large import, needed only here
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title[:31]
-    if caption:
-        sheet.append([caption])
-    sheet.append(heading)
-    for row in rows:
-        sheet.append(row)
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def _codes(period) -> list[str]:
@@ -57,7 +42,7 @@ def ranking_xlsx(period, scores) -> bytes:
             figures = s.indicators.get(code, {})
             row += [_number(figures.get("value")), _number(figures.get("points"))]
         rows.append(row)
-    return _book(_("Ranking"), heading, rows, _caption(period))
+    return table_xlsx(_("Ranking"), heading, rows, _caption(period))
 
 
 def payroll_xlsx(period, scores) -> bytes:
@@ -72,7 +57,7 @@ def payroll_xlsx(period, scores) -> bytes:
                      _number(s.allowance and float(s.allowance))])
         total += float(s.allowance or 0)
     rows.append([_("Total"), "", "", "", round(total, 2)])
-    return _book(_("Allowance"), heading, rows, _caption(period))
+    return table_xlsx(_("Allowance"), heading, rows, _caption(period))
 
 
 def score_xlsx(score, drill: dict) -> bytes:
@@ -101,7 +86,7 @@ def score_xlsx(score, drill: dict) -> bytes:
 def top_ten_xlsx(year: int, rows) -> bytes:
     heading = [_("Rank"), _("Grid worker"), _("Months assessed"), _("Mean score"), _("Top ten")]
     body = [[_number(r["rank"]), r["label"], r["months"], float(r["mean"]), _("yes") if r["top"] else ""] for r in rows]
-    return _book(str(year), heading, body, _("The year's best grid workers, %(year)s") % {"year": year})
+    return table_xlsx(str(year), heading, body, _("The year's best grid workers, %(year)s") % {"year": year})
 
 
 def periods_xlsx(periods) -> bytes:
@@ -113,7 +98,7 @@ def periods_xlsx(periods) -> bytes:
 
     rows = [[p.scheme.name, p.label, p.get_state_display(), when(p.published_at), when(p.appeal_until),
              when(p.finalised_at)] for p in periods]
-    return _book(_("Periods"), heading, rows)
+    return table_xlsx(_("Periods"), heading, rows)
 
 
 # --- the 通报 (.docx) ---------------------------------------------------------------------------------------------
@@ -194,7 +179,7 @@ def appeals_xlsx(appeals) -> bytes:
     rows = [[a.number, a.score.label, a.score.period.label, a.get_kind_display(), a.get_state_display(), a.reason,
              a.decision, _number(a.total_before and float(a.total_before)),
              _number(a.total_after and float(a.total_after))] for a in appeals]
-    return _book(_("Appeals"), heading, rows)
+    return table_xlsx(_("Appeals"), heading, rows)
 
 
 def scheme_xlsx(scheme) -> bytes:
@@ -205,10 +190,10 @@ def scheme_xlsx(scheme) -> bytes:
         label = str(REGISTRY[rule["code"]].label)
         for band in rule["bands"] or [{"from": 0, "to": 100, "points": None}]:
             rows.append([label, rule["weight"], _number(band["from"]), _number(band["to"]), _number(band["points"])])
-    return _book(_("Scheme"), heading, rows, f"{scheme.name} · {scheme.region.name}")
+    return table_xlsx(_("Scheme"), heading, rows, f"{scheme.name} · {scheme.region.name}")
 
 
 def spot_checks_xlsx(period, rows) -> bytes:
     heading = [_("Assessed"), pgettext("assessment", "Score"), _("Findings"), _("Evidence")]
     body = [[label, float(check.score), check.note, check.evidence.count()] for label, check in rows]
-    return _book(_("Spot check"), heading, body, _caption(period))
+    return table_xlsx(_("Spot check"), heading, body, _caption(period))

@@ -44,6 +44,5 @@ ROWS = [
     Row("api: one map rates", "/api/v1/insight/map/{code}/rates", roles=CENTRES, setup=_cases),
     Row("api: one map buildings", "/api/v1/insight/map/{code}/buildings", levels=("grid",), roles=CENTRES),
     Row("page: one map", "/insight/map/{code}/", roles=CENTRES, setup=_cases),
-    Row("export: one map", "/insight/map/{code}/export.xlsx", roles=CENTRES, setup=_cases),
 ]
 FORBIDDEN = []
