@@ -2,7 +2,7 @@
 indicators and the records behind each, appeals (form, timeline, decision), spot checks, allowances and the year's
 best. Every read through `visible_to`; every change through an operation in services.py.
 """
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -82,7 +82,9 @@ def index(request):
         status = 200
     return render(request, "assessment/index.html", {
         "periods": periods, "schemes": schemes, "managed": managed, "errors": errors, "values": values,
-        "today": timezone.localdate().replace(day=1).isoformat(), "can_appeal": can(user, "assessment.appeal"),
+        # Periods are assessed once they are over: the form starts at last month.
+        "today": (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1).isoformat(),
+        "can_appeal": can(user, "assessment.appeal"),
     }, status=status if errors else 200)
 
 
