@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from wangge.core.fields import EncryptedCharField
-from wangge.core.models import AppendOnly, AppendOnlyQuerySet
+from wangge.core.models import TimelineEvent
 from wangge.core.scoping import ScopedQuerySet
 
 
@@ -252,28 +252,13 @@ class CasePhoto(models.Model):
         ordering = ["uploaded_at", "id"]
 
 
-class CaseEvent(AppendOnly):
+class CaseEvent(TimelineEvent):
     """One step of a case's timeline (时间线)."""
 
     append_only_message = "The case timeline is append-only."
 
     case = models.ForeignKey(Case, on_delete=models.DO_NOTHING, db_constraint=False, related_name="events")
-    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
-    actor = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.DO_NOTHING,
-                              db_constraint=False, related_name="+")
-    actor_name = models.CharField(_("actor"), max_length=150, blank=True)
-    action = models.CharField(_("action"), max_length=32)
-    from_state = models.CharField(max_length=16, blank=True)
-    to_state = models.CharField(max_length=16, blank=True)
-    note = models.TextField(_("note"), blank=True)
-    details = models.JSONField(default=dict, blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
-        ordering = ["at", "id"]
-
-    def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"

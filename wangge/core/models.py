@@ -141,6 +141,30 @@ class AppendOnly(models.Model):
         raise PermissionError(self.append_only_message)
 
 
+class TimelineEvent(AppendOnly):
+    """One step of a record's timeline on the workflow engine (`Workflow.record` writes them, core/workflow.py).
+    An app's event model adds only the foreign key to its record (the workflow's `event_field`) and its message."""
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.DO_NOTHING,
+                              db_constraint=False, related_name="+")
+    actor_name = models.CharField(_("actor"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=32)
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
 class AuditQuerySet(AppendOnlyQuerySet):
     def visible_to(self, user):
         from wangge.core.roles import can

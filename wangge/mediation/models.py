@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.core.crypto import lookup_hash
 from wangge.core.fields import EncryptedCharField
-from wangge.core.models import AppendOnly, AppendOnlyQuerySet
+from wangge.core.models import TimelineEvent
 from wangge.core.scoping import ScopedQuerySet
 
 
@@ -457,26 +457,12 @@ class DisputeCounter(models.Model):
     last = models.PositiveIntegerField(default=0)
 
 
-class DisputeEvent(AppendOnly):
+class DisputeEvent(TimelineEvent):
     """One step of a dispute's timeline."""
 
     append_only_message = "The dispute timeline is append-only."
 
     dispute = models.ForeignKey(Dispute, on_delete=models.DO_NOTHING, db_constraint=False, related_name="events")
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.DO_NOTHING,
-                              db_constraint=False, related_name="+")
-    actor_name = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=32)
-    from_state = models.CharField(max_length=16, blank=True)
-    to_state = models.CharField(max_length=16, blank=True)
-    note = models.TextField(blank=True)
-    details = models.JSONField(default=dict, blank=True)
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["at", "id"]
 
 
 class WarningSetAside(models.Model):

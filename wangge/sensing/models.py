@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from wangge.areas.models import Level, Region
-from wangge.core.models import AppendOnly, AppendOnlyQuerySet
+from wangge.core.models import TimelineEvent
 from wangge.core.scoping import ScopedQuerySet
 
 GRID_ONLY = {"level": Level.GRID}
@@ -337,23 +337,9 @@ class Alert(models.Model):
         return f"AL{self.pk}"
 
 
-class AlertEvent(AppendOnly):
+class AlertEvent(TimelineEvent):
     """One step of an alert's timeline (the workflow engine's event rows)."""
 
     append_only_message = "The alert timeline is append-only."
 
     alert = models.ForeignKey(Alert, on_delete=models.DO_NOTHING, db_constraint=False, related_name="events")
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
-                              related_name="+")
-    actor_name = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=32)
-    from_state = models.CharField(max_length=16, blank=True)
-    to_state = models.CharField(max_length=16, blank=True)
-    note = models.TextField(blank=True)
-    details = models.JSONField(default=dict, blank=True)
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["at", "id"]

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from wangge.core.models import AppendOnly, AppendOnlyQuerySet
+from wangge.core.models import TimelineEvent
 from wangge.core.scoping import ALL, ScopedQuerySet, scope_prefix
 
 
@@ -273,24 +273,10 @@ class Appeal(models.Model):
         return self.number
 
 
-class AppealEvent(AppendOnly):
+class AppealEvent(TimelineEvent):
     append_only_message = "The appeal timeline is append-only."
 
     appeal = models.ForeignKey(Appeal, on_delete=models.DO_NOTHING, db_constraint=False, related_name="events")
-    at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
-                              related_name="+")
-    actor_name = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=32)
-    from_state = models.CharField(max_length=16, blank=True)
-    to_state = models.CharField(max_length=16, blank=True)
-    note = models.TextField(blank=True)
-    details = models.JSONField(default=dict, blank=True)
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["at", "id"]
 
 
 class AppealCounter(models.Model):
