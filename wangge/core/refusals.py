@@ -66,14 +66,18 @@ class Refused:
     values: dict = dataclasses.field(default_factory=dict)  # what was posted, to fill the form again
 
 
-def take_posted_action(request, flow, record, action: str, operation, read_params,
+def take_posted_action(request, flow, record, action: str, operation, read_params=None,
                        param_names=None) -> tuple[object, Refused | None]:
     """Take `action` on `record` from a posted form: the posted `version`, the inputs `read_params()` reads (it may
-    refuse too), then `operation(user, record, action, expected_version=…, **params)` (the app's do_act).
+    refuse too; by default the action's parameters as posted, stripped), then
+    `operation(user, record, action, expected_version=…, **params)` (the app's do_act).
     `param_names`: the form's inputs when the action is not one row of the table (a page's two-step shortcut).
 
     Returns (the new row, None) with a success message queued, or (None, Refused)."""
     values = {name: request.POST.get(name, "") for name in (param_names or flow.params(action))}
+    if read_params is None:
+        def read_params():
+            return {name: value.strip() for name, value in values.items()}
     try:
         version = posted_version(request)
         fresh = operation(request.user, record, action, expected_version=version, **read_params())

@@ -223,10 +223,6 @@ def detail(request, pk):
     return render(request, "insight/warnings_detail.html", warning_context(request, _warning(request.user, pk)))
 
 
-def _params(request, action) -> dict:
-    return {name: (request.POST.get(name) or "").strip() for name in FLOW.params(action)}
-
-
 @login_required
 @require_POST
 def act(request, pk, action):
@@ -235,8 +231,7 @@ def act(request, pk, action):
     if action not in FLOW.actions:
         raise Http404
     warning = _warning(user, pk)
-    fresh, refused = take_posted_action(request, FLOW, warning, action, services.do_act,
-                                        lambda: _params(request, action))
+    fresh, refused = take_posted_action(request, FLOW, warning, action, services.do_act)
     if refused:
         context = warning_context(request, _warning(user, pk), failed_action=action, error=refused.message,
                                   values=refused.values)

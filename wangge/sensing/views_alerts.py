@@ -178,10 +178,6 @@ def detail(request, pk):
     return render(request, "sensing/alert.html", alert_context(request, _alert(request.user, pk)))
 
 
-def _params(request, action) -> dict:
-    return {name: (request.POST.get(name) or "").strip() for name in FLOW.params(action)}
-
-
 @login_required
 @require_POST
 def act(request, pk, action):
@@ -191,7 +187,7 @@ def act(request, pk, action):
     if action not in FLOW.actions:
         raise Http404
     alert = _alert(user, pk)
-    fresh, refused = take_posted_action(request, FLOW, alert, action, services.do_act, lambda: _params(request, action))
+    fresh, refused = take_posted_action(request, FLOW, alert, action, services.do_act)
     if refused:
         context = alert_context(request, _alert(user, pk), failed_action=action, error=refused.message,
                                 values=refused.values)
