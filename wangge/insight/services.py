@@ -243,3 +243,28 @@ def do_make_report(actor, region, start, end, *, kind="on_demand", now=None):
         row.file.delete(save=False)  # nothing kept of a report that was not recorded
         raise
     return row
+
+
+EXPORT_LIMIT = 10_000
+
+
+def export_warnings(actor, warnings, labels: dict) -> tuple[str, bytes]:
+    """(file name, .xlsx) of the board's warnings as filtered (the newest 10,000), with the audit row saying who
+    took them. `labels`: {(source, category): name}."""
+    from wangge.core.spreadsheets import table_xlsx
+
+    heading = [_("Number"), _("Kind"), _("Records"), _("Category"), _("Severity"), _("State"), _("Title"),
+               _("Area"), _("First seen"), _("Last seen"), _("Times found"), _("Assigned to"), _("Case")]
+    rows = []
+    for w in warnings.select_related("region", "assignee", "case").order_by("-last_seen", "-id")[:EXPORT_LIMIT]:
+        rows.append([w.number, w.get_kind_display(), w.get_source_display(),
+                     str(labels.get((w.source, w.category), w.category)), w.get_severity_display(),
+                     w.get_state_display(), w.title, w.region.name,
+                     timezone.localtime(w.first_seen).strftime("%Y-%m-%d %H:%M"),
+                     timezone.localtime(w.last_seen).strftime("%Y-%m-%d %H:%M"), w.times_seen,
+                     (w.assignee.full_name or w.assignee.username) if w.assignee else "",
+                     w.case.number if w.case else ""])
+    content = table_xlsx(_("Early warnings"), heading, rows)
+    with transaction.atomic():
+        audit.record(actor, "insight.warnings_export", None, rows=len(rows))
+    return f"warnings-{timezone.localdate().isoformat()}.xlsx", content

@@ -5,6 +5,7 @@ from wangge.insight import views_warnings
 
 urlpatterns = [
     path("warnings/", views_warnings.board, name="warnings"),
+    path("warnings/export.xlsx", views_warnings.board_export, name="warnings_export"),
     path("warnings/<int:pk>/", views_warnings.detail, name="warning"),
     path("warnings/<int:pk>/act/<str:action>/", views_warnings.act, name="warning_act"),
     path("reports/", views_warnings.reports, name="reports"),

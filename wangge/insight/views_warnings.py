@@ -8,7 +8,7 @@ records (linked), the timeline and one form per action the user may take (workfl
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.dateparse import parse_date
@@ -119,6 +119,23 @@ def _category_choices():
 def _query(chosen, leave_out=()) -> str:
     return urlencode({k: chosen[k] for k in queries.FILTERS if chosen.get(k) and k not in leave_out
                       and not (k == "state" and chosen[k] == "open")})
+
+
+@login_required
+@require_GET
+def board_export(request):
+    """The board's warnings, as filtered, as .xlsx (with its audit row)."""
+    user = request.user
+    require(user, "insight.view")
+    chosen, errors = queries.read_filters(request.GET)
+    if errors:
+        return HttpResponse("; ".join(f"{name}: {message}" for name, message in errors.items()), status=400,
+                            content_type="text/plain; charset=utf-8")
+    area = get_visible_or_404(Region.objects.all(), user, code=chosen["area"]) if chosen["area"] else None
+    name, content = services.export_warnings(user, queries.warnings_for(user, chosen, area), category_labels())
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @login_required

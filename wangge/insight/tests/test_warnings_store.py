@@ -281,3 +281,22 @@ def test_the_board_marks_warnings_the_last_run_did_not_find_again(world, client)
     theirs = text[text.index(f'id="warning-{fresh.pk}"'):]
     assert "data-not-found" not in theirs[:theirs.index("</li>")]
     assert 'id="last-run"' in text
+
+
+def test_the_board_exports_the_warnings_as_filtered(world, client):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    home, away = raise_hotspot(world.grids[0]), raise_hotspot(world.grids[4])
+    client.force_login(world.users[Role.STREET_OPERATOR])  # street 1: grid 0, not grid 4
+    response = client.get("/insight/warnings/export.xlsx")
+    assert response.status_code == 200
+    rows = list(load_workbook(BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert [row[0] for row in rows[1:]] == [home.number]
+    assert away.number not in str(rows)
+    entry = AuditEntry.objects.get(operation="insight.warnings_export")
+    assert entry.actor == world.users[Role.STREET_OPERATOR] and entry.details["rows"] == 1
+    refused = client.get("/insight/warnings/export.xlsx", {"kind": "nonsense"})
+    assert refused.status_code == 400 and b"kind" in refused.content
+    assert AuditEntry.objects.filter(operation="insight.warnings_export").count() == 1
