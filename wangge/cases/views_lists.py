@@ -1,6 +1,5 @@
 """The lists: the command centre's queue (filters, sort, bulk dispatch), the supervision board (督办台), a
 department's inbox (待办) and a grid worker's own cases (我的)."""
-from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,6 +25,7 @@ from wangge.cases.views import (
     require,
     require_reporter,
 )
+from wangge.core.dates import iso_date_or_none
 from wangge.core.ids import as_row_id
 from wangge.core.keyset import keyset_page
 from wangge.core.roles import OPERATORS, Role
@@ -54,11 +54,6 @@ def is_operator(user) -> bool:
 # ------------------------------------------------------------------ the queue
 
 
-def parse_date_or_none(text: str):
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def _filters(request, user) -> tuple[dict, "Region | None"]:
@@ -67,7 +62,7 @@ def _filters(request, user) -> tuple[dict, "Region | None"]:
     chosen = {key: (get.get(key) or "").strip()[:60] for key in
               ("state", "major", "category", "channel", "area", "q", "sort", "from", "to")}
     for key in ("from", "to"):
-        if chosen[key] and parse_date_or_none(chosen[key]) is None:
+        if chosen[key] and iso_date_or_none(chosen[key]) is None:
             chosen[key] = ""  # not a date: a filter that cannot apply is left out
     chosen["overdue"] = get.get("overdue") == "1"
     chosen["unsigned"] = get.get("unsigned") == "1"
@@ -96,9 +91,9 @@ def filtered_cases(user, chosen, area, now=None):
     if area is not None:
         cases = cases.filter(grid__path__startswith=area.path)
     if chosen["from"]:
-        cases = cases.filter(reported_at__date__gte=parse_date_or_none(chosen["from"]))
+        cases = cases.filter(reported_at__date__gte=iso_date_or_none(chosen["from"]))
     if chosen["to"]:
-        cases = cases.filter(reported_at__date__lte=parse_date_or_none(chosen["to"]))
+        cases = cases.filter(reported_at__date__lte=iso_date_or_none(chosen["to"]))
     if chosen["overdue"]:
         cases = cases.filter(state__in=poller.OVERDUE_STATES, handle_by__lt=now)
     if chosen["unsigned"]:

@@ -23,7 +23,8 @@ RECORD_LISTS = {Source.CASE: "cases:queue", Source.DISPUTE: "mediation:ledger", 
 
 
 def records_url(source: str, area: str, window, *, kind: str = "", state: str = "") -> str:
-    """The list behind a figure (the case queue for cases, the ledger for disputes, the board for alerts)."""
+    """The list behind a figure (the case queue for cases, the ledger for disputes, the board for alerts), filtered
+    to the area, the kind, the state and the days first reported (first seen)."""
     params = {"area": area}
     if source == Source.CASE:
         params.update({"from": window.first.isoformat(), "to": window.last.isoformat(), "major": kind,
@@ -32,7 +33,8 @@ def records_url(source: str, area: str, window, *, kind: str = "", state: str = 
         params.update({"from": window.first.isoformat(), "to": window.last.isoformat(), "type": kind,
                        "state": state})
     else:
-        params.update({"type": kind, "state": state or "all"})
+        params.update({"from": window.first.isoformat(), "to": window.last.isoformat(), "type": kind,
+                       "state": state or "all"})
     return reverse(RECORD_LISTS[source]) + "?" + urlencode({k: v for k, v in params.items() if v})
 
 

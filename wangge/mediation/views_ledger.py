@@ -1,5 +1,4 @@
 """The ledger (矛盾纠纷一本账): every dispute in the user's area, filtered, sorted and paged."""
-from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from wangge.areas.models import Region
 from wangge.areas.picker import area_picker
+from wangge.core.dates import iso_date_or_none
 from wangge.core.ids import as_row_id
 from wangge.core.keyset import keyset_page
 from wangge.core.roles import can
@@ -45,11 +45,6 @@ SORT_LABELS = {"reported": gettext_lazy("Registered (newest first)"),
 FILTERS = ("state", "type", "source", "level", "committee", "risk", "q", "from", "to", "sort", "area")
 
 
-def _day(value):
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 def read_filters(get) -> dict:
@@ -57,7 +52,7 @@ def read_filters(get) -> dict:
     if chosen["sort"] not in SORTS:
         chosen["sort"] = "reported"
     for key in ("from", "to"):
-        if chosen[key] and _day(chosen[key]) is None:
+        if chosen[key] and iso_date_or_none(chosen[key]) is None:
             chosen[key] = ""  # not a date: ignored, as a filter that cannot apply
     return chosen
 
@@ -77,9 +72,9 @@ def filtered_disputes(user, chosen, area=None):
         committee_id = as_row_id(chosen["committee"])
         disputes = disputes.filter(committee_id=committee_id) if committee_id else disputes.none()
     if chosen["from"]:
-        disputes = disputes.filter(reported_at__date__gte=_day(chosen["from"]))
+        disputes = disputes.filter(reported_at__date__gte=iso_date_or_none(chosen["from"]))
     if chosen["to"]:
-        disputes = disputes.filter(reported_at__date__lte=_day(chosen["to"]))
+        disputes = disputes.filter(reported_at__date__lte=iso_date_or_none(chosen["to"]))
     q = chosen["q"]
     if q:
         disputes = disputes.filter(Q(number__icontains=q) | Q(title__contains=q) | Q(summary__contains=q)

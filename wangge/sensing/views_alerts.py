@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from wangge.areas.models import Region
 from wangge.areas.picker import area_picker
+from wangge.core.dates import iso_date_or_none
 from wangge.core.keyset import keyset_page
 from wangge.core.redirects import safe_next
 from wangge.core.refusals import take_posted_action
@@ -73,7 +74,7 @@ def readable_details(details: dict) -> list[tuple[str, str]]:
                 pass
         rows.append((DETAIL_LABELS.get(key, key), "—" if value is None else value))
     return rows
-FILTERS = ("type", "severity", "state", "area")
+FILTERS = ("type", "severity", "state", "area", "from", "to")
 SEVERITY_ORDER = Case(*[When(severity=s, then=Value(i)) for i, s in enumerate(Severity.values)],
                       default=Value(9), output_field=IntegerField())
 
@@ -82,6 +83,9 @@ def read_filters(get) -> dict:
     chosen = {key: (get.get(key) or "").strip()[:40] for key in FILTERS}
     if chosen["state"] not in (*AlertState.values, "all"):
         chosen["state"] = "open"
+    for key in ("from", "to"):  # the days first seen (local); not a date: a filter that cannot apply, left out
+        if chosen[key] and iso_date_or_none(chosen[key]) is None:
+            chosen[key] = ""
     return chosen
 
 
@@ -97,6 +101,10 @@ def alerts_for(user, chosen, area=None):
         alerts = alerts.filter(type=chosen["type"])
     if chosen["severity"] in Severity.values:
         alerts = alerts.filter(severity=chosen["severity"])
+    if chosen["from"]:
+        alerts = alerts.filter(first_seen__date__gte=iso_date_or_none(chosen["from"]))
+    if chosen["to"]:
+        alerts = alerts.filter(first_seen__date__lte=iso_date_or_none(chosen["to"]))
     return alerts
 
 

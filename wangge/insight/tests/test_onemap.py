@@ -125,6 +125,8 @@ def test_the_page_links_each_figure_to_its_records(client, world, cases):
     assert reported_url.startswith("/cases/") and f"area={world.district.code}" in reported_url
     queue = client.get(reported_url)
     assert queue.status_code == 200
+    alerts_url = page.context["data"]["totals"]["alert"]["url"]
+    assert alerts_url.startswith("/sensing/alerts/") and "from=" in alerts_url and "to=" in alerts_url
     listed = queue.content.decode()
     for case in cases:
         case.refresh_from_db()

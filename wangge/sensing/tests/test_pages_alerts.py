@@ -98,3 +98,22 @@ def test_the_numbers_behind_an_alert_read_as_words(client, world, sensing):
     client.force_login(world.users[Role.GRID_WORKER])
     html = client.get(f"/sensing/alerts/{alert.pk}/").content.decode()
     assert "已挂失" in html and "2026-12-01 16:30:00" in html and sensing["card"].number not in html
+
+
+def test_the_board_filters_by_the_days_first_seen(client, world, alert):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    Alert.objects.filter(pk=alert.pk).update(first_seen=timezone.now() - timedelta(days=10))
+    client.force_login(world.users[Role.COMMUNITY_OPERATOR])
+
+    def listed(**params):
+        return f'id="alert-{alert.pk}"' in client.get("/sensing/alerts/", params).content.decode()
+
+    assert listed(**{"from": (today - timedelta(days=11)).isoformat(), "to": (today - timedelta(days=9)).isoformat()})
+    assert not listed(**{"from": (today - timedelta(days=5)).isoformat()})
+    assert not listed(**{"to": (today - timedelta(days=12)).isoformat()})
+    # not a date: a filter that cannot apply is left out, as on the case queue and the ledger
+    assert listed(**{"from": "yesterday"})
