@@ -77,7 +77,9 @@ class Day:
                      .order_by("pk").values_list("number", "person_id", "building_id")[:self.limit])
         silent = set(PersonTag.objects.filter(tag__code=SILENT_TAG, person_id__in=[c[1] for c in cards])
                      .values_list("person_id", flat=True)[:1])
-        day_start = self.start.replace(hour=0, minute=0, second=0, microsecond=0)
+        # A resident's daily pattern is laid on the local day the window starts in; a pass that falls before the
+        # window is the same pass a day later, so every 24-hour window holds one whole day whatever the hour.
+        day_start = timezone.localtime(self.start).replace(hour=0, minute=0, second=0, microsecond=0)
         for number, person_id, building_id in cards:
             door = doors[building_id]
             if person_id in silent:
@@ -85,8 +87,9 @@ class Day:
                 self._event(door, self.start - timedelta(hours=6), card=number, direction="in", granted=True)
                 continue
             for n, at in enumerate(_times(self.rng, day_start)):
-                if self.start <= at <= self.start + timedelta(hours=24):
-                    self._event(door, at, card=number, direction="out" if n % 2 == 0 else "in", granted=True)
+                if at < self.start:
+                    at += timedelta(hours=24)
+                self._event(door, at, card=number, direction="out" if n % 2 == 0 else "in", granted=True)
         door_list = list(doors.values())
         lost = list(Card.objects.filter(building_id__in=list(doors), state=CardState.LOST)
                     .values_list("number", "building_id")[:self.strangers])

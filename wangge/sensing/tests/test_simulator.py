@@ -3,6 +3,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from wangge.core.roles import Role
 from wangge.registry import services as registry_services
@@ -38,6 +39,17 @@ def test_a_day_has_every_holder_strangers_a_forced_door_and_one_silent_elder(wor
     first = plan[0]
     assert topic(first.device_code) == f"wangge/devices/{first.device_code}/events"  # the default root
     assert json.loads(payload(first))["ts"] == first.at.isoformat()
+
+
+@pytest.mark.parametrize("hour", [0, 5, 11, 17, 19, 23])
+def test_a_day_starting_at_any_hour_holds_each_residents_whole_day(world, sensing, hour):
+    # The window is the last 24 hours, so it starts at whatever hour the simulator is run.
+    start = timezone.localtime(timezone.now()).replace(hour=hour, minute=7) - timedelta(days=1)
+    day = Day(world.district, seed=3, start=start, strangers=0, forced=0)
+    passes = [p for p in day.build() if p.body.get("card") == sensing["card"].number]
+    assert len(passes) in (2, 4)
+    assert all(start <= p.at <= start + timedelta(hours=24) for p in passes)
+    assert sorted(p.body["direction"] for p in passes).count("out") == len(passes) // 2
 
 
 def test_an_empty_district_plans_nothing(world):
