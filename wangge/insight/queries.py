@@ -16,8 +16,11 @@ from wangge.insight.models import EarlyWarning, WarningKind, WarningSeverity, Wa
 MAX_DAYS = 366
 YEARS = (1990, 2099)  # dates outside are a typing mistake (and the calendar's edges would overflow)
 DEFAULT_CURVE_DAYS = 28
-FILTERS = ("kind", "source", "category", "state", "severity", "area", "from", "to")
+FILTERS = ("kind", "source", "category", "state", "severity", "area", "from", "to", "sort")
 STATES = (*WarningState.values, "open", "all")
+# The board's orders. "high" sorts before "medium" as text, so high severity comes first going up (a test holds it).
+SORTS = {"severity": ("severity", "-last_seen", "-id"), "recent": ("-last_seen", "-id")}
+DEFAULT_SORT = "severity"
 
 
 def _date(value, name, errors) -> date | None:
@@ -51,7 +54,10 @@ def read_filters(params, *, default_state="open") -> tuple[dict, dict]:
 
     chosen = {key: str(params.get(key) or "").strip()[:40] for key in FILTERS}
     chosen["state"] = chosen["state"] or default_state
+    chosen["sort"] = chosen["sort"] or DEFAULT_SORT
     errors = {}
+    if chosen["sort"] not in SORTS:
+        errors["sort"] = _("Unknown %(field)s %(value)s") % {"field": "sort", "value": repr(chosen["sort"])}
     for name, allowed in (("kind", WarningKind.values), ("source", WarningSource.values),
                           ("severity", WarningSeverity.values), ("state", STATES)):
         if chosen[name] and chosen[name] not in allowed:

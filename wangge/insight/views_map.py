@@ -110,5 +110,15 @@ def _attach_links(region, window, major, data) -> None:
             row["url"] = records_url(source, region.code, window, state=row["code"], kind=case_kind)
         for row in totals["by_kind"]:
             row["url"] = records_url(source, region.code, window, kind=row["code"])
+    data["totals"]["places_url"] = reverse("places") + "?" + urlencode({"area": region.code})
     for child in data["children"]:
-        child["records_url"] = records_url(Source.CASE, child["code"], window, kind=major)
+        code = child["code"]
+        child["records_url"] = records_url(Source.CASE, code, window, kind=major)
+        child["urls"] = {
+            "open": records_url(Source.CASE, code, window, kind=major, state="open"),
+            "dispute": records_url(Source.DISPUTE, code, window),
+            "alert": records_url(Source.ALERT, code, window),
+            "devices": reverse("sensing:devices") + "?" + urlencode({"area": code, "connectivity": "offline"}),
+            "places": reverse("places") + "?" + urlencode({"area": code}),
+            "coverage": reverse("sensing:coverage") + "?" + urlencode({"area": code}),
+        }

@@ -118,7 +118,8 @@ def _category_choices():
 
 def _query(chosen, leave_out=()) -> str:
     return urlencode({k: chosen[k] for k in queries.FILTERS if chosen.get(k) and k not in leave_out
-                      and not (k == "state" and chosen[k] == "open")})
+                      and not (k == "state" and chosen[k] == "open")
+                      and not (k == "sort" and chosen[k] == queries.DEFAULT_SORT)})
 
 
 @login_required
@@ -148,7 +149,8 @@ def board(request):
     for name in errors:  # a filter that cannot apply is shown as an error and left out: the board lists nothing
         chosen[name] = ""
     warnings = queries.warnings_for(user, chosen, area) if not errors else EarlyWarning.objects.none()
-    page = keyset_page(warnings, ("-last_seen", "-id"), request.GET, PAGE_SIZE, prefix="w")
+    order = queries.SORTS.get(chosen["sort"], queries.SORTS[queries.DEFAULT_SORT])
+    page = keyset_page(warnings, order, request.GET, PAGE_SIZE, prefix="w")
     curve_area = area or queries.home_area(user)
     curve = None
     if curve_area is not None and not errors:
@@ -160,6 +162,7 @@ def board(request):
         "last_run": last_run,
         "page": page, "chosen": chosen, "errors": errors, "query": _query(chosen),
         "area_query": _query(chosen, leave_out=("area",)), "picker": area_picker(user, area),
+        "sorts": [("severity", _("Severity first")), ("recent", _("Most recently seen"))],
         "kinds": WarningKind.choices, "sources": WarningSource.choices, "severities": WarningSeverity.choices,
         "states": [("open", _("Open")), *WarningState.choices, ("all", _("All"))],
         "categories": _category_choices(), "curve": curve,

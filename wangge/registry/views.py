@@ -917,19 +917,26 @@ def _kind_and_q(request, choices) -> tuple[str, str]:
 
 
 def _located_list(request, model, kinds, template, title):
-    """A list of organisations or places in the user's area: a kind filter and a search by name."""
+    """A list of organisations or places in the user's area: an area (the one map's figures open it so), a kind
+    filter and a search by name."""
     user = request.user
     _require(user, "registry.view")
     kind, q = _kind_and_q(request, kinds)
+    code = (request.GET.get("area") or "").strip()[:20]
+    area = get_visible_or_404(Region.objects.all(), user, code=code) if code else None
     records = model.objects.visible_to(user).select_related("grid")
+    if area is not None:
+        records = records.filter(grid__path__startswith=area.path)
     if kind:
         records = records.filter(kind=kind)
     if q:
         records = records.filter(name__contains=q)
     page = _page(request, records, ("name", "id"))
-    query = urlencode({k: v for k, v in (("kind", kind), ("q", q)) if v})
+    chosen = (("area", area.code if area else ""), ("kind", kind), ("q", q))
+    query = urlencode({k: v for k, v in chosen if v})
+    area_query = urlencode({k: v for k, v in chosen if v and k != "area"})
     return render(request, template, _base(request, page=page, kind=kind, q=q, kinds=kinds, query=query,
-                                           title=title))
+                                           title=title, picker=area_picker(user, area), area_query=area_query))
 
 
 def _located_new(request, form_class, create, template, title, list_url, detail_url):

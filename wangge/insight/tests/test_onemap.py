@@ -133,6 +133,29 @@ def test_the_page_links_each_figure_to_its_records(client, world, cases):
         assert (case.number in listed) == (case.state == "reported"), (reported_url, case.number, case.state)
 
 
+def test_every_figure_of_a_child_opens_its_records(client, world, cases):
+    from wangge.registry.models import Place
+
+    Place.objects.create(name="测试小学", kind="school", address="测试路2号", grid=world.grids[4])
+    op = world.users[Role.DISTRICT_OPERATOR]
+    page = get(client, op, f"/insight/map/{world.district.code}/")
+    data = page.context["data"]
+    assert data["totals"]["places"] == 1 and 'id="fig-places"' in page.content.decode()
+    places = client.get(data["totals"]["places_url"])
+    assert places.status_code == 200 and "测试小学" in places.content.decode()
+    streets = {child["code"]: child for child in data["children"]}
+    quiet, busy = streets[world.streets[0].code], streets[world.streets[1].code]
+    assert quiet["places"] == 0 and busy["places"] == 1
+    assert "测试小学" not in client.get(quiet["urls"]["places"]).content.decode()
+    assert "测试小学" in client.get(busy["urls"]["places"]).content.decode()
+    listed = client.get(quiet["urls"]["open"]).content.decode()  # street 0's open cases, in the range
+    for case in cases:
+        assert (case.number in listed) == (case.grid_id == world.grids[0].id), case.number
+    for name in ("dispute", "alert", "devices", "coverage"):
+        response = client.get(busy["urls"][name])
+        assert response.status_code == 200 and f"area={world.streets[1].code}" in busy["urls"][name], name
+
+
 def test_the_wall_view_refreshes_and_hides_the_chrome(client, world, cases):
     page = get(client, world.users[Role.DISTRICT_OPERATOR], "/insight/map/", screen="1")
     assert page.status_code == 200

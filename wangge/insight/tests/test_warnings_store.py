@@ -300,3 +300,23 @@ def test_the_board_exports_the_warnings_as_filtered(world, client):
     refused = client.get("/insight/warnings/export.xlsx", {"kind": "nonsense"})
     assert refused.status_code == 400 and b"kind" in refused.content
     assert AuditEntry.objects.filter(operation="insight.warnings_export").count() == 1
+
+
+def test_the_board_puts_high_severity_first_unless_asked_for_the_latest(world, client):
+    from wangge.insight.models import WarningSeverity
+
+    assert sorted(WarningSeverity.values)[0] == WarningSeverity.HIGH  # the order the board's sort relies on
+    high = raise_hotspot(world.grids[0])
+    medium = raise_hotspot(world.grids[1])
+    EarlyWarning.objects.filter(pk=medium.pk).update(severity=WarningSeverity.MEDIUM,
+                                                     last_seen=timezone.now() + timedelta(hours=1))
+    client.force_login(world.users[OP])
+
+    def order(**params):
+        text = client.get("/insight/warnings/", params).content.decode()
+        return sorted((high.pk, medium.pk), key=lambda pk: text.index(f'id="warning-{pk}"'))
+
+    assert order() == [high.pk, medium.pk]
+    assert order(sort="recent") == [medium.pk, high.pk]
+    refused = client.get("/insight/warnings/", {"sort": "nonsense"})
+    assert refused.status_code == 400 and "sort" in refused.content.decode()

@@ -156,6 +156,27 @@ def test_place_list_detail_and_create(world, reg, client):
     assert new.grid == world.grids[0] and new.contact_name == "王医生"
 
 
+def test_the_place_list_narrows_to_an_area_the_reader_may_see(world, reg, client):
+    # The one map's key-places figures open this list filtered to their area.
+    _login(client, world, Role.DISTRICT_OPERATOR)
+    home_grid, away_grid = reg["home"]["place"].grid, reg["away"]["place"].grid
+    assert home_grid.parent_id != away_grid.parent_id  # two communities at least
+    everywhere = _body(client.get("/places/"))
+    assert "home小学" in everywhere and "away小学" in everywhere
+    home_area = home_grid.parent.code
+    response = client.get("/places/", {"area": home_area, "kind": "school"})
+    body = _body(response)
+    assert response.status_code == 200 and "home小学" in body and "away小学" not in body
+    body = _body(client.get("/places/", {"area": away_grid.code}))
+    assert "away小学" in body and "home小学" not in body
+    body = _body(client.get("/organisations/", {"area": away_grid.code}))  # the same list, for organisations
+    assert "away科技公司" in body and "home科技公司" not in body
+    assert client.get("/places/", {"area": "999999999999"}).status_code == 404
+    _login(client, world, Role.COMMUNITY_OPERATOR)  # away's area is not theirs: as if it did not exist
+    response = client.get("/places/", {"area": away_grid.code})
+    assert response.status_code == 404 and "away小学" not in _body(response)
+
+
 @pytest.mark.parametrize("bad,field", [({"kind": "palace"}, "kind"), ({"name": ""}, "name"), ({"grid": ""}, "grid")])
 def test_create_place_bad_input_writes_nothing(world, reg, client, bad, field):
     _login(client, world, Role.GRID_WORKER)
