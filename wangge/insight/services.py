@@ -32,12 +32,16 @@ def _text(params, name, *, required=True, limit=2000):
 # --- what the analysis found ------------------------------------------------------------------------------
 
 
-def warning_title(kind: str, source: str, category: str, region_name: str, details: dict) -> str:
-    """A warning's one line, in the active language: the kind, what it counts and where."""
+def warning_title(kind: str, source: str, category: str, region_name: str, details: dict,
+                  labels: dict | None = None) -> str:
+    """A warning's one line, in the active language: the kind, what it counts and where. `labels`: the category
+    labels (sources.category_labels), when the caller has them already."""
     from wangge.insight.analysis import HOTSPOT_DAYS
     from wangge.insight.sources import category_labels
 
-    what = category_labels().get((source, category), "") if category else ""
+    if labels is None and category:
+        labels = category_labels()
+    what = labels.get((source, category), "") if category else ""
     label = dict(WarningKind.choices)[kind]
     if kind == WarningKind.HOTSPOT:
         return _("Hot spot of %(what)s in %(area)s: %(n)s in %(days)s days") % {
@@ -50,6 +54,13 @@ def warning_title(kind: str, source: str, category: str, region_name: str, detai
                                                               "area": region_name}
     return _("%(kind)s: %(n)s reports in %(area)s") % {"kind": label, "n": details.get("observed"),
                                                        "area": region_name}
+
+
+def shown_title(warning, labels: dict) -> str:
+    """The warning's line in the reader's language (the stored `title` is in the platform's default language, for
+    exports, reports and the audit): made again from its kind, category, area and numbers."""
+    return warning_title(warning.kind, warning.source, warning.category, warning.region.name, warning.details,
+                         labels)
 
 
 def store_findings(findings, now=None) -> dict:

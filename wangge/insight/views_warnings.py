@@ -157,6 +157,8 @@ def board(request):
         start, end = queries.curve_window(chosen)
         curve = queries.concentration(curve_area, chosen["source"] or "case", chosen["category"], start, end)
     labels = category_labels()
+    for warning in page.object_list:
+        warning.shown_title = services.shown_title(warning, labels)
     last_run = AnalysisMark.objects.filter(name="warnings").values_list("claimed_at", flat=True).first()
     context = {
         "last_run": last_run,
@@ -223,10 +225,12 @@ def warning_context(request, warning, *, failed_action=None, error=None, values=
     timeline = timeline_rows(user, WarningEvent.objects.filter(warning=warning))
     for row in timeline:
         row["label"] = FLOW.label(row["event"].action)
+    labels = category_labels()
     return {
-        "warning": warning, "forms": forms, "allowed": allowed, "details": readable_details(warning.details),
+        "warning": warning, "title": services.shown_title(warning, labels), "forms": forms, "allowed": allowed,
+        "details": readable_details(warning.details),
         "neighbours": warning.details.get("neighbours") or [], "explain": EXPLAIN.get(warning.kind, ""),
-        "category_label": category_labels().get((warning.source, warning.category), ""),
+        "category_label": labels.get((warning.source, warning.category), ""),
         "records": _record_links(warning), "queue": _queue_link(warning),
         "timeline": timeline,
         "categories": category_choices() if "hand_down" in allowed else [],

@@ -320,3 +320,21 @@ def test_the_board_puts_high_severity_first_unless_asked_for_the_latest(world, c
     assert order(sort="recent") == [medium.pk, high.pk]
     refused = client.get("/insight/warnings/", {"sort": "nonsense"})
     assert refused.status_code == 400 and "sort" in refused.content.decode()
+
+
+def test_a_warnings_line_follows_the_readers_language(world, client):
+    import re
+
+    warning = raise_hotspot(world.grids[0])
+    assert "热点" in warning.title  # stored in the platform's language, for exports, reports and the timeline
+    english = f"in {world.grids[0].name}: 9 in 28 days"
+    client.force_login(world.users[OP])
+    client.cookies["django_language"] = "en"
+    board = client.get("/insight/warnings/").content.decode()
+    assert "Hot spot of " in board and english in board and warning.title not in board
+    page = client.get(f"/insight/warnings/{warning.pk}/").content.decode()
+    heading = re.search(r'<h1 id="warning-title">(.*?)</h1>', page).group(1)
+    assert heading.startswith("Hot spot of ") and heading.endswith(english)
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(f"/insight/warnings/{warning.pk}/").content.decode()
+    assert re.search(r'<h1 id="warning-title">(.*?)</h1>', page).group(1) == warning.title
