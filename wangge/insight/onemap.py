@@ -147,15 +147,16 @@ def _child_of_grid(region: Region) -> dict[int, int]:
 
 def device_figures(user, region: Region) -> tuple[dict, dict]:
     """Devices by connectivity: the region's and each child's (online, offline, never heard from), one query."""
-    from wangge.sensing.connectivity import Connectivity, connectivity_q
+    from wangge.sensing.connectivity import Connectivity, connectivity_q, timeout_overrides
     from wangge.sensing.models import Device
 
     devices = Device.objects.visible_to(user).filter(grid__path__startswith=region.path).exclude(state="retired")
     owner = _child_of_grid(region)
     now = timezone.now()
     values = (Connectivity.ONLINE, Connectivity.OFFLINE, Connectivity.UNKNOWN)
+    overrides = timeout_overrides()
     grouped = devices.values_list("grid_id").annotate(
-        **{value: Count("id", filter=connectivity_q(value, now)) for value in values}).order_by()
+        **{value: Count("id", filter=connectivity_q(value, now, overrides)) for value in values}).order_by()
     own, per_child = defaultdict(int), defaultdict(lambda: defaultdict(int))
     for grid_id, *numbers in grouped:
         for value, n in zip(values, numbers):

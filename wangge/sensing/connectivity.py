@@ -53,19 +53,24 @@ def connectivity(device: Device, now=None) -> str:
     return Connectivity.OFFLINE
 
 
-def connectivity_q(value: str, now=None) -> Q:
+def timeout_overrides() -> set[int]:
+    """The distinct per-device timeouts in use (a district has a handful)."""
+    # order_by(): the model's ordering would make DISTINCT run over (timeout, kind, code), every device's row.
+    return set(Device.objects.filter(timeout_seconds__isnull=False).order_by()
+               .values_list("timeout_seconds", flat=True).distinct())
+
+
+def connectivity_q(value: str, now=None, overrides: set[int] | None = None) -> Q:
     """The devices whose connectivity is `value`, as a filter (lists, counts, the API): one clause per kind
-    and per distinct override (a district has a handful of those)."""
+    and per distinct override (`timeout_overrides()`, read here unless the caller building several filters
+    read it once)."""
     if value == Connectivity.UNKNOWN:
         return Q(last_seen_at__isnull=True)
     now = now or timezone.now()
     fresh = Q(pk__in=[])
     for kind, seconds in timeouts().items():
         fresh |= Q(kind=kind, timeout_seconds__isnull=True, last_seen_at__gte=now - timedelta(seconds=seconds))
-    # order_by(): the model's ordering would make DISTINCT run over (timeout, kind, code), every device's row.
-    overrides = (Device.objects.filter(timeout_seconds__isnull=False).order_by()
-                 .values_list("timeout_seconds", flat=True).distinct())
-    for seconds in set(overrides):
+    for seconds in timeout_overrides() if overrides is None else overrides:
         fresh |= Q(timeout_seconds=seconds, last_seen_at__gte=now - timedelta(seconds=seconds))
     if value == Connectivity.ONLINE:
         return fresh

@@ -31,7 +31,7 @@ from wangge.core.staff import staff_labels
 from wangge.sensing import services, services_devices
 from wangge.sensing.api_devices import decoded_parts
 from wangge.sensing.cards import mask_card
-from wangge.sensing.connectivity import connectivity, connectivity_q
+from wangge.sensing.connectivity import connectivity, connectivity_q, timeout_overrides
 from wangge.sensing.forms_devices import DeviceForm, OpenCameraForm, StateForm
 from wangge.sensing.models import AccessEvent, Alert, AlertType, Connectivity, Device, DeviceKind, DeviceState
 
@@ -83,7 +83,8 @@ def device_list(request):
     for device in page.object_list:
         device.connectivity = connectivity(device, now)
     everything = devices_for(user, {**chosen, "connectivity": ""}, area, now)
-    counts = [(value, label, everything.filter(connectivity_q(value, now)).count())
+    overrides = timeout_overrides()
+    counts = [(value, label, everything.filter(connectivity_q(value, now, overrides)).count())
               for value, label in Connectivity.choices]
     kinds = dict(devices_for(user, {**chosen, "kind": ""}, area, now).order_by().values_list("kind")
                  .annotate(n=Count("id")).values_list("kind", "n"))
