@@ -122,17 +122,24 @@ def _query(chosen, leave_out=()) -> str:
                       and not (k == "sort" and chosen[k] == queries.DEFAULT_SORT)})
 
 
+def _board_filters(request):
+    """(user, chosen, errors, area) of the board and its export: the filters checked once, the area one the user
+    may see (404 otherwise)."""
+    user = request.user
+    require(user, "insight.view")
+    chosen, errors = queries.read_filters(request.GET)
+    area = get_visible_or_404(Region.objects.all(), user, code=chosen["area"]) if chosen["area"] else None
+    return user, chosen, errors, area
+
+
 @login_required
 @require_GET
 def board_export(request):
     """The board's warnings, as filtered, as .xlsx (with its audit row)."""
-    user = request.user
-    require(user, "insight.view")
-    chosen, errors = queries.read_filters(request.GET)
+    user, chosen, errors, area = _board_filters(request)
     if errors:
         return HttpResponse("; ".join(f"{name}: {message}" for name, message in errors.items()), status=400,
                             content_type="text/plain; charset=utf-8")
-    area = get_visible_or_404(Region.objects.all(), user, code=chosen["area"]) if chosen["area"] else None
     name, content = services.export_warnings(user, queries.warnings_for(user, chosen, area), category_labels())
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -142,10 +149,7 @@ def board_export(request):
 @login_required
 @require_GET
 def board(request):
-    user = request.user
-    require(user, "insight.view")
-    chosen, errors = queries.read_filters(request.GET)
-    area = get_visible_or_404(Region.objects.all(), user, code=chosen["area"]) if chosen["area"] else None
+    user, chosen, errors, area = _board_filters(request)
     for name in errors:  # a filter that cannot apply is shown as an error and left out: the board lists nothing
         chosen[name] = ""
     warnings = queries.warnings_for(user, chosen, area) if not errors else EarlyWarning.objects.none()

@@ -922,11 +922,8 @@ def _located_list(request, model, kinds, template, title):
     user = request.user
     _require(user, "registry.view")
     kind, q = _kind_and_q(request, kinds)
-    code = (request.GET.get("area") or "").strip()[:20]
-    area = get_visible_or_404(Region.objects.all(), user, code=code) if code else None
-    records = model.objects.visible_to(user).select_related("grid")
-    if area is not None:
-        records = records.filter(grid__path__startswith=area.path)
+    area = _area_param(request, user)
+    records = _in_area(model.objects.visible_to(user).select_related("grid"), area)
     if kind:
         records = records.filter(kind=kind)
     if q:
