@@ -9,12 +9,18 @@ only count: a door passed a hundred times by the same watched person is one aler
 
 The open alert is found by the partial unique index `alert_one_open_per_source`; two writers racing to
 raise the same alert meet at that index, and the loser counts a repeat instead.
-"""
-from dataclasses import dataclass
 
+A title is a `Title` (an English message id and its values): stored once in the platform's language, for
+exports, SMS and the timeline, and shown on a page in its reader's language (`Alert.shown_title`). A source
+with a text of its own (a camera's description) passes a plain string, kept as it is.
+"""
+from dataclasses import dataclass, field
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from wangge.sensing.models import OPEN_ALERT_STATES, SEVERITY_RANK, Alert, AlertState, Resolution, Severity
 from wangge.sensing.workflow import FLOW
@@ -26,18 +32,39 @@ class Raised:
     created: bool
 
 
+@dataclass(frozen=True)
+class Title:
+    """An alert's title: `message` is marked with gettext_noop where it is written, so the catalogue has it;
+    `params` are its values, kept as text and numbers (they are stored as JSON)."""
+
+    message: str
+    params: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        plain = {k: v if isinstance(v, (int, float)) else str(v) for k, v in self.params.items()}
+        object.__setattr__(self, "params", plain)
+
+    def in_default_language(self) -> str:
+        with translation.override(settings.LANGUAGE_CODE):
+            return gettext(self.message) % self.params
+
+
 def source_of(kind: str, pk) -> str:
     """The source key of a record: "device:12", "person:345", "house:67"."""
     return f"{kind}:{pk}"
 
 
-def raise_alert(type: str, source: str, *, grid_id: int, title: str, severity: str = Severity.MAJOR,
+def raise_alert(type: str, source: str, *, grid_id: int, title: Title | str, severity: str = Severity.MAJOR,
                 details: dict | None = None, now=None, times: int = 1, **links) -> Raised:
     """Raise an alert of `type` about `source` (or count a repeat of the open one). `links` are the
     alert's device, person, house and building (ids: device_id=…). `times`: how many occurrences this is
     (a batch of events counts its repeats at once). In the caller's transaction."""
     now = now or timezone.now()
     details = details or {}
+    if isinstance(title, Title):
+        text, message, params = title.in_default_language(), title.message, title.params
+    else:
+        text, message, params = title, "", {}
     for attempt in range(2):
         open_alert = _open(type, source)
         if open_alert is not None:
@@ -45,7 +72,8 @@ def raise_alert(type: str, source: str, *, grid_id: int, title: str, severity: s
             return Raised(open_alert, False)
         try:
             with transaction.atomic():
-                alert = Alert.objects.create(type=type, source=source, grid_id=grid_id, title=title[:200],
+                alert = Alert.objects.create(type=type, source=source, grid_id=grid_id, title=text[:200],
+                                             title_message=message, title_params=params,
                                              severity=severity, details=details, first_seen=now, last_seen=now,
                                              count=times, **links)
         except IntegrityError:

@@ -20,9 +20,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from wangge.sensing.alerts import clear_alert, raise_alert, source_of
+from wangge.sensing.alerts import Title, clear_alert, raise_alert, source_of
 from wangge.sensing.models import AlertType, Connectivity, Device, DeviceKind, DeviceState
 
 DEFAULT_TIMEOUTS = {  # seconds: how often each kind talks (heartbeat or traffic), with room for a missed beat
@@ -148,7 +148,7 @@ def _raise_offline(device: Device, offline_since, minutes: int, book, now) -> bo
     rule = book.get(AlertType.DEVICE_OFFLINE, device.grid.path)
     raise_alert(AlertType.DEVICE_OFFLINE, source_of("device", device.pk), grid_id=device.grid_id,
                 severity=rule.severity, device_id=device.pk, building_id=device.building_id,
-                title=_("Device offline: %(name)s") % {"name": device.name},
+                title=Title(gettext_noop("Device offline: %(name)s"), {"name": device.name}),
                 details={"code": device.code, "last_seen": device.last_seen_at.isoformat(),
                          "offline_since": offline_since.isoformat(), "after_minutes": minutes}, now=now)
     return True

@@ -11,8 +11,8 @@ kept for `WANGGE_EVENT_RETENTION_DAYS` (180) and then deleted by the worker. On 
 """
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from wangge.areas.models import Level, Region
 from wangge.core.models import TimelineEvent
@@ -297,7 +297,10 @@ class Alert(models.Model):
     house = models.ForeignKey("registry.House", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     building = models.ForeignKey("registry.Building", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="alerts")
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200)  # in the platform's language: exports, SMS, the timeline
+    # The title's English message id and its values, so that a page shows it in its reader's language.
+    title_message = models.CharField(max_length=200, blank=True)
+    title_params = models.JSONField(default=dict, blank=True)
     details = models.JSONField(default=dict, blank=True)  # the numbers behind it
     first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
     last_seen = models.DateTimeField(_("last seen"), default=timezone.now, db_index=True)
@@ -328,6 +331,17 @@ class Alert(models.Model):
         constraints = [models.UniqueConstraint(fields=["type", "source"], condition=~models.Q(state="closed"),
                                                name="alert_one_open_per_source")]
         indexes = [models.Index(fields=["state", "-last_seen"]), models.Index(fields=["grid", "state"])]
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the active language (the reader's), made from its message and values; the stored title
+        for alerts raised before titles kept their message, or when the message no longer fits its values."""
+        if not self.title_message:
+            return self.title
+        try:
+            return (gettext(self.title_message) % self.title_params)[:200]
+        except (KeyError, TypeError, ValueError):
+            return self.title
 
     def __str__(self):
         return self.title

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wangge.areas.models import Region
-from wangge.sensing.alerts import clear_alert, raise_alert, source_of
+from wangge.sensing.alerts import Title, clear_alert, raise_alert, source_of
 from wangge.sensing.cards import mask_card
 from wangge.sensing.models import AlertRule, AlertType, CardState, Severity
 
@@ -156,14 +157,14 @@ def _key_person(device, event, tag_name, rule, now, times=1):
     raise_alert(AlertType.KEY_PERSON, source_of("person", event.person_id), grid_id=device.grid_id, times=times,
                 severity=rule.severity, person_id=event.person_id, device_id=device.pk,
                 building_id=device.building_id,
-                title=_("%(group)s passed %(door)s") % {"group": tag_name, "door": device.name},
+                title=Title(gettext_noop("%(group)s passed %(door)s"), {"group": tag_name, "door": device.name}),
                 details={"door": device.code, "at": event.at.isoformat(), "direction": event.direction}, now=now)
 
 
 def _unknown_card(device, event, rule, now, times=1):
     raise_alert(AlertType.UNKNOWN_CARD, source_of("device", device.pk), grid_id=device.grid_id, times=times,
                 severity=rule.severity, device_id=device.pk, building_id=device.building_id,
-                title=_("Unknown or invalid card at %(door)s") % {"door": device.name},
+                title=Title(gettext_noop("Unknown or invalid card at %(door)s"), {"door": device.name}),
                 details={"card": mask_card(event.card_number), "why": event.card_check,
                          "at": event.at.isoformat()}, now=now)
 
@@ -171,7 +172,7 @@ def _unknown_card(device, event, rule, now, times=1):
 def _door_forced(device, event, rule, now, times=1):
     raise_alert(AlertType.DOOR_FORCED, source_of("device", device.pk), grid_id=device.grid_id, times=times,
                 severity=rule.severity, device_id=device.pk, building_id=device.building_id,
-                title=_("Door forced or held open at %(door)s") % {"door": device.name},
+                title=Title(gettext_noop("Door forced or held open at %(door)s"), {"door": device.name}),
                 details={"alarm": event.alarm, "door": event.door, "at": event.at.isoformat()}, now=now)
 
 
@@ -237,7 +238,8 @@ def check_no_activity(now) -> int:
             continue
         raise_alert(AlertType.NO_ACTIVITY, source_of("person", person_id), grid_id=grid_id, severity=rule.severity,
                     person_id=person_id, building_id=building_id,
-                    title=_("No door activity for %(hours)s hours: %(name)s") % {"hours": hours, "name": name},
+                    title=Title(gettext_noop("No door activity for %(hours)s hours: %(name)s"),
+                                {"hours": hours, "name": name}),
                     details={"hours": hours, "last_event": last.isoformat() if last else None}, now=now)
         raised += 1
     return raised
@@ -281,8 +283,8 @@ def check_over_occupancy(now) -> int:
             continue
         raise_alert(AlertType.OVER_OCCUPANCY, source_of("house", house.pk), grid_id=house.grid_id,
                     severity=rule.severity, house_id=house.pk, building_id=house.building_id,
-                    title=_("%(cards)s cards used at %(house)s, %(residents)s registered residents")
-                    % {"cards": seen[house.pk], "house": house, "residents": living},
+                    title=Title(gettext_noop("%(cards)s cards used at %(house)s, %(residents)s registered residents"),
+                                {"cards": seen[house.pk], "house": house, "residents": living}),
                     details={"cards": seen[house.pk], "residents": living, "margin": rule.params.get("margin", 2),
                              "days": days}, now=now)
         raised += 1

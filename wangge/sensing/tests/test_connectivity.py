@@ -4,6 +4,7 @@ from datetime import timezone as tz
 
 import pytest
 from django.test import override_settings
+from django.utils import translation
 
 from wangge.core import pollers
 from wangge.sensing import connectivity
@@ -78,6 +79,12 @@ def test_one_alert_after_the_minutes_offline_then_cleared_when_it_talks(world):
     assert (alert.type, alert.source, alert.device, alert.count, alert.state) == (
         AlertType.DEVICE_OFFLINE, f"device:{door.pk}", door, 1, AlertState.ACTIVE)
     assert alert.details["offline_since"] == _at(10).isoformat() and "1栋门禁" in alert.title
+    # stored in the platform's language, shown in the reader's
+    assert (alert.title_message, alert.title_params) == ("Device offline: %(name)s", {"name": "1栋门禁"})
+    with translation.override("en"):
+        assert alert.shown_title == "Device offline: 1栋门禁"
+    with translation.override("zh-hans"):
+        assert alert.shown_title == alert.title
     door.refresh_from_db()
     assert door.offline_alerted
     _seen(door, 301)

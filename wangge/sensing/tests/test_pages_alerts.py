@@ -3,7 +3,7 @@ import pytest
 
 from wangge.cases.models import Category
 from wangge.core.roles import Role
-from wangge.sensing.alerts import raise_alert, source_of
+from wangge.sensing.alerts import Title, raise_alert, source_of
 from wangge.sensing.models import Alert, AlertState, AlertType, Severity
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +117,34 @@ def test_the_board_filters_by_the_days_first_seen(client, world, alert):
     assert not listed(**{"to": (today - timedelta(days=12)).isoformat()})
     # not a date: a filter that cannot apply is left out, as on the case queue and the ledger
     assert listed(**{"from": "yesterday"})
+
+
+def test_a_rules_title_follows_the_readers_language(client, world, sensing):
+    import re
+
+    door = sensing["door"]
+    alert = raise_alert(AlertType.DOOR_FORCED, source_of("device", door.pk), grid_id=door.grid_id,
+                        title=Title("Door forced or held open at %(door)s", {"door": door.name}),
+                        device_id=door.pk, building_id=door.building_id).alert
+    assert alert.title == f"{door.name}被强行打开或长时未关"  # stored in the platform's language (exports, SMS)
+    english = f"Door forced or held open at {door.name}"
+    client.force_login(world.users[Role.COMMUNITY_OPERATOR])
+    client.cookies["django_language"] = "en"
+    board = client.get("/sensing/alerts/").content.decode()
+    assert english in board and alert.title not in board
+    page = client.get(f"/sensing/alerts/{alert.pk}/").content.decode()
+    assert re.search(r"<h1>(.*?)</h1>", page).group(1) == english
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(f"/sensing/alerts/{alert.pk}/").content.decode()
+    assert re.search(r"<h1>(.*?)</h1>", page).group(1) == alert.title
+
+
+def test_a_title_whose_message_no_longer_fits_its_values_shows_as_stored(world, sensing):
+    door = sensing["door"]
+    alert = raise_alert(AlertType.DOOR_FORCED, source_of("device", door.pk), grid_id=door.grid_id,
+                        title=Title("Door forced or held open at %(door)s", {"door": door.name}), device_id=door.pk)
+    Alert.objects.filter(pk=alert.alert.pk).update(title_params={"gate": "x"})
+    assert Alert.objects.get(pk=alert.alert.pk).shown_title == alert.alert.title
+    plain = raise_alert(AlertType.UNKNOWN_CARD, source_of("device", door.pk), grid_id=door.grid_id,
+                        title="摄像头识别：陌生人徘徊", device_id=door.pk).alert
+    assert (plain.title_message, plain.shown_title) == ("", "摄像头识别：陌生人徘徊")  # a source's own text
