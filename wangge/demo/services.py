@@ -295,7 +295,7 @@ def login_rows(code: str = DISTRICT_CODE) -> list[tuple[str, str, str, str]]:
     rows = []
     for role, label in LOGIN_ROLES:
         users = scoped.filter(role=role).select_related("region", "department").order_by("username")
-        first = users.first()
+        first = _busiest(users) if role in (Role.GRID_WORKER, Role.DEPARTMENT_HANDLER) else users.first()
         if first is None:
             continue
         where = first.department.name if first.department_id else first.region.name
@@ -304,6 +304,23 @@ def login_rows(code: str = DISTRICT_CODE) -> list[tuple[str, str, str, str]]:
             where += f"（共 {count} 个：{USERNAME_PATTERNS.get(role, '')}）"
         rows.append((label, first.username, DEMO_PASSWORD, where))
     return rows
+
+
+def _busiest(users):
+    """The user with the most cases waiting on their work home (dispatched to their grid or department, to accept
+    or to handle), the first by name among equals: the account printed for a role opens on work, not on an empty
+    list."""
+    from django.db.models import Count
+
+    from wangge.cases.models import Case, State
+
+    waiting = Case.objects.filter(state__in=(State.DISPATCHED, State.ACCEPTED))
+    by_region = dict(waiting.exclude(assignee_region=None).values_list("assignee_region").annotate(n=Count("pk")))
+    by_department = dict(waiting.exclude(assignee_department=None).values_list("assignee_department")
+                         .annotate(n=Count("pk")))
+    # max() keeps the first of equal keys, and the users come ordered by name
+    return max(users, key=lambda u: by_region.get(u.region_id, 0) + by_department.get(u.department_id, 0),
+               default=None)
 
 
 def format_logins(rows) -> str:

@@ -269,3 +269,31 @@ def test_command_rejects_nonsense_sizes():
     with pytest.raises(CommandError):
         call_command("load_demo", "--grids", "0", stdout=io.StringIO())
     assert not Region.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_printed_grid_worker_and_handler_are_the_ones_with_work_waiting(small_plan):
+    from wangge.cases.models import Case, Category, State
+
+    services.load(small_plan)
+    workers = list(User.objects.filter(role=Role.GRID_WORKER).order_by("username"))
+    handlers = list(User.objects.filter(role=Role.DEPARTMENT_HANDLER).order_by("username"))
+
+    def printed(role):
+        label = dict(services.LOGIN_ROLES)[role]
+        return next(row[1] for row in services.login_rows() if row[0] == label)
+
+    # nothing waiting anywhere: the first by name
+    assert (printed(Role.GRID_WORKER), printed(Role.DEPARTMENT_HANDLER)) == (workers[0].username,
+                                                                             handlers[0].username)
+    category = Category.objects.first()
+    for n, (state, fields) in enumerate([(State.DISPATCHED, {"assignee_region": workers[2].region}),
+                                         (State.ACCEPTED, {"assignee_region": workers[2].region}),
+                                         (State.DISPATCHED, {"assignee_region": workers[1].region}),
+                                         (State.CLOSED, {"assignee_region": workers[1].region}),
+                                         (State.ACCEPTED, {"assignee_department": handlers[-1].department})]):
+        grid = workers[0].region
+        Case.objects.create(number=f"T{n}", tracking_code=f"TC{n}", channel="grid_worker", category=category,
+                            title="测试", grid=grid, owner_region=grid, state=state, **fields)
+    assert printed(Role.GRID_WORKER) == workers[2].username  # two waiting; a closed case does not count
+    assert printed(Role.DEPARTMENT_HANDLER) == handlers[-1].username
