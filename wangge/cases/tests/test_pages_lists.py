@@ -237,6 +237,11 @@ def test_board_sections_returned_reworked_and_extension(world, client):
     assert reason.format("returned", "退回原因", "非本部门") in part("returned", "reworked")
     assert reason.format("reworked", "返工原因", "仍有垃圾") in part("reworked", "extension")
     assert reason.format("extension", "延期理由", "需协调产权单位") in extension
+    # counts read as counts: one return is "1 time" in English, "1 次" in Chinese
+    assert "退回 1 次" in part("returned", "reworked") and "返工 1 次" in part("reworked", "extension")
+    client.cookies["django_language"] = "en"
+    html = client.get("/cases/supervision/").content.decode()
+    assert "Returned 1 time" in html and "Reworked 1 time" in html and "1 times" not in html
 
 
 def test_board_section_pages_through_the_rest(world, client, monkeypatch):
