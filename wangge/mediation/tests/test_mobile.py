@@ -100,6 +100,23 @@ def test_my_mediation_groups_my_disputes(client, world, m, med):
     assert 'name="viewport"' in html and "我的调解" in html
 
 
+
+def test_a_dispute_past_its_due_day_is_marked_overdue_on_my_mediation(client, world, m, med):
+    import re
+
+    late = dispute_in(world, m, "mediating")
+    on_time = dispute_in(world, m, "accepted")
+    type(late).objects.filter(pk=late.pk).update(due_by=timezone.now() - timedelta(hours=1))
+    type(on_time).objects.filter(pk=on_time.pk).update(due_by=timezone.now() + timedelta(days=3))
+    html = client.get("/mediation/m/").content.decode()
+
+    def item(dispute):
+        return re.search(rf'<li class="med-item" data-dispute="{dispute.pk}">.*?</li>', html, re.S).group(0)
+
+    assert "data-late" in item(late) and "已超期" in item(late)
+    assert "data-late" not in item(on_time) and "已超期" not in item(on_time)
+
+
 def test_a_mediator_sees_only_their_committees_disputes(client, world, m):
     mine = register(world)
     client.force_login(world.outsiders[Role.MEDIATOR])  # mediator_2 serves community 2's committee
