@@ -7,7 +7,6 @@ centre's wall without anyone touching it. The alert page shows what raised it an
 timeline, and one form per action the user may take (workflow.FLOW).
 """
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -74,15 +73,19 @@ def readable_details(details: dict) -> list[tuple[str, str]]:
                 pass
         rows.append((DETAIL_LABELS.get(key, key), "—" if value is None else value))
     return rows
-FILTERS = ("type", "severity", "state", "area", "from", "to")
-SEVERITY_ORDER = Case(*[When(severity=s, then=Value(i)) for i, s in enumerate(Severity.values)],
-                      default=Value(9), output_field=IntegerField())
+FILTERS = ("type", "severity", "state", "area", "from", "to", "sort")
+# The board's orders. The severities' codes sort alphabetically in their order of gravity (critical, major, minor,
+# warning), so "severity" is the column itself and the keyset pager can walk it.
+SORTS = {"severity": ("severity", "-last_seen", "-id"), "recent": ("-last_seen", "-id")}
+DEFAULT_SORT = "severity"
 
 
 def read_filters(get) -> dict:
     chosen = {key: (get.get(key) or "").strip()[:40] for key in FILTERS}
     if chosen["state"] not in (*AlertState.values, "all"):
         chosen["state"] = "open"
+    if chosen["sort"] not in SORTS:
+        chosen["sort"] = DEFAULT_SORT
     for key in ("from", "to"):  # the days first seen (local); not a date: a filter that cannot apply, left out
         if chosen[key] and iso_date_or_none(chosen[key]) is None:
             chosen[key] = ""
@@ -109,7 +112,8 @@ def alerts_for(user, chosen, area=None):
 
 
 def _query(chosen) -> str:
-    return urlencode({k: v for k, v in chosen.items() if v and not (k == "state" and v == "open")})
+    defaults = {"state": "open", "sort": DEFAULT_SORT}
+    return urlencode({k: v for k, v in chosen.items() if v and defaults.get(k) != v})
 
 
 @login_required
@@ -120,13 +124,14 @@ def board(request):
     chosen = read_filters(request.GET)
     area = get_visible_or_404(Region.objects.all(), user, code=chosen["area"]) if chosen["area"] else None
     alerts = alerts_for(user, chosen, area)
-    page = keyset_page(alerts, ("-last_seen", "-id"), request.GET, PAGE_SIZE, prefix="a")
+    page = keyset_page(alerts, SORTS[chosen["sort"]], request.GET, PAGE_SIZE, prefix="a")
     counts = {row["severity"]: row["n"] for row in _severity_counts(alerts_for(user, {**chosen, "severity": ""},
                                                                               area))}
     context = {
         "page": page, "chosen": chosen, "query": _query(chosen), "picker": area_picker(user, area),
         "area_query": _query({**chosen, "area": ""}),
         "types": AlertType.choices, "severities": Severity.choices,
+        "sorts": [("severity", _("Severity first")), ("recent", _("Most recently seen"))],
         "states": [("open", _("Open")), *AlertState.choices, ("all", _("All"))],
         "counts": [(value, label, counts.get(value, 0)) for value, label in Severity.choices],
         "refresh_seconds": 30,

@@ -148,3 +148,31 @@ def test_a_title_whose_message_no_longer_fits_its_values_shows_as_stored(world, 
     plain = raise_alert(AlertType.UNKNOWN_CARD, source_of("device", door.pk), grid_id=door.grid_id,
                         title="摄像头识别：陌生人徘徊", device_id=door.pk).alert
     assert (plain.title_message, plain.shown_title) == ("", "摄像头识别：陌生人徘徊")  # a source's own text
+
+
+def test_the_board_lists_the_gravest_first_or_the_most_recent(client, world, sensing):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    door = sensing["door"]
+    now = timezone.now()
+    minor = raise_alert(AlertType.UNKNOWN_CARD, source_of("device", door.pk), grid_id=door.grid_id, title="陌生卡",
+                        severity=Severity.MINOR, device_id=door.pk, now=now).alert
+    critical = raise_alert(AlertType.DOOR_FORCED, source_of("device", door.pk), grid_id=door.grid_id,
+                           title="强行开门", severity=Severity.CRITICAL, device_id=door.pk,
+                           now=now - timedelta(hours=2)).alert
+    major = raise_alert(AlertType.DEVICE_OFFLINE, source_of("device", door.pk), grid_id=door.grid_id,
+                        title="离线", severity=Severity.MAJOR, device_id=door.pk, now=now - timedelta(hours=1)).alert
+    client.force_login(world.users[Role.COMMUNITY_OPERATOR])
+
+    def order(**params):
+        text = client.get("/sensing/alerts/", params).content.decode()
+        return sorted((minor.pk, critical.pk, major.pk), key=lambda pk: text.index(f'id="alert-{pk}"'))
+
+    assert sorted(Severity.values) == list(Severity.values)  # the column's order is the order of gravity
+    assert order() == [critical.pk, major.pk, minor.pk]
+    assert order(sort="recent") == [minor.pk, major.pk, critical.pk]
+    assert order(sort="nonsense") == [critical.pk, major.pk, minor.pk]  # an unknown order: the default
+    rows = client.get("/sensing/alerts/", {"sort": "recent", "rows": "1"}).content.decode()
+    assert rows.index(f'id="alert-{minor.pk}"') < rows.index(f'id="alert-{critical.pk}"')
