@@ -32,6 +32,13 @@ class Raised:
     created: bool
 
 
+# The orders of a list of alerts (the board, the grid worker's home). The severities' codes sort alphabetically in
+# their order of gravity (critical, major, minor, warning), so "severity" is the column itself and a keyset pager
+# can walk it.
+SORTS = {"severity": ("severity", "-last_seen", "-id"), "recent": ("-last_seen", "-id")}
+DEFAULT_SORT = "severity"
+
+
 @dataclass(frozen=True)
 class Title:
     """An alert's title: `message` is marked with gettext_noop where it is written, so the catalogue has it;

@@ -19,13 +19,15 @@ HOME_LIMIT = 6
 
 
 def _open_alerts(user):
-    """The open alerts of the grid worker's area, most recent first: acknowledged in place, or opened to act."""
+    """The open alerts of the grid worker's area, the gravest first (as on the board: a critical alert is never
+    pushed off the few shown by minor ones), then the most recent: acknowledged in place, or opened to act."""
     from wangge.core.roles import can
+    from wangge.sensing.alerts import DEFAULT_SORT, SORTS
     from wangge.sensing.models import Alert
 
     if not can(user, "sensing.view"):
         return None
-    alerts = Alert.objects.visible_to(user).open().select_related("grid").order_by("-last_seen", "-id")
+    alerts = Alert.objects.visible_to(user).open().select_related("grid").order_by(*SORTS[DEFAULT_SORT])
     shown = list(alerts[:HOME_LIMIT + 1])
     return {"alerts": shown[:HOME_LIMIT], "more": len(shown) > HOME_LIMIT}
 

@@ -26,6 +26,7 @@ from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import require
 from wangge.core.staff import timeline_rows
 from wangge.sensing import services
+from wangge.sensing.alerts import DEFAULT_SORT, SORTS
 from wangge.sensing.cards import mask_card
 from wangge.sensing.models import Alert, AlertEvent, AlertState, AlertType, Resolution, Severity
 from wangge.sensing.workflow import FLOW
@@ -74,10 +75,6 @@ def readable_details(details: dict) -> list[tuple[str, str]]:
         rows.append((DETAIL_LABELS.get(key, key), "—" if value is None else value))
     return rows
 FILTERS = ("type", "severity", "state", "area", "from", "to", "sort")
-# The board's orders. The severities' codes sort alphabetically in their order of gravity (critical, major, minor,
-# warning), so "severity" is the column itself and the keyset pager can walk it.
-SORTS = {"severity": ("severity", "-last_seen", "-id"), "recent": ("-last_seen", "-id")}
-DEFAULT_SORT = "severity"
 
 
 def read_filters(get) -> dict:

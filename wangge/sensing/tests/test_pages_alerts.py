@@ -176,3 +176,24 @@ def test_the_board_lists_the_gravest_first_or_the_most_recent(client, world, sen
     assert order(sort="nonsense") == [critical.pk, major.pk, minor.pk]  # an unknown order: the default
     rows = client.get("/sensing/alerts/", {"sort": "recent", "rows": "1"}).content.decode()
     assert rows.index(f'id="alert-{minor.pk}"') < rows.index(f'id="alert-{critical.pk}"')
+
+
+def test_the_grid_workers_home_keeps_a_critical_alert_among_the_few_it_shows(client, world, sensing):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from wangge.sensing.shell import HOME_LIMIT
+
+    door = sensing["door"]
+    now = timezone.now()
+    critical = raise_alert(AlertType.DOOR_FORCED, source_of("device", door.pk), grid_id=door.grid_id,
+                           title="强行开门", severity=Severity.CRITICAL, device_id=door.pk,
+                           now=now - timedelta(days=1)).alert
+    minors = [raise_alert(AlertType.UNKNOWN_CARD, f"test:{n}", grid_id=door.grid_id, title=f"陌生卡{n}",
+                          severity=Severity.MINOR, now=now - timedelta(minutes=n)).alert for n in range(HOME_LIMIT + 2)]
+    client.force_login(world.users[Role.GRID_WORKER])
+    html = client.get("/").content.decode()
+    shown = [a.pk for a in [critical, *minors] if f'id="home-alert-{a.pk}"' in html]
+    assert shown == [critical.pk, *[a.pk for a in minors[:HOME_LIMIT - 1]]]
+    assert html.index(f'id="home-alert-{critical.pk}"') < html.index(f'id="home-alert-{minors[0].pk}"')
