@@ -2,6 +2,8 @@
 
 ETHNICITIES is GB/T 3304-1991 (中国各民族名称的罗马字母拼写法和代码), numeric codes.
 """
+from django.utils.translation import pgettext_lazy
+
 ETHNICITIES = {
     "01": "汉族", "02": "蒙古族", "03": "回族", "04": "藏族", "05": "维吾尔族", "06": "苗族", "07": "彝族",
     "08": "壮族", "09": "布依族", "10": "朝鲜族", "11": "满族", "12": "侗族", "13": "瑶族", "14": "白族",
@@ -14,4 +16,16 @@ ETHNICITIES = {
     "56": "基诺族", "97": "其他未识别民族", "98": "外国血统中国籍人士",
 }
 ETHNICITY_BY_NAME = {name: code for code, name in ETHNICITIES.items()}
-ETHNICITY_CHOICES = sorted(ETHNICITIES.items())
+
+# The names a page shows, in its reader's language: English message ids (msgctxt "ethnicity") whose Chinese in
+# the catalogue is the standard's name above. Imports, exports and the API keep the standard's Chinese names.
+_ENGLISH = (
+    "Han", "Mongol", "Hui", "Tibetan", "Uyghur", "Miao", "Yi", "Zhuang", "Bouyei", "Korean", "Manchu", "Dong",
+    "Yao", "Bai", "Tujia", "Hani", "Kazakh", "Dai", "Li", "Lisu", "Wa", "She", "Gaoshan", "Lahu", "Shui",
+    "Dongxiang", "Naxi", "Jingpo", "Kyrgyz", "Tu", "Daur", "Mulao", "Qiang", "Blang", "Salar", "Maonan", "Gelao",
+    "Xibe", "Achang", "Pumi", "Tajik", "Nu", "Uzbek", "Russian", "Evenki", "De'ang", "Bonan", "Yugur", "Gin",
+    "Tatar", "Derung", "Oroqen", "Hezhen", "Monba", "Lhoba", "Jino", "Other, not identified",
+    "Chinese citizen of foreign origin",
+)
+ETHNICITY_CHOICES = [(code, pgettext_lazy("ethnicity", english)) for code, english in zip(ETHNICITIES, _ENGLISH,
+                                                                                           strict=True)]

@@ -772,10 +772,16 @@ def test_csrf_is_enforced(world, reg):
 
 
 def test_english_pages(world, reg, client):
+    head = reg["home"]["head"]
+    Person.objects.filter(pk=head.pk).update(ethnicity="04")
     _login(client, world, Role.GRID_WORKER)
     client.cookies["django_language"] = "en"
-    body = _body(client.get(f"/people/{reg['home']['head'].pk}/", HTTP_ACCEPT_LANGUAGE="en"))
-    assert "Show full number" in body or "查看完整号码" in body
+    body = _body(client.get(f"/people/{head.pk}/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Show full number" in body and "查看完整号码" not in body
+    # a coded value reads in the reader's language: GB/T 3304's English name here, its Chinese name in Chinese
+    assert "<dd>Tibetan</dd>" in body and "藏族" not in body
+    client.cookies["django_language"] = "zh-hans"
+    assert "<dd>藏族</dd>" in _body(client.get(f"/people/{head.pk}/"))
 
 
 def test_chinese_pages(world, reg, client):
