@@ -90,14 +90,10 @@ def my_work(user, now=None) -> dict:
     disputes = disputes_for(user)
     start, end = _today_bounds(now)
     today = timezone.localtime(now).date()
-    to_accept = _worded(disputes.filter(state=State.REGISTERED).order_by("due_by", "id")[:LIST_LIMIT])
-    mediating = _worded(disputes.filter(state__in=(State.ACCEPTED, State.MEDIATING)).order_by("due_by", "id")
-                        [:LIST_LIMIT])
-    for dispute in to_accept + mediating:
-        dispute.late = dispute.due_by is not None and dispute.due_by < now  # shown in red, as the ledger does
     return {
-        "to_accept": to_accept,
-        "mediating": mediating,
+        "to_accept": _worded(disputes.filter(state=State.REGISTERED).order_by("due_by", "id")[:LIST_LIMIT]),
+        "mediating": _worded(disputes.filter(state__in=(State.ACCEPTED, State.MEDIATING))
+                             .order_by("due_by", "id")[:LIST_LIMIT]),
         "sessions_today": list(Session.objects.filter(dispute__in=disputes.values("pk"), starts_at__gte=start,
                                                       starts_at__lt=end)
                                .exclude(state=SessionState.CANCELLED)

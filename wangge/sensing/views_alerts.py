@@ -74,6 +74,8 @@ def readable_details(details: dict) -> list[tuple[str, str]]:
                 pass
         rows.append((DETAIL_LABELS.get(key, key), "—" if value is None else value))
     return rows
+
+
 FILTERS = ("type", "severity", "state", "area", "from", "to", "sort")
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from wangge.core.models import AuditEntry
 from wangge.core.roles import Role
 from wangge.mediation.models import Agreement, Dispute, Session, SessionState, State
+from wangge.mediation.poller import poll
 from wangge.mediation.testing import PARAMS, act, build_mediation, dispute_in, register
 
 pytestmark = pytest.mark.django_db
@@ -108,6 +109,7 @@ def test_a_dispute_past_its_due_day_is_marked_overdue_on_my_mediation(client, wo
     on_time = dispute_in(world, m, "accepted")
     type(late).objects.filter(pk=late.pk).update(due_by=timezone.now() - timedelta(hours=1))
     type(on_time).objects.filter(pk=on_time.pk).update(due_by=timezone.now() + timedelta(days=3))
+    poll()  # the worker flags what is past due, as for the dispute page
     html = client.get("/mediation/m/").content.decode()
 
     def item(dispute):
