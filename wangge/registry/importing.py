@@ -679,6 +679,9 @@ class _PeopleImport:
         self.households: dict[int, list] = {}  # house id -> [(household id, head id)]
         self.file_heads: dict[int, int] = {}  # house id -> household of the 户主 listed earlier in the file
         self.houses_loaded: set[int] = set()  # buildings whose houses are in self.houses
+        # Rows of this file are never "known" (a second row of one ID number is refused), so a district's
+        # first import, into an empty register, has nobody to look up: a query per chunk saved.
+        self.anyone_registered: bool | None = None  # asked at the first lookup
 
     # -- one chunk --
 
@@ -784,6 +787,12 @@ class _PeopleImport:
 
     def _known_people(self, hashes: list[str]) -> dict[str, _Known]:
         known = {}
+        if not hashes:
+            return known
+        if self.anyone_registered is None:
+            self.anyone_registered = Person.objects.exists()
+        if not self.anyone_registered:
+            return known
         quote = connection.ops.quote_name
         table = quote(Person._meta.db_table)
         ciphers = {"id_cipher": RawSQL(f"{table}.{quote('id_number')}", (), output_field=TextField()),
