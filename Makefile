@@ -18,7 +18,7 @@ demo: install vendor
 	$(BIN)/python -m wangge migrate --noinput -v0
 	$(BIN)/python -m wangge load_demo
 	$(BIN)/python -m wangge collectstatic --noinput -v0
-	$(SERVE)
+	$(SERVE) --demo
 
 # Two workers (pytest-xdist): CI machines have two cores, and the suite is run this way on both databases.
 # The one test that asserts a time (the portal's map on a throttled network) runs afterwards on its own, with no

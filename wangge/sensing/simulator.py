@@ -9,7 +9,13 @@ between), plus what the rules are there to notice:
 
 The day is the last 24 hours replayed at `speed` times real time (default 144: a day in ten minutes), each event
 stamped with its time in that day, published as each time comes. Everything it makes is synthetic.
+
+`--live` (what `make demo` runs beside the server) goes on after that day in real time: the next 24 hours are
+planned and each event published when its time comes, and every device in service says it is alive
+(`Heartbeats`), so a demo left running shows its doors and cameras online, not hundreds of "offline" alerts
+once the replayed day has gone quiet. The silent resident stays silent.
 """
+import collections
 import heapq
 import json
 import random
@@ -47,8 +53,9 @@ class Day:
     """The plan of one day at the doors of `district` (a Region), from `start` (24 hours ago by default)."""
 
     def __init__(self, district, seed: int = 1, start: datetime | None = None, strangers: int = 20,
-                 forced: int = 3, limit: int | None = None):
+                 forced: int = 3, limit: int | None = None, silent_pass: bool = True):
         self.rng = random.Random(seed)
+        self.silent_pass = silent_pass  # False on the days after the first: the silent resident stays silent
         self.start = start or timezone.now() - timedelta(hours=24)
         self.district = district
         self.strangers, self.forced, self.limit = strangers, forced, limit
@@ -84,7 +91,8 @@ class Day:
             door = doors[building_id]
             if person_id in silent:
                 self.silent_person = person_id
-                self._event(door, self.start - timedelta(hours=6), card=number, direction="in", granted=True)
+                if self.silent_pass:
+                    self._event(door, self.start - timedelta(hours=6), card=number, direction="in", granted=True)
                 continue
             for n, at in enumerate(_times(self.rng, day_start)):
                 if at < self.start:
@@ -107,6 +115,38 @@ class Day:
             self._event(self.rng.choice(door_list), at, alarm="forced_open", direction="in")
         heapq.heapify(self.plan)
         return sorted(self.plan)
+
+
+class Heartbeats:
+    """Every device in service in `district` says it is alive once every `period` seconds, the devices spread
+    evenly over the period (a district's thousands of devices do not all beat in the same second). Times are
+    `time.monotonic()` seconds."""
+
+    def __init__(self, district, period: float, now: float):
+        codes = list(Device.objects.filter(state=DeviceState.IN_SERVICE, grid__path__startswith=district.path)
+                     .order_by("code").values_list("code", flat=True))
+        self.period = period
+        step = period / max(1, len(codes))
+        self.queue = collections.deque((now + n * step, code) for n, code in enumerate(codes))
+
+    def __len__(self):
+        return len(self.queue)
+
+    def due(self, now: float) -> list[str]:
+        """The devices whose beat has come (each is then due again a period later)."""
+        codes = []
+        while self.queue and self.queue[0][0] <= now:
+            at, code = self.queue.popleft()
+            codes.append(code)
+            self.queue.append((at + self.period, code))
+        return codes
+
+    def next_at(self) -> float | None:
+        return self.queue[0][0] if self.queue else None
+
+
+def heartbeat(at: datetime) -> bytes:
+    return json.dumps({"type": "heartbeat", "ts": at.isoformat()}).encode()
 
 
 def topic(code: str) -> str:

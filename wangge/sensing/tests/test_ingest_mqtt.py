@@ -157,3 +157,67 @@ def test_the_simulated_day_raises_alerts_by_itself(site, root):
             "SELECT count(*) FROM (SELECT DISTINCT device_id, seq, at FROM sensing_accessevent) AS once")
     finally:
         stop(process)
+
+
+CAMERA = "51010700001320000001"  # the site's camera: it sends no door events, so only a heartbeat marks it seen
+
+
+def forget_camera(site):
+    site.query("UPDATE sensing_device SET last_seen_at = NULL WHERE code = ? RETURNING id", (CAMERA,))
+
+
+def test_the_live_simulator_keeps_every_device_in_service_online(site, root):
+    """--live: after the replayed day, every device in service beats (the camera included), and --for ends it."""
+    forget_camera(site)
+    process = subscriber(site, root, f"live-{root}")
+    try:
+        done = site.start("simulate_devices", "--district", "510107", "--speed", "0", "--seed", "6", "--live",
+                          "--beat", "1", "--for", "3", env={"WANGGE_MQTT_TOPIC_ROOT": root})
+        assert done.wait(timeout=120) == 0, site.output(done)
+        output = site.output(done)
+        assert "live: 3 devices beating every 1 s" in output and "live: stopped" in output
+        in_service = "SELECT count(*) FROM sensing_device WHERE state = 'in_service'"
+        seen = in_service + " AND last_seen_at IS NOT NULL"
+        assert site.wait_for(seen, site.scalar(in_service)) == site.scalar(in_service) == 3
+    finally:
+        stop(process)
+        forget_session(f"live-{root}")
+
+
+def test_serve_demo_starts_the_simulator_once_ingestion_listens_and_stops_it_with_the_server(site, root):
+    """`make demo` runs `serve --demo`: the live simulator starts after the subscriber's "subscribed to" (what
+    it published before would be lost), its replayed day is stored, and stopping the server stops it."""
+    import os
+    import re
+    import socket
+
+    from wangge.sensing.mqtt import default_client_id
+
+    forget_camera(site)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = site.scalar(COUNT_EVENTS)
+    server = site.start("serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--no-worker",
+                        "--no-collectstatic", "--demo", "--demo-holders", "5", ready="demo: device simulator",
+                        env={"WANGGE_MQTT_TOPIC_ROOT": root}, timeout=90)
+    try:
+        output = site.output(server)
+        assert output.index("subscribed to") < output.index("demo: device simulator")
+        pid = int(re.search(r"demo: device simulator \(live, synthetic\) pid (\d+)", output).group(1))
+        # The replayed day: 20 strangers' cards and 3 forced doors at least, and the camera's first beat.
+        assert site.wait_for(f"SELECT count(*) >= {base + 23} FROM sensing_accessevent", 1, timeout=90) == 1
+        assert site.wait_for(f"SELECT count(*) FROM sensing_device WHERE code = '{CAMERA}' AND last_seen_at IS NOT "
+                             "NULL", 1) == 1
+    finally:
+        stop(server)
+        forget_session(default_client_id())
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the simulator outlived the server")

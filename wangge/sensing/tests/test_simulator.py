@@ -3,13 +3,15 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from wangge.core.roles import Role
 from wangge.registry import services as registry_services
 from wangge.registry.models import Tag
 from wangge.sensing import services
-from wangge.sensing.simulator import Day, payload, topic
+from wangge.sensing.models import Device, DeviceState
+from wangge.sensing.simulator import Day, Heartbeats, heartbeat, payload, topic
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +56,42 @@ def test_a_day_starting_at_any_hour_holds_each_residents_whole_day(world, sensin
 
 def test_an_empty_district_plans_nothing(world):
     assert Day(world.district).build() == []
+
+
+def test_after_the_first_day_the_silent_elder_stays_silent(world, registry_home, sensing):
+    admin = world.users[Role.ADMINISTRATOR]
+    member_card = services.do_issue_card(admin, registry_home["member"])
+    registry_services.do_tag_person(admin, registry_home["member"], Tag.objects.get(code="elder_living_alone"))
+    later = Day(world.district, seed=4, strangers=0, forced=0, silent_pass=False)
+    plan = later.build()
+    assert later.silent_person == registry_home["member"].pk
+    assert not [p for p in plan if p.body.get("card") == member_card.number]
+    assert [p for p in plan if p.body.get("card") == sensing["card"].number]  # everyone else passes as before
+
+
+def test_heartbeats_spread_every_device_in_service_over_the_period(world, sensing):
+    sensing["away_door"].state = DeviceState.MAINTENANCE
+    sensing["away_door"].save()
+    beats = Heartbeats(world.district, period=90.0, now=1000.0)
+    in_service = set(Device.objects.filter(state=DeviceState.IN_SERVICE).values_list("code", flat=True))
+    assert len(beats) == len(in_service) >= 2 and sensing["away_door"].code not in in_service
+    assert beats.due(999.0) == [] and beats.next_at() == 1000.0
+    first = beats.due(1000.0)
+    assert len(first) == 1  # spread: one device at a time, not all in the first second
+    everyone = first + beats.due(1089.9)
+    assert sorted(everyone) == sorted(in_service)  # each once in a period
+    assert beats.due(1089.9) == []
+    assert beats.due(1090.0) == first  # then each again, a period after its last beat
+    assert json.loads(heartbeat(timezone.now()))["type"] == "heartbeat"
+
+
+def test_heartbeats_of_an_empty_district_never_fall_due(world):
+    beats = Heartbeats(world.district, period=60.0, now=0.0)
+    assert len(beats) == 0 and beats.next_at() is None and beats.due(1e9) == []
+
+
+@pytest.mark.parametrize("args, message", [(["--beat", "0"], "--beat"), (["--for", "-1"], "--for"),
+                                          (["--district", "999999"], "no district")])
+def test_the_simulator_refuses_bad_options_before_publishing(world, sensing, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("simulate_devices", "--live", *args, "--url", "mqtt://127.0.0.1:1")  # no broker there
