@@ -273,5 +273,8 @@ NINJA_PAGINATION_CLASS = "wangge.core.paging.LimitOffsetPagination"
 # subscribes, as the user and password in the URL if any), and how long door events and dead letters are kept.
 WANGGE_MQTT_URL = os.environ.get("WANGGE_MQTT_URL", "mqtt://127.0.0.1:1883")
 WANGGE_MQTT_TOPIC_ROOT = os.environ.get("WANGGE_MQTT_TOPIC_ROOT", "wangge")  # <root>/devices/<code>/events
+# The subscriber's client id (its persistent session is kept under it); default wangge-ingest-<host name>. Two
+# subscribers with one id take the session from each other in turn: a second site on the host sets its own.
+WANGGE_MQTT_CLIENT_ID = os.environ.get("WANGGE_MQTT_CLIENT_ID", "")
 WANGGE_EVENT_RETENTION_DAYS = int(os.environ.get("WANGGE_EVENT_RETENTION_DAYS", "180"))
 WANGGE_DEAD_LETTER_RETENTION_DAYS = int(os.environ.get("WANGGE_DEAD_LETTER_RETENTION_DAYS", "30"))

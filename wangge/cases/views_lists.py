@@ -39,9 +39,9 @@ SORTS = {
     "deadline": ("handle_by", "id"),
     "priority": ("-urgent", "handle_by", "id"),
 }
-SORT_LABELS = {"reported": gettext_lazy("Reported (newest first)"), "oldest": gettext_lazy("Reported (oldest first)"),
-               "deadline": gettext_lazy("Deadline (nearest first)"),
-               "priority": gettext_lazy("Priority (urgent first)")}
+SORT_LABELS = {"reported": gettext_lazy("Newest reported"), "oldest": gettext_lazy("Oldest reported"),
+               "deadline": gettext_lazy("Nearest deadline"),
+               "priority": gettext_lazy("Urgent first")}
 COUNT_LIMIT = 10_000  # the queue counts up to this ("10,000+"): a district's year of cases otherwise
 BOARD_OVERVIEW = 10  # rows of each section on the overview; the rest are a tap away
 BOARD_PAGE = 30

@@ -39,9 +39,9 @@ SORTS = {
     "due": ("due_by", "id"),  # keyset paging (core/keyset.py) puts NULLs last going up
     "amount": (("-amount", "nulls_last"), "-id"),  # disputes without an amount last, on both databases
 }
-SORT_LABELS = {"reported": gettext_lazy("Registered (newest first)"),
-               "oldest": gettext_lazy("Registered (oldest first)"), "due": gettext_lazy("Due (nearest first)"),
-               "amount": gettext_lazy("Amount (highest first)")}
+SORT_LABELS = {"reported": gettext_lazy("Newest registered"),
+               "oldest": gettext_lazy("Oldest registered"), "due": gettext_lazy("Nearest due date"),
+               "amount": gettext_lazy("Largest amount")}
 FILTERS = ("state", "type", "source", "level", "committee", "risk", "q", "from", "to", "sort", "area")
 
 

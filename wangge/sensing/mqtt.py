@@ -110,9 +110,11 @@ def broker(url: str | None = None) -> Broker:
 
 
 def default_client_id() -> str:
-    """One fixed id per machine (a persistent session is found by its client id); give each of several
-    subscribers on one machine its own with --client-id."""
-    return f"wangge-ingest-{socket.gethostname()}"[:64]
+    """One fixed id per machine (a persistent session is found by its client id), or WANGGE_MQTT_CLIENT_ID; give
+    each of several subscribers on one machine its own with --client-id (or that setting)."""
+    from django.conf import settings
+
+    return (getattr(settings, "WANGGE_MQTT_CLIENT_ID", "") or f"wangge-ingest-{socket.gethostname()}")[:64]
 
 
 def device_code(topic: str, root: str | None = None) -> str | None:

@@ -166,6 +166,11 @@ def forget_camera(site):
     site.query("UPDATE sensing_device SET last_seen_at = NULL WHERE code = ? RETURNING id", (CAMERA,))
 
 
+def forget_devices(site):
+    """As after load_demo: no device has spoken (so `--live` replays the last 24 hours)."""
+    site.query("UPDATE sensing_device SET last_seen_at = NULL RETURNING id")
+
+
 def test_the_live_simulator_keeps_every_device_in_service_online(site, root):
     """--live: after the replayed day, every device in service beats (the camera included), and --for ends it."""
     forget_camera(site)
@@ -191,27 +196,32 @@ def test_serve_demo_starts_the_simulator_once_ingestion_listens_and_stops_it_wit
     import re
     import socket
 
-    from wangge.sensing.mqtt import default_client_id
-
-    forget_camera(site)
+    forget_devices(site)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     base = site.scalar(COUNT_EVENTS)
     server = site.start("serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--no-worker",
                         "--no-collectstatic", "--demo", "--demo-holders", "5", ready="demo: device simulator",
-                        env={"WANGGE_MQTT_TOPIC_ROOT": root}, timeout=90)
+                        env={"WANGGE_MQTT_TOPIC_ROOT": root, "WANGGE_MQTT_CLIENT_ID": f"serve-{root}"}, timeout=90)
     try:
         output = site.output(server)
-        assert output.index("subscribed to") < output.index("demo: device simulator")
+        assert output.index(f"/devices/+/events as serve-{root}") < \
+            output.index("demo: device simulator")
         pid = int(re.search(r"demo: device simulator \(live, synthetic\) pid (\d+)", output).group(1))
         # The replayed day: 20 strangers' cards and 3 forced doors at least, and the camera's first beat.
-        assert site.wait_for(f"SELECT count(*) >= {base + 23} FROM sensing_accessevent", 1, timeout=90) == 1
+        assert site.wait_for(f"SELECT count(*) >= {base + 23} FROM sensing_accessevent", 1, timeout=90) == 1, \
+            site.output(server)
         assert site.wait_for(f"SELECT count(*) FROM sensing_device WHERE code = '{CAMERA}' AND last_seen_at IS NOT "
                              "NULL", 1) == 1
+        # Started again (a demo restarted), the day already stored is not replayed a second time.
+        again = site.start("simulate_devices", "--district", "510107", "--speed", "0", "--live", "--for", "0",
+                           env={"WANGGE_MQTT_TOPIC_ROOT": root})
+        assert again.wait(timeout=60) == 0, site.output(again)
+        assert "not replayed again" in site.output(again) and "synthetic door events" not in site.output(again)
     finally:
         stop(server)
-        forget_session(default_client_id())
+        forget_session(f"serve-{root}")
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:

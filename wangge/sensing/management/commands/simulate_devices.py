@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from wangge.areas.models import Level, Region
+from wangge.sensing.models import Device
 from wangge.sensing.simulator import Day, Heartbeats, heartbeat, payload, topic
 
 
@@ -56,9 +57,16 @@ class Command(BaseCommand):
         client.connect(broker.hostname or "127.0.0.1", broker.port or 1883)
         client.loop_start()
         self.client = client
-        self.stdout.write(f"{len(plan)} synthetic door events from {timezone.localtime(day.start):%Y-%m-%d %H:%M} at {speed:g}x "
-                          f"(silent elderly resident: person {day.silent_person}) / 合成门禁事件")
-        began, first = time.monotonic(), plan[0].at
+        if live and self._spoke_lately(region):
+            # A demo started again: its last 24 hours are already stored; replayed again they would be counted twice.
+            self.stdout.write("the district's devices spoke in the last 24 hours: that day is not replayed again "
+                              "/ 设备近 24 小时内已有上报，不再重放")
+            plan = []
+        else:
+            self.stdout.write(f"{len(plan)} synthetic door events from "
+                              f"{timezone.localtime(day.start):%Y-%m-%d %H:%M} at {speed:g}x "
+                              f"(silent elderly resident: person {day.silent_person}) / 合成门禁事件")
+        began, first = time.monotonic(), plan[0].at if plan else None
         try:
             for n, planned in enumerate(plan, 1):
                 if speed > 0:
@@ -69,12 +77,18 @@ class Command(BaseCommand):
                 self._publish(planned.device_code, payload(planned))
                 if n % 1000 == 0:
                     self.stdout.write(f"  {n} published (simulated {timezone.localtime(planned.at):%H:%M})")
-            self.stdout.write(f"done: {len(plan)} events published / 已发布")
+            if plan:
+                self.stdout.write(f"done: {len(plan)} events published / 已发布")
             if live:
                 self._live(region, seed, limit, beat, None if duration is None else time.monotonic() + duration)
         finally:
             client.loop_stop()
             client.disconnect()
+
+    @staticmethod
+    def _spoke_lately(region) -> bool:
+        since = timezone.now() - timedelta(hours=24)
+        return Device.objects.filter(grid__path__startswith=region.path, last_seen_at__gte=since).exists()
 
     def _publish(self, code: str, body: bytes):
         self.client.publish(topic(code), body, qos=1).wait_for_publish(timeout=30)
