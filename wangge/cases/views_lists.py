@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from wangge.areas.models import Region
@@ -39,9 +39,9 @@ SORTS = {
     "deadline": ("handle_by", "id"),
     "priority": ("-urgent", "handle_by", "id"),
 }
-SORT_LABELS = {"reported": gettext_lazy("Newest reported"), "oldest": gettext_lazy("Oldest reported"),
-               "deadline": gettext_lazy("Nearest deadline"),
-               "priority": gettext_lazy("Urgent first")}
+SORT_LABELS = {"reported": pgettext_lazy("case sort", "Newest"), "oldest": pgettext_lazy("case sort", "Oldest"),
+               "deadline": pgettext_lazy("case sort", "Deadline"),
+               "priority": pgettext_lazy("case sort", "Urgent first")}
 COUNT_LIMIT = 10_000  # the queue counts up to this ("10,000+"): a district's year of cases otherwise
 BOARD_OVERVIEW = 10  # rows of each section on the overview; the rest are a tap away
 BOARD_PAGE = 30

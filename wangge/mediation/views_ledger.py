@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.shortcuts import render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from wangge.areas.models import Region
@@ -39,9 +39,9 @@ SORTS = {
     "due": ("due_by", "id"),  # keyset paging (core/keyset.py) puts NULLs last going up
     "amount": (("-amount", "nulls_last"), "-id"),  # disputes without an amount last, on both databases
 }
-SORT_LABELS = {"reported": gettext_lazy("Newest registered"),
-               "oldest": gettext_lazy("Oldest registered"), "due": gettext_lazy("Nearest due date"),
-               "amount": gettext_lazy("Largest amount")}
+SORT_LABELS = {"reported": pgettext_lazy("dispute sort", "Newest"),
+               "oldest": pgettext_lazy("dispute sort", "Oldest"), "due": pgettext_lazy("dispute sort", "Due date"),
+               "amount": pgettext_lazy("dispute sort", "Largest amount")}
 FILTERS = ("state", "type", "source", "level", "committee", "risk", "q", "from", "to", "sort", "area")
 
 
