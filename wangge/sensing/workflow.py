@@ -49,18 +49,18 @@ def _welfare(step: int):
     return guard
 
 
-TRANSITIONS = {}
+# In the order the page offers them: the next step first (acknowledge, the welfare check's step), closing later.
+TRANSITIONS = {(AlertState.ACTIVE, "acknowledge"): Transition(AlertState.ACKNOWLEDGED, WATCHERS)}
 for _state in (AlertState.ACTIVE, AlertState.ACKNOWLEDGED):
     TRANSITIONS.update({
-        (_state, "close"): Transition(AlertState.CLOSED, WATCHERS),
-        (_state, "to_case"): Transition(AlertState.CLOSED, WATCHERS),
-        (_state, "comment"): Transition(None, WATCHERS),
-        (_state, "assign"): Transition(None, SUPERVISORS),
         (_state, "call"): Transition(None, WATCHERS, guard=_welfare(1)),
         (_state, "visit"): Transition(None, WATCHERS, guard=_welfare(2)),
         (_state, "contact"): Transition(None, WATCHERS, guard=_welfare(3)),
+        (_state, "assign"): Transition(None, SUPERVISORS),
+        (_state, "to_case"): Transition(AlertState.CLOSED, WATCHERS),
+        (_state, "close"): Transition(AlertState.CLOSED, WATCHERS),
+        (_state, "comment"): Transition(None, WATCHERS),
     })
-TRANSITIONS[(AlertState.ACTIVE, "acknowledge")] = Transition(AlertState.ACKNOWLEDGED, WATCHERS)
 TRANSITIONS[(AlertState.CLOSED, "comment")] = Transition(None, WATCHERS)
 
 

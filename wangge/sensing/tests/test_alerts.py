@@ -194,3 +194,16 @@ def test_an_acknowledged_or_minor_alert_is_not_escalated(world, device):
     major = _raise(other).alert
     do_act(world.users[Role.GRID_WORKER], major, "acknowledge", expected_version=major.version)
     assert poller.escalate(major.first_seen + timedelta(days=1)) == 0
+
+
+def test_the_next_step_is_offered_first_and_closing_later(world, device):
+    """The alert page lists its actions in this order (a phone shows one form under another): acknowledging an
+    active alert first, not below closing, turning into a case and commenting."""
+    from wangge.sensing.workflow import FLOW
+
+    alert = _raise(device).alert
+    gridder, operator = world.users[Role.GRID_WORKER], world.users[Role.DISTRICT_OPERATOR]
+    assert FLOW.allowed_actions(alert, gridder) == ["acknowledge", "to_case", "close", "comment"]
+    assert FLOW.allowed_actions(alert, operator) == ["acknowledge", "assign", "to_case", "close", "comment"]
+    alert = do_act(gridder, alert, "acknowledge", expected_version=alert.version)
+    assert FLOW.allowed_actions(alert, gridder) == ["to_case", "close", "comment"]

@@ -134,6 +134,7 @@ def test_a_rules_title_follows_the_readers_language(client, world, sensing):
     assert english in board and alert.title not in board
     page = client.get(f"/sensing/alerts/{alert.pk}/").content.decode()
     assert re.search(r"<h1>(.*?)</h1>", page).group(1) == english
+    assert alert.title not in page  # the timeline's "Raised: …" too
     client.cookies["django_language"] = "zh-hans"
     page = client.get(f"/sensing/alerts/{alert.pk}/").content.decode()
     assert re.search(r"<h1>(.*?)</h1>", page).group(1) == alert.title
