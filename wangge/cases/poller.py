@@ -15,8 +15,10 @@ and people working on the case must not get a conflict because the clock ran out
 The flags are cleared where the deadline moves (services: dispatch and rework reset `accept_by` and the
 unsigned flag, an approved extension resets the overdue flag), so a case can be flagged again later.
 """
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from wangge.cases.models import Case, State
 from wangge.cases.workflow import FLOW
@@ -25,10 +27,12 @@ UNSIGNED_STATES = (State.DISPATCHED,)
 OVERDUE_STATES = (State.REGISTERED, State.DISPATCHED, State.ACCEPTED)
 CHUNK = 500
 
-# kind -> (flag column, deadline column, states, timeline action, note)
+# kind -> (flag column, deadline column, states, timeline action, note: stored in the platform's language)
 KINDS = {
-    "unsigned": ("unsigned_flagged_at", "accept_by", UNSIGNED_STATES, "flag_unsigned", "超过签收时限仍未签收"),
-    "overdue": ("overdue_flagged_at", "handle_by", OVERDUE_STATES, "flag_overdue", "超过办理时限仍未办结"),
+    "unsigned": ("unsigned_flagged_at", "accept_by", UNSIGNED_STATES, "flag_unsigned",
+                 gettext_noop("Not accepted within the time limit for accepting")),
+    "overdue": ("overdue_flagged_at", "handle_by", OVERDUE_STATES, "flag_overdue",
+                gettext_noop("Not closed within the time limit for handling")),
 }
 
 
@@ -49,6 +53,8 @@ def claim(kind: str, pk: int, now) -> bool:
             return False
         case = Case.objects.select_related("category", "grid").get(pk=pk)
         details = {deadline: getattr(case, deadline).isoformat()}
+        with translation.override(settings.LANGUAGE_CODE):
+            note = gettext(note)
         FLOW.record(None, case, action, note=note, details=details, now=now, actor_name="system")
     return True
 

@@ -16,8 +16,10 @@ was sent. A second poller waits on the lock, then finds the event and sends noth
 """
 from datetime import datetime, time
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 
 from wangge.core.models import User
 from wangge.core.notify import notify
@@ -26,9 +28,16 @@ from wangge.mediation import notifications, services
 from wangge.mediation.models import OPEN_STATES, Dispute, DisputeEvent
 from wangge.mediation.workflow import FLOW
 
-OVERDUE_NOTE = "超过本级化解期限仍未化解"
 REMIND_AFTER_DAY = 20  # reminders from the 21st: the leader has had three weeks to enter the month's progress
-REMINDER_NOTE = "本月包案进展尚未填报，请于月底前填报"
+# What the pollers write (timeline notes, messages) is stored in the platform's language, like every notification.
+
+
+def overdue_note() -> str:
+    return _("Not resolved within the time limit of its level")
+
+
+def reminder_note() -> str:
+    return _("This month's progress has not been entered yet: please enter it before the month ends")
 
 
 # --- overdue at the level ---------------------------------------------------------------------------
@@ -48,7 +57,9 @@ def claim_overdue(pk: int, now) -> bool:
             return False
         dispute = Dispute.objects.select_related("committee", "region").get(pk=pk)
         details = {"due_by": dispute.due_by.isoformat(), "level": dispute.level}
-        FLOW.record(None, dispute, "flag_overdue", note=OVERDUE_NOTE, details=details, now=now)
+        with translation.override(settings.LANGUAGE_CODE):
+            note = overdue_note()
+        FLOW.record(None, dispute, "flag_overdue", note=note, details=details, now=now)
         transaction.on_commit(lambda: tell_overdue(pk, now))
     return True
 
@@ -67,9 +78,11 @@ def tell_overdue(pk: int, now) -> None:
     dispute = Dispute.objects.select_related("committee__region", "mediator__user", "region").filter(pk=pk).first()
     if dispute is None:
         return
-    notify(overdue_recipients(dispute), kind="mediation.flag_overdue",
-           title=f"纠纷超期未化解：{dispute.number} {dispute.title}",
-           body=f"{OVERDUE_NOTE}（期限 {timezone.localtime(dispute.due_by):%Y-%m-%d}），请督促化解或上交上级",
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("Dispute overdue: %(number)s %(title)s") % {"number": dispute.number, "title": dispute.title}
+        body = _("%(note)s (time limit %(date)s): please press for its resolution or hand it up a level") % {
+            "note": overdue_note(), "date": timezone.localtime(dispute.due_by).date().isoformat()}
+    notify(overdue_recipients(dispute), kind="mediation.flag_overdue", title=title, body=body,
            url=notifications.dispute_url(dispute), now=now)
 
 
@@ -105,7 +118,9 @@ def claim_reminder(pk: int, now) -> bool:
         if dispute is None:
             return False
         month, _since = _month_start(now)
-        FLOW.record(None, dispute, "remind_progress", note=REMINDER_NOTE,
+        with translation.override(settings.LANGUAGE_CODE):
+            note = reminder_note()
+        FLOW.record(None, dispute, "remind_progress", note=note,
                     details={"month": month.isoformat(), "leader": dispute.leader_id}, now=now)
         transaction.on_commit(lambda: tell_leader(pk, month, now))
     return True
@@ -115,9 +130,13 @@ def tell_leader(pk: int, month, now) -> None:
     dispute = Dispute.objects.select_related("leader").filter(pk=pk).first()
     if dispute is None or dispute.leader is None:
         return
-    notify([dispute.leader], kind="mediation.remind_progress",
-           title=f"包案进展提醒：{dispute.number} {dispute.title}",
-           body=f"{month:%Y年%m月}{REMINDER_NOTE}", url=notifications.dispute_url(dispute), sms=True, now=now)
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("Petition progress reminder: %(number)s %(title)s") % {"number": dispute.number,
+                                                                          "title": dispute.title}
+        body = _("%(month)s: %(note)s") % {"month": formats.date_format(month, "YEAR_MONTH_FORMAT"),
+                                           "note": reminder_note()}
+    notify([dispute.leader], kind="mediation.remind_progress", title=title, body=body,
+           url=notifications.dispute_url(dispute), sms=True, now=now)
 
 
 def poll(now=None) -> dict:

@@ -153,3 +153,17 @@ def test_two_pollers_that_listed_the_same_cases_flag_each_once(w):
     assert sum(poller.claim("unsigned", pk, now) for pk in second) == 0
     assert CaseEvent.objects.filter(action="flag_unsigned").count() == 3
     assert Notification.objects.filter(kind="case.flag_unsigned", recipient=w.users[DEPT]).count() == 3
+
+
+@pytest.mark.parametrize("language, note", [("zh-hans", "超过签收时限仍未签收"),
+                                            ("en", "Not accepted within the time limit for accepting")])
+def test_the_flags_note_is_in_the_platforms_language_whoever_runs_the_poll(w, settings, language, note):
+    """Stored in the platform's language (LANGUAGE_CODE), like every notification, not the language of whichever
+    request or command happened to run the poll."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = language
+    case = case_in(w, "dispatched")
+    with translation.override("en" if language == "zh-hans" else "zh-hans"):
+        poller.poll(case.accept_by + MINUTE)
+    assert flags(case, "flag_unsigned").get().note == note

@@ -66,6 +66,7 @@ def test_an_overdue_dispute_is_flagged_once_recorded_and_told(w):
     assert recipients("mediation.flag_overdue") == ["community_op", "mediator_1"]
     note = Notification.objects.filter(kind="mediation.flag_overdue").first()
     assert dispute.number in note.title and "超期" in note.title
+    assert event.note == "超过本级化解期限仍未化解" and note.body.startswith(event.note + "（期限 ")
 
 
 def test_every_open_state_is_flagged_and_closed_ones_are_left_alone(w):
@@ -132,7 +133,7 @@ def test_a_leader_is_reminded_once_a_month_after_the_20th(w):
     assert AuditEntry.objects.filter(operation="mediation.remind_progress").count() == 1
     assert recipients("mediation.remind_progress") == ["street_op"]
     sms = SmsMessage.objects.get(kind="mediation.remind_progress")
-    assert sms.recipient == w.users[Role.STREET_OPERATOR] and "2026年03月" in sms.body
+    assert sms.recipient == w.users[Role.STREET_OPERATOR] and "2026年3月" in sms.body
     assert poller.poll(local(2026, 4, 22))["petition_reminders"] == 1  # the next month again
     assert flags(dispute, "remind_progress").count() == 2
 
