@@ -7,6 +7,7 @@ exact to well under a millimetre) and bd09_to_wgs84 goes through the closed-form
 BD-09 → GCJ-02 inverse (about 1 cm), so nothing needs refining here.
 """
 import numpy as np
+from django.utils.translation import gettext as _
 from fast_geocn import coord
 
 WGS84, GCJ02, BD09 = "wgs84", "gcj02", "bd09"
@@ -22,7 +23,8 @@ class CRSError(ValueError):
 
 def check_crs(crs: str) -> str:
     if crs not in CRS_NAMES:
-        raise CRSError(f"unknown crs {crs!r}; use one of {', '.join(CRS_NAMES)} / 未知坐标系")
+        raise CRSError(_("Unknown coordinate system %(crs)s: use one of %(names)s")
+                       % {"crs": repr(crs), "names": ", ".join(CRS_NAMES)})
     return crs
 
 
@@ -33,10 +35,9 @@ def check_range(lngs: np.ndarray, lats: np.ndarray) -> None:
     bad = np.flatnonzero(bad_lng | bad_lat)
     if bad.size:
         i = int(bad[0])
-        what = (f"longitude {lngs[i]} is not in [-180, 180]" if bad_lng[i]
-                else f"latitude {lats[i]} is not in [-90, 90]")
-        where = f"point {i}: " if lngs.size > 1 else ""
-        raise ValueError(f"{where}{what} / 坐标超出范围")
+        what = (_("longitude %(value)s is not in [-180, 180]") % {"value": lngs[i]} if bad_lng[i]
+                else _("latitude %(value)s is not in [-90, 90]") % {"value": lats[i]})
+        raise ValueError(_("point %(n)s: %(problem)s") % {"n": i, "problem": what} if lngs.size > 1 else what)
 
 
 def to_wgs84(lng: float, lat: float, crs: str = WGS84) -> tuple[float, float]:
@@ -50,7 +51,7 @@ def to_wgs84_many(lngs, lats, crs: str = WGS84) -> tuple[np.ndarray, np.ndarray]
     lngs = np.asarray(lngs, dtype=float).reshape(-1)
     lats = np.asarray(lats, dtype=float).reshape(-1)
     if lngs.shape != lats.shape:
-        raise ValueError("lngs and lats differ in length / 经纬度数量不一致")
+        raise ValueError(_("There are not as many longitudes as latitudes"))
     check_range(lngs, lats)
     if crs == WGS84 or lngs.size == 0:
         return lngs, lats

@@ -2,6 +2,7 @@
 import math
 
 import shapely
+from django.utils.translation import gettext as _
 from shapely.geometry import shape
 
 # Sibling grids may share edges; an overlap smaller than this (square degrees,
@@ -15,23 +16,24 @@ class GeometryError(ValueError):
 
 def _check_ring(ring, where: str) -> None:
     if not isinstance(ring, list) or len(ring) < 4:
-        raise GeometryError(f"{where}: a ring needs at least 4 positions / 环至少需要 4 个点")
+        raise GeometryError(_("%(where)s: a ring needs at least 4 positions") % {"where": where})
     for position in ring:
         if not isinstance(position, (list, tuple)) or len(position) < 2:
-            raise GeometryError(f"{where}: a position must be [lng, lat] / 坐标格式应为 [经度, 纬度]")
+            raise GeometryError(_("%(where)s: a position must be [lng, lat]") % {"where": where})
         lng, lat = position[0], position[1]
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (lng, lat)):
-            raise GeometryError(f"{where}: coordinates must be numbers / 坐标必须是数字")
+            raise GeometryError(_("%(where)s: coordinates must be numbers") % {"where": where})
         if not (-180 <= lng <= 180 and -90 <= lat <= 90):
-            raise GeometryError(f"{where}: coordinate out of range ({lng}, {lat}) / 坐标超出范围")
+            raise GeometryError(_("%(where)s: coordinate out of range (%(lng)s, %(lat)s)")
+                                % {"where": where, "lng": lng, "lat": lat})
     if list(ring[0][:2]) != list(ring[-1][:2]):
-        raise GeometryError(f"{where}: ring is not closed / 环未闭合（首尾坐标不同）")
+        raise GeometryError(_("%(where)s: ring is not closed (its first and last positions differ)") % {"where": where})
 
 
 def parse_boundary(geometry) -> shapely.Geometry:
     """A valid shapely (Multi)Polygon from a GeoJSON geometry, or GeometryError saying why not."""
     if not isinstance(geometry, dict):
-        raise GeometryError("geometry must be a GeoJSON object / 缺少几何对象")
+        raise GeometryError(_("The geometry must be a GeoJSON object"))
     kind = geometry.get("type")
     coords = geometry.get("coordinates")
     if kind == "Polygon":
@@ -39,19 +41,20 @@ def parse_boundary(geometry) -> shapely.Geometry:
     elif kind == "MultiPolygon":
         polygons = coords
     else:
-        raise GeometryError(f"geometry type must be Polygon or MultiPolygon, not {kind!r} / 几何类型须为面")
+        raise GeometryError(_("The geometry type must be Polygon or MultiPolygon, not %(kind)s") % {"kind": repr(kind)})
     if not isinstance(polygons, list) or not polygons:
-        raise GeometryError("geometry has no coordinates / 缺少坐标")
+        raise GeometryError(_("The geometry has no coordinates"))
     for p, rings in enumerate(polygons):
         if not isinstance(rings, list) or not rings:
-            raise GeometryError(f"polygon {p}: no rings / 面没有环")
+            raise GeometryError(_("polygon %(polygon)s: no rings") % {"polygon": p})
         for r, ring in enumerate(rings):
-            _check_ring(ring, f"polygon {p} ring {r}")
+            _check_ring(ring, _("polygon %(polygon)s, ring %(ring)s") % {"polygon": p, "ring": r})
     geom = shape(geometry)
     if not geom.is_valid:
-        raise GeometryError(f"invalid polygon: {shapely.is_valid_reason(geom)} / 无效的面（如自相交）")
+        raise GeometryError(_("Invalid polygon (crossing itself, say): %(reason)s")
+                            % {"reason": shapely.is_valid_reason(geom)})
     if geom.area == 0:
-        raise GeometryError("polygon has no area / 面积为零")
+        raise GeometryError(_("The polygon has no area"))
     return geom
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import shapely
 from django.conf import settings
 from django.db.models import Count, Max, Q
+from django.utils.translation import gettext as _
 from shapely.geometry import shape
 
 from wangge.areas.crs import WGS84, CRSError, to_wgs84_many  # noqa: F401 (CRSError is part of this API)
@@ -114,11 +115,11 @@ def locate_points(points, crs: str = WGS84) -> list[dict | None]:
     try:
         coords = np.asarray(points, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError("points must be [lng, lat] pairs of numbers / 坐标须为 [经度, 纬度] 数字对") from None
+        raise ValueError(_("Points must be [lng, lat] pairs of numbers")) from None
     if coords.size == 0:
         coords = coords.reshape(0, 2)
     if coords.ndim != 2 or coords.shape[1] != 2:
-        raise ValueError("points must be [lng, lat] pairs of numbers / 坐标须为 [经度, 纬度] 数字对")
+        raise ValueError(_("Points must be [lng, lat] pairs of numbers"))
     lngs, lats = to_wgs84_many(coords[:, 0], coords[:, 1], crs)
     snapshot = _current()
     return [None if pos < 0 else _answer(snapshot.answers[pos])

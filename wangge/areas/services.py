@@ -45,9 +45,9 @@ def locate_point(lng, lat, crs: str = "wgs84", *, within=None, grid: Region | No
         if within is None:
             raise OperationError(_("Choose the location on the map"), field="location")
         if grid is None:
-            raise OperationError("give a location or a grid / 请提供位置或网格", field="location")
+            raise OperationError(_("Give a location or a grid"), field="location")
         if not in_area(within, grid):
-            raise OperationError("grid not found in your area / 不在辖区内", field="grid")
+            raise OperationError(_("This grid is not in your area"), field="grid")
         return grid, None, None
     try:
         wgs_lng, wgs_lat = to_wgs84(float(lng), float(lat), crs)
@@ -56,11 +56,11 @@ def locate_point(lng, lat, crs: str = "wgs84", *, within=None, grid: Region | No
         raise OperationError(str(exc), field="location") from None
     if found is None:
         # A citizen is told it is outside this district; staff that it is outside every grid (they know the area).
-        where = "位置不在任何网格内" if within is not None else "位置不在本区任何网格内"
-        raise OperationError(f"{where} / the location is outside every grid", field="location")
+        raise OperationError(_("The location is outside every grid") if within is not None
+                             else _("The location is outside every grid of this district"), field="location")
     located = Region.objects.defer("polygon").get(code=found["code"])
     if within is not None and not in_area(within, located):
-        raise OperationError("location not found in your area / 不在辖区内", field="location")
+        raise OperationError(_("The location is not in your area"), field="location")
     return located, round(wgs_lng, 7), round(wgs_lat, 7)
 
 
@@ -110,13 +110,18 @@ def do_import_divisions(actor, text: str) -> ImportResult:
     return result
 
 
+def _level(code: str) -> str:
+    """A level's name inside a sentence ("a street"; 街道)."""
+    return str(Level(code).label).lower()
+
+
 def _check_division_tree(rows) -> list[RowError]:
     """Cross-row checks: duplicates, parents that exist at the right level, no moves."""
     errors, seen = [], {}
     for row in rows:
         if row.code in seen:
-            errors.append(RowError(row.line, f"duplicate code {row.code} (first on line {seen[row.code].line})"
-                                             " / 代码重复", "code"))
+            errors.append(RowError(row.line, _("Duplicate code %(code)s (first on line %(line)s)")
+                                   % {"code": row.code, "line": seen[row.code].line}, "code"))
         else:
             seen[row.code] = row
     codes = set(seen) | {r.parent_code for r in rows if r.parent_code}
@@ -126,16 +131,18 @@ def _check_division_tree(rows) -> list[RowError]:
             continue
         stored = in_db.get(row.code)
         if stored and (stored.level != row.level or (stored.parent.code if stored.parent else "") != row.parent_code):
-            errors.append(RowError(row.line, f"{row.code} already exists with another level or parent"
-                                             " / 代码已存在且层级或上级不同", "code"))
+            errors.append(RowError(row.line, _("%(code)s already exists with another level or parent")
+                                   % {"code": row.code}, "code"))
         if row.level == Level.PROVINCE:
             continue
         parent = seen.get(row.parent_code) or in_db.get(row.parent_code)
         if parent is None:
-            errors.append(RowError(row.line, f"unknown parent {row.parent_code} / 上级代码不存在", "parent_code"))
+            errors.append(RowError(row.line, _("Unknown parent %(code)s") % {"code": row.parent_code}, "parent_code"))
         elif parent.level != PARENT_LEVEL[row.level]:
-            errors.append(RowError(row.line, f"parent {row.parent_code} is a {parent.level},"
-                                             f" a {row.level} needs a {PARENT_LEVEL[row.level]} / 上级层级不符",
+            errors.append(RowError(row.line, _("The parent %(code)s is a %(level)s; a %(child)s's parent is a "
+                                               "%(wanted)s") % {"code": row.parent_code, "level": _level(parent.level),
+                                                                "child": _level(row.level),
+                                                                "wanted": _level(PARENT_LEVEL[row.level])},
                                    "parent_code"))
     return errors
 
@@ -176,8 +183,8 @@ def _check_grid_tree(features) -> list[RowError]:
     errors, seen = [], {}
     for f in features:
         if f.code in seen:
-            errors.append(RowError(f.line, f"duplicate code {f.code} (first in feature {seen[f.code].line}) / 代码重复",
-                                   "code", "feature"))
+            errors.append(RowError(f.line, _("Duplicate code %(code)s (first in feature %(line)s)")
+                                   % {"code": f.code, "line": seen[f.code].line}, "code", "feature"))
         else:
             seen[f.code] = f
     parents = {r.code: r for r in Region.objects.filter(code__in={f.parent_code for f in features})}
@@ -185,14 +192,14 @@ def _check_grid_tree(features) -> list[RowError]:
     for f in seen.values():
         parent = parents.get(f.parent_code)
         if parent is None:
-            errors.append(RowError(f.line, f"unknown parent {f.parent_code} / 上级社区不存在",
+            errors.append(RowError(f.line, _("Unknown parent community %(code)s") % {"code": f.parent_code},
                                    "parent_code", "feature"))
         elif parent.level != Level.COMMUNITY:
-            errors.append(RowError(f.line, f"parent {f.parent_code} is not a community / 上级须为社区",
+            errors.append(RowError(f.line, _("The parent %(code)s is not a community") % {"code": f.parent_code},
                                    "parent_code", "feature"))
         if f.code in stored and (stored[f.code].level != Level.GRID
                                  or stored[f.code].parent_id != getattr(parent, "id", None)):
-            errors.append(RowError(f.line, f"{f.code} already exists under another parent / 代码已存在且上级不同",
+            errors.append(RowError(f.line, _("%(code)s already exists under another parent") % {"code": f.code},
                                    "code", "feature"))
     errors += _sibling_overlaps(list(seen.values()))
     return errors
@@ -215,7 +222,7 @@ def _sibling_overlaps(features) -> list[RowError]:
                     continue
         for a, b in find_overlaps(sorted(siblings.items())):
             line = min(line_of.get(a, 10**9), line_of.get(b, 10**9))
-            errors.append(RowError(line, f"grids {a} and {b} overlap / 同一社区内网格 {a} 与 {b} 重叠",
+            errors.append(RowError(line, _("Grids %(a)s and %(b)s overlap") % {"a": a, "b": b},
                                    "geometry", "feature"))
     return errors
 
@@ -223,7 +230,7 @@ def _sibling_overlaps(features) -> list[RowError]:
 def do_set_boundary(actor, region: Region, geometry: dict | None) -> Region:
     """Set or clear a region's boundary; refused if it overlaps a sibling grid."""
     if not can(actor, "areas.edit"):
-        raise OperationError("not allowed / 无权修改边界")
+        raise OperationError(_("Not allowed to change boundaries"))
     with transaction.atomic():
         region = Region.objects.select_for_update().get(pk=region.pk)
         if geometry is None:
@@ -243,7 +250,8 @@ def do_set_boundary(actor, region: Region, geometry: dict | None) -> Region:
                 overlaps = [pair for pair in find_overlaps(siblings) if region.code in pair]
                 if overlaps:
                     other = next(c for c in overlaps[0] if c != region.code)
-                    raise OperationError(f"overlaps sibling grid {other} / 与相邻网格 {other} 重叠", field="geometry")
+                    raise OperationError(_("It overlaps the neighbouring grid %(grid)s") % {"grid": other},
+                                         field="geometry")
             region.polygon = geometry
             region.center_lng, region.center_lat = center_of(geom)
         region.save()
@@ -270,17 +278,17 @@ def do_add_team_member(actor, grid: Region, role: str, name: str, phone: str = "
     from wangge.areas.models import GridTeamMember, TeamRole
 
     if not can(actor, "team.edit"):
-        raise OperationError("not allowed / 无权编辑网格团队")
+        raise OperationError(_("Not allowed to edit grid teams"))
     if grid.level != Level.GRID:
-        raise OperationError("not a grid / 不是网格", field="grid")
+        raise OperationError(_("This is not a grid"), field="grid")
     if role not in TeamRole.values:
-        raise OperationError(f"unknown team role {role!r} / 未知团队角色", field="role")
+        raise OperationError(_("Unknown team role %(role)s") % {"role": repr(role)}, field="role")
     name = (name or "").strip()
     if not name:
-        raise OperationError("name is empty / 姓名为空", field="name")
+        raise OperationError(_("The name is empty"), field="name")
     phone = (phone or "").strip()
     if phone and (not phone.isdigit() or not 7 <= len(phone) <= 15):
-        raise OperationError("phone must be 7-15 digits / 电话须为 7-15 位数字", field="phone")
+        raise OperationError(_("The phone number must have 7 to 15 digits"), field="phone")
     with transaction.atomic():
         member = GridTeamMember.objects.create(grid=grid, role=role, name=name, phone=phone, user=user)
         audit.record(actor, "areas.add_team_member", member, grid=grid.code, role=role)
@@ -289,7 +297,7 @@ def do_add_team_member(actor, grid: Region, role: str, name: str, phone: str = "
 
 def do_remove_team_member(actor, member) -> None:
     if not can(actor, "team.edit"):
-        raise OperationError("not allowed / 无权编辑网格团队")
+        raise OperationError(_("Not allowed to edit grid teams"))
     with transaction.atomic():
         audit.record(actor, "areas.remove_team_member", member, grid=member.grid.code, role=member.role)
         member.delete()

@@ -6,6 +6,7 @@ instead of reading the same last number (on PostgreSQL); SQLite's IMMEDIATE tran
 """
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wangge.core.services import OperationError
 
@@ -13,7 +14,7 @@ from wangge.core.services import OperationError
 def next_day_number(counter_model, prefix: str, now, width: int = 6) -> str:
     day = timezone.localtime(now).date()
     table = connection.ops.quote_name(counter_model._meta.db_table)
-    for _ in range(2):
+    for _attempt in range(2):
         # UPDATE … RETURNING (PostgreSQL, SQLite ≥ 3.35): claim and read the number in one statement.
         with connection.cursor() as cursor:
             cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE day = %s RETURNING last",
@@ -27,4 +28,4 @@ def next_day_number(counter_model, prefix: str, now, width: int = 6) -> str:
             return f"{prefix}{day:%Y%m%d}{1:0{width}d}"
         except IntegrityError:
             continue  # another writer made the day's row first: claim from it
-    raise OperationError("numbering is busy; try again / 编号繁忙，请重试")
+    raise OperationError(_("Numbering is busy: please try again"))

@@ -98,7 +98,8 @@ def revealable_model(label: str):
     from django.apps import apps
 
     if label not in REVEALABLE:
-        raise OperationError(f"nothing to reveal on {label!r} / 该对象没有可查看的个人信息", field="object")
+        raise OperationError(_("There is no personal value to reveal on %(object)s") % {"object": repr(label)},
+                             field="object")
     return apps.get_model(label)
 
 
@@ -107,7 +108,7 @@ def do_reveal(actor: User, obj, field: str, reason: str) -> str:
     """Show one personal value unmasked. Needs a reason; always logged with who and why."""
     label = obj._meta.label_lower
     if field not in REVEALABLE.get(label, ()):
-        raise OperationError(f"{field!r} cannot be revealed / 该字段不可查看", field="field")
+        raise OperationError(_("%(field)s cannot be revealed") % {"field": repr(field)}, field="field")
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise OperationError(_("give a reason for viewing"), field="reason")

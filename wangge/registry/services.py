@@ -64,9 +64,9 @@ def _in_area(actor, region_or_obj, what="grid"):
         prefix = scope_prefix(actor)
         if prefix is ALL or (prefix is not None and region_or_obj.path.startswith(prefix)):
             return
-        raise OperationError(f"{what} not found in your area / 不在辖区内", field=what)
+        raise OperationError(gettext("Not in your area"), field=what)
     if not model.objects.visible_to(actor).filter(pk=region_or_obj.pk).exists():
-        raise OperationError(f"{what} not found in your area / 不在辖区内", field=what)
+        raise OperationError(gettext("Not in your area"), field=what)
 
 
 # --- buildings, houses, households -------------------------------------------------------------

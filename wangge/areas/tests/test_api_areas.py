@@ -89,8 +89,8 @@ def test_set_boundary_by_api(world, client):
 
 @pytest.mark.parametrize("geometry,fragment", [
     ({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}, "Self-intersection"),
-    (square(ORIGIN_LNG + 0.005, ORIGIN_LAT), "overlaps sibling grid"),
-    ({"type": "Polygon", "coordinates": [[[500, 0], [1, 1], [1, 0], [500, 0]]]}, "out of range"),
+    (square(ORIGIN_LNG + 0.005, ORIGIN_LAT), "与相邻网格 510107001001002 重叠"),
+    ({"type": "Polygon", "coordinates": [[[500, 0], [1, 1], [1, 0], [500, 0]]]}, "坐标超出范围（500, 0）"),
 ])
 def test_bad_boundary_is_refused_and_nothing_changes(world, client, geometry, fragment):
     login(client, world, Role.DISTRICT_OPERATOR)

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from wangge.areas.importing import ImportRejected
 from wangge.areas.models import Region
@@ -15,6 +16,14 @@ GOOD = HEADER + "51,四川省,province,\n5101,成都市,city,51\n510107,武侯�
     "510107005,玉林街道,street,510107\n510107005003,芳草社区,community,510107005\n"
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """The reasons below are matched in English (the message ids); test_reasons_are_in_the_readers_language
+    checks the Chinese."""
+    with translation.override("en"):
+        yield
 
 
 def _reasons(text):
@@ -57,15 +66,15 @@ def test_the_real_2023_file_imports_whole():
 
 @pytest.mark.parametrize("row,line,field,fragment", [
     ("510107005001,X社区,community,510107009", 7, "code", "does not start with its parent"),
-    ("510107009001,X社区,community,510107009", 7, "parent_code", "unknown parent"),
-    ("51010700500,X社区,community,510107005", 7, "code", "12 digits"),
-    ("510107005,重复街道,street,510107", 7, "code", "duplicate code"),
-    ("510107005009,X,village,510107005", 7, "level", "unknown level"),
+    ("510107009001,X社区,community,510107009", 7, "parent_code", "Unknown parent 510107009"),
+    ("51010700500,X社区,community,510107005", 7, "code", "A community's code has 12 digits, not '51010700500'"),
+    ("510107005,重复街道,street,510107", 7, "code", "Duplicate code 510107005 (first on line 5)"),
+    ("510107005009,X,village,510107005", 7, "level", "Unknown level 'village'"),
     ("510107005009,,community,510107005", 7, "name", "name is empty"),
     ("5101070050,X,street,5101", 7, "code", "9 digits"),
-    ("510107001,X街道,street,5101", 7, "parent_code", "a street needs a district"),
-    ("5102,X市,city,", 7, "parent_code", "parent_code is empty"),
-    ("510107005009,X社区", 7, "", "expected 4 columns"),
+    ("510107001,X街道,street,5101", 7, "parent_code", "The parent 5101 is a city; a street's parent is a district"),
+    ("5102,X市,city,", 7, "parent_code", "The parent code is empty"),
+    ("510107005009,X社区", 7, "", "Expected 4 columns, found 2"),
 ])
 def test_each_bad_row_is_reported_with_its_line_and_nothing_is_written(row, line, field, fragment):
     errors = _reasons(GOOD + row + "\n")
@@ -80,7 +89,7 @@ def test_every_bad_row_is_reported_not_just_the_first():
 
 
 @pytest.mark.parametrize("text,fragment", [
-    ("", "empty file"),
+    ("", "The file is empty"),
     ("id,name\n1,x\n", "header must be"),
 ])
 def test_malformed_files_are_refused(text, fragment):
@@ -104,10 +113,17 @@ def test_command_fails_with_line_level_messages_and_writes_nothing(tmp_path):
     err = StringIO()
     with pytest.raises(CommandError, match="nothing was written"):
         call_command("import_divisions", str(path), stderr=err)
-    assert "line 7, level: unknown level" in err.getvalue()
+    assert "line 7, level: Unknown level" in err.getvalue()
     assert Region.objects.count() == 0
 
 
 def test_command_reports_a_missing_file():
     with pytest.raises(CommandError, match="no such file"):
         call_command("import_divisions", "/nonexistent/file.csv")
+
+
+def test_reasons_are_in_the_readers_language():
+    with translation.override("zh-hans"):
+        errors = _reasons(GOOD + "510107009001,X社区,community,510107009\n510107001,X街道,street,5101\n")
+    assert (7, "parent_code", "上级代码 510107009 不存在") in errors
+    assert (8, "parent_code", "上级 5101 是市；街道的上级应为区") in errors

@@ -3,6 +3,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from wangge.areas.importing import ImportRejected
 from wangge.areas.models import Region
@@ -11,6 +12,14 @@ from wangge.core.models import AuditEntry
 from wangge.testing import CELL, ORIGIN_LAT, ORIGIN_LNG, square
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """The reasons below are matched in English (the message ids); test_reasons_are_in_the_readers_language
+    checks the Chinese."""
+    with translation.override("en"):
+        yield
 
 
 def feature(code, parent_code, geometry, name="新网格", households=420):
@@ -121,8 +130,8 @@ def test_overlap_between_grids_of_different_communities_is_not_a_sibling_overlap
 
 @pytest.mark.parametrize("props,field,fragment", [
     ({"code": "12345"}, "code", "15 digits"),
-    ({"parent_code": "510107999999"}, "parent_code", "unknown parent"),
-    ({"parent_code": "510107001"}, "parent_code", "12-digit community"),
+    ({"parent_code": "510107999999"}, "parent_code", "Unknown parent community 510107999999"),
+    ({"parent_code": "510107001"}, "parent_code", "a community's 12-digit code"),
     ({"name": ""}, "name", "name is empty"),
     ({"households": -3}, "households", "whole number"),
     ({"households": "many"}, "households", "whole number"),
@@ -147,11 +156,11 @@ def test_duplicate_codes_in_one_file(world):
     community = world.communities[0]
     f = feature(community.code + "009", community.code, far_square(0))
     errors = errors_of(collection(f, f))
-    assert any("duplicate" in e.reason and e.line == 2 for e in errors)
+    assert any("Duplicate code" in e.reason and e.line == 2 for e in errors)
 
 
 @pytest.mark.parametrize("text,fragment", [
-    ("{not json", "malformed JSON"),
+    ("{not json", "Malformed JSON"),
     ('{"type": "Feature"}', "FeatureCollection"),
     ("[]", "FeatureCollection"),
 ])
@@ -183,4 +192,15 @@ def test_import_command_fails_with_feature_numbers(world, tmp_path):
     err = StringIO()
     with pytest.raises(CommandError, match="nothing was written"):
         call_command("import_grids", str(path), stderr=err)
-    assert "feature 1, geometry: invalid polygon" in err.getvalue()
+    assert "feature 1, geometry: Invalid polygon" in err.getvalue()
+
+
+def test_reasons_are_in_the_readers_language(world):
+    community = world.communities[0]
+    a = feature(community.code + "008", community.code, far_square(0))
+    b = feature(community.code + "009", community.code, square(ORIGIN_LNG + CELL / 3, ORIGIN_LAT + 1))
+    c = feature(community.code + "007", community.code, UNCLOSED)
+    with translation.override("zh-hans"):
+        reasons = {e.reason for e in errors_of(collection(a, b, c))}
+    assert f"同一社区内网格 {community.code}008 与 {community.code}009 重叠" in reasons
+    assert "第 0 个面第 0 个环：环未闭合（首尾坐标不同）" in reasons

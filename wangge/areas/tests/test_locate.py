@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import shapely
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from fast_geocn import coord
 
 from wangge.areas import crs as crs_module
@@ -77,14 +77,19 @@ def test_crs_conversions_round_trip_below_a_centimetre():
 
 
 def test_crs_refuses_unknown_names_and_bad_coordinates():
-    with pytest.raises(CRSError, match="unknown crs 'utm'"):
+    with pytest.raises(CRSError, match="未知坐标系 'utm'，可用：wgs84, gcj02, bd09"):
         crs_module.to_wgs84(104.0, 30.6, "utm")
     assert issubclass(CRSError, ValueError)
-    for lng, lat, words in ((181, 30, "longitude 181"), (104, -90.5, "latitude -90.5"),
-                            (float("nan"), 30, "longitude nan")):
-        with pytest.raises(ValueError, match=words):
-            crs_module.to_wgs84(lng, lat)
-    with pytest.raises(ValueError, match="point 1: latitude 91"):
+    with translation.override("en"):  # the message ids
+        with pytest.raises(CRSError, match="Unknown coordinate system 'utm'"):
+            crs_module.to_wgs84(104.0, 30.6, "utm")
+        for lng, lat, words in ((181, 30, "longitude 181"), (104, -90.5, "latitude -90.5"),
+                                (float("nan"), 30, "longitude nan")):
+            with pytest.raises(ValueError, match=words):
+                crs_module.to_wgs84(lng, lat)
+        with pytest.raises(ValueError, match="point 1: latitude 91"):
+            crs_module.to_wgs84_many([104, 104], [30, 91])
+    with pytest.raises(ValueError, match="第 1 个点：纬度 91.0 超出范围"):
         crs_module.to_wgs84_many([104, 104], [30, 91])
 
 
@@ -141,9 +146,9 @@ def test_locate_points_keeps_order_and_refuses_bad_input(world):
     assert locate_points([]) == []
     with pytest.raises(CRSError):
         locate_points(centres, "wgs-84")
-    with pytest.raises(ValueError, match="pairs"):
+    with pytest.raises(ValueError, match="数字对"):
         locate_points([(104.0, 30.6, 1.0)])
-    with pytest.raises(ValueError, match="pairs"):
+    with pytest.raises(ValueError, match="数字对"):
         locate_points([("east", 30.6)])
 
 

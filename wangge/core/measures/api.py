@@ -1,4 +1,5 @@
 """What every statistics endpoint shares: the answer's shapes and the one way to answer."""
+from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.errors import HttpError
 
@@ -41,7 +42,7 @@ class StatsOut(Schema):
 
 def require_stats(request, measure_set: MeasureSet) -> None:
     if not can(request.user, measure_set.permission):
-        raise HttpError(403, "not allowed / 无权操作")
+        raise HttpError(403, _("Not allowed"))
 
 
 def answer(request, measure_set: MeasureSet) -> dict:

@@ -91,7 +91,7 @@ def test_building_is_located_from_its_coordinates(world):
     lng, lat = world.grid_center(world.grids[0])
     building = services.do_create_building(worker, name="2栋", address="路2号", lng=lng, lat=lat)
     assert building.grid == world.grids[0]
-    with pytest.raises(OperationError, match="outside every grid"):
+    with pytest.raises(OperationError, match="位置不在任何网格内"):
         services.do_create_building(worker, name="3栋", address="路3号", lng=120.0, lat=30.0)
 
 
