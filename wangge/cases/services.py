@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.areas.models import Region
 from wangge.areas.services import locate_point
@@ -67,7 +68,7 @@ def _check_fields(category, title, priority):
         raise OperationError(_("title is empty or too long"), field="title")
     priority = priority or category.default_priority
     if priority not in Priority.values:
-        raise OperationError(f"unknown priority {priority!r} / 未知优先级", field="priority")
+        raise OperationError(_("Unknown priority %(priority)s") % {"priority": repr(priority)}, field="priority")
     return category, title, priority
 
 
@@ -127,7 +128,7 @@ def validate_report(actor, *, category, title, description="", lng=None, lat=Non
     if not can(actor, "cases.report"):
         raise OperationError(_("not allowed"))
     if channel not in Channel.values:
-        raise OperationError(f"unknown channel {channel!r} / 未知渠道", field="channel")
+        raise OperationError(_("Unknown channel %(channel)s") % {"channel": repr(channel)}, field="channel")
     allowed = CHANNELS_BY_ROLE.get(actor.role, set(Channel.values) - {Channel.CITIZEN})
     if channel not in (allowed | {Channel.DEVICE} if from_alert else allowed):
         raise OperationError(_("This role may not report through the channel %(channel)s") % {"channel": channel},
@@ -276,10 +277,22 @@ def do_rate_public(tracking_code: str, *, rating: str, note: str = "", now=None)
     return case
 
 
+# What each input is called in a refusal ("请填写退回理由"), translated like every message.
+LABEL = {
+    "reject": pgettext_lazy("case input", "reason for not registering"),
+    "return": pgettext_lazy("case input", "reason for returning"),
+    "extend": pgettext_lazy("case input", "reason for the extension"),
+    "refuse": pgettext_lazy("case input", "reason for refusing the extension"),
+    "done": pgettext_lazy("case input", "what was done"),
+    "rework": pgettext_lazy("case input", "reason for the rework"),
+    "supervise": pgettext_lazy("case input", "supervision note"),
+}
+
+
 def _text(params, name, label):
     value = str(params.get(name) or "").strip()
     if not value:
-        raise OperationError(f"请填写{label} / {name} is required", field=name)
+        raise OperationError(_("Please fill in the %(label)s") % {"label": label}, field=name)
     return value
 
 
@@ -354,7 +367,7 @@ def _register(actor, case, params, now):
 
 @FLOW.effect("reject")
 def _reject(actor, case, params, now):
-    reason = _text(params, "reason", "不予立案理由")
+    reason = _text(params, "reason", LABEL["reject"])
     case.resolution, case.closed_at = reason, now
     return reason, {}
 
@@ -367,7 +380,7 @@ def _accept(actor, case, params, now):
 
 @FLOW.effect("return")
 def _return(actor, case, params, now):
-    reason = _text(params, "reason", "退回理由")
+    reason = _text(params, "reason", LABEL["return"])
     returned_by = case.assignee_department.code if case.assignee_department_id else case.assignee_region.code
     case.assignee_department = case.assignee_region = None
     case.accepted_at = None
@@ -378,7 +391,7 @@ def _return(actor, case, params, now):
 
 @FLOW.effect("request_extension")
 def _request_extension(actor, case, params, now):
-    days, reason = _days(params), _text(params, "reason", "延期理由")
+    days, reason = _days(params), _text(params, "reason", LABEL["extend"])
     case.extension_requested_days = days
     return reason, {"days": days}
 
@@ -395,12 +408,12 @@ def _approve_extension(actor, case, params, now):
 @FLOW.effect("deny_extension")
 def _deny_extension(actor, case, params, now):
     days, case.extension_requested_days = case.extension_requested_days, None
-    return _text(params, "reason", "不予延期理由"), {"days": days}
+    return _text(params, "reason", LABEL["refuse"]), {"days": days}
 
 
 @FLOW.effect("handle")
 def _handle(actor, case, params, now):
-    case.resolution, case.handled_at = _text(params, "feedback", "处置情况"), now
+    case.resolution, case.handled_at = _text(params, "feedback", LABEL["done"]), now
     return case.resolution, {}
 
 
@@ -413,7 +426,7 @@ def _verify_close(actor, case, params, now):
 
 @FLOW.effect("verify_rework")
 def _verify_rework(actor, case, params, now):
-    reason = _text(params, "reason", "返工理由")
+    reason = _text(params, "reason", LABEL["rework"])
     case.rework_count += 1
     case.handled_at = None
     case.dispatched_at = now
@@ -438,7 +451,7 @@ def _supervise(actor, case, params, now):
 
 @FLOW.effect("urge")
 def _urge(actor, case, params, now):
-    return _text(params, "note", "督办/催办意见"), {}
+    return _text(params, "note", LABEL["supervise"]), {}
 
 
 @FLOW.effect("merge")
@@ -467,7 +480,7 @@ def _rate(actor, case, params, now):
 
 @FLOW.effect("self_resolve")
 def _self_resolve(actor, case, params, now):
-    case.resolution = _text(params, "resolution", "处置情况")
+    case.resolution = _text(params, "resolution", LABEL["done"])
     case.self_resolved, case.on_time = True, True
     case.handled_at = case.closed_at = now
     return case.resolution, {}

@@ -6,8 +6,9 @@ commit). Nothing here is reached except through these functions.
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
@@ -267,7 +268,8 @@ def _assess_risk(risk, reasons, parties, group_risk, criminal_risk, amount):
     reasons = [str(r).strip()[:100] for r in (reasons or []) if str(r).strip()]
     if len(parties) >= GROUP_PARTIES:
         group_risk = True
-        reasons.append(f"当事人 {len(parties)} 人以上，可能引发群体性事件")
+        with translation.override(settings.LANGUAGE_CODE):  # kept with the dispute: the platform's language
+            reasons.append(_("%(n)s parties: it may become a group incident") % {"n": len(parties)})
     if group_risk or criminal_risk:
         risk = Risk.HIGH
     return risk, reasons, bool(group_risk), bool(criminal_risk)

@@ -224,3 +224,21 @@ def test_timeline_is_append_only(world):
         CaseEvent.objects.filter(case=case).update(note="x")
     with pytest.raises(PermissionError):
         CaseEvent.objects.filter(case=case).delete()
+
+
+def test_a_missing_reason_is_named_in_the_readers_language(world):
+    """Each action's required text is named ("请填写退回理由"), in English for an English reader."""
+    from django.utils import translation
+
+    from wangge.core.services import OperationError
+
+    case = case_in(world, "dispatched")
+    handler = world.users[Role.DEPARTMENT_HANDLER]
+    with pytest.raises(OperationError) as refused:
+        act(handler, case, "return", reason="  ")
+    assert (refused.value.field, str(refused.value)) == ("reason", "请填写退回理由")
+    with translation.override("en"), pytest.raises(OperationError) as refused:
+        act(handler, case, "return")
+    assert str(refused.value) == "Please fill in the reason for returning"
+    case.refresh_from_db()
+    assert case.state == State.DISPATCHED

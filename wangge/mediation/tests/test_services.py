@@ -62,7 +62,8 @@ def test_a_street_operator_registers_at_street_level(world, m):
 def test_many_parties_raise_the_risk_to_a_possible_group_incident(world, m):
     parties = [{"name": f"业主{i}"} for i in range(6)]
     dispute = register(world, parties=parties)
-    assert dispute.group_risk and dispute.risk == Risk.HIGH and dispute.risk_reasons
+    assert dispute.group_risk and dispute.risk == Risk.HIGH
+    assert dispute.risk_reasons == ["当事人 6 人，可能引发群体性事件"]
 
 
 @pytest.mark.parametrize("amount", ["-1", "abc", "1.234", "NaN", True])
