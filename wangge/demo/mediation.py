@@ -77,7 +77,7 @@ from wangge.mediation.models import (
     State,
     party_hashes,
 )
-from wangge.mediation.services import GROUP_PARTIES, LEVEL_DAYS
+from wangge.mediation.services import GROUP_PARTIES, LEVEL_DAYS, group_risk_reason
 from wangge.mediation.workflow import COURT_CODES, TRANSITIONS
 
 DISPUTES_PER_COMMUNITY = 40  # 113 communities: about 4,500 disputes a year
@@ -534,7 +534,7 @@ class _Planner:
             row.criminal_risk = row.risk == Risk.HIGH and rng.random() < 0.3
         if row.parties_count >= GROUP_PARTIES:
             row.group_risk = True
-            row.risk_reasons.append(f"当事人 {row.parties_count} 人以上，可能引发群体性事件")
+            row.risk_reasons.append(group_risk_reason(row.parties_count))
         if row.group_risk or row.criminal_risk:
             row.risk = Risk.HIGH
 

@@ -262,14 +262,20 @@ def _locate(actor, lng, lat, crs, grid, region, *, public=False):
     return region, None, None, None
 
 
+def group_risk_reason(parties: int) -> str:
+    """The reason the ledger adds when a dispute has GROUP_PARTIES parties or more; kept with the dispute, so in
+    the platform's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("%(n)s parties: it may become a group incident") % {"n": parties}
+
+
 def _assess_risk(risk, reasons, parties, group_risk, criminal_risk, amount):
     """The risk the registrar gave, raised by what the ledger knows: many parties (群体性) or 民转刑 signs."""
     risk = _choice(risk or Risk.LOW, Risk, "risk", LABEL["risk level"])
     reasons = [str(r).strip()[:100] for r in (reasons or []) if str(r).strip()]
     if len(parties) >= GROUP_PARTIES:
         group_risk = True
-        with translation.override(settings.LANGUAGE_CODE):  # kept with the dispute: the platform's language
-            reasons.append(_("%(n)s parties: it may become a group incident") % {"n": len(parties)})
+        reasons.append(group_risk_reason(len(parties)))
     if group_risk or criminal_risk:
         risk = Risk.HIGH
     return risk, reasons, bool(group_risk), bool(criminal_risk)
