@@ -91,6 +91,7 @@ def test_heartbeats_of_an_empty_district_never_fall_due(world):
 
 
 @pytest.mark.parametrize("args, message", [(["--beat", "0"], "--beat"), (["--for", "-1"], "--for"),
+                                          (["--limit", "0"], "--limit"), (["--limit", "-5"], "--limit"),
                                           (["--district", "999999"], "no district")])
 def test_the_simulator_refuses_bad_options_before_publishing(world, sensing, args, message):
     with pytest.raises(CommandError, match=message):

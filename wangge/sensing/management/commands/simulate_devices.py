@@ -40,6 +40,8 @@ class Command(BaseCommand):
 
         if beat <= 0:
             raise CommandError("--beat must be more than 0 seconds / 心跳间隔须大于 0 秒")
+        if limit is not None and limit < 1:
+            raise CommandError("--limit must be at least 1 / 持卡人数至少为 1")
         if duration is not None and duration < 0:
             raise CommandError("--for must not be negative / 运行时长不能为负")
         region = Region.objects.filter(code=district, level=Level.DISTRICT).first()
