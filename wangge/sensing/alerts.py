@@ -7,6 +7,11 @@ its severity if the repeat is more severe) instead of making another. A new aler
 on the timeline and an audit row (who is told is decided after the commit: notifications.py). Repeats
 only count: a door passed a hundred times by the same watched person is one alert seen a hundred times.
 
+First and last seen are the source's own times of what it saw, as ThingsBoard's alarm start and end and
+Traccar's event times are: a door that uploads an hour of buffered passes shows them at their hour.
+`raised_at` is when the platform knew; escalation and response times count from it, since nobody could
+act earlier.
+
 The open alert is found by the partial unique index `alert_one_open_per_source`; two writers racing to
 raise the same alert meet at that index, and the loser counts a repeat instead.
 
@@ -18,7 +23,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -62,11 +68,15 @@ def source_of(kind: str, pk) -> str:
 
 
 def raise_alert(type: str, source: str, *, grid_id: int, title: Title | str, severity: str = Severity.MAJOR,
-                details: dict | None = None, now=None, times: int = 1, **links) -> Raised:
+                details: dict | None = None, now=None, times: int = 1, at=None, since=None, **links) -> Raised:
     """Raise an alert of `type` about `source` (or count a repeat of the open one). `links` are the
     alert's device, person, house and building (ids: device_id=…). `times`: how many occurrences this is
-    (a batch of events counts its repeats at once). In the caller's transaction."""
+    (a batch of events counts its repeats at once). `at` and `since`: when the last and the first of them
+    happened by the source's clock (default: now); a clock ahead of ours is taken as now. `now` is when the
+    platform raises it. In the caller's transaction."""
     now = now or timezone.now()
+    at = min(at or now, now)
+    since = min(since or at, at)
     details = details or {}
     if isinstance(title, Title):
         text, message, params = title.in_default_language(), title.message, title.params
@@ -75,14 +85,14 @@ def raise_alert(type: str, source: str, *, grid_id: int, title: Title | str, sev
     for attempt in range(2):
         open_alert = _open(type, source)
         if open_alert is not None:
-            _repeat(open_alert, severity, details, now, times)
+            _repeat(open_alert, severity, details, since, at, times)
             return Raised(open_alert, False)
         try:
             with transaction.atomic():
                 alert = Alert.objects.create(type=type, source=source, grid_id=grid_id, title=text[:200],
                                              title_message=message, title_params=params,
-                                             severity=severity, details=details, first_seen=now, last_seen=now,
-                                             count=times, **links)
+                                             severity=severity, details=details, first_seen=since, last_seen=at,
+                                             raised_at=now, count=times, **links)
         except IntegrityError:
             if attempt:
                 raise
@@ -97,14 +107,20 @@ def _open(type: str, source: str) -> Alert | None:
     return Alert.objects.filter(type=type, source=source, state__in=OPEN_ALERT_STATES).first()
 
 
-def _repeat(alert: Alert, severity: str, details: dict, now, times: int = 1) -> None:
-    changes = {"count": F("count") + times, "last_seen": now}
+def _repeat(alert: Alert, severity: str, details: dict, since, at, times: int = 1) -> None:
+    # Buffered events may arrive after newer ones: the seen times widen, never narrow.
+    changes = {"count": F("count") + times, "last_seen": Greatest("last_seen", _moment(at)),
+               "first_seen": Least("first_seen", _moment(since))}
     if SEVERITY_RANK.get(severity, 9) < SEVERITY_RANK.get(alert.severity, 9):
         changes["severity"] = severity
     if details:
         changes["details"] = {**alert.details, **details}
     Alert.objects.filter(pk=alert.pk).update(**changes)
-    alert.refresh_from_db(fields=["count", "last_seen", "severity", "details"])
+    alert.refresh_from_db(fields=["count", "first_seen", "last_seen", "severity", "details"])
+
+
+def _moment(at) -> Value:
+    return Value(at, output_field=DateTimeField())
 
 
 def clear_alert(type: str, source: str, *, note: str = "", now=None) -> Alert | None:

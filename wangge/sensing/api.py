@@ -38,8 +38,9 @@ class AlertOut(Schema):
     person: int | None = None
     house: int | None = None
     building: int | None = None
-    first_seen: datetime
-    last_seen: datetime
+    first_seen: datetime = Field(description="the first occurrence, by the source's clock (a device's event time)")
+    last_seen: datetime = Field(description="the latest occurrence, by the source's clock")
+    raised_at: datetime = Field(description="when the platform raised it; escalation counts from here")
     count: int
     version: int
     acknowledged_at: datetime | None = None
@@ -63,7 +64,7 @@ def _alert_out(alert: Alert) -> dict:
         "state": alert.state, "title": alert.title, "grid": alert.grid.code, "source": alert.source,
         "device": alert.device.code if alert.device_id else None, "person": alert.person_id,
         "house": alert.house_id, "building": alert.building_id, "first_seen": alert.first_seen,
-        "last_seen": alert.last_seen, "count": alert.count, "version": alert.version,
+        "last_seen": alert.last_seen, "raised_at": alert.raised_at, "count": alert.count, "version": alert.version,
         "acknowledged_at": alert.acknowledged_at, "closed_at": alert.closed_at, "resolution": alert.resolution,
         "case": alert.case.number if alert.case_id else None, "details": details,
     }

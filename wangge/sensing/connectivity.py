@@ -150,5 +150,6 @@ def _raise_offline(device: Device, offline_since, minutes: int, book, now) -> bo
                 severity=rule.severity, device_id=device.pk, building_id=device.building_id,
                 title=Title(gettext_noop("Device offline: %(name)s"), {"name": device.name}),
                 details={"code": device.code, "last_seen": device.last_seen_at.isoformat(),
-                         "offline_since": offline_since.isoformat(), "after_minutes": minutes}, now=now)
+                         "offline_since": offline_since.isoformat(), "after_minutes": minutes},
+                now=now, at=offline_since)
     return True

@@ -9,6 +9,8 @@ Events are personal data (who passed which door when): scoped by the device's gr
 kept for `WANGGE_EVENT_RETENTION_DAYS` (180) and then deleted by the worker. On PostgreSQL
 `sensing_accessevent` is partitioned by month (migration 0002); on SQLite it is a plain table.
 """
+from datetime import timedelta
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
@@ -267,6 +269,7 @@ class AlertState(models.TextChoices):
 
 
 OPEN_ALERT_STATES = (AlertState.ACTIVE, AlertState.ACKNOWLEDGED)
+LATE_AFTER = timedelta(minutes=1)  # an alert received this much after it happened shows when it was received
 
 
 class Resolution(models.TextChoices):
@@ -302,8 +305,12 @@ class Alert(models.Model):
     title_message = models.CharField(max_length=200, blank=True)
     title_params = models.JSONField(default=dict, blank=True)
     details = models.JSONField(default=dict, blank=True)  # the numbers behind it
+    # When the condition was first and last seen: the device's own time of the events (a door that uploads an
+    # hour of buffered passes shows them at their hour), never later than when they reached the platform.
     first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
     last_seen = models.DateTimeField(_("last seen"), default=timezone.now, db_index=True)
+    # When the platform raised it: nobody could act before, so escalation and response times count from here.
+    raised_at = models.DateTimeField(_("raised"), default=timezone.now)
     count = models.PositiveIntegerField(_("count"), default=1)
     state = models.CharField(_("state"), max_length=16, choices=AlertState.choices, default=AlertState.ACTIVE)
     version = models.PositiveIntegerField(default=1)
@@ -331,6 +338,12 @@ class Alert(models.Model):
         constraints = [models.UniqueConstraint(fields=["type", "source"], condition=~models.Q(state="closed"),
                                                name="alert_one_open_per_source")]
         indexes = [models.Index(fields=["state", "-last_seen"]), models.Index(fields=["grid", "state"])]
+
+    @property
+    def received_late(self) -> bool:
+        """Whether it reached the platform noticeably after it happened (a device's buffered upload): the page
+        then shows when it was received as well."""
+        return self.raised_at - self.first_seen > LATE_AFTER
 
     @property
     def shown_title(self) -> str:

@@ -1,7 +1,8 @@
 """Sensing's clock (registered with the worker in apps.py): escalation of alerts nobody acknowledged in time,
 and the rules that run on time (rules.poll: no activity, over-occupancy).
 
-Escalation (逐级上报): an active alert — raised and not acknowledged — older than its rule's `escalate_minutes`
+Escalation (逐级上报): an active alert — raised and not acknowledged — raised longer ago than its rule's
+`escalate_minutes` (counted from when the platform raised it, not from the device's time of the event)
 (by default 15 for critical alerts, 60 for major ones; minor alerts and warnings wait on the board) is claimed
 with a conditional UPDATE on `escalated_at IS NULL AND state = 'active'`, so two workers never escalate twice,
 and the "escalate" row is recorded; after the commit the operators of the level above the grid's community are
@@ -34,11 +35,11 @@ def escalate_after(alert) -> int | None:
 def escalate(now) -> int:
     done = 0
     oldest = now - timedelta(minutes=min(ESCALATE_MINUTES.values()))
-    candidates = (Alert.objects.filter(state=AlertState.ACTIVE, escalated_at__isnull=True, first_seen__lt=oldest)
+    candidates = (Alert.objects.filter(state=AlertState.ACTIVE, escalated_at__isnull=True, raised_at__lt=oldest)
                   .select_related("grid"))
     for alert in candidates:
         minutes = escalate_after(alert)
-        if minutes is None or alert.first_seen > now - timedelta(minutes=minutes):
+        if minutes is None or alert.raised_at > now - timedelta(minutes=minutes):
             continue
         with transaction.atomic():
             claimed = Alert.objects.filter(pk=alert.pk, state=AlertState.ACTIVE, escalated_at__isnull=True).update(

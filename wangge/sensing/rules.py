@@ -123,7 +123,8 @@ def on_events_many(batches: list, now=None) -> int:
                 if code in wanted:
                     watched.setdefault(person_id, tag_name)
         unknown_rule, forced_rule = book.get(AlertType.UNKNOWN_CARD, path), book.get(AlertType.DOOR_FORCED, path)
-        # Repeats within the batch are counted at once: (rule, source) -> [the latest event, how many].
+        # Repeats within the batch are counted at once: (rule, source) -> [the latest event, how many, the earliest
+        # time].
         hits: dict[tuple, list] = {}
         for event in events:
             if event.person_id in watched:
@@ -132,13 +133,14 @@ def on_events_many(batches: list, now=None) -> int:
                 _hit(hits, ("unknown_card",), event)
             if forced_rule.enabled and event.alarm in ("forced_open", "held_open"):
                 _hit(hits, ("door_forced",), event)
-        for key, (event, times) in hits.items():
+        for key, (event, times, since) in hits.items():
+            seen = {"now": now, "times": times, "at": event.at, "since": since}
             if key[0] == "key_person":
-                _key_person(device, event, watched[event.person_id], key_rule, now, times)
+                _key_person(device, event, watched[event.person_id], key_rule, **seen)
             elif key[0] == "unknown_card":
-                _unknown_card(device, event, unknown_rule, now, times)
+                _unknown_card(device, event, unknown_rule, **seen)
             else:
-                _door_forced(device, event, forced_rule, now, times)
+                _door_forced(device, event, forced_rule, **seen)
             touched += times
     return touched
 
@@ -146,34 +148,35 @@ def on_events_many(batches: list, now=None) -> int:
 def _hit(hits: dict, key: tuple, event) -> None:
     found = hits.get(key)
     if found is None:
-        hits[key] = [event, 1]
+        hits[key] = [event, 1, event.at]
     else:
         if event.at >= found[0].at:
             found[0] = event
         found[1] += 1
+        found[2] = min(found[2], event.at)
 
 
-def _key_person(device, event, tag_name, rule, now, times=1):
-    raise_alert(AlertType.KEY_PERSON, source_of("person", event.person_id), grid_id=device.grid_id, times=times,
+def _key_person(device, event, tag_name, rule, **seen):
+    raise_alert(AlertType.KEY_PERSON, source_of("person", event.person_id), grid_id=device.grid_id,
                 severity=rule.severity, person_id=event.person_id, device_id=device.pk,
                 building_id=device.building_id,
                 title=Title(gettext_noop("%(group)s passed %(door)s"), {"group": tag_name, "door": device.name}),
-                details={"door": device.code, "at": event.at.isoformat(), "direction": event.direction}, now=now)
+                details={"door": device.code, "at": event.at.isoformat(), "direction": event.direction}, **seen)
 
 
-def _unknown_card(device, event, rule, now, times=1):
-    raise_alert(AlertType.UNKNOWN_CARD, source_of("device", device.pk), grid_id=device.grid_id, times=times,
+def _unknown_card(device, event, rule, **seen):
+    raise_alert(AlertType.UNKNOWN_CARD, source_of("device", device.pk), grid_id=device.grid_id,
                 severity=rule.severity, device_id=device.pk, building_id=device.building_id,
                 title=Title(gettext_noop("Unknown or invalid card at %(door)s"), {"door": device.name}),
                 details={"card": mask_card(event.card_number), "why": event.card_check,
-                         "at": event.at.isoformat()}, now=now)
+                         "at": event.at.isoformat()}, **seen)
 
 
-def _door_forced(device, event, rule, now, times=1):
-    raise_alert(AlertType.DOOR_FORCED, source_of("device", device.pk), grid_id=device.grid_id, times=times,
+def _door_forced(device, event, rule, **seen):
+    raise_alert(AlertType.DOOR_FORCED, source_of("device", device.pk), grid_id=device.grid_id,
                 severity=rule.severity, device_id=device.pk, building_id=device.building_id,
                 title=Title(gettext_noop("Door forced or held open at %(door)s"), {"door": device.name}),
-                details={"alarm": event.alarm, "door": event.door, "at": event.at.isoformat()}, now=now)
+                details={"alarm": event.alarm, "door": event.door, "at": event.at.isoformat()}, **seen)
 
 
 def _clear_no_activity(people: set, events: list) -> int:

@@ -364,9 +364,10 @@ def _not_returned(window):
 def _alert_base(window):
     from wangge.sensing.models import Alert
 
-    return (Alert.objects.filter(first_seen__gte=window.start, first_seen__lt=window.end)
+    # From when the platform raised it: a door's late upload is not the grid team's delay.
+    return (Alert.objects.filter(raised_at__gte=window.start, raised_at__lt=window.end)
             .alias(taken_at=Coalesce("acknowledged_at", "closed_at"))
-            .alias(taken_seconds=SecondsBetween(F("taken_at"), F("first_seen"))))
+            .alias(taken_seconds=SecondsBetween(F("taken_at"), F("raised_at"))))
 
 
 def _alert_in_time(window):

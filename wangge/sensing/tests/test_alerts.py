@@ -207,3 +207,60 @@ def test_the_next_step_is_offered_first_and_closing_later(world, device):
     assert FLOW.allowed_actions(alert, operator) == ["acknowledge", "assign", "to_case", "close", "comment"]
     alert = do_act(gridder, alert, "acknowledge", expected_version=alert.version)
     assert FLOW.allowed_actions(alert, gridder) == ["to_case", "close", "comment"]
+
+
+# --- the source's time and the platform's ----------------------------------------------------------------------
+
+
+def test_an_alert_is_dated_by_when_it_happened_and_escalates_from_when_it_was_raised(world, device):
+    """A door that uploads an hour of buffered events: the alert shows the hour of the event; escalation (15
+    minutes for a critical one) counts from its arrival, so it is not escalated the moment it arrives."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from wangge.sensing import poller
+
+    now = timezone.now()
+    happened = now - timedelta(hours=1)
+    alert = _raise(device, severity=Severity.CRITICAL, at=happened, now=now).alert
+    alert.refresh_from_db()
+    assert (alert.first_seen, alert.last_seen, alert.raised_at) == (happened, happened, now)
+    assert alert.received_late
+    assert poller.escalate(now + timedelta(minutes=1)) == 0
+    assert poller.escalate(now + timedelta(minutes=16)) == 1
+
+
+def test_repeats_widen_the_seen_times_and_never_narrow_them(world, device):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    alert = _raise(device, at=now - timedelta(minutes=30), now=now).alert
+    _raise(device, at=now - timedelta(minutes=50), since=now - timedelta(minutes=55), now=now)  # buffered, older
+    alert.refresh_from_db()
+    assert (alert.first_seen, alert.last_seen, alert.count) == (now - timedelta(minutes=55),
+                                                                now - timedelta(minutes=30), 2)
+    _raise(device, at=now - timedelta(minutes=5), now=now)
+    alert.refresh_from_db()
+    assert (alert.first_seen, alert.last_seen, alert.raised_at) == (now - timedelta(minutes=55),
+                                                                    now - timedelta(minutes=5), now)
+
+
+def test_a_device_clock_ahead_of_ours_is_taken_as_now(world, device):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    alert = _raise(device, at=now + timedelta(hours=3), now=now).alert
+    alert.refresh_from_db()
+    assert (alert.first_seen, alert.last_seen, alert.raised_at) == (now, now, now)
+    assert not alert.received_late
+
+
+def test_without_a_time_of_its_own_an_alert_happened_when_raised(world, device):
+    alert = _raise(device).alert
+    alert.refresh_from_db()
+    assert alert.first_seen == alert.last_seen == alert.raised_at

@@ -79,6 +79,8 @@ def test_one_alert_after_the_minutes_offline_then_cleared_when_it_talks(world):
     assert (alert.type, alert.source, alert.device, alert.count, alert.state) == (
         AlertType.DEVICE_OFFLINE, f"device:{door.pk}", door, 1, AlertState.ACTIVE)
     assert alert.details["offline_since"] == _at(10).isoformat() and "1栋门禁" in alert.title
+    # offline since minute 10 (its first seen), raised at minute 41 (escalation counts from there)
+    assert (alert.first_seen, alert.last_seen, alert.raised_at) == (_at(10), _at(10), _at(41))
     # stored in the platform's language, shown in the reader's
     assert (alert.title_message, alert.title_params) == ("Device offline: %(name)s", {"name": "1栋门禁"})
     with translation.override("en"):

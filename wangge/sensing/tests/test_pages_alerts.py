@@ -100,6 +100,24 @@ def test_the_numbers_behind_an_alert_read_as_words(client, world, sensing):
     assert "已挂失" in html and "2026-12-01 16:30:00" in html and sensing["card"].number not in html
 
 
+def test_the_page_shows_when_a_late_alert_was_received(client, world, sensing):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    door, now = sensing["door"], timezone.now()
+    late = raise_alert(AlertType.DOOR_FORCED, source_of("device", door.pk), grid_id=door.grid_id, title="门被强行打开",
+                       device_id=door.pk, at=now - timedelta(hours=2), now=now).alert
+    on_time = raise_alert(AlertType.UNKNOWN_CARD, source_of("device", door.pk), grid_id=door.grid_id, title="陌生卡",
+                          device_id=door.pk, now=now).alert
+    client.force_login(world.users[Role.GRID_WORKER])
+    html = client.get(f"/sensing/alerts/{late.pk}/").content.decode()
+    shown = timezone.localtime(now).strftime("%Y-%m-%d %H:%M:%S")
+    assert 'id="alert-raised"' in html and "接收时间" in html and shown in html
+    assert timezone.localtime(now - timedelta(hours=2)).strftime("%Y-%m-%d %H:%M:%S") in html
+    assert 'id="alert-raised"' not in client.get(f"/sensing/alerts/{on_time.pk}/").content.decode()
+
+
 def test_the_board_filters_by_the_days_first_seen(client, world, alert):
     from datetime import timedelta
 

@@ -86,6 +86,18 @@ def test_the_controllers_forced_open_alarm(world, sensing):
     assert alert.count == 1 and alert.details["alarm"] == "forced_open"
 
 
+def test_an_alert_from_buffered_events_keeps_their_times(world, sensing):
+    """A controller back on the network uploads the passes it kept: the alert is dated by them, not by their
+    arrival, and a batch's repeats span its earliest and latest event."""
+    door, now = sensing["door"], timezone.now()
+    earlier, later = now - timedelta(hours=2), now - timedelta(hours=1)
+    rules.on_events(door, [door_event(door, 2, alarm="forced_open", at=later),
+                           door_event(door, 1, alarm="forced_open", at=earlier)], now=now)
+    alert = Alert.objects.get(type=AlertType.DOOR_FORCED)
+    assert (alert.count, alert.first_seen, alert.last_seen, alert.raised_at) == (2, earlier, later, now)
+    assert alert.details["at"] == later.isoformat()
+
+
 def test_no_activity_for_a_day_raises_and_a_door_pass_clears_it(world, sensing, registry_home):
     _tag(world, registry_home["head"], "elder_living_alone")
     door, card = sensing["door"], sensing["card"]

@@ -79,15 +79,18 @@ def build_ledger(world) -> dict:
     event(c["F"], "return", at(6, 16), returned_by="CG")
     event(c["F"], "dispatch", at(6, 17), department="CG")
 
+    def seen(moment):  # raised as soon as it happened
+        return {"first_seen": moment, "last_seen": moment, "raised_at": moment}
+
     alerts = [
         Alert.objects.create(type="door_forced", source="device:1", grid=g0, title="门被强行打开", severity="major",
-                             first_seen=at(6, 10), last_seen=at(6, 10), acknowledged_at=at(6, 10, 10, 30),
+                             **seen(at(6, 10)), acknowledged_at=at(6, 10, 10, 30),
                              state="acknowledged"),
         Alert.objects.create(type="door_forced", source="device:2", grid=g0, title="门被强行打开", severity="critical",
-                             first_seen=at(6, 11), last_seen=at(6, 11), acknowledged_at=at(6, 11, 11),
+                             **seen(at(6, 11)), acknowledged_at=at(6, 11, 11),
                              state="acknowledged"),
         Alert.objects.create(type="door_forced", source="device:3", grid=g0, title="门被强行打开", severity="major",
-                             first_seen=at(6, 12), last_seen=at(6, 12), closed_at=at(6, 12, 10, 10), state="closed",
+                             **seen(at(6, 12)), closed_at=at(6, 12, 10, 10), state="closed",
                              resolution="false_alarm"),
     ]
 

@@ -124,3 +124,19 @@ def test_only_the_assessing_region_counts(world, ledger):
                                             region=world.streets[0], target_type="community", indicators=ANY)
     keys = {t.key for t in targets_of(street_scheme)}
     assert keys == {f"r{world.communities[0].pk}", f"r{world.communities[1].pk}"}
+
+
+def test_alerts_in_time_count_from_when_the_platform_raised_them(world, ledger):
+    """A door's buffered upload: its alert happened hours before it arrived, and the grid team acknowledged it
+    30 minutes after it arrived — in time. It counts in the month it was raised."""
+    from datetime import timedelta
+
+    from wangge.sensing.models import Alert
+
+    buffered = ledger["alerts"][0]
+    Alert.objects.filter(pk=buffered.pk).update(first_seen=buffered.raised_at - timedelta(days=12),
+                                               last_seen=buffered.raised_at - timedelta(days=12))
+    key = _key(world, "grid_worker", world.users[Role.GRID_WORKER])
+    figures, records = _figures(world, "alerts_in_time", "grid_worker", key)
+    assert figures == (2, 3)
+    assert {pk for _k, pk, counted in records if counted} == {buffered.pk, ledger["alerts"][2].pk}
