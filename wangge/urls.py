@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from wangge.api import api
+from wangge.core import views as core_views
 
 urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("", include("wangge.core.urls")),
     path("", include("wangge.areas.urls")),
     path("", include("wangge.registry.urls")),

@@ -119,7 +119,8 @@ def settle_messages(case, now=None) -> int:
 
 
 def case_event(event_id: int) -> None:
-    # Notifications are stored and sent as text: in the platform's language, whoever's request made the event.
+    # Text that is not a staff member's message (a citizen's text) is in the platform's language, whoever's
+    # request made the event; staff messages are written in each recipient's language (notify).
     with translation.override(settings.LANGUAGE_CODE):
         _case_event(event_id)
 
@@ -154,10 +155,12 @@ def _notify_staff(event, case, users, *, sms: bool):
     users = [u for u in users if u.pk != event.actor_id]
     if not users:
         return
-    title = _("%(what)s: %(number)s %(title)s") % {"what": TITLES.get(event.action, event.action),
-                                                  "number": case.number, "title": case.title}
-    notify(users, kind=f"case.{event.action}", title=title, body=_body(event, case), url=case_url(case), sms=sms,
-           subject=subject(case), now=event.at)
+    def title():
+        return _("%(what)s: %(number)s %(title)s") % {"what": TITLES.get(event.action, event.action),
+                                                      "number": case.number, "title": case.title}
+
+    notify(users, kind=f"case.{event.action}", title=title, body=lambda: _body(event, case), url=case_url(case),
+           sms=sms, subject=subject(case), now=event.at)
 
 
 def _tell_reporter(event, case):
@@ -167,8 +170,10 @@ def _tell_reporter(event, case):
     reporter = User.objects.filter(pk=case.reporter_id, is_active=True).exclude(role=Role.SYSTEM).first()
     if reporter is None:
         return
-    title = _("%(what)s: %(number)s %(title)s") % {"what": REPORTER_TITLES[event.action], "number": case.number,
-                                                  "title": case.title}
+    def title():
+        return _("%(what)s: %(number)s %(title)s") % {"what": REPORTER_TITLES[event.action], "number": case.number,
+                                                      "title": case.title}
+
     notify([reporter], kind=f"case.reported_{event.action}", title=title, body=sentences(event.note),
            url=case_url(case), subject=subject(case), now=event.at)
 

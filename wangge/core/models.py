@@ -2,6 +2,7 @@
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -54,6 +55,9 @@ class User(AbstractUser):
                                    on_delete=models.PROTECT, related_name="staff")
     full_name = models.CharField(_("full name"), max_length=50, blank=True)
     phone = EncryptedCharField(_("phone"), blank=True)
+    # The language their messages are written in (inbox, texts): the one they last chose on a page; blank, the
+    # platform's.
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True)
 
     objects = ScopedUserManager()
     scope_path_field = "region__path"
@@ -64,6 +68,10 @@ class User(AbstractUser):
 
     def __str__(self):
         return staff_name(self)
+
+    @property
+    def message_language(self) -> str:
+        return self.language or settings.LANGUAGE_CODE
 
     def clean(self):
         super().clean()

@@ -1,6 +1,7 @@
 """Notification channels (通知渠道): the in-app inbox and text messages (短信).
 
-`notify(users, kind=, title=, ...)` writes one in-app `Notification` per user; with `sms=True` it also
+`notify(users, kind=, title=, ...)` writes one in-app `Notification` per user, in the language each chose
+(`User.language`, set by the language switch; blank, the platform's); with `sms=True` it also
 queues a text message for each user who has a phone. `notify_phone(phone, kind=, body=)` texts someone
 without an account (a citizen's receipt with the tracking code, "办结请评价").
 
@@ -17,11 +18,11 @@ transaction commits, a django.tasks task (`deliver_sms`) hands it to the gateway
 and `WANGGE_SMS_BACKEND=myproject.sms.MyGateway` in the environment. See docs/notifications.md.
 """
 import logging
-from typing import Iterable, Protocol
+from typing import Callable, Iterable, Protocol
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django_tasks import task
@@ -78,22 +79,39 @@ def sentences(*parts: str) -> str:
     return _("; ").join(text for text in (str(p or "").strip().rstrip(SENTENCE_ENDS) for p in parts) if text)
 
 
-def notify(recipients: Iterable, *, kind: str, title: str, body: str = "", url: str = "",
+Text = str | Callable[[], str]
+
+
+def notify(recipients: Iterable, *, kind: str, title: Text, body: Text = "", url: str = "",
            sms: bool = False, subject: str = "", now=None) -> list[Notification]:
     """An in-app message to each recipient; with `sms`, a text message as well to those with a phone.
-    `subject` ("case:12") lets `settle` mark it done once the step it asks for has been taken."""
+    `subject` ("case:12") lets `settle` mark it done once the step it asks for has been taken.
+
+    `title` and `body` are text, or functions that write it: those are called once for each language among
+    the recipients (`User.message_language`) with that language active, so each reads the message in the
+    language they chose. The data inside (a case's title, a note) stays as it was entered."""
     now = now or timezone.now()
     users = _users(recipients)
+    texts = _texts_by_language(users, title, body)
     notes = Notification.objects.bulk_create(
-        [Notification(recipient=user, kind=kind[:32], title=title[:200], body=body, url=url[:200],
-                      subject=subject[:64], created_at=now)
+        [Notification(recipient=user, kind=kind[:32], title=texts[user.message_language][0][:200],
+                      body=texts[user.message_language][1], url=url[:200], subject=subject[:64], created_at=now)
          for user in users])
     if sms:
-        text = sentences(title, body)
         for user in users:
             if user.phone:
-                queue_sms(user.phone, kind=kind, body=text, recipient=user, now=now)
+                queue_sms(user.phone, kind=kind, body=texts[user.message_language][2], recipient=user, now=now)
     return notes
+
+
+def _texts_by_language(users, title: Text, body: Text) -> dict[str, tuple[str, str, str]]:
+    """language -> (title, body, the text message) for each language among `users`."""
+    texts = {}
+    for language in dict.fromkeys(user.message_language for user in users):
+        with translation.override(language):
+            written = (str(title() if callable(title) else title), str(body() if callable(body) else body))
+            texts[language] = (*written, sentences(*written))
+    return texts
 
 
 def notify_phone(phone: str, *, kind: str, body: str, now=None) -> SmsMessage | None:

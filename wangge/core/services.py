@@ -1,4 +1,5 @@
 """Operations on accounts. Each takes the acting user, runs atomically and writes an audit row."""
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -82,6 +83,19 @@ def do_revoke_token(actor: User | None, token: ApiToken) -> None:
     forget_cached_tokens()
     if updated:
         audit.record(actor, "core.revoke_token", token, user=token.user.username)
+
+
+@transaction.atomic
+def do_set_language(actor: User, language: str) -> bool:
+    """The language `actor`'s messages are written in (inbox and texts), as they chose it on a page. True when
+    it changed (only a change is audited: the switch is pressed often)."""
+    if language not in dict(settings.LANGUAGES):
+        raise OperationError(_("Unknown language %(code)s") % {"code": repr(language)}, field="language")
+    changed = User.objects.filter(pk=actor.pk).exclude(language=language).update(language=language)
+    actor.language = language
+    if changed:
+        audit.record(actor, "core.set_language", actor, language=language)
+    return bool(changed)
 
 
 # Which encrypted fields of which models may be revealed, by "app_label.model".

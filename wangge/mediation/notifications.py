@@ -74,7 +74,7 @@ def _dispute_event(event_id: int) -> None:
         users = mediator_users(dispute) + committee_staff(dispute, mediators=False)
     users = [u for u in dict.fromkeys(users) if u.pk != event.actor_id]
     if users:
-        notify(users, kind=f"mediation.{action}", title=_("%(what)s: %(number)s %(title)s") % {
+        notify(users, kind=f"mediation.{action}", title=lambda: _("%(what)s: %(number)s %(title)s") % {
                    "what": TITLES[action], "number": dispute.number, "title": dispute.title},
                body=event.note, url=dispute_url(dispute), sms=sms, now=event.at)
 

@@ -78,10 +78,13 @@ def tell_overdue(pk: int, now) -> None:
     dispute = Dispute.objects.select_related("committee__region", "mediator__user", "region").filter(pk=pk).first()
     if dispute is None:
         return
-    with translation.override(settings.LANGUAGE_CODE):
-        title = _("Dispute overdue: %(number)s %(title)s") % {"number": dispute.number, "title": dispute.title}
-        body = _("%(note)s (time limit %(date)s): please press for its resolution or hand it up a level") % {
+    def title():
+        return _("Dispute overdue: %(number)s %(title)s") % {"number": dispute.number, "title": dispute.title}
+
+    def body():
+        return _("%(note)s (time limit %(date)s): please press for its resolution or hand it up a level") % {
             "note": overdue_note(), "date": timezone.localtime(dispute.due_by).date().isoformat()}
+
     notify(overdue_recipients(dispute), kind="mediation.flag_overdue", title=title, body=body,
            url=notifications.dispute_url(dispute), now=now)
 
@@ -130,11 +133,14 @@ def tell_leader(pk: int, month, now) -> None:
     dispute = Dispute.objects.select_related("leader").filter(pk=pk).first()
     if dispute is None or dispute.leader is None:
         return
-    with translation.override(settings.LANGUAGE_CODE):
-        title = _("Petition progress reminder: %(number)s %(title)s") % {"number": dispute.number,
-                                                                          "title": dispute.title}
-        body = _("%(month)s: %(note)s") % {"month": formats.date_format(month, "YEAR_MONTH_FORMAT"),
+    def title():
+        return _("Petition progress reminder: %(number)s %(title)s") % {"number": dispute.number,
+                                                                         "title": dispute.title}
+
+    def body():
+        return _("%(month)s: %(note)s") % {"month": formats.date_format(month, "YEAR_MONTH_FORMAT"),
                                            "note": reminder_note()}
+
     notify([dispute.leader], kind="mediation.remind_progress", title=title, body=body,
            url=notifications.dispute_url(dispute), sms=True, now=now)
 

@@ -52,13 +52,14 @@ def alert_event(event_id: int) -> None:
                 rule = rule_for(alert.type, alert.grid)
                 codes = (rule.params if rule else {}).get("notify_departments", ["GA"])
                 recipients += department_handlers(codes)
-            notify(recipients, kind="alert_raised", title=_("New alert: %(title)s") % {"title": alert.title},
-                   url=url, subject=subject, sms=alert.severity == Severity.CRITICAL)
+            notify(recipients, kind="alert_raised",
+                   title=lambda: _("New alert: %(title)s") % {"title": alert.shown_title}, url=url,
+                   subject=subject, sms=alert.severity == Severity.CRITICAL)
         elif event.action == "assign" and alert.assignee_id:
-            notify([alert.assignee], kind="alert_assigned", title=_("Alert assigned to you: %(title)s")
-                   % {"title": alert.title}, body=event.note, url=url, subject=subject)
+            notify([alert.assignee], kind="alert_assigned", title=lambda: _("Alert assigned to you: %(title)s")
+                   % {"title": alert.shown_title}, body=event.note, url=url, subject=subject)
         elif event.action == "escalate":
             community = alert.grid.parent
             notify(_operators_above(community), kind="alert_escalated",
-                   title=_("Alert not acknowledged in time: %(title)s") % {"title": alert.title}, url=url,
+                   title=lambda: _("Alert not acknowledged in time: %(title)s") % {"title": alert.shown_title}, url=url,
                    subject=subject, sms=True)

@@ -120,3 +120,37 @@ def test_mark_read_is_own_only(people):
     assert notify.do_mark_all_read(op) == 1
     assert Notification.objects.filter(recipient=op).unread().count() == 0
     assert Notification.objects.filter(recipient=dept).unread().count() == 1
+
+
+# --- in each recipient's language --------------------------------------------------------------------------------
+
+
+def test_a_message_is_written_in_each_recipients_language(people):
+    """Text given as a function is written once per language among the recipients: the one who chose English
+    reads English, in the inbox and by text; the others read the platform's language."""
+    from django.utils.translation import gettext as _
+
+    op, dept = people
+    dept.language = "en"
+    dept.save()
+    written = []
+
+    def title():
+        written.append(1)
+        return _("%(what)s: %(number)s %(title)s") % {"what": _("Overdue"), "number": "SJ1", "title": "井盖缺失"}
+
+    notify.notify([op, dept], kind="test", title=title, body=lambda: _("Alerts"), sms=True)
+    assert Notification.objects.get(recipient=dept).title == "Overdue: SJ1 井盖缺失"
+    assert Notification.objects.get(recipient=op).title == "已超期：SJ1 井盖缺失"
+    assert (Notification.objects.get(recipient=dept).body, Notification.objects.get(recipient=op).body) == (
+        "Alerts", "告警")
+    assert "Overdue: SJ1 井盖缺失; Alerts" in SmsMessage.objects.get(recipient=dept).body
+    assert len(written) == 2  # once per language, not once per recipient
+
+
+def test_plain_text_is_the_same_for_everyone(people):
+    op, dept = people
+    dept.language = "en"
+    dept.save()
+    notify.notify([op, dept], kind="test", title="标题")
+    assert set(Notification.objects.values_list("title", flat=True)) == {"标题"}

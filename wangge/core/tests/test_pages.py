@@ -147,3 +147,40 @@ def test_superuser_role_label(world, client):
     root = User.objects.create_superuser("root", "root@example.invalid", PASSWORD)
     client.force_login(root)
     assert "超级管理员" in client.get("/").content.decode()
+
+
+def test_the_language_switch_is_remembered_for_messages_and_the_next_log_in(world, client):
+    from wangge.core.models import AuditEntry
+
+    user = world.users[Role.GRID_WORKER]
+    client.force_login(user)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})  # pressed again: no second audit row
+    assert User.objects.get(pk=user.pk).language == "en"
+    assert AuditEntry.objects.filter(operation="core.set_language", actor=user).count() == 1
+    # a language that is not offered changes nothing
+    client.post("/i18n/setlang/", {"language": "xx", "next": "/"})
+    assert User.objects.get(pk=user.pk).language == "en"
+    # on another browser, the log-in brings the choice along
+    other = Client()
+    response = other.post("/login/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302 and response.cookies["django_language"].value == "en"
+    assert "Log out" in other.get("/", follow=True).content.decode()
+
+
+def test_switching_language_before_log_in_saves_nothing(world, client):
+    from wangge.core.models import AuditEntry
+
+    client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    assert not AuditEntry.objects.filter(operation="core.set_language").exists()
+
+
+def test_set_language_refuses_a_language_not_offered(world):
+    from wangge.core.models import AuditEntry
+    from wangge.core.services import OperationError, do_set_language
+
+    user = world.users[Role.GRID_WORKER]
+    with pytest.raises(OperationError) as refused:
+        do_set_language(user, "fr")
+    assert refused.value.field == "language"
+    assert User.objects.get(pk=user.pk).language == "" and not AuditEntry.objects.exists()

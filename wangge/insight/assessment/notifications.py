@@ -27,10 +27,11 @@ def appeal_event(event_id: int) -> None:
             region_id = appeal.score.period.scheme.region_id
             assessors = User.objects.filter(is_active=True, region_id=region_id, role__in=OPERATORS).order_by("pk")
             notify(list(assessors), kind="appeal_submitted",
-                   title=_("Appeal %(number)s on %(score)s") % {"number": appeal.number, "score": appeal.score.label},
+                   title=lambda: _("Appeal %(number)s on %(score)s") % {"number": appeal.number,
+                                                                       "score": appeal.score.label},
                    body=appeal.reason[:200], url=url, subject=subject)
         elif event.action in ("accept", "reject") and appeal.submitted_by_id:
             notify([appeal.submitted_by], kind="appeal_decided",
-                   title=_("Your appeal %(number)s: %(state)s") % {"number": appeal.number,
-                                                                   "state": appeal.get_state_display()},
+                   title=lambda: _("Your appeal %(number)s: %(state)s") % {"number": appeal.number,
+                                                                           "state": appeal.get_state_display()},
                    body=event.note, url=url, subject=subject)

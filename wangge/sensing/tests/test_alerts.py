@@ -22,7 +22,7 @@ def device(world):
 
 def _raise(device, **extra):
     return raise_alert(AlertType.DOOR_FORCED, source_of("device", device.pk), grid_id=device.grid_id,
-                       title="门被强行打开", device_id=device.pk, **extra)
+                       device_id=device.pk, **{"title": "门被强行打开", **extra})
 
 
 def test_a_repeat_while_open_counts_instead_of_raising_another(world, device):
@@ -264,3 +264,18 @@ def test_without_a_time_of_its_own_an_alert_happened_when_raised(world, device):
     alert = _raise(device).alert
     alert.refresh_from_db()
     assert alert.first_seen == alert.last_seen == alert.raised_at
+
+
+def test_the_grid_team_is_told_in_the_language_each_chose(world, device, django_capture_on_commit_callbacks):
+    from django.utils.translation import gettext_noop
+
+    from wangge.sensing.alerts import Title
+
+    gridder, community_op = world.users[Role.GRID_WORKER], world.users[Role.COMMUNITY_OPERATOR]
+    gridder.language = "en"
+    gridder.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        _raise(device, title=Title(gettext_noop("Door forced or held open at %(door)s"), {"door": "1栋门禁"}))
+    assert Notification.objects.get(recipient=gridder, kind="alert_raised").title == (
+        "New alert: Door forced or held open at 1栋门禁")
+    assert Notification.objects.get(recipient=community_op, kind="alert_raised").title.startswith("新告警")
