@@ -38,6 +38,7 @@ class WarningOut(Schema):
     first_seen: datetime
     last_seen: datetime
     times_seen: int
+    strength: float = Field(description="within its kind: a hot spot's z score, a spike's ratio, else the records")
     version: int
     case: str | None = Field(None, description="case number, when handed down")
     details: dict = Field(description="the numbers behind it (observed, expected, z, p, q, …)")
@@ -52,7 +53,8 @@ class WarningDetail(WarningOut):
 def _out(w: EarlyWarning) -> dict:
     return {"id": w.pk, "number": w.number, "kind": w.kind, "source": w.source, "category": w.category,
             "severity": w.severity, "state": w.state, "title": w.title, "area": w.region.code, "grid": w.grid.code,
-            "first_seen": w.first_seen, "last_seen": w.last_seen, "times_seen": w.times_seen, "version": w.version,
+            "first_seen": w.first_seen, "last_seen": w.last_seen, "times_seen": w.times_seen,
+            "strength": w.strength, "version": w.version,
             "case": w.case.number if w.case_id else None, "details": w.details, "records": w.records}
 
 
@@ -88,12 +90,13 @@ def _checked(f: WarningFilters, default_state="open") -> dict:
 @router.get("/insight/warnings", response=list[WarningOut], summary="Early warnings in my area 研判预警")
 @paginate(LimitOffsetPagination)
 def list_warnings(request, filters: Query[WarningFilters]):
-    """Most recently seen first. Filters: kind, source, category, state, severity, area, from, to."""
+    """Most recently seen first (those of one analysis by kind, strongest first). Filters: kind, source, category,
+    state, severity, area, from, to."""
     user = request.user
     require(user, "insight.view")
     chosen = _checked(filters)
-    return [_out(w) for w in queries.warnings_for(user, chosen, _area(user, filters.area)).order_by("-last_seen",
-                                                                                                    "-id")]
+    warnings = queries.warnings_for(user, chosen, _area(user, filters.area))
+    return [_out(w) for w in warnings.order_by(*queries.SORTS["recent"])]
 
 
 def _one(user, id) -> EarlyWarning:

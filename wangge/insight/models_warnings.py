@@ -58,6 +58,18 @@ class EarlyWarningQuerySet(InsightQuerySet):
         return self.filter(state__in=OPEN_WARNING_STATES)
 
 
+# What measures a finding's strength, by kind: a hot spot's Gi* z score, a spike's ratio to its baseline, and for
+# the others the number of records behind it.
+STRENGTH_KEY = {"hotspot": "z", "spike": "ratio"}
+
+
+def strength_of(kind: str, details: dict) -> float:
+    try:
+        return float(details.get(STRENGTH_KEY.get(kind, "observed")) or 0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
 class EarlyWarning(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=WarningKind.choices)
     key = models.CharField(max_length=160)
@@ -78,6 +90,8 @@ class EarlyWarning(models.Model):
     first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
     last_seen = models.DateTimeField(_("last seen"), default=timezone.now, db_index=True)
     times_seen = models.PositiveIntegerField(default=1)
+    # How strong it is within its kind (strength_of), so that the warnings one analysis raised read strongest first.
+    strength = models.FloatField(_("strength"), default=0)
     state = models.CharField(_("state"), max_length=16, choices=WarningState.choices, default=WarningState.ACTIVE)
     version = models.PositiveIntegerField(default=1)
     assignee = models.ForeignKey("core.User", verbose_name=_("assigned to"), null=True, blank=True,

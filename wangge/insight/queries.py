@@ -19,7 +19,9 @@ DEFAULT_CURVE_DAYS = 28
 FILTERS = ("kind", "source", "category", "state", "severity", "area", "from", "to", "sort")
 STATES = (*WarningState.values, "open", "all")
 # The board's orders. "high" sorts before "medium" as text, so high severity comes first going up (a test holds it).
-SORTS = {"severity": ("severity", "-last_seen", "-id"), "recent": ("-last_seen", "-id")}
+# The warnings one analysis raised or found again share their last seen: they read by kind, strongest first.
+SORTS = {"severity": ("severity", "-last_seen", "kind", "-strength", "-id"),
+         "recent": ("-last_seen", "kind", "-strength", "-id")}
 DEFAULT_SORT = "severity"
 
 

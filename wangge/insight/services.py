@@ -15,6 +15,7 @@ from wangge.core.models import User
 from wangge.core.roles import can
 from wangge.core.services import OperationError, text_param
 from wangge.insight.models import OPEN_WARNING_STATES, EarlyWarning, WarningKind, WarningState
+from wangge.insight.models_warnings import strength_of
 from wangge.insight.workflow import FLOW
 
 LABEL = {
@@ -94,7 +95,7 @@ def _store(finding, region, title, now) -> bool:
                         kind=finding.kind, key=finding.key, source=finding.source, category=finding.category,
                         region=region, path=region.path, grid_id=finding.grid_id, severity=finding.severity,
                         title=title[:200], details=finding.details, records=finding.records, first_seen=now,
-                        last_seen=now)
+                        last_seen=now, strength=strength_of(finding.kind, finding.details))
             except IntegrityError:
                 if attempt:
                     raise
@@ -110,6 +111,7 @@ def _seen_again(warning, finding, title, now) -> None:
     severity = min(warning.severity, finding.severity, key=lambda s: SEVERITY_RANK.get(s, 9))
     EarlyWarning.objects.filter(pk=warning.pk).update(
         details=finding.details, records=finding.records, last_seen=now, times_seen=F("times_seen") + 1,
+        strength=strength_of(finding.kind, finding.details),
         severity=severity, title=title[:200])
     if changed:
         warning.refresh_from_db()

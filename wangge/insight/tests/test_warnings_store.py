@@ -338,3 +338,23 @@ def test_a_warnings_line_follows_the_readers_language(world, client):
     client.cookies["django_language"] = "zh-hans"
     page = client.get(f"/insight/warnings/{warning.pk}/").content.decode()
     assert re.search(r'<h1 id="warning-title">(.*?)</h1>', page).group(1) == warning.title
+
+
+def test_the_warnings_of_one_analysis_read_strongest_first(world, client):
+    """One run raises three hot spots of one severity: the board and the API list them by their z score, not in
+    the order the analysis happened to find them."""
+    weak, strong, middling = (hotspot_finding(world.grids[n], z=z) for n, z in ((0, 2.1), (1, 5.3), (2, 3.4)))
+    store_findings([weak, strong, middling])
+    by_key = {w.key: w for w in EarlyWarning.objects.all()}
+    assert [by_key[f.key].strength for f in (weak, strong, middling)] == [2.1, 5.3, 3.4]
+    expected = [by_key[f.key].pk for f in (strong, middling, weak)]
+    client.force_login(world.users[OP])
+    html = client.get("/insight/warnings/").content.decode()
+    assert sorted(expected, key=lambda pk: html.index(f'id="warning-{pk}"')) == expected
+    listed = [w["id"] for w in client.get("/api/v1/insight/warnings").json()["items"]]
+    assert listed == expected
+    # found again stronger, the order follows
+    store_findings([hotspot_finding(world.grids[0], z=9.9), strong, middling])
+    html = client.get("/insight/warnings/").content.decode()
+    again = [by_key[f.key].pk for f in (weak, strong, middling)]
+    assert sorted(again, key=lambda pk: html.index(f'id="warning-{pk}"')) == again
