@@ -18,6 +18,7 @@ import base64
 import binascii
 import datetime
 import json
+import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import cached_property
@@ -215,8 +216,10 @@ def decode_cursor(cursor, length: int) -> list | None:
         if not (isinstance(item, list) and len(item) == 2 and item[0] in ("t", "d", "n", "v")):
             return None
         kind, value = item
-        if kind == "v" and (value is None or isinstance(value, (bool, int, str))):
+        if kind == "v" and (value is None or isinstance(value, (bool, int, float, str))):
             if isinstance(value, int) and not -2**63 <= value < 2**63:  # beyond any column: not ours
+                return None
+            if isinstance(value, float) and not math.isfinite(value):  # no column holds one we would write
                 return None
             if isinstance(value, str) and "\x00" in value:  # no text column holds one (PostgreSQL refuses it)
                 return None

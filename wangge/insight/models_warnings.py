@@ -7,6 +7,8 @@ held by a partial unique index as alerts hold theirs; a later run that finds the
 `last_seen` and numbers instead of raising another. Scoped by the path of its region (a grid, or the community of
 a spike).
 """
+import math
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -65,9 +67,10 @@ STRENGTH_KEY = {"hotspot": "z", "spike": "ratio"}
 
 def strength_of(kind: str, details: dict) -> float:
     try:
-        return float(details.get(STRENGTH_KEY.get(kind, "observed")) or 0)
+        strength = float(details.get(STRENGTH_KEY.get(kind, "observed")) or 0)
     except (TypeError, ValueError):
         return 0.0
+    return strength if math.isfinite(strength) else 0.0  # a cursor of the board carries it as JSON
 
 
 class EarlyWarning(models.Model):

@@ -72,6 +72,8 @@ def test_count_is_the_whole_list(regions):
     base64.urlsafe_b64encode(json.dumps([["t", "2026-01-01T00:00:00"], ["v", 1]]).encode()).decode(),  # naive
     base64.urlsafe_b64encode(json.dumps({"a": 1}).encode()).decode(),
     base64.urlsafe_b64encode(json.dumps([["q", 1], ["v", 1]]).encode()).decode(),
+    base64.urlsafe_b64encode(json.dumps([["v", float("nan")], ["v", 1]]).encode()).decode(),
+    base64.urlsafe_b64encode(json.dumps([["v", float("inf")], ["v", 1]]).encode()).decode(),
 ])
 def test_a_cursor_not_ours_is_the_first_page(regions, cursor):
     first = keyset_page(Region.objects.filter(level=Level.STREET), ("households", "id"), {}, 3)
@@ -89,7 +91,8 @@ def test_cursor_round_trip_keeps_types():
     from datetime import date, datetime, timezone
     from decimal import Decimal
 
-    values = [datetime(2026, 12, 7, 8, 0, tzinfo=timezone.utc), date(2026, 12, 7), Decimal("12.50"), "名字", 7, None]
+    values = [datetime(2026, 12, 7, 8, 0, tzinfo=timezone.utc), date(2026, 12, 7), Decimal("12.50"), "名字", 7, None,
+              2.3333, 0.1 + 0.2]
     assert decode_cursor(encode_cursor(values), len(values)) == values
 
 

@@ -358,3 +358,22 @@ def test_the_warnings_of_one_analysis_read_strongest_first(world, client):
     html = client.get("/insight/warnings/").content.decode()
     again = [by_key[f.key].pk for f in (weak, strong, middling)]
     assert sorted(again, key=lambda pk: html.index(f'id="warning-{pk}"')) == again
+
+
+def test_the_board_pages_through_warnings_of_one_run_by_strength(world, client):
+    """35 warnings of one analysis (more than a page of 30), some equally strong: each is on exactly one page."""
+    import re
+
+    findings = [hotspot_finding(world.grids[n % len(world.grids)], key_suffix=f"-{n}", z=round(2 + (n % 7) / 3, 4))
+                for n in range(35)]
+    store_findings(findings)
+    client.force_login(world.users[OP])
+    html = client.get("/insight/warnings/").content.decode()
+    first = re.findall(r'id="warning-(\d+)"', html)
+    cursor = re.search(r'[?&]wafter=([^&"]+)', html).group(1)
+    second = re.findall(r'id="warning-(\d+)"', client.get(f"/insight/warnings/?wafter={cursor}").content.decode())
+    assert len(first) == 30 and len(second) == 5
+    assert sorted(map(int, first + second)) == sorted(EarlyWarning.objects.values_list("pk", flat=True))
+    strengths = dict(EarlyWarning.objects.values_list("pk", "strength"))
+    shown = [strengths[int(pk)] for pk in first + second]
+    assert shown == sorted(shown, reverse=True)
