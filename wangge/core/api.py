@@ -13,7 +13,7 @@ from wangge.core.paging import LimitOffsetPagination, paginate
 from wangge.core.roles import can
 from wangge.core.schemas import MaskedPhone
 from wangge.core.scoping import get_visible_or_404
-from wangge.core.services import OperationError, do_reveal, revealable_model
+from wangge.core.services import NotAllowed, OperationError, do_reveal, revealable_model
 
 router = Router(tags=["core"])
 
@@ -80,6 +80,8 @@ def reveal(request, payload: RevealIn):
         model = revealable_model(payload.object)
         obj = get_visible_or_404(model, request.user, pk=payload.id)
         return {"value": do_reveal(request.user, obj, payload.field, payload.reason)}
+    except NotAllowed:
+        raise  # the role: 403, as everywhere (core/refusals.py)
     except OperationError as exc:
         raise field_error("body", exc.field or "object", exc.message)
 

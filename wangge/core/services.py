@@ -105,7 +105,11 @@ REVEALABLE = {
     "mediation.party": {"id_number", "phone"},
     "mediation.mediator": {"phone"},
     "registry.person": {"id_number", "phone"},
+    "sensing.card": {"number"},  # masked everywhere; in full to match a card in hand
 }
+# The permission a reveal needs beyond seeing the record, by "app_label.model": a card's number is for those who
+# manage cards.
+REVEAL_PERMISSION = {"sensing.card": "sensing.cards"}
 
 
 def revealable_model(label: str):
@@ -123,6 +127,8 @@ def do_reveal(actor: User, obj, field: str, reason: str) -> str:
     label = obj._meta.label_lower
     if field not in REVEALABLE.get(label, ()):
         raise OperationError(_("%(field)s cannot be revealed") % {"field": repr(field)}, field="field")
+    if label in REVEAL_PERMISSION:
+        require(actor, REVEAL_PERMISSION[label])
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise OperationError(_("give a reason for viewing"), field="reason")

@@ -15,6 +15,7 @@ urlpatterns = [
     path("cards/holders/", views_buildings.holders_page, name="holders"),
     path("people/<int:person_pk>/cards/issue/", views_cards.issue, name="card_issue"),
     path("cards/<int:pk>/act/<str:action>/", views_cards.act, name="card_act"),
+    path("cards/<int:pk>/reveal/", views_cards.reveal, name="card_reveal"),
     path("buildings/<int:pk>/", views_buildings.building_card, name="building"),
     path("buildings/<int:pk>/profile/", views_buildings.building_profile, name="building_profile"),
 ]

@@ -1,5 +1,7 @@
 """Access cards from a person's page: issue (发卡), suspend (停用), resume (恢复), report lost (挂失), revoke (注销)
-and replace (补卡). Each posts one operation of services.py and comes back to the person's cards block."""
+and replace (补卡). Each posts one operation of services.py and comes back to the person's cards block.
+查看完整卡号: a card manager sees one card's number in full, for a reason (core's do_reveal writes the audit row);
+the number is held for the one page view the reveal redirects to."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -8,11 +10,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from wangge.core.personal import keep_revealed
 from wangge.core.refusals import page_status
 from wangge.core.scoping import get_visible_or_404
-from wangge.core.services import OperationError, require
+from wangge.core.services import OperationError, do_reveal, require
 from wangge.sensing import services
-from wangge.sensing.cards import mask_card
+from wangge.sensing.cards import mask_card, reveal_key
 from wangge.sensing.models import Card
 
 ACTIONS = {*services.CARD_MOVES, "replace"}
@@ -61,4 +64,17 @@ def act(request, pk, action):
             messages.success(request, _("Card %(number)s: done") % {"number": mask_card(card.number)})
     except OperationError as exc:
         return _refused(request, exc, card.person_id)
+    return redirect(_back(card.person_id))
+
+
+@login_required
+@require_POST
+def reveal(request, pk):
+    require(request.user, "sensing.cards")
+    card = get_visible_or_404(Card.objects.all(), request.user, pk=pk)
+    try:
+        number = do_reveal(request.user, card, "number", request.POST.get("reason", ""))
+    except OperationError as exc:
+        return _refused(request, exc, card.person_id)
+    keep_revealed(request, reveal_key(card.pk), number)  # post/redirect/get: a refresh does not reveal again
     return redirect(_back(card.person_id))

@@ -128,3 +128,45 @@ def test_card_pages_outside_the_area_are_404(client, world, registry):
     assert client.post(f"/sensing/people/{registry['away']['member'].pk}/cards/issue/").status_code == 404
     card.refresh_from_db()
     assert card.state == CardState.ACTIVE
+
+
+def test_a_card_manager_sees_a_number_in_full_once_for_a_reason(client, world, sensing):
+    card = sensing["card"]
+    client.force_login(world.users[Role.COMMUNITY_OPERATOR])
+    page = f"/people/{card.person_id}/"
+    assert card.number not in client.get(page).content.decode()
+    refused = client.post(f"/sensing/cards/{card.pk}/reveal/", {"reason": ""})
+    assert refused.status_code == 422 and 'id="card-refused"' in refused.content.decode()
+    assert not AuditEntry.objects.filter(operation="core.reveal").exists()
+    done = client.post(f"/sensing/cards/{card.pk}/reveal/", {"reason": "核对居民所持卡片"})
+    assert done.status_code == 302 and done["Location"] == f"{page}#cards"
+    shown = client.get(page).content.decode()
+    assert card.number in shown and 'data-revealed="card"' in shown
+    entry = AuditEntry.objects.get(operation="core.reveal")
+    assert (entry.object_type, entry.object_id, entry.details) == (
+        "sensing.card", str(card.pk), {"field": "number", "reason": "核对居民所持卡片"})
+    assert card.number not in client.get(page).content.decode()  # once: a refresh shows it masked again
+
+
+def test_a_card_number_is_not_revealed_outside_the_area_or_without_the_permission(client, world, sensing):
+    card = sensing["card"]
+    client.force_login(world.outsiders[Role.COMMUNITY_OPERATOR])
+    assert client.post(f"/sensing/cards/{card.pk}/reveal/", {"reason": "核对"}).status_code == 404
+    client.force_login(world.users[Role.DISTRICT_OPERATOR])  # sees sensing, does not manage cards
+    assert client.post(f"/sensing/cards/{card.pk}/reveal/", {"reason": "核对"}).status_code == 403
+    assert 'data-reveal="card"' not in client.get(f"/people/{card.person_id}/").content.decode()
+    assert not AuditEntry.objects.filter(operation="core.reveal").exists()
+
+
+def test_the_api_reveals_a_card_number_for_a_reason(client, world, sensing):
+    card = sensing["card"]
+    client.force_login(world.users[Role.GRID_WORKER])
+    answer = client.post("/api/v1/reveal", {"object": "sensing.card", "id": card.pk, "field": "number",
+                                            "reason": "核对卡片"}, content_type="application/json")
+    assert answer.status_code == 200 and answer.json() == {"value": card.number}
+    assert AuditEntry.objects.filter(operation="core.reveal", object_type="sensing.card").count() == 1
+    client.force_login(world.users[Role.DISTRICT_OPERATOR])  # the page refuses them, so does the API
+    refused = client.post("/api/v1/reveal", {"object": "sensing.card", "id": card.pk, "field": "number",
+                                             "reason": "核对卡片"}, content_type="application/json")
+    assert refused.status_code == 403 and card.number not in refused.content.decode()
+    assert AuditEntry.objects.filter(operation="core.reveal", object_type="sensing.card").count() == 1
