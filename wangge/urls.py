@@ -19,3 +19,7 @@ urlpatterns = [
     path("insight/", include("wangge.insight.urls")),
     path("", include("wangge.portal.urls")),
 ]
+
+handler400 = "wangge.core.views.bad_request"
+handler403 = "wangge.core.views.permission_denied"
+handler404 = "wangge.core.views.page_not_found"

@@ -1,7 +1,8 @@
-"""Log-in and log-out pages, and the language switch. Lock-out after repeated failures is django-axes' job
-(AXES_LOCKOUT_TEMPLATE renders registration/locked_out.html)."""
+"""Log-in and log-out pages, the language switch and the error pages. Lock-out after repeated failures is
+django-axes' job (AXES_LOCKOUT_TEMPLATE renders registration/locked_out.html)."""
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.shortcuts import render
 from django.views import i18n
 
 from wangge.core.services import do_set_language
@@ -43,3 +44,19 @@ def _language_cookie(response, language: str) -> None:
                         path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
                         secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
                         samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+
+
+# The error pages (wangge/urls.py names them): the templates with `error_page` set, so that nothing of the address
+# asked for is written back into the page (the language switch then returns to the home page). An address may
+# hold a record's number or an area's code the reader may not see.
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", {"error_page": True}, status=404)
+
+
+def permission_denied(request, exception=None):
+    return render(request, "403.html", {"error_page": True}, status=403)
+
+
+def bad_request(request, exception=None):
+    return render(request, "400.html", {"error_page": True}, status=400)

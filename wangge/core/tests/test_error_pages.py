@@ -17,6 +17,7 @@ def test_an_address_that_leads_nowhere(world, client):
     assert response.status_code == 404 and 'data-status="404"' in html
     assert "页面不存在" in html and "app.css" in html and 'href="/"' in html
     assert 'id="mainnav"' in html  # the staff menu is still there
+    assert "no-such-page" not in html  # nothing of the address is written back (it may hold a code not theirs)
 
 
 def test_a_record_outside_the_area_reads_like_one_that_does_not_exist(world, client):
