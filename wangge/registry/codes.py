@@ -2,7 +2,7 @@
 
 ETHNICITIES is GB/T 3304-1991 (中国各民族名称的罗马字母拼写法和代码), numeric codes.
 """
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 
 ETHNICITIES = {
     "01": "汉族", "02": "蒙古族", "03": "回族", "04": "藏族", "05": "维吾尔族", "06": "苗族", "07": "彝族",
@@ -29,3 +29,37 @@ _ENGLISH = (
 )
 ETHNICITY_CHOICES = [(code, pgettext_lazy("ethnicity", english)) for code, english in zip(ETHNICITIES, _ENGLISH,
                                                                                            strict=True)]
+
+# The default care and special groups (GB/T 31000-2015 9+X, created by registry migration 0002): code -> (the
+# standard's Chinese name, an English message id of msgctxt "tag" whose Chinese in the catalogue is that name).
+# A page shows a default group in its reader's language while its name is still the standard's; a group renamed
+# by an administrator, or a local one, shows its name as entered. Imports, exports and the API keep the names.
+DEFAULT_TAGS = {
+    "left_behind_child": ("留守儿童", "Left-behind child"),
+    "children_in_difficulty": ("困境儿童", "Child in difficulty"),
+    "empty_nest_elder": ("空巢老人", "Empty-nest elder"),
+    "elder_living_alone": ("独居老人", "Elder living alone"),
+    "disabled": ("残疾人", "Person with a disability"),
+    "subsistence": ("低保/特困", "Subsistence allowance"),
+    "veteran": ("退役军人", "Veteran"),
+    "serious_illness": ("大病重病", "Serious illness"),
+    "community_correction": ("社区矫正人员", "Under community correction"),
+    "released_prisoner": ("刑满释放人员", "Released prisoner"),
+    "drug_user": ("吸毒人员", "Drug user"),
+    "severe_mental_disorder": ("严重精神障碍患者", "Severe mental disorder"),
+    "aids_risk": ("艾滋病危险人员", "HIV risk"),
+    "key_youth": ("重点青少年", "Youth at risk"),
+    "key_petitioner": ("信访重点人员", "Key petitioner"),
+}
+
+
+def tag_message(code: str, name: str) -> str | None:
+    """The English message id of a default group still named as the standard names it; None otherwise."""
+    default = DEFAULT_TAGS.get(code)
+    return default[1] if default and default[0] == name else None
+
+
+def tag_label(code: str, name: str) -> str:
+    """A group's name in the reader's language (see DEFAULT_TAGS)."""
+    message = tag_message(code, name)
+    return pgettext("tag", message) if message else name

@@ -51,7 +51,8 @@ def population_counts(user, region: Region, layers=()) -> dict:
         "level": region.level,
         "people": totals["total"],
         "by_kind": {kind: totals[f"kind_{kind}"] for kind in PersonKind.values},
-        "by_tag": [{"code": t.code, "name": t.name, "group": t.group, "people": tagged.get(t.pk, 0)} for t in tags],
+        "by_tag": [{"code": t.code, "name": t.name, "label": t.label, "group": t.group, "people": tagged.get(t.pk, 0)}
+                   for t in tags],
         "households": _under(Household.objects, user, region).count(),
         "buildings": _under(Building.objects, user, region).count(),
         "houses": houses["total"],

@@ -302,7 +302,7 @@ class TagForm(StyledForm):
     def __init__(self, *args, tags=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.tags = {t.code: t for t in tags}
-        self.fields["tag"].choices = [("", _("— choose —")), *[(t.code, t.name) for t in tags]]
+        self.fields["tag"].choices = [("", _("— choose —")), *[(t.code, t.label) for t in tags]]
 
     def clean(self):
         data = super().clean()

@@ -11,7 +11,7 @@ from simple_history.models import HistoricalRecords
 from wangge.areas.models import Level, Region
 from wangge.core.fields import EncryptedCharField
 from wangge.core.scoping import ScopedQuerySet
-from wangge.registry.codes import ETHNICITY_CHOICES
+from wangge.registry.codes import ETHNICITY_CHOICES, tag_label
 
 GRID_ONLY = {"level": Level.GRID}
 
@@ -228,6 +228,11 @@ class Tag(models.Model):
     @property
     def is_special(self) -> bool:
         return self.group == TagGroup.SPECIAL
+
+    @property
+    def label(self) -> str:
+        """The name a page shows: a default group's in the reader's language (codes.DEFAULT_TAGS)."""
+        return tag_label(self.code, self.name)
 
 
 class PersonTagQuerySet(RegistryQuerySet):

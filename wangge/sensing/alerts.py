@@ -26,9 +26,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone, translation
-from django.utils.translation import gettext
 
-from wangge.sensing.models import OPEN_ALERT_STATES, SEVERITY_RANK, Alert, AlertState, Resolution, Severity
+from wangge.sensing.models import (
+    CONTEXTS_KEY,
+    OPEN_ALERT_STATES,
+    SEVERITY_RANK,
+    Alert,
+    AlertState,
+    Resolution,
+    Severity,
+    title_text,
+)
 from wangge.sensing.workflow import FLOW
 
 
@@ -48,18 +56,24 @@ DEFAULT_SORT = "severity"
 @dataclass(frozen=True)
 class Title:
     """An alert's title: `message` is marked with gettext_noop where it is written, so the catalogue has it;
-    `params` are its values, kept as text and numbers (they are stored as JSON)."""
+    `params` are its values, kept as text and numbers (they are stored as JSON). `contexts` names the values
+    that are message ids themselves, with their msgctxt (a default group's English name: {"group": "tag"});
+    they are kept among the params under CONTEXTS_KEY and translated with the title."""
 
     message: str
     params: dict = field(default_factory=dict)
+    contexts: dict = field(default_factory=dict)
 
     def __post_init__(self):
         plain = {k: v if isinstance(v, (int, float)) else str(v) for k, v in self.params.items()}
+        if self.contexts:
+            plain[CONTEXTS_KEY] = {k: str(v) for k, v in self.contexts.items()}
         object.__setattr__(self, "params", plain)
 
     def in_default_language(self) -> str:
         with translation.override(settings.LANGUAGE_CODE):
-            return gettext(self.message) % self.params
+            return title_text(self.message, self.params)
+
 
 
 def source_of(kind: str, pk) -> str:

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from wangge.areas.models import Level, Region
@@ -270,6 +270,7 @@ class AlertState(models.TextChoices):
 
 OPEN_ALERT_STATES = (AlertState.ACTIVE, AlertState.ACKNOWLEDGED)
 LATE_AFTER = timedelta(minutes=1)  # an alert received this much after it happened shows when it was received
+CONTEXTS_KEY = "_contexts"  # among a title's params: those of its values that are message ids, with their msgctxt
 
 
 class Resolution(models.TextChoices):
@@ -278,6 +279,14 @@ class Resolution(models.TextChoices):
     DUPLICATE = "duplicate", pgettext_lazy("alert resolution", "Duplicate")
     CASE = "case", pgettext_lazy("alert resolution", "Turned into a case")
     CLEARED = "cleared", pgettext_lazy("alert resolution", "Cleared by the source")
+
+
+def title_text(message: str, params: dict) -> str:
+    """An alert title in the active language: its message, and those of its values that are message ids."""
+    contexts = params.get(CONTEXTS_KEY) or {}
+    values = {k: pgettext(contexts[k], v) if k in contexts and isinstance(v, str) else v
+              for k, v in params.items() if k != CONTEXTS_KEY}
+    return gettext(message) % values
 
 
 class AlertQuerySet(SensingQuerySet):
@@ -352,8 +361,8 @@ class Alert(models.Model):
         if not self.title_message:
             return self.title
         try:
-            return (gettext(self.title_message) % self.title_params)[:200]
-        except (KeyError, TypeError, ValueError):
+            return title_text(self.title_message, self.title_params)[:200]
+        except (KeyError, TypeError, ValueError, AttributeError):
             return self.title
 
     def __str__(self):

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from wangge.areas.models import Region
+from wangge.registry.codes import tag_message
 from wangge.sensing.alerts import Title, clear_alert, raise_alert, source_of
 from wangge.sensing.cards import mask_card
 from wangge.sensing.models import AlertRule, AlertType, CardState, Severity
@@ -121,7 +122,7 @@ def on_events_many(batches: list, now=None) -> int:
             wanted = set(key_rule.params["tags"])
             for person_id, code, tag_name in tags:
                 if code in wanted:
-                    watched.setdefault(person_id, tag_name)
+                    watched.setdefault(person_id, (code, tag_name))
         unknown_rule, forced_rule = book.get(AlertType.UNKNOWN_CARD, path), book.get(AlertType.DOOR_FORCED, path)
         # Repeats within the batch are counted at once: (rule, source) -> [the latest event, how many, the earliest
         # time].
@@ -156,11 +157,14 @@ def _hit(hits: dict, key: tuple, event) -> None:
         found[2] = min(found[2], event.at)
 
 
-def _key_person(device, event, tag_name, rule, **seen):
+def _key_person(device, event, tag, rule, **seen):
+    code, tag_name = tag
+    group = tag_message(code, tag_name) or tag_name  # a default group's English id: shown in the reader's language
     raise_alert(AlertType.KEY_PERSON, source_of("person", event.person_id), grid_id=device.grid_id,
                 severity=rule.severity, person_id=event.person_id, device_id=device.pk,
                 building_id=device.building_id,
-                title=Title(gettext_noop("%(group)s passed %(door)s"), {"group": tag_name, "door": device.name}),
+                title=Title(gettext_noop("%(group)s passed %(door)s"), {"group": group, "door": device.name},
+                            contexts={"group": "tag"} if group != tag_name else {}),
                 details={"door": device.code, "at": event.at.isoformat(), "direction": event.direction}, **seen)
 
 

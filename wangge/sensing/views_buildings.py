@@ -15,6 +15,7 @@ from wangge.core.refusals import page_status
 from wangge.core.roles import can
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError, require
+from wangge.registry.codes import tag_label
 from wangge.sensing.connectivity import connectivity
 from wangge.sensing.coverage import coverage
 from wangge.sensing.models import Alert, Card, CardState, Device, DeviceKind
@@ -42,8 +43,10 @@ def residents_by_category(user, building) -> dict:
     tags = PersonTag.objects.visible_to(user).filter(person__in=living.values("pk"))
     if not can(user, "registry.view_special"):
         tags = tags.exclude(tag__group=TagGroup.SPECIAL)
-    groups = list(tags.order_by().values("tag__name", "tag__group").annotate(n=Count("person_id", distinct=True))
-                  .order_by("tag__group", "-n"))
+    groups = list(tags.order_by().values("tag__code", "tag__name", "tag__group")
+                  .annotate(n=Count("person_id", distinct=True)).order_by("tag__group", "-n"))
+    for group in groups:
+        group["label"] = tag_label(group["tag__code"], group["tag__name"])
     return {"total": sum(kinds.values()), "kinds": kinds, "groups": groups}
 
 

@@ -420,3 +420,21 @@ def test_chinese_pages(world, reg, client):
     body = _body(client.get(f"/people/{head.pk}/"))
     assert "加入人群类别" in body and "登记车辆" in body and "修改" in body
     assert "移出人群类别" in _body(client.get(f"/person-tags/{reg['home']['tag'].pk}/remove/"))
+
+
+def test_a_default_group_reads_in_the_readers_language_a_renamed_one_as_entered(world):
+    from django.utils import translation
+
+    from wangge.registry.codes import DEFAULT_TAGS, tag_label
+    from wangge.registry.models import Tag
+
+    alone = Tag.objects.get(code="elder_living_alone")
+    with translation.override("en"):
+        assert alone.label == "Elder living alone"
+        assert tag_label("elder_living_alone", "独居老人（本社区）") == "独居老人（本社区）"
+        assert tag_label("local_group", "楼栋长") == "楼栋长"
+    with translation.override("zh-hans"):
+        # the catalogue's Chinese is the standard's name, for every default group
+        assert [tag_label(code, zh) for code, (zh, _en) in DEFAULT_TAGS.items()] == [zh for zh, _en in
+                                                                                    DEFAULT_TAGS.values()]
+    assert set(DEFAULT_TAGS) == set(Tag.objects.values_list("code", flat=True))  # the migration's groups

@@ -46,6 +46,32 @@ def test_a_watched_person_passing_a_door_raises_key_person_once_while_open(world
     assert "社区矫正人员" in alert.title
 
 
+def test_a_default_groups_name_in_the_title_follows_the_reader(world, sensing, registry_home):
+    from django.utils import translation
+
+    _tag(world, registry_home["head"], "community_correction")
+    door, card = sensing["door"], sensing["card"]
+    rules.on_events(door, [_pass(door, card, 1)])
+    alert = Alert.objects.get(type=AlertType.KEY_PERSON)
+    assert alert.title == f"社区矫正人员通过{door.name}"  # stored in the platform's language
+    with translation.override("en"):
+        assert alert.shown_title == f"Under community correction passed {door.name}"
+    with translation.override("zh-hans"):
+        assert alert.shown_title == alert.title
+
+
+def test_a_renamed_group_is_shown_as_entered(world, sensing, registry_home):
+    from django.utils import translation
+
+    Tag.objects.filter(code="community_correction").update(name="社区矫正对象")
+    _tag(world, registry_home["head"], "community_correction")
+    door, card = sensing["door"], sensing["card"]
+    rules.on_events(door, [_pass(door, card, 1)])
+    alert = Alert.objects.get(type=AlertType.KEY_PERSON)
+    with translation.override("en"):
+        assert alert.shown_title == f"社区矫正对象 passed {door.name}"
+
+
 def test_an_unwatched_person_raises_nothing(world, sensing):
     rules.on_events(sensing["door"], [_pass(sensing["door"], sensing["card"], 1)])
     assert not Alert.objects.exists()
