@@ -75,7 +75,6 @@ class Title:
             return title_text(self.message, self.params)
 
 
-
 def source_of(kind: str, pk) -> str:
     """The source key of a record: "device:12", "person:345", "house:67"."""
     return f"{kind}:{pk}"
