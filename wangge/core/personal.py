@@ -56,6 +56,11 @@ def mask_id_number(number: str) -> str:
 REVEALED_SESSION_KEY = "wangge_revealed"
 
 
+def reveal_key(label: str, pk, field: str) -> str:
+    """The one name a revealed value is held under: "<app_label.model>:<pk>:<field>" ("mediation.party:12:phone")."""
+    return f"{label}:{pk}:{field}"
+
+
 def keep_revealed(request, key: str, value: str) -> None:
     """Hold `value` for the next page view that asks for `key` ("mediation.party:12:phone")."""
     from wangge.core.crypto import encrypt

@@ -14,8 +14,7 @@ from wangge.core import audit
 from wangge.core.models import User
 from wangge.core.roles import can
 from wangge.core.services import OperationError, text_param
-from wangge.insight.models import OPEN_WARNING_STATES, EarlyWarning, WarningKind, WarningState
-from wangge.insight.models_warnings import strength_of
+from wangge.insight.models import OPEN_WARNING_STATES, EarlyWarning, WarningKind, WarningState, strength_of
 from wangge.insight.workflow import FLOW
 
 LABEL = {

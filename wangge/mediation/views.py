@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from wangge.core.personal import take_revealed
+from wangge.core.personal import reveal_key, take_revealed
 from wangge.core.refusals import (
     form_page,
     posted,
@@ -95,16 +95,12 @@ def label_mediators(viewer, disputes) -> list:
 
 # --- a party's number revealed by a POST, shown once on the page it redirects to (core.personal) -----------
 
-def reveal_key(party_pk, field) -> str:
-    return f"mediation.party:{party_pk}:{field}"
-
-
 def revealed_values(request, dispute, fields) -> dict:
     """{party id: {field: value}} held for this page view by the reveal that redirected here."""
     found = {}
     for party_pk in Party.objects.filter(dispute=dispute).values_list("pk", flat=True):
         for field in fields:
-            value = take_revealed(request, reveal_key(party_pk, field))
+            value = take_revealed(request, reveal_key("mediation.party", party_pk, field))
             if value is not None:
                 found.setdefault(party_pk, {})[field] = value
     return found

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from wangge.core.models import Department
-from wangge.core.personal import keep_revealed, mask_id_number, mask_phone
+from wangge.core.personal import keep_revealed, mask_id_number, mask_phone, reveal_key
 from wangge.core.redirects import safe_next
 from wangge.core.roles import OPERATORS
 from wangge.core.services import OperationError, do_reveal
@@ -43,7 +43,6 @@ from wangge.mediation.views import (
     disputes_for,
     mediator_labels,
     require,
-    reveal_key,
     revealed_values,
     timeline,
 )
@@ -188,7 +187,7 @@ def reveal(request, pk, party_pk, field):
         context = dispute_context(request, dispute)
         context["reveal_error"] = {"party": party.pk, "field": field, "message": exc.message}
         return render(request, "mediation/detail.html", context, status=422)
-    keep_revealed(request, reveal_key(party.pk, field), value)
+    keep_revealed(request, reveal_key("mediation.party", party.pk, field), value)
     return redirect(reverse("mediation:detail", args=[dispute.pk]) + f"#party-{party.pk}")
 
 

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from wangge.core.personal import keep_revealed, mask_id_number, mask_phone
+from wangge.core.personal import keep_revealed, mask_id_number, mask_phone, reveal_key
 from wangge.core.roles import Role
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError, do_reveal
@@ -49,7 +49,7 @@ from wangge.mediation.templatetags.mediation_tags import (
     STATE_LABELS,
     TYPE_LABELS,
 )
-from wangge.mediation.views import act_page, reveal_key, revealed_values
+from wangge.mediation.views import act_page, revealed_values
 
 # The quick actions the card offers; each posts the inputs the workflow table gives it.
 QUICK_ACTIONS = ("accept", "schedule_session", "record_session", "agree", "fail", "follow_up")
@@ -209,7 +209,7 @@ def reveal_phone(request, pk, party):
     except OperationError as exc:
         context = card_context(request, dispute, reveal_error={"party": found.pk, "message": exc.message})
         return render(request, "mediation/mobile_card.html", context, status=400)
-    keep_revealed(request, reveal_key(found.pk, "phone"), value)
+    keep_revealed(request, reveal_key("mediation.party", found.pk, "phone"), value)
     return redirect(reverse("mediation:mobile_card", args=[dispute.pk]) + f"#party-{found.pk}")
 
 

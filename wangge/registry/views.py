@@ -34,7 +34,7 @@ from wangge.areas.models import Level, Region
 from wangge.areas.picker import area_picker
 from wangge.areas.views import breadcrumb, start_region
 from wangge.core.keyset import keyset_page
-from wangge.core.personal import keep_revealed, mask_id_number, mask_phone, take_revealed
+from wangge.core.personal import keep_revealed, mask_id_number, mask_phone, reveal_key, take_revealed
 from wangge.core.refusals import form_page, posted, run_form_operation
 from wangge.core.roles import can
 from wangge.core.scoping import get_visible_or_404
@@ -362,7 +362,7 @@ def _reveal_state(person, field, value=None, form=None) -> dict:
 def person_page(request, pk):
     person = get_visible_or_404(_people(request.user).select_related("household"), request.user, pk=pk)
     # A value revealed by the POST that redirected here (a browser without JavaScript), shown this once.
-    shown = {field: take_revealed(request, f"registry.person:{person.pk}:{field}") for field in REVEAL_FIELDS}
+    shown = {field: take_revealed(request, reveal_key("registry.person", person.pk, field)) for field in REVEAL_FIELDS}
     extra = {key: _reveal_state(person, field, shown[field])
              for key, field in (("reveal_id", "id_number"), ("reveal_phone", "phone")) if shown.get(field)}
     return render(request, "registry/person.html", _person_context(request, person, **extra))
@@ -393,7 +393,7 @@ def person_reveal(request, pk, field):
         # HTMX swaps only 2xx answers by default; a refusal is an answer that shows the error by the field.
         return render(request, "registry/_reveal.html", {"person": person, "r": state})
     if value is not None:  # post/redirect/get: a refresh must not reveal (and log) again
-        keep_revealed(request, f"registry.person:{person.pk}:{field}", value)
+        keep_revealed(request, reveal_key("registry.person", person.pk, field), value)
         return redirect(reverse("person", args=[person.pk]) + f"#reveal-{field}")
     key = "reveal_id" if field == "id_number" else "reveal_phone"
     page = _person_context(request, person, **{key: state})

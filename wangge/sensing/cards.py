@@ -33,11 +33,6 @@ def next_number(district_code: str) -> str:
     return make_number(prefix, serial)
 
 
-def reveal_key(card_pk) -> str:
-    """Where a card number revealed in full is held for the page view the reveal redirects to."""
-    return f"sensing.card:{card_pk}:number"
-
-
 def mask_card(number: str) -> str:
     """6 + 6 masked + 4: the district and the last four, as printed on a receipt."""
     number = number or ""

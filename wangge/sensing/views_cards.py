@@ -10,12 +10,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wangge.core.personal import keep_revealed
+from wangge.core.personal import keep_revealed, reveal_key
 from wangge.core.refusals import page_status
 from wangge.core.scoping import get_visible_or_404
 from wangge.core.services import OperationError, do_reveal, require
 from wangge.sensing import services
-from wangge.sensing.cards import mask_card, reveal_key
+from wangge.sensing.cards import mask_card
 from wangge.sensing.models import Card
 
 ACTIONS = {*services.CARD_MOVES, "replace"}
@@ -76,5 +76,6 @@ def reveal(request, pk):
         number = do_reveal(request.user, card, "number", request.POST.get("reason", ""))
     except OperationError as exc:
         return _refused(request, exc, card.person_id)
-    keep_revealed(request, reveal_key(card.pk), number)  # post/redirect/get: a refresh does not reveal again
+    # post/redirect/get: a refresh does not reveal again
+    keep_revealed(request, reveal_key("sensing.card", card.pk, "number"), number)
     return redirect(_back(card.person_id))

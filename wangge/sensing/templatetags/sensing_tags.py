@@ -2,9 +2,9 @@
 the reader may see sensing data)."""
 from django import template
 
-from wangge.core.personal import take_revealed
+from wangge.core.personal import reveal_key, take_revealed
 from wangge.core.roles import can
-from wangge.sensing.cards import mask_card, reveal_key
+from wangge.sensing.cards import mask_card
 from wangge.sensing.models import Card, CardState
 from wangge.sensing.services import CARD_MOVES
 
@@ -19,7 +19,8 @@ def person_cards(context, person):
     manage = can(user, "sensing.cards")
     for card in cards:
         card.masked = mask_card(card.number)
-        card.revealed = take_revealed(context["request"], reveal_key(card.pk)) if manage else None
+        held = reveal_key("sensing.card", card.pk, "number")
+        card.revealed = take_revealed(context["request"], held) if manage else None
         card.moves = [action for action, (allowed, _after) in CARD_MOVES.items() if card.state in allowed] \
             if manage else []
         card.replaceable = manage and card.state not in (CardState.REPLACED, CardState.REVOKED)
