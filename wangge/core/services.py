@@ -98,6 +98,8 @@ def do_set_language(actor: User, language: str) -> bool:
     return bool(changed)
 
 
+REASON_MAX = 200  # characters of a reason for viewing or exporting personal data in full
+
 # Which encrypted fields of which models may be revealed, by "app_label.model".
 REVEALABLE = {
     "areas.gridteammember": {"phone"},
@@ -132,5 +134,8 @@ def do_reveal(actor: User, obj, field: str, reason: str) -> str:
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise OperationError(_("give a reason for viewing"), field="reason")
+    if len(reason) > REASON_MAX:  # every door to a reveal (pages, the API) is held here, before the audit row
+        raise OperationError(_("The reason is too long (at most %(limit)s characters)") % {"limit": REASON_MAX},
+                             field="reason")
     audit.record(actor, "core.reveal", obj, field=field, reason=reason)
     return getattr(obj, field)

@@ -4,11 +4,10 @@ FieldErrors are put back next to the fields they name."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from wangge.core.services import REASON_MAX
 from wangge.registry.codes import ETHNICITY_CHOICES
 from wangge.registry.models import House, HouseUse, OrganisationKind, PersonKind, PlaceKind, Relation
 from wangge.registry.services import FieldErrors, clean_person
-
-REASON_MAX = 200
 
 
 class StyledForm(forms.Form):

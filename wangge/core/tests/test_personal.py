@@ -87,3 +87,22 @@ def test_many_at_once_is_each_on_its_own():
     assert len({token[3:19] for token in sealed}) == len(values)  # a nonce each
     assert crypto.lookup_hashes(values + [" 510107199001010014 "]) == [crypto.lookup_hash(v) for v in values] + [
         crypto.lookup_hash(values[0])]
+
+
+def test_a_reason_longer_than_the_limit_reveals_nothing_and_logs_nothing(world, client):
+    """do_reveal holds the limit for every way in: the API's reveal answers 422 naming the reason."""
+    from wangge.core.models import AuditEntry
+    from wangge.core.roles import Role
+    from wangge.core.services import REASON_MAX
+    from wangge.registry.models import Person
+    from wangge.testing import build_registry
+
+    person = build_registry(world)["home"]["head"]
+    client.force_login(world.users[Role.DISTRICT_OPERATOR])
+    body = {"object": "registry.person", "id": person.pk, "field": "phone"}
+    answer = client.post("/api/v1/reveal", {**body, "reason": "核" * (REASON_MAX + 1)},
+                         content_type="application/json")
+    assert answer.status_code == 422 and answer.json()["detail"][0]["loc"][-1] == "reason"
+    assert not AuditEntry.objects.filter(operation="core.reveal").exists()
+    done = client.post("/api/v1/reveal", {**body, "reason": "核" * REASON_MAX}, content_type="application/json")
+    assert done.status_code == 200 and done.json()["value"] == Person.objects.get(pk=person.pk).phone
