@@ -171,7 +171,8 @@ def test_the_language_switch_is_remembered_for_messages_and_the_next_log_in(worl
 def test_switching_language_before_log_in_saves_nothing(world, client):
     from wangge.core.models import AuditEntry
 
-    client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    assert response.status_code == 302 and response.cookies["django_language"].value == "en"  # switched all the same
     assert not AuditEntry.objects.filter(operation="core.set_language").exists()
 
 
